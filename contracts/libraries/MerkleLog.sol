@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+/// @title MerkleLog — RFC 9162 (RFC 6962) Merkle tree hashing and proof verification.
+/// @notice leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right). Leaf indices
+/// are 0-based. Every verifier returns false, never reverts, for a proof that does not verify.
+/// @dev Each function here has a TypeScript twin in server/core/merkle; test/core and
+/// test/contracts check that both agree on the same vector files.
+library MerkleLog {
+    /// @notice Root of the empty tree: SHA-256 of the empty string
+    /// (`printf '' | sha256sum`).
+    bytes32 internal constant EMPTY_ROOT = 0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;
+
+    /// @notice The RFC 9162 leaf hash of `data`.
+    function hashLeaf(bytes memory data) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x00), data));
+    }
+
+    /// @notice The RFC 9162 interior node hash of two children.
+    function hashChildren(bytes32 left, bytes32 right) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x01), left, right));
+    }
+
+    /// @notice Whether `proof` shows that leaf `index` with hash `leafHash` is in the tree of
+    /// `treeSize` leaves whose root is `root`. Requires nothing: bad inputs yield false.
+    function verifyInclusion(
+        bytes32 leafHash,
+        uint256 index,
+        uint256 treeSize,
+        bytes32[] calldata proof,
+        bytes32 root
+    ) internal pure returns (bool) {
+        (bool ok, bytes32 computed) = rootFromInclusionProof(leafHash, index, treeSize, proof);
+        return ok && computed == root;
+    }
+
+    /// @notice The root implied by an inclusion proof (RFC 9162 §2.1.3.2).
+    /// @return ok false when the proof has the wrong length for (index, treeSize) or index >= treeSize
+    /// @return root the implied root, zero when not ok
+    function rootFromInclusionProof(
+        bytes32 leafHash,
+        uint256 index,
+        uint256 treeSize,
+        bytes32[] calldata proof
+    ) internal pure returns (bool ok, bytes32 root) {
+        if (index >= treeSize) return (false, bytes32(0));
+        bytes memory buffer = _newNodeBuffer();
+        uint256 fn = index;
+        uint256 sn = treeSize - 1;
+        root = leafHash;
+        for (uint256 i = 0; i < proof.length; ++i) {
+            if (sn == 0) return (false, bytes32(0));
+            if (fn & 1 == 1 || fn == sn) {
+                root = _hashNode(buffer, proof[i], root);
+                // A right border node: climb past the levels where this subtree has no sibling.
+                while (fn & 1 == 0 && fn != 0) {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+            } else {
+                root = _hashNode(buffer, root, proof[i]);
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        if (sn != 0) return (false, bytes32(0));
+        return (true, root);
+    }
+
+    /// @notice Whether `proof` shows that the tree (size2, root2) extends the tree (size1, root1)
+    /// (RFC 9162 §2.1.4.2). False for size1 = 0: a proof from the empty tree proves nothing,
+    /// so callers handle a log's first checkpoint themselves.
+    function verifyConsistency(
+        uint256 size1,
+        uint256 size2,
+        bytes32 root1,
+        bytes32 root2,
+        bytes32[] calldata proof
+    ) internal pure returns (bool) {
+        if (size1 == 0 || size1 > size2) return false;
+        if (size1 == size2) return proof.length == 0 && root1 == root2;
+        if (proof.length == 0) return false;
+
+        // When size1 is a power of two, the old root is itself a node of the new tree and the
+        // proof omits it; the RFC prepends it to the path.
+        bool oldRootIsNode = size1 & (size1 - 1) == 0;
+        uint256 next = oldRootIsNode ? 0 : 1;
+        bytes32 first = oldRootIsNode ? root1 : proof[0];
+
+        uint256 fn = size1 - 1;
+        uint256 sn = size2 - 1;
+        while (fn & 1 == 1) {
+            fn >>= 1;
+            sn >>= 1;
+        }
+        bytes memory buffer = _newNodeBuffer();
+        bytes32 fr = first;
+        bytes32 sr = first;
+        for (uint256 i = next; i < proof.length; ++i) {
+            if (sn == 0) return false;
+            bytes32 c = proof[i];
+            if (fn & 1 == 1 || fn == sn) {
+                fr = _hashNode(buffer, c, fr);
+                sr = _hashNode(buffer, c, sr);
+                while (fn & 1 == 0 && fn != 0) {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+            } else {
+                sr = _hashNode(buffer, sr, c);
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        return sn == 0 && fr == root1 && sr == root2;
+    }
+
+    /// @dev A 65-byte buffer 0x01 || left || right reused for every node hash of one
+    /// verification, so hashing a long proof does not allocate memory per node.
+    function _newNodeBuffer() private pure returns (bytes memory buffer) {
+        buffer = new bytes(65);
+        buffer[0] = 0x01;
+    }
+
+    function _hashNode(bytes memory buffer, bytes32 left, bytes32 right) private pure returns (bytes32) {
+        assembly ("memory-safe") {
+            mstore(add(buffer, 33), left)
+            mstore(add(buffer, 65), right)
+        }
+        return sha256(buffer);
+    }
+}

@@ -1,0 +1,5 @@
+export * from "./hasher.ts";
+export * from "./layout.ts";
+export * from "./proofs.ts";
+export * from "./verify.ts";
+export { MemoryTree } from "./MemoryTree.ts";
