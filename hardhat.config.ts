@@ -31,6 +31,8 @@ export default defineConfig({
       invariant: { runs: Number(process.env.INVARIANT_RUNS ?? 64), depth: 32, failOnRevert: false },
     },
   },
+  // Test-only contracts (a gas probe) are not part of what coverage measures.
+  coverage: { skipFiles: ["contracts/test/**"] },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
   },

@@ -113,7 +113,6 @@ contract DutyLedger is IDutyLedger, AccessControl {
 
     /// @inheritdoc IDutyLedger
     function isAuthorizedSigner(bytes32 unitId, address signer, uint64 timestamp) external view returns (bool) {
-        if (signer == address(0) || _unitOfSigner[signer] != unitId) return false;
         if (unitStatusAt(unitId, timestamp) != UnitStatus.Active) return false;
         KeyPeriod[] storage history = _keyHistory[unitId];
         for (uint256 i = history.length; i > 0; --i) {

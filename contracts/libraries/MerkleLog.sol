@@ -43,28 +43,15 @@ library MerkleLog {
         uint256 treeSize,
         bytes32[] calldata proof
     ) internal pure returns (bool ok, bytes32 root) {
-        if (index >= treeSize) return (false, bytes32(0));
-        bytes memory buffer = _newNodeBuffer();
-        uint256 fn = index;
-        uint256 sn = treeSize - 1;
-        root = leafHash;
-        for (uint256 i = 0; i < proof.length; ++i) {
-            if (sn == 0) return (false, bytes32(0));
-            if (fn & 1 == 1 || fn == sn) {
-                root = _hashNode(buffer, proof[i], root);
-                // A right border node: climb past the levels where this subtree has no sibling.
-                while (fn & 1 == 0 && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            } else {
-                root = _hashNode(buffer, root, proof[i]);
-            }
-            fn >>= 1;
-            sn >>= 1;
+        function(bytes32, uint256, uint256, bytes32[] calldata) view returns (bool, bytes32) impl =
+            _rootFromInclusionProof;
+        function(bytes32, uint256, uint256, bytes32[] calldata) pure returns (bool, bytes32) asPure;
+        // The SHA-256 precompile is a pure function of its input, but Solidity only lets `view`
+        // code call it from assembly; the implementation is retyped as `pure` here, once.
+        assembly ("memory-safe") {
+            asPure := impl
         }
-        if (sn != 0) return (false, bytes32(0));
-        return (true, root);
+        return asPure(leafHash, index, treeSize, proof);
     }
 
     /// @notice Whether `proof` shows that the tree (size2, root2) extends the tree (size1, root1)
@@ -77,56 +64,105 @@ library MerkleLog {
         bytes32 root2,
         bytes32[] calldata proof
     ) internal pure returns (bool) {
+        function(uint256, uint256, bytes32, bytes32, bytes32[] calldata) view returns (bool) impl = _verifyConsistency;
+        function(uint256, uint256, bytes32, bytes32, bytes32[] calldata) pure returns (bool) asPure;
+        // See rootFromInclusionProof for why the implementation is retyped.
+        assembly ("memory-safe") {
+            asPure := impl
+        }
+        return asPure(size1, size2, root1, root2, proof);
+    }
+
+    function _rootFromInclusionProof(
+        bytes32 leafHash,
+        uint256 index,
+        uint256 treeSize,
+        bytes32[] calldata proof
+    ) private view returns (bool, bytes32) {
+        if (index >= treeSize) return (false, bytes32(0));
+        // Nothing below can overflow: fn <= sn < treeSize and i < proof.length.
+        unchecked {
+            uint256 fn = index;
+            uint256 sn = treeSize - 1;
+            bytes32 root = leafHash;
+            for (uint256 i = 0; i < proof.length; ++i) {
+                if (sn == 0) return (false, bytes32(0));
+                if (fn & 1 == 1 || fn == sn) {
+                    root = _hashNode(proof[i], root);
+                    // A right border node: climb past the levels where this subtree has no sibling.
+                    while (fn & 1 == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                } else {
+                    root = _hashNode(root, proof[i]);
+                }
+                fn >>= 1;
+                sn >>= 1;
+            }
+            if (sn != 0) return (false, bytes32(0));
+            return (true, root);
+        }
+    }
+
+    function _verifyConsistency(
+        uint256 size1,
+        uint256 size2,
+        bytes32 root1,
+        bytes32 root2,
+        bytes32[] calldata proof
+    ) private view returns (bool) {
         if (size1 == 0 || size1 > size2) return false;
         if (size1 == size2) return proof.length == 0 && root1 == root2;
         if (proof.length == 0) return false;
 
-        // When size1 is a power of two, the old root is itself a node of the new tree and the
-        // proof omits it; the RFC prepends it to the path.
-        bool oldRootIsNode = size1 & (size1 - 1) == 0;
-        uint256 next = oldRootIsNode ? 0 : 1;
-        bytes32 first = oldRootIsNode ? root1 : proof[0];
+        // Nothing below can overflow: 0 < size1 < size2, fn <= sn, i <= proof.length.
+        unchecked {
+            // When size1 is a power of two, the old root is itself a node of the new tree and
+            // the proof omits it; the RFC prepends it to the path.
+            bool oldRootIsNode = size1 & (size1 - 1) == 0;
+            uint256 next = oldRootIsNode ? 0 : 1;
+            bytes32 fr = oldRootIsNode ? root1 : proof[0];
+            bytes32 sr = fr;
 
-        uint256 fn = size1 - 1;
-        uint256 sn = size2 - 1;
-        while (fn & 1 == 1) {
-            fn >>= 1;
-            sn >>= 1;
-        }
-        bytes memory buffer = _newNodeBuffer();
-        bytes32 fr = first;
-        bytes32 sr = first;
-        for (uint256 i = next; i < proof.length; ++i) {
-            if (sn == 0) return false;
-            bytes32 c = proof[i];
-            if (fn & 1 == 1 || fn == sn) {
-                fr = _hashNode(buffer, c, fr);
-                sr = _hashNode(buffer, c, sr);
-                while (fn & 1 == 0 && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            } else {
-                sr = _hashNode(buffer, sr, c);
+            uint256 fn = size1 - 1;
+            uint256 sn = size2 - 1;
+            while (fn & 1 == 1) {
+                fn >>= 1;
+                sn >>= 1;
             }
-            fn >>= 1;
-            sn >>= 1;
+            for (uint256 i = next; i < proof.length; ++i) {
+                if (sn == 0) return false;
+                bytes32 c = proof[i];
+                if (fn & 1 == 1 || fn == sn) {
+                    fr = _hashNode(c, fr);
+                    sr = _hashNode(c, sr);
+                    while (fn & 1 == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                } else {
+                    sr = _hashNode(sr, c);
+                }
+                fn >>= 1;
+                sn >>= 1;
+            }
+            return sn == 0 && fr == root1 && sr == root2;
         }
-        return sn == 0 && fr == root1 && sr == root2;
     }
 
-    /// @dev A 65-byte buffer 0x01 || left || right reused for every node hash of one
-    /// verification, so hashing a long proof does not allocate memory per node.
-    function _newNodeBuffer() private pure returns (bytes memory buffer) {
-        buffer = new bytes(65);
-        buffer[0] = 0x01;
-    }
-
-    function _hashNode(bytes memory buffer, bytes32 left, bytes32 right) private pure returns (bytes32) {
+    /// @dev SHA-256(0x01 || left || right) by a direct call of the precompile. The input is
+    /// written at the free memory pointer, which is not advanced: it is dead once hashed.
+    function _hashNode(bytes32 left, bytes32 right) private view returns (bytes32 hash) {
         assembly ("memory-safe") {
-            mstore(add(buffer, 33), left)
-            mstore(add(buffer, 65), right)
+            let input := mload(0x40)
+            mstore(input, shl(248, 1))
+            mstore(add(input, 1), left)
+            mstore(add(input, 33), right)
+            if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
+                revert(0, 0)
+            }
+            hash := mload(0x00)
         }
-        return sha256(buffer);
     }
 }

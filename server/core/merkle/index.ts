@@ -3,3 +3,4 @@ export * from "./layout.ts";
 export * from "./proofs.ts";
 export * from "./verify.ts";
 export { MemoryTree } from "./MemoryTree.ts";
+export { UniformTree } from "./UniformTree.ts";
