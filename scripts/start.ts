@@ -24,7 +24,9 @@ for (let i = 0; i < 1000; i++) tree.appendLeafData(new TextEncoder().encode(`dem
 await (await ledger.connect(operator!).anchor(logId, 600, hex(tree.root(600)), [])).wait();
 const proof = tree.consistencyProof(600, 1000).map(hex);
 const receipt = await (await ledger.connect(operator!).anchor(logId, 1000, hex(tree.root()), proof)).wait();
-console.log(`anchored checkpoints of 600 and 1000 leaves; the second, with its consistency proof, used ${receipt!.gasUsed} gas`);
+console.log(
+  `anchored checkpoints of 600 and 1000 leaves; the second, with its consistency proof, used ${receipt!.gasUsed} gas`,
+);
 
 const [included, anchoredAt] = await ledger.verifyAnchoredInclusion(
   logId,
