@@ -6,6 +6,9 @@ import {IDutyLedger} from "../interfaces/IDutyLedger.sol";
 /// @title GasProbe — measures the execution gas of DutyLedger's verifiers from inside the EVM,
 /// without the transaction's intrinsic and calldata costs. Test and benchmark use only.
 contract GasProbe {
+    /// @notice The ledger address has no code.
+    error GasProbeNoCode(address ledger);
+
     /// @notice Gas used by one external call of verifyInclusion, and its answer.
     function measureVerifyInclusion(
         IDutyLedger ledger,
@@ -42,6 +45,6 @@ contract GasProbe {
         assembly {
             size := extcodesize(ledger)
         }
-        require(size > 0);
+        if (size == 0) revert GasProbeNoCode(address(ledger));
     }
 }
