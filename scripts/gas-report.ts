@@ -8,7 +8,7 @@
  */
 import { network } from "hardhat";
 import { bytesToHex } from "../server/core/bytes.ts";
-import { UniformTree, hashLeaf } from "../server/core/merkle/index.ts";
+import { UniformTree, consistencyProofRanges, hashLeaf } from "../server/core/merkle/index.ts";
 
 const { ethers } = await network.getOrCreate();
 const [admin, operator] = await ethers.getSigners();
@@ -16,6 +16,19 @@ const ledger = await ethers.deployContract("DutyLedger", [admin!.address]);
 const probe = await ethers.deployContract("GasProbe");
 const tree = new UniformTree(hashLeaf(new TextEncoder().encode("dutyproof gas report leaf")));
 const hex = (h: Uint8Array) => bytesToHex(h);
+
+/** The (size1, size2) near n, about 1,000 records apart, with the longest consistency proof. */
+function worstShapeNear(n: number): [number, number] {
+  let worst: [number, number] = [n + 2000, n + 3000];
+  let longest = 0;
+  for (let size1 = Math.max(1, n - 3000); size1 <= n + 3000; size1++) {
+    for (const step of [1000, 1023, 1024, 1025]) {
+      const length = consistencyProofRanges(size1, size1 + step).length;
+      if (length > longest) [worst, longest] = [[size1, size1 + step], length];
+    }
+  }
+  return worst;
+}
 
 interface Row {
   measurement: string;
@@ -26,19 +39,16 @@ const rows: Row[] = [];
 
 for (const exponent of [10, 20, 30]) {
   const n = 2 ** exponent;
-  const logId = ethers.id(`log:gas:${exponent}`);
-  await (await ledger.createLog(logId, operator!.address)).wait();
-  // A log that checkpoints every 1,000 records: the previous checkpoint, then the measured ones.
-  const steps: Array<[number, number]> = [
-    [n - 1000, n],
-    [n, n + 1000],
-    [n + 1000, n + 2000],
-  ];
-  await (await ledger.connect(operator!).anchor(logId, steps[0]![0], hex(tree.root(steps[0]![0])), [])).wait();
+  // Checkpoints about 1,000 records apart, at and around 2^exponent, and the shape near it
+  // with the longest proof. Each runs on a fresh log whose first checkpoint (not measured) is
+  // `from`, so every measured anchor updates a log head that already exists, as in service.
+  const steps: Array<[number, number]> = [[n - 1000, n], [n, n + 1000], [n + 1000, n + 2000], worstShapeNear(n)];
   for (const [from, to] of steps) {
+    const logId = ethers.id(`log:gas:${from}:${to}`);
+    await (await ledger.createLog(logId, operator!.address)).wait();
+    await (await ledger.connect(operator!).anchor(logId, from, hex(tree.root(from)), [])).wait();
     const proof = tree.consistencyProof(from, to).map(hex);
-    const tx = await ledger.connect(operator!).anchor(logId, to, hex(tree.root(to)), proof);
-    const receipt = await tx.wait();
+    const receipt = await (await ledger.connect(operator!).anchor(logId, to, hex(tree.root(to)), proof)).wait();
     rows.push({
       measurement: `anchor ${from} → ${to} (tx gasUsed)`,
       proofHashes: proof.length,

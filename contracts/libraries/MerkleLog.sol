@@ -131,23 +131,57 @@ library MerkleLog {
                 fn >>= 1;
                 sn >>= 1;
             }
-            for (uint256 i = next; i < proof.length; ++i) {
-                if (sn == 0) return false;
-                bytes32 c = proof[i];
-                if (fn & 1 == 1 || fn == sn) {
-                    fr = _hashNode(c, fr);
-                    sr = _hashNode(c, sr);
-                    while (fn & 1 == 0 && fn != 0) {
-                        fn >>= 1;
-                        sn >>= 1;
+            // The loop is the RFC's, in assembly because it runs inside every `anchor`: it keeps
+            // the 0x01 prefix in place between hashes and reads the proof straight from
+            // calldata, which saves about a third of the gas per proof hash.
+            bool ok = true;
+            assembly ("memory-safe") {
+                let input := mload(0x40)
+                mstore8(input, 1)
+                let end := add(proof.offset, shl(5, proof.length))
+                for {
+                    let at := add(proof.offset, shl(5, next))
+                } lt(at, end) {
+                    at := add(at, 32)
+                } {
+                    if iszero(sn) {
+                        ok := 0
+                        break
                     }
-                } else {
-                    sr = _hashNode(sr, c);
+                    let c := calldataload(at)
+                    switch or(and(fn, 1), eq(fn, sn))
+                    case 0 {
+                        // sr = H(sr || c)
+                        mstore(add(input, 1), sr)
+                        mstore(add(input, 33), c)
+                        if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
+                            revert(0, 0)
+                        }
+                        sr := mload(0x00)
+                    }
+                    default {
+                        // fr = H(c || fr), sr = H(c || sr)
+                        mstore(add(input, 1), c)
+                        mstore(add(input, 33), fr)
+                        if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
+                            revert(0, 0)
+                        }
+                        fr := mload(0x00)
+                        mstore(add(input, 33), sr)
+                        if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
+                            revert(0, 0)
+                        }
+                        sr := mload(0x00)
+                        for {} and(iszero(and(fn, 1)), iszero(iszero(fn))) {} {
+                            fn := shr(1, fn)
+                            sn := shr(1, sn)
+                        }
+                    }
+                    fn := shr(1, fn)
+                    sn := shr(1, sn)
                 }
-                fn >>= 1;
-                sn >>= 1;
             }
-            return sn == 0 && fr == root1 && sr == root2;
+            return ok && sn == 0 && fr == root1 && sr == root2;
         }
     }
 
