@@ -123,7 +123,6 @@ library MerkleLog {
             bool oldRootIsNode = size1 & (size1 - 1) == 0;
             uint256 next = oldRootIsNode ? 0 : 1;
             bytes32 fr = oldRootIsNode ? root1 : proof[0];
-            bytes32 sr = fr;
 
             uint256 fn = size1 - 1;
             uint256 sn = size2 - 1;
@@ -131,58 +130,72 @@ library MerkleLog {
                 fn >>= 1;
                 sn >>= 1;
             }
-            // The loop is the RFC's, in assembly because it runs inside every `anchor`: it keeps
-            // the 0x01 prefix in place between hashes and reads the proof straight from
-            // calldata, which saves about a third of the gas per proof hash.
-            bool ok = true;
-            assembly ("memory-safe") {
-                let input := mload(0x40)
-                mstore8(input, 1)
-                let end := add(proof.offset, shl(5, proof.length))
-                for {
-                    let at := add(proof.offset, shl(5, next))
-                } lt(at, end) {
-                    at := add(at, 32)
-                } {
-                    if iszero(sn) {
-                        ok := 0
-                        break
-                    }
-                    let c := calldataload(at)
-                    switch or(and(fn, 1), eq(fn, sn))
-                    case 0 {
-                        // sr = H(sr || c)
-                        mstore(add(input, 1), sr)
-                        mstore(add(input, 33), c)
-                        if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
-                            revert(0, 0)
-                        }
-                        sr := mload(0x00)
-                    }
-                    default {
-                        // fr = H(c || fr), sr = H(c || sr)
-                        mstore(add(input, 1), c)
-                        mstore(add(input, 33), fr)
-                        if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
-                            revert(0, 0)
-                        }
-                        fr := mload(0x00)
-                        mstore(add(input, 33), sr)
-                        if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
-                            revert(0, 0)
-                        }
-                        sr := mload(0x00)
-                        for {} and(iszero(and(fn, 1)), iszero(iszero(fn))) {} {
-                            fn := shr(1, fn)
-                            sn := shr(1, sn)
-                        }
-                    }
-                    fn := shr(1, fn)
-                    sn := shr(1, sn)
-                }
-            }
-            return ok && sn == 0 && fr == root1 && sr == root2;
+            (bool ok, bytes32 oldRoot, bytes32 newRoot, uint256 rest) = _foldConsistencyPath(proof, next, fr, fn, sn);
+            return ok && rest == 0 && oldRoot == root1 && newRoot == root2;
         }
+    }
+
+    /// @dev The loop of RFC 9162 §2.1.4.2 over proof[next:], from fr = sr = `seed`. It is in
+    /// assembly because it runs inside every `anchor`: it keeps the 0x01 prefix in place between
+    /// hashes and reads the proof straight from calldata, which saves about a third of the gas
+    /// per proof hash. ok is false when the proof is longer than the path.
+    function _foldConsistencyPath(
+        bytes32[] calldata proof,
+        uint256 next,
+        bytes32 seed,
+        uint256 fn,
+        uint256 sn
+    ) private view returns (bool ok, bytes32 fr, bytes32 sr, uint256) {
+        ok = true;
+        fr = seed;
+        sr = seed;
+        assembly ("memory-safe") {
+            let input := mload(0x40)
+            mstore8(input, 1)
+            let end := add(proof.offset, shl(5, proof.length))
+            for {
+                let at := add(proof.offset, shl(5, next))
+            } lt(at, end) {
+                at := add(at, 32)
+            } {
+                if iszero(sn) {
+                    ok := 0
+                    break
+                }
+                let c := calldataload(at)
+                switch or(and(fn, 1), eq(fn, sn))
+                case 0 {
+                    // sr = H(sr || c)
+                    mstore(add(input, 1), sr)
+                    mstore(add(input, 33), c)
+                    if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
+                        revert(0, 0)
+                    }
+                    sr := mload(0x00)
+                }
+                default {
+                    // fr = H(c || fr), sr = H(c || sr)
+                    mstore(add(input, 1), c)
+                    mstore(add(input, 33), fr)
+                    if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
+                        revert(0, 0)
+                    }
+                    fr := mload(0x00)
+                    mstore(add(input, 33), sr)
+                    if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) {
+                        revert(0, 0)
+                    }
+                    sr := mload(0x00)
+                    for {} and(iszero(and(fn, 1)), iszero(iszero(fn))) {} {
+                        fn := shr(1, fn)
+                        sn := shr(1, sn)
+                    }
+                }
+                fn := shr(1, fn)
+                sn := shr(1, sn)
+            }
+        }
+        return (ok, fr, sr, sn);
     }
 
     /// @dev SHA-256(0x01 || left || right) by a direct call of the precompile. The input is
