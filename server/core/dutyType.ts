@@ -1,0 +1,125 @@
+/**
+ * Duty types are data: a schema document per type (its fields, which of them are personal
+ * data, titles in zh-CN and English). A duty type's id is the SHA-256 of its document's RFC 8785
+ * canonical bytes, so the id registered on chain pins the exact schema.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { z } from "zod";
+import { bytesToHex } from "./bytes.ts";
+import { canonicalBytes } from "./canonical.ts";
+
+const title = z.object({ "zh-CN": z.string().min(1).max(200), en: z.string().min(1).max(200) }).strict();
+
+export const fieldDefinitionSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-zA-Z0-9]{0,63}$/, "must be a camelCase identifier"),
+    title,
+    type: z.enum(["string", "text", "integer", "number", "boolean", "date", "enum"]),
+    required: z.boolean(),
+    personal: z.boolean().describe("true if the value identifies or describes a person; never shown publicly"),
+    maxLength: z.number().int().min(1).max(4000).optional(),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    values: z.array(z.string().min(1)).min(1).optional().describe("allowed values of an enum field"),
+  })
+  .strict();
+
+export const dutyTypeSchemaDocument = z
+  .object({
+    schema: z.literal("dutyproof/duty-type/v1"),
+    code: z.string().regex(/^[a-z][a-z0-9-]{1,63}$/),
+    title,
+    department: z.string().min(1).max(64).describe("code of the owning department"),
+    levels: z.array(z.number().int().min(0).max(255)).optional().describe("unit levels it applies to; all if absent"),
+    fields: z.array(fieldDefinitionSchema).min(1).max(64),
+  })
+  .strict()
+  .superRefine((doc, ctx) => {
+    const seen = new Set<string>();
+    doc.fields.forEach((field, i) => {
+      if (seen.has(field.name))
+        ctx.addIssue({ code: "custom", path: ["fields", i, "name"], message: "duplicate field name" });
+      seen.add(field.name);
+      if (field.type === "enum" && !field.values) {
+        ctx.addIssue({ code: "custom", path: ["fields", i, "values"], message: "an enum field needs values" });
+      }
+    });
+  });
+
+export type DutyTypeDocument = z.infer<typeof dutyTypeSchemaDocument>;
+export type FieldDefinition = z.infer<typeof fieldDefinitionSchema>;
+
+/** The duty type's id: SHA-256 of the document's canonical bytes, as 0x hex. */
+export function dutyTypeIdOf(doc: DutyTypeDocument): string {
+  return bytesToHex(sha256(canonicalBytes(doc)));
+}
+
+/** The bit mask DutyLedger stores for the document's levels (0: every level). */
+export function levelMaskOf(doc: DutyTypeDocument): bigint {
+  return (doc.levels ?? []).reduce((mask, level) => mask | (1n << BigInt(level)), 0n);
+}
+
+/** One problem with a record's fields, named by its path. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Checks a record's fields against the duty type; returns every issue (empty when valid). */
+export function validateFields(doc: DutyTypeDocument, fields: Record<string, unknown>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const defined = new Map(doc.fields.map((f) => [f.name, f]));
+  for (const name of Object.keys(fields)) {
+    if (!defined.has(name)) issues.push({ path: `fields.${name}`, message: `not a field of duty type ${doc.code}` });
+  }
+  for (const field of doc.fields) {
+    const path = `fields.${field.name}`;
+    const value = fields[field.name];
+    if (value === undefined) {
+      if (field.required) issues.push({ path, message: "required" });
+      continue;
+    }
+    const problem = checkValue(field, value);
+    if (problem) issues.push({ path, message: problem });
+  }
+  return issues;
+}
+
+function checkValue(field: FieldDefinition, value: unknown): string | null {
+  switch (field.type) {
+    case "string":
+    case "text": {
+      if (typeof value !== "string") return "must be a string";
+      const max = field.maxLength ?? (field.type === "string" ? 200 : 4000);
+      if ([...value].length > max) return `must be at most ${max} characters`;
+      if (field.required && value.trim() === "") return "must not be empty";
+      return null;
+    }
+    case "integer":
+    case "number": {
+      if (typeof value !== "number" || !Number.isFinite(value)) return "must be a number";
+      if (field.type === "integer" && !Number.isSafeInteger(value)) return "must be an integer";
+      if (field.minimum !== undefined && value < field.minimum) return `must be at least ${field.minimum}`;
+      if (field.maximum !== undefined && value > field.maximum) return `must be at most ${field.maximum}`;
+      return null;
+    }
+    case "boolean":
+      return typeof value === "boolean" ? null : "must be true or false";
+    case "date":
+      return typeof value === "string" && datePattern.test(value) && !Number.isNaN(Date.parse(value))
+        ? null
+        : "must be a date YYYY-MM-DD";
+    case "enum":
+      return typeof value === "string" && field.values!.includes(value)
+        ? null
+        : `must be one of ${field.values!.join(", ")}`;
+  }
+}
+
+/** The record's fields with every personal field removed, for views that must not show them. */
+export function redactPersonal(doc: DutyTypeDocument, fields: Record<string, unknown>): Record<string, unknown> {
+  const personal = new Set(doc.fields.filter((f) => f.personal).map((f) => f.name));
+  return Object.fromEntries(Object.entries(fields).filter(([name]) => !personal.has(name)));
+}

@@ -1,0 +1,310 @@
+/**
+ * The gateway's LevelDB store: accepted records, the Merkle log's leaves and perfect-subtree
+ * nodes, and the checkpoints with their anchoring transactions (the outbox). Every write that
+ * acknowledges something is one synced batch, so a crash leaves either all of it or none.
+ *
+ * Appends are serialised through one writer and grouped: requests that arrive while a batch is
+ * being written share the next batch and its fsync ("group commit").
+ */
+import { Level } from "level";
+import { bytesToHex, hexToBytes } from "../core/bytes.ts";
+import {
+  type Hash,
+  type NodeId,
+  consistencyProofRanges,
+  hashChildren,
+  inclusionProofRanges,
+  rangeNodes,
+} from "../core/merkle/index.ts";
+import { emptyRoot } from "../core/merkle/hasher.ts";
+import type { RecordEnvelope } from "../core/record.ts";
+
+/** A record as stored: what the unit sent, and where it sits in the log. */
+export interface StoredRecord {
+  recordId: string;
+  envelope: RecordEnvelope;
+  signature: string;
+  signer: string;
+  leafHash: string;
+  leafIndex: number;
+  receivedAt: number; // Unix milliseconds, gateway clock
+}
+
+/** A checkpoint of the log and the state of its anchoring. */
+export interface StoredCheckpoint {
+  size: number;
+  root: string;
+  previousSize: number;
+  status: "sent" | "anchored";
+  createdAt: number; // Unix milliseconds
+  nonce?: number;
+  txHash?: string;
+  rawTransaction?: string;
+  blockNumber?: number;
+  anchoredAt?: number; // Unix seconds, block time
+}
+
+export interface AppendRequest {
+  recordId: string;
+  envelope: RecordEnvelope;
+  signature: string;
+  signer: string;
+  leafHash: Hash;
+}
+
+export interface AppendResult {
+  record: StoredRecord;
+  /** false when the same record had been accepted before (idempotent replay). */
+  created: boolean;
+}
+
+function openSublevel(db: Level<string, string>, name: string) {
+  return db.sublevel<string, string>(name, { valueEncoding: "utf8" });
+}
+type Sublevel = ReturnType<typeof openSublevel>;
+type PutOperation = { type: "put"; sublevel: Sublevel; key: string; value: string };
+
+const pad = (n: number) => n.toString().padStart(16, "0");
+const nodeKey = (node: NodeId) => `${node.level.toString().padStart(2, "0")}:${pad(node.index)}`;
+
+export class LedgerStore {
+  private readonly db: Level<string, string>;
+  private readonly records: Sublevel;
+  private readonly leaves: Sublevel;
+  private readonly leafIndexByHash: Sublevel;
+  private readonly nodes: Sublevel;
+  private readonly checkpoints: Sublevel;
+  private readonly meta: Sublevel;
+
+  /** Perfect subtrees covering [0, size), by level: the only nodes an append needs. */
+  private frontier = new Map<number, Hash>();
+  private size = 0;
+  private pending: Array<{ request: AppendRequest; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> =
+    [];
+  private writing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(readonly location: string) {
+    this.db = new Level<string, string>(location, { valueEncoding: "utf8" });
+    this.records = openSublevel(this.db, "record");
+    this.leaves = openSublevel(this.db, "leaf");
+    this.leafIndexByHash = openSublevel(this.db, "leafhash");
+    this.nodes = openSublevel(this.db, "node");
+    this.checkpoints = openSublevel(this.db, "checkpoint");
+    this.meta = openSublevel(this.db, "meta");
+  }
+
+  /** Opens the database and rebuilds the in-memory frontier from the stored nodes. */
+  async open(): Promise<void> {
+    await this.db.open();
+    const size = await this.meta.get("size");
+    this.size = size === undefined ? 0 : Number(size);
+    this.frontier = new Map();
+    if (this.size > 0) {
+      const ids = rangeNodes(0, this.size);
+      const hashes = await this.readNodes(ids);
+      ids.forEach((id, i) => this.frontier.set(id.level, hashes[i]!));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.writing) await this.writing;
+    await this.db.close();
+  }
+
+  /** Number of leaves in the log. */
+  get treeSize(): number {
+    return this.size;
+  }
+
+  /** The log's current root. */
+  currentRoot(): Hash {
+    if (this.size === 0) return emptyRoot();
+    const levels = [...this.frontier.keys()].sort((a, b) => a - b);
+    let hash = this.frontier.get(levels[0]!)!;
+    for (const level of levels.slice(1)) hash = hashChildren(this.frontier.get(level)!, hash);
+    return hash;
+  }
+
+  async getRecord(recordId: string): Promise<StoredRecord | undefined> {
+    const value = await this.records.get(recordId);
+    return value === undefined ? undefined : (JSON.parse(value) as StoredRecord);
+  }
+
+  async recordIdAt(index: number): Promise<string | undefined> {
+    return this.leaves.get(pad(index));
+  }
+
+  async leafIndexOf(leafHash: string): Promise<number | undefined> {
+    const value = await this.leafIndexByHash.get(leafHash);
+    return value === undefined ? undefined : Number(value);
+  }
+
+  /**
+   * Appends records durably; resolves once the synced batch holding them is written. A record
+   * whose id is already stored (or already queued) resolves to the stored one, created = false.
+   */
+  append(request: AppendRequest): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new Error("store is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ request, resolve, reject });
+      this.writing ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending;
+        this.pending = [];
+        await this.writeGroup(group);
+      }
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  private async writeGroup(group: typeof this.pending): Promise<void> {
+    const existing = await this.records.getMany(group.map((g) => g.request.recordId));
+    const ops: PutOperation[] = [];
+    const results: AppendResult[] = [];
+    const inGroup = new Map<string, StoredRecord>();
+    const frontier = new Map(this.frontier);
+    let size = this.size;
+    const receivedAt = Date.now();
+    for (const [i, { request }] of group.entries()) {
+      const stored =
+        existing[i] !== undefined ? (JSON.parse(existing[i]!) as StoredRecord) : inGroup.get(request.recordId);
+      if (stored) {
+        results.push({ record: stored, created: false });
+        continue;
+      }
+      const record: StoredRecord = {
+        recordId: request.recordId,
+        envelope: request.envelope,
+        signature: request.signature,
+        signer: request.signer,
+        leafHash: bytesToHex(request.leafHash),
+        leafIndex: size,
+        receivedAt,
+      };
+      inGroup.set(record.recordId, record);
+      results.push({ record, created: true });
+      ops.push({ type: "put", sublevel: this.records, key: record.recordId, value: JSON.stringify(record) });
+      ops.push({ type: "put", sublevel: this.leaves, key: pad(size), value: record.recordId });
+      ops.push({ type: "put", sublevel: this.leafIndexByHash, key: record.leafHash, value: String(size) });
+      // Fold the new leaf into the frontier, writing every perfect node it completes.
+      let level = 0;
+      let index = size;
+      let hash = request.leafHash;
+      ops.push({ type: "put", sublevel: this.nodes, key: nodeKey({ level, index }), value: bytesToHex(hash) });
+      while (index % 2 === 1) {
+        hash = hashChildren(frontier.get(level)!, hash);
+        frontier.delete(level);
+        level++;
+        index = (index - 1) / 2;
+        ops.push({ type: "put", sublevel: this.nodes, key: nodeKey({ level, index }), value: bytesToHex(hash) });
+      }
+      frontier.set(level, hash);
+      size++;
+    }
+    try {
+      if (ops.length > 0) {
+        ops.push({ type: "put", sublevel: this.meta, key: "size", value: String(size) });
+        await this.db.batch(ops, { sync: true });
+        this.frontier = frontier;
+        this.size = size;
+      }
+      group.forEach((g, i) => g.resolve(results[i]!));
+    } catch (error) {
+      for (const g of group) g.reject(error);
+    }
+  }
+
+  /** Hashes of perfect nodes, in the order asked. Precondition: every node is complete. */
+  async readNodes(ids: readonly NodeId[]): Promise<Hash[]> {
+    const values = await this.nodes.getMany(ids.map(nodeKey));
+    return values.map((value, i) => {
+      if (value === undefined) throw new Error(`log node ${nodeKey(ids[i]!)} is missing`);
+      return hexToBytes(value);
+    });
+  }
+
+  private async hashRanges(ranges: Array<{ begin: number; end: number }>): Promise<Hash[]> {
+    const perRange = ranges.map((r) => rangeNodes(r.begin, r.end));
+    const hashes = await this.readNodes(perRange.flat());
+    let at = 0;
+    return perRange.map((ids) => {
+      const own = hashes.slice(at, at + ids.length);
+      at += ids.length;
+      let hash = own[own.length - 1]!;
+      for (let i = own.length - 2; i >= 0; i--) hash = hashChildren(own[i]!, hash);
+      return hash;
+    });
+  }
+
+  /** Root of the first `size` leaves. Precondition: size <= treeSize. */
+  async rootAt(size: number): Promise<Hash> {
+    if (size === 0) return emptyRoot();
+    return (await this.hashRanges([{ begin: 0, end: size }]))[0]!;
+  }
+
+  /** Inclusion proof of leaf `index` in the first `size` leaves. Precondition: index < size <= treeSize. */
+  async inclusionProof(index: number, size: number): Promise<Hash[]> {
+    return this.hashRanges(inclusionProofRanges(index, size));
+  }
+
+  /** Consistency proof between two sizes. Precondition: 0 < size1 <= size2 <= treeSize. */
+  async consistencyProof(size1: number, size2: number): Promise<Hash[]> {
+    return this.hashRanges(consistencyProofRanges(size1, size2));
+  }
+
+  // ───────────── checkpoints (the anchoring outbox) ─────────────
+
+  async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    await this.putSynced(this.checkpoints, pad(checkpoint.size), JSON.stringify(checkpoint));
+  }
+
+  async getCheckpoint(size: number): Promise<StoredCheckpoint | undefined> {
+    const value = await this.checkpoints.get(pad(size));
+    return value === undefined ? undefined : (JSON.parse(value) as StoredCheckpoint);
+  }
+
+  /** Checkpoints in increasing size, optionally only those above `afterSize`. */
+  async listCheckpoints(
+    options: { afterSize?: number; limit?: number; reverse?: boolean } = {},
+  ): Promise<StoredCheckpoint[]> {
+    const out: StoredCheckpoint[] = [];
+    const range = options.afterSize === undefined ? {} : { gt: pad(options.afterSize) };
+    for await (const value of this.checkpoints.values({
+      ...range,
+      limit: options.limit ?? -1,
+      reverse: options.reverse ?? false,
+    })) {
+      out.push(JSON.parse(value) as StoredCheckpoint);
+    }
+    return out;
+  }
+
+  /** The first anchored checkpoint that contains leaf `index`, if any. */
+  async anchoredCheckpointCovering(index: number): Promise<StoredCheckpoint | undefined> {
+    for await (const value of this.checkpoints.values({ gt: pad(index) })) {
+      const checkpoint = JSON.parse(value) as StoredCheckpoint;
+      if (checkpoint.status === "anchored") return checkpoint;
+    }
+    return undefined;
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.meta.get(key);
+  }
+
+  async putMeta(key: string, value: string): Promise<void> {
+    await this.putSynced(this.meta, key, value);
+  }
+
+  private async putSynced(sublevel: Sublevel, key: string, value: string): Promise<void> {
+    await this.db.batch([{ type: "put", sublevel, key, value }], { sync: true });
+  }
+}
