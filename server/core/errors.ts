@@ -10,9 +10,42 @@ export const errorCatalogue = {
   "proof.wrong_length": { status: 422, title: "Proof has the wrong number of hashes for these sizes" },
   "proof.bad_hash": { status: 422, title: "Proof contains a value that is not a 32-byte hash" },
   "proof.root_mismatch": { status: 422, title: "Proof leads to a different root" },
+  "proof.not_available": { status: 404, title: "No such leaf or tree size in this log" },
+
+  // Requests (server/http)
+  "request.malformed_json": { status: 400, title: "Request body is not valid JSON" },
+  "request.unsupported_media_type": { status: 415, title: "Request body must be application/json" },
+  "request.too_large": { status: 413, title: "Request body is too large" },
+  "request.invalid": { status: 422, title: "Request does not match the schema" },
+  "request.not_found": { status: 404, title: "No such resource" },
+  "request.unauthorized": { status: 401, title: "A valid bearer token is required" },
+  "request.forbidden": { status: 403, title: "The token does not grant access to this resource" },
+
+  // Records (attestation checks)
+  "record.unknown_duty_type": { status: 422, title: "Duty type is not in this gateway's catalog" },
+  "record.duty_type_inactive": { status: 422, title: "Duty type is not active on the ledger" },
+  "record.duty_type_not_applicable": { status: 422, title: "Duty type does not apply to the unit's level" },
+  "record.invalid_fields": { status: 422, title: "Record fields do not match the duty type" },
+  "record.unknown_unit": { status: 422, title: "Unit is not registered on the ledger" },
+  "record.unit_suspended": { status: 403, title: "Unit is suspended" },
+  "record.bad_signature": { status: 422, title: "Signature is malformed, high-s or does not recover" },
+  "record.signer_not_authorized": { status: 403, title: "Signer is not the unit's valid key" },
+  "record.time_implausible": { status: 422, title: "Record time is in the future or too far in the past" },
+  "record.not_found": { status: 404, title: "No record with this id" },
+
+  // Infrastructure
+  "chain.unavailable": { status: 503, title: "The chain cannot be reached" },
+  "store.unavailable": { status: 503, title: "The record store cannot be written" },
+  internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
+
+/** One field at fault, by its path in the request ("envelope.fields.address"). */
+export interface FieldError {
+  path: string;
+  message: string;
+}
 
 /** The one base class of dutyproof's deliberate errors. */
 export class DutyproofError extends Error {

@@ -1,0 +1,157 @@
+/**
+ * The embedded chain of `npm start`: an anvil node on loopback whose state lives in DATA_DIR.
+ * anvil only writes its state file on a clean exit or on a timer, so the gateway snapshots it
+ * itself (anvil_dumpState, written with fsync and an atomic rename) after every transaction it
+ * must not lose; after a kill -9 the node restarts from the last snapshot, and the gateway's
+ * outbox re-sends whatever came after it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { gunzipSync } from "node:zlib";
+
+const require = createRequire(import.meta.url);
+
+function anvilBinary(): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  try {
+    return join(dirname(require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`)), "bin", "anvil");
+  } catch {
+    return join(dirname(require.resolve("@foundry-rs/anvil/package.json")), "bin.mjs");
+  }
+}
+
+export interface LocalChainOptions {
+  stateDir: string;
+  port: number;
+  chainId?: number;
+}
+
+export class LocalChainNode {
+  private child: ChildProcess | null = null;
+  readonly rpcUrl: string;
+  private readonly statePath: string;
+
+  constructor(private readonly options: LocalChainOptions) {
+    this.rpcUrl = `http://127.0.0.1:${options.port}`;
+    this.statePath = join(options.stateDir, "state.json");
+  }
+
+  /**
+   * A node left running by a gateway that was killed (SIGKILL gives it no chance to stop its
+   * child) holds the port and state the new one needs; its unsnapshotted state is what a crash
+   * loses anyway, and the gateway's outbox re-sends it.
+   */
+  private stopOrphan(): void {
+    const pidFile = join(this.options.stateDir, "anvil.pid");
+    if (!existsSync(pidFile)) return;
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const port = args[args.indexOf("--port") + 1];
+      if (args.some((a) => a.endsWith("anvil")) && port === String(this.options.port)) {
+        process.kill(pid, "SIGKILL");
+        const deadline = Date.now() + 5000;
+        while (existsSync(`/proc/${pid}`) && Date.now() < deadline)
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      }
+    } catch {
+      // Not running (or not inspectable): nothing to stop.
+    }
+    rmSync(pidFile, { force: true });
+  }
+
+  /** Starts anvil, loading the last snapshot if there is one, and waits until it answers. */
+  async start(): Promise<void> {
+    mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 });
+    this.stopOrphan();
+    const args = ["--host", "127.0.0.1", "--port", String(this.options.port), "--silent"];
+    args.push("--chain-id", String(this.options.chainId ?? 31337));
+    if (existsSync(this.statePath)) args.push("--load-state", this.statePath);
+    const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
+    this.child = child;
+    if (child.pid) writeFileSync(join(this.options.stateDir, "anvil.pid"), String(child.pid));
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    const exited = new Promise<never>((_, reject) =>
+      child.once("exit", (code) => reject(new Error(`the local chain node exited (code ${code}): ${stderr.trim()}`))),
+    );
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const ready = await Promise.race([this.ping(), exited]);
+      if (ready) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the local chain node did not answer on ${this.rpcUrl} within 20 s`);
+  }
+
+  private async ping(): Promise<boolean> {
+    try {
+      await this.rpc("eth_chainId", []);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async rpc(method: string, params: unknown[]): Promise<unknown> {
+    const response = await fetch(this.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result;
+  }
+
+  /** Writes the node's whole state to DATA_DIR durably; returns once it is on disk. */
+  async snapshot(): Promise<void> {
+    const hex = (await this.rpc("anvil_dumpState", [])) as string;
+    const json = gunzipSync(Buffer.from(hex.slice(2), "hex"));
+    const temporary = `${this.statePath}.tmp`;
+    const fd = openSync(temporary, "w", 0o600);
+    try {
+      writeSync(fd, json);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, this.statePath);
+    const dirFd = openSync(this.options.stateDir, "r");
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+
+  /** Snapshots and stops the node. */
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    try {
+      await this.snapshot();
+    } catch {
+      // The node may already be gone; the last snapshot stands.
+    }
+    const child = this.child;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+    });
+    this.child = null;
+  }
+}

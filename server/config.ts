@@ -1,0 +1,47 @@
+/** Gateway settings from the environment (flags override them in the CLI). */
+import { resolve } from "node:path";
+
+export interface GatewayConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  chainPort: number;
+  /** An external chain; when absent the gateway runs its own node on chainPort. */
+  rpcUrl?: string;
+  operatorKey?: string;
+  operatorKeyFile?: string;
+  expectedChainId?: number;
+  confirmations: number;
+  anchorIntervalMs: number;
+  anchorMaxLeaves: number;
+  logName: string;
+}
+
+function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function configFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<GatewayConfig> = {},
+): GatewayConfig {
+  return {
+    dataDir: resolve(env.DATA_DIR ?? "./data"),
+    host: env.HOST ?? "127.0.0.1",
+    port: integer("PORT", env.PORT, 8080),
+    chainPort: integer("CHAIN_PORT", env.CHAIN_PORT, 8545, 1),
+    rpcUrl: env.RPC_URL || undefined,
+    operatorKey: env.OPERATOR_KEY || undefined,
+    operatorKeyFile: env.OPERATOR_KEY_FILE || undefined,
+    expectedChainId: env.CHAIN_ID ? integer("CHAIN_ID", env.CHAIN_ID, 0, 1) : undefined,
+    confirmations: integer("CONFIRMATIONS", env.CONFIRMATIONS, 1, 1),
+    anchorIntervalMs: integer("ANCHOR_INTERVAL_MS", env.ANCHOR_INTERVAL_MS, 5_000, 10),
+    anchorMaxLeaves: integer("ANCHOR_MAX_LEAVES", env.ANCHOR_MAX_LEAVES, 10_000, 1),
+    logName: env.LOG_NAME ?? "embedded-gateway",
+    ...overrides,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Signer recovery for EIP-712 digests with native secp256k1 (libsecp256k1 prebuilt in the npm
+ * package), about 30x faster than pure JavaScript; falls back to ethers where the native
+ * module cannot load.
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { recoverAddress } from "ethers";
+import { createRequire } from "node:module";
+import { bytesToHex } from "../core/bytes.ts";
+import { parseSignature } from "../core/eip712.ts";
+
+interface NativeSecp256k1 {
+  ecdsaRecover(signature: Uint8Array, recovery: number, message: Uint8Array, compressed: boolean): Uint8Array;
+}
+
+let native: NativeSecp256k1 | null = null;
+try {
+  native = createRequire(import.meta.url)("secp256k1/bindings.js") as NativeSecp256k1;
+} catch {
+  native = null;
+}
+
+export const nativeRecoveryAvailable = native !== null;
+
+/**
+ * The checksum-free lower-case address that signed `digest`, or null for a malformed, high-s
+ * or unrecoverable signature.
+ */
+export function recoverSigner(digest: Uint8Array, signature: string): string | null {
+  const parts = parseSignature(signature);
+  if (!parts) return null;
+  try {
+    if (native) {
+      const compact = new Uint8Array(64);
+      compact.set(parts.r, 0);
+      compact.set(parts.s, 32);
+      const publicKey = native.ecdsaRecover(compact, parts.recovery, digest, false);
+      return bytesToHex(keccak_256(publicKey.subarray(1)).subarray(12));
+    }
+    return recoverAddress(digest, signature).toLowerCase();
+  } catch {
+    return null;
+  }
+}

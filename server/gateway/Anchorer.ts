@@ -1,0 +1,189 @@
+/**
+ * The anchoring pipeline. Every `intervalMs`, or as soon as `maxLeaves` leaves are waiting, it
+ * anchors the log's current size with a consistency proof from the size the chain holds. The
+ * signed transaction is stored before it is sent; on every tick an unconfirmed checkpoint is
+ * reconciled with the chain (confirmed, re-sent as is, or re-signed with a fresh nonce when the
+ * chain lost it), so each checkpoint ends up anchored exactly once, across crashes too.
+ */
+import { type Contract, type JsonRpcProvider, Transaction, type Wallet } from "ethers";
+import { bytesToHex } from "../core/bytes.ts";
+import type { LedgerStore, StoredCheckpoint } from "../store/LedgerStore.ts";
+
+export interface AnchorerOptions {
+  store: LedgerStore;
+  ledger: Contract;
+  wallet: Wallet;
+  provider: JsonRpcProvider;
+  logId: string;
+  intervalMs: number;
+  maxLeaves: number;
+  confirmations?: number;
+  /** Makes the chain's state durable before a checkpoint is marked anchored (embedded node). */
+  persistChain?: () => Promise<void>;
+  log?: (message: string) => void;
+}
+
+export class Anchorer {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private lastAttempt = 0;
+  private stopped = false;
+  /** Size of the latest checkpoint this pipeline created (sent or anchored). */
+  private checkpointSize = 0;
+  /** Last error seen, for /readyz and logs; cleared by a successful tick. */
+  lastError: string | null = null;
+
+  constructor(private readonly options: AnchorerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    const period = Math.max(50, Math.min(this.options.intervalMs, 500));
+    this.timer = setInterval(() => void this.tick(), period);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    while (this.running) await this.running;
+  }
+
+  /** The store grew: anchor now if `maxLeaves` leaves are waiting, else at the next interval. */
+  poke(): void {
+    if (!this.stopped && this.options.store.treeSize - this.checkpointSize >= this.options.maxLeaves) void this.tick();
+  }
+
+  /** One step of the pipeline; concurrent calls share the step in progress. */
+  tick(): Promise<void> {
+    this.running ??= this.step()
+      .then(() => {
+        this.lastError = null;
+      })
+      .catch((error: unknown) => {
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.options.log?.(`anchoring: ${this.lastError}`);
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  private async step(): Promise<void> {
+    const { store } = this.options;
+    const [latest] = await store.listCheckpoints({ reverse: true, limit: 1 });
+    this.checkpointSize = latest?.size ?? 0;
+    if (latest?.status === "sent") {
+      await this.reconcile(latest);
+      return;
+    }
+    const anchoredSize = latest?.size ?? 0;
+    const waiting = store.treeSize - anchoredSize;
+    if (waiting <= 0) return;
+    const due = waiting >= this.options.maxLeaves || Date.now() - this.lastAttempt >= this.options.intervalMs;
+    if (!due) return;
+    this.lastAttempt = Date.now();
+    await this.send(store.treeSize);
+  }
+
+  private async onChainCheckpoint(
+    size: number,
+  ): Promise<{ found: boolean; root: string; anchoredAt: number; blockNumber: number }> {
+    const [found, checkpoint] = await this.options.ledger.getFunction("checkpointAt")(this.options.logId, size);
+    return {
+      found,
+      root: checkpoint.root,
+      anchoredAt: Number(checkpoint.anchoredAt),
+      blockNumber: Number(checkpoint.blockNumber),
+    };
+  }
+
+  /** Signs, stores, then sends the anchor transaction for `size`. */
+  private async send(size: number, replacing?: StoredCheckpoint): Promise<void> {
+    const { store, ledger, wallet, provider, logId } = this.options;
+    const [chainSizeRaw, chainCheckpoint] = await ledger.getFunction("latestCheckpoint")(logId);
+    const chainSize = Number(chainSizeRaw);
+    if (chainSize >= size) {
+      throw new Error(`the chain already holds size ${chainSize} >= ${size}; refusing to anchor backwards`);
+    }
+    if (chainSize > 0) {
+      const localRoot = bytesToHex(await store.rootAt(chainSize));
+      if (localRoot !== chainCheckpoint.root) {
+        throw new Error(
+          `local log diverges from the chain at size ${chainSize}: ${localRoot} != ${chainCheckpoint.root}`,
+        );
+      }
+    }
+    const root = bytesToHex(await store.rootAt(size));
+    const proof = chainSize === 0 ? [] : (await store.consistencyProof(chainSize, size)).map(bytesToHex);
+    const nonce = await provider.getTransactionCount(wallet.address, "pending");
+    const request = await ledger.getFunction("anchor").populateTransaction(logId, size, root, proof);
+    const populated = await wallet.populateTransaction({ ...request, nonce });
+    const rawTransaction = await wallet.signTransaction(populated);
+    const txHash = Transaction.from(rawTransaction).hash!;
+    const checkpoint: StoredCheckpoint = {
+      size,
+      root,
+      previousSize: chainSize,
+      status: "sent",
+      createdAt: replacing?.createdAt ?? Date.now(),
+      nonce,
+      txHash,
+      rawTransaction,
+    };
+    await store.putCheckpoint(checkpoint);
+    this.checkpointSize = size;
+    await this.broadcast(rawTransaction);
+    await this.reconcile(checkpoint);
+  }
+
+  private async broadcast(rawTransaction: string): Promise<void> {
+    try {
+      await this.options.provider.broadcastTransaction(rawTransaction);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // Already known or already mined: the reconciliation below sorts it out.
+      if (!/already known|nonce too low|already imported|known transaction/i.test(message)) throw error;
+    }
+  }
+
+  /** Brings a stored 'sent' checkpoint to 'anchored', re-sending or re-signing as needed. */
+  private async reconcile(checkpoint: StoredCheckpoint): Promise<void> {
+    const { provider, store } = this.options;
+    const onChain = await this.onChainCheckpoint(checkpoint.size);
+    if (onChain.found) {
+      if (onChain.root !== checkpoint.root) {
+        throw new Error(`the chain holds another root for size ${checkpoint.size}: ${onChain.root}`);
+      }
+      await this.options.persistChain?.();
+      await store.putCheckpoint({
+        ...checkpoint,
+        status: "anchored",
+        blockNumber: onChain.blockNumber,
+        anchoredAt: onChain.anchoredAt,
+        rawTransaction: undefined,
+      });
+      this.options.log?.(`anchored size ${checkpoint.size} in block ${onChain.blockNumber}`);
+      return;
+    }
+    const receipt = await provider.getTransactionReceipt(checkpoint.txHash!);
+    if (receipt && receipt.status === 0) {
+      // Reverted (the chain's head moved under it): sign again from the chain's current head.
+      await this.send(checkpoint.size, checkpoint);
+      return;
+    }
+    const known = receipt ?? (await provider.getTransaction(checkpoint.txHash!));
+    if (!known) {
+      // Dropped, or lost with blocks the node forgot: the same bytes if the nonce still fits,
+      // else a fresh signature.
+      const chainNonce = await provider.getTransactionCount(this.options.wallet.address, "pending");
+      if (chainNonce === checkpoint.nonce) await this.broadcast(checkpoint.rawTransaction!);
+      else {
+        await this.send(checkpoint.size, checkpoint);
+        return;
+      }
+    }
+    const mined = await provider.waitForTransaction(checkpoint.txHash!, this.options.confirmations ?? 1, 30_000);
+    if (mined?.status === 1) await this.reconcile(checkpoint);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Accepting a signed duty record: every check in order (schema, duty type, fields, time,
+ * signature, unit and key on the ledger), then a durable append. Nothing is stored unless
+ * every check passes; the same record twice yields the same leaf.
+ */
+import { z } from "zod";
+import { bytesToHex } from "../core/bytes.ts";
+import { validateFields } from "../core/dutyType.ts";
+import { type Eip712Domain, typedDataDigest } from "../core/eip712.ts";
+import { DutyproofError, type FieldError } from "../core/errors.ts";
+import { leafHashOf, recordDigest, recordEnvelopeSchema, signedMessageOf } from "../core/record.ts";
+import type { CatalogEntry } from "../catalog/loadCatalog.ts";
+import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
+import type { RegistryCache } from "./RegistryCache.ts";
+
+export const submissionSchema = z
+  .object({
+    envelope: recordEnvelopeSchema,
+    signature: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte signature r ‖ s ‖ v as 0x hex")
+      .describe("EIP-712 signature of the record message by the unit's key"),
+  })
+  .strict();
+
+export type Submission = z.infer<typeof submissionSchema>;
+
+export interface AcceptedRecord {
+  created: boolean;
+  record: StoredRecord;
+}
+
+export interface AttestationOptions {
+  store: LedgerStore;
+  registry: RegistryCache;
+  catalog: Map<string, CatalogEntry>;
+  domain: Eip712Domain;
+  recover: (digest: Uint8Array, signature: string) => string | null;
+  /** Unix seconds, the gateway's clock. */
+  now: () => number;
+  /** How far in the future a record's time may be (clock skew), seconds. */
+  maxFutureSeconds?: number;
+  /** How far in the past a record's time may be, seconds. */
+  maxAgeSeconds?: number;
+}
+
+/** Turns zod issues into field errors with dotted paths. */
+export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: prefix + (issue.path.length ? issue.path.join(".") : "(body)"),
+    message: issue.message,
+  }));
+}
+
+export class AttestationService {
+  constructor(private readonly options: AttestationOptions) {}
+
+  /** Validates and stores one submission (unknown JSON). Throws DutyproofError on any fault. */
+  async submit(body: unknown): Promise<AcceptedRecord> {
+    const parsed = submissionSchema.safeParse(body);
+    if (!parsed.success) {
+      const errors = fieldErrors(parsed.error);
+      throw new DutyproofError("request.invalid", `${errors.length} field(s) at fault`, { errors });
+    }
+    return this.accept(parsed.data);
+  }
+
+  private async accept({ envelope, signature }: Submission): Promise<AcceptedRecord> {
+    const { catalog, registry, domain, store } = this.options;
+    const digest = recordDigest(envelope);
+    const recordId = bytesToHex(digest);
+    // A replay of an accepted record is answered from the store, whatever changed since; the
+    // record id is the digest, so a second signature of the same record adds nothing either.
+    const existing = await store.getRecord(recordId);
+    if (existing) return { created: false, record: existing };
+
+    const entry = catalog.get(envelope.dutyTypeId);
+    if (!entry) {
+      throw new DutyproofError("record.unknown_duty_type", `duty type ${envelope.dutyTypeId} is not in the catalog`, {
+        errors: [{ path: "envelope.dutyTypeId", message: "unknown duty type" }],
+      });
+    }
+    const fieldIssues = validateFields(entry.document, envelope.fields);
+    if (fieldIssues.length > 0) {
+      const errors = fieldIssues.map((i) => ({ path: `envelope.${i.path}`, message: i.message }));
+      throw new DutyproofError("record.invalid_fields", `${errors.length} field(s) at fault`, { errors });
+    }
+    const now = this.options.now();
+    const maxFuture = this.options.maxFutureSeconds ?? 300;
+    const maxAge = this.options.maxAgeSeconds ?? 400 * 86_400;
+    if (envelope.performedAt > now + maxFuture || envelope.performedAt < now - maxAge) {
+      throw new DutyproofError("record.time_implausible", "performedAt is in the future or too old", {
+        errors: [{ path: "envelope.performedAt", message: `must be between ${now - maxAge} and ${now + maxFuture}` }],
+      });
+    }
+
+    const signer = this.options.recover(typedDataDigest(domain, signedMessageOf(envelope)), signature);
+    if (!signer) {
+      throw new DutyproofError("record.bad_signature", "the signature is malformed, high-s or does not recover", {
+        errors: [{ path: "signature", message: "not a valid low-s secp256k1 signature of the record" }],
+      });
+    }
+
+    const [unit, dutyType] = await Promise.all([
+      registry.unit(envelope.unitId),
+      registry.dutyType(envelope.dutyTypeId),
+    ]);
+    if (!unit.registered) {
+      throw new DutyproofError("record.unknown_unit", `unit ${envelope.unitId} is not registered`, {
+        errors: [{ path: "envelope.unitId", message: "not registered on the ledger" }],
+      });
+    }
+    if (!unit.active) throw new DutyproofError("record.unit_suspended", `unit ${envelope.unitId} is suspended`);
+    if (unit.signer !== signer) {
+      throw new DutyproofError("record.signer_not_authorized", `signer ${signer} is not the unit's current key`, {
+        errors: [{ path: "signature", message: "signed by a key that is not the unit's valid key" }],
+      });
+    }
+    if (!dutyType.registered || !dutyType.active) {
+      throw new DutyproofError(
+        "record.duty_type_inactive",
+        `duty type ${envelope.dutyTypeId} is not active on the ledger`,
+      );
+    }
+    const levels = entry.document.levels;
+    if (levels && !levels.includes(unit.level)) {
+      throw new DutyproofError(
+        "record.duty_type_not_applicable",
+        `duty type ${entry.document.code} does not apply to level ${unit.level}`,
+      );
+    }
+
+    let result;
+    try {
+      result = await store.append({
+        recordId,
+        envelope,
+        signature: signature.toLowerCase(),
+        signer,
+        leafHash: leafHashOf(digest, signature),
+      });
+    } catch (error) {
+      throw new DutyproofError(
+        "store.unavailable",
+        "the record could not be stored durably; nothing was kept",
+        {},
+        { cause: error },
+      );
+    }
+    return result;
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The gateway's HTTP API (Express 5). Handlers validate with the same zod schemas the OpenAPI
+ * document is generated from, call the services, and leave every error to problemHandler.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+import { bytesToHex } from "../core/bytes.ts";
+import { DutyproofError } from "../core/errors.ts";
+import { eip712Definition } from "../core/eip712.ts";
+import type { CatalogEntry } from "../catalog/loadCatalog.ts";
+import type { Deployment } from "../chain/deployment.ts";
+import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
+import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
+import { docsPage, openApiDocument } from "./openapi.ts";
+import { problemHandler } from "./problem.ts";
+
+export interface AppOptions {
+  store: LedgerStore;
+  attestations: AttestationService;
+  catalog: CatalogEntry[];
+  deployment: Deployment;
+  rpcUrl: string;
+  /** Whether the chain answers and the store is open (for /readyz). */
+  ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** Called after records were appended (to wake the anchorer). */
+  onAppended?: () => void;
+  /** Checks a bearer token for reading a unit's records; returns false when not allowed. */
+  mayRead?: (token: string | undefined, unitId: string) => Promise<boolean>;
+  log?: (message: string) => void;
+  maxBatch?: number;
+}
+
+export const batchSchema = z.object({ items: z.array(z.unknown()).min(1).max(1000) }).strict();
+const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
+const size = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error, "query.");
+    throw new DutyproofError("request.invalid", `${errors.length} parameter(s) at fault`, { errors });
+  }
+  return parsed.data;
+}
+
+/** The receipt of an anchored record: everything needed to verify it with an EVM client. */
+export function anchoredReceipt(
+  record: StoredRecord,
+  checkpoint: StoredCheckpoint,
+  proof: string[],
+  deployment: Deployment,
+) {
+  return {
+    status: "anchored" as const,
+    version: 1,
+    recordId: record.recordId,
+    unitId: record.envelope.unitId,
+    dutyTypeId: record.envelope.dutyTypeId,
+    signer: record.signer,
+    signature: record.signature,
+    leafHash: record.leafHash,
+    leafIndex: record.leafIndex,
+    treeSize: checkpoint.size,
+    root: checkpoint.root,
+    inclusionProof: proof,
+    logId: deployment.logId,
+    chainId: deployment.chainId,
+    contract: deployment.address,
+    transactionHash: checkpoint.txHash,
+    blockNumber: checkpoint.blockNumber,
+    anchoredAt: checkpoint.anchoredAt,
+    acceptedAt: Math.floor(record.receivedAt / 1000),
+  };
+}
+
+export function createApp(options: AppOptions): express.Express {
+  const { store, attestations, deployment } = options;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+
+  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.is("application/json")) {
+      next(new DutyproofError("request.unsupported_media_type", "send the body as application/json"));
+      return;
+    }
+    next();
+  };
+  const json = (limit: string) => express.json({ limit, strict: true, type: "application/json" });
+
+  app.get("/livez", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.get("/readyz", async (_req, res) => {
+    const state = await options.ready();
+    res.status(state.ready ? 200 : 503).json({ status: state.ready ? "ready" : "not ready", checks: state.checks });
+  });
+
+  app.get("/v1/info", (_req, res) => {
+    res.json({
+      name: "dutyproof gateway",
+      chainId: deployment.chainId,
+      rpcUrl: options.rpcUrl,
+      contracts: { DutyLedger: deployment.address },
+      deployBlock: deployment.deployBlock,
+      logId: deployment.logId,
+      treeSize: store.treeSize,
+      eip712: eip712Definition(deployment.chainId, deployment.address),
+      leafFormat: "SHA-256(0x00 ‖ 'DPL1' ‖ recordDigest ‖ signature)",
+    });
+  });
+
+  app.get("/v1/duty-types", (_req, res) => {
+    res.json({ dutyTypes: options.catalog.map((e) => ({ id: e.id, ...e.document })) });
+  });
+
+  app.post("/v1/attestations", requireJson, json("64kb"), async (req, res) => {
+    const { created, record } = await attestations.submit(req.body);
+    if (created) options.onAppended?.();
+    res.status(created ? 201 : 200).json(acknowledgement(record, created));
+  });
+
+  app.post("/v1/attestations/batch", requireJson, json("8mb"), async (req, res) => {
+    const batch = parseQuery(
+      batchSchema.extend({
+        items: z
+          .array(z.unknown())
+          .min(1)
+          .max(options.maxBatch ?? 1000),
+      }),
+      req.body,
+    );
+    const settled = await Promise.allSettled(batch.items.map((item) => attestations.submit(item)));
+    let anyCreated = false;
+    const results = settled.map((outcome, index) => {
+      if (outcome.status === "fulfilled") {
+        anyCreated ||= outcome.value.created;
+        return {
+          index,
+          status: outcome.value.created ? 201 : 200,
+          ...acknowledgement(outcome.value.record, outcome.value.created),
+        };
+      }
+      const error =
+        outcome.reason instanceof DutyproofError ? outcome.reason : new DutyproofError("internal", "failed");
+      return { index, status: error.status, code: error.code, detail: error.message, errors: error.details.errors };
+    });
+    if (anyCreated) options.onAppended?.();
+    res.json({ results });
+  });
+
+  app.get("/v1/attestations/:recordId/receipt", async (req, res) => {
+    const recordId = parseQuery(hash32, req.params.recordId);
+    const record = await store.getRecord(recordId);
+    if (!record) throw new DutyproofError("record.not_found", `no record ${recordId}`);
+    const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
+    if (!checkpoint) {
+      res.status(202).json({ status: "pending", recordId, leafIndex: record.leafIndex, leafHash: record.leafHash });
+      return;
+    }
+    const proof = (await store.inclusionProof(record.leafIndex, checkpoint.size)).map(bytesToHex);
+    res.json(anchoredReceipt(record, checkpoint, proof, deployment));
+  });
+
+  app.get("/v1/attestations/:recordId", async (req, res) => {
+    const recordId = parseQuery(hash32, req.params.recordId);
+    const record = await store.getRecord(recordId);
+    const token = req.get("authorization")?.replace(/^Bearer\s+/i, "");
+    if (!token) throw new DutyproofError("request.unauthorized", "record content needs a bearer token");
+    if (!record || !(await (options.mayRead?.(token, record.envelope.unitId) ?? Promise.resolve(false)))) {
+      // Unknown and forbidden look alike, so a token cannot probe which records exist.
+      throw new DutyproofError(record ? "request.forbidden" : "record.not_found", "no readable record with this id");
+    }
+    res.json(record);
+  });
+
+  app.get("/v1/proofs/inclusion", async (req, res) => {
+    const query = parseQuery(z.object({ leafHash: hash32, treeSize: size }).strict(), req.query);
+    const index = await store.leafIndexOf(query.leafHash);
+    if (index === undefined || index >= query.treeSize || query.treeSize > store.treeSize) {
+      throw new DutyproofError("proof.not_available", "no such leaf below that tree size");
+    }
+    const proof = (await store.inclusionProof(index, query.treeSize)).map(bytesToHex);
+    res.json({ leafHash: query.leafHash, leafIndex: index, treeSize: query.treeSize, proof });
+  });
+
+  app.get("/v1/proofs/consistency", async (req, res) => {
+    const query = parseQuery(z.object({ from: size, to: size }).strict(), req.query);
+    if (query.from > query.to || query.to > store.treeSize) {
+      throw new DutyproofError("proof.not_available", "sizes must satisfy 1 <= from <= to <= log size");
+    }
+    const proof = (await store.consistencyProof(query.from, query.to)).map(bytesToHex);
+    res.json({ from: query.from, to: query.to, proof });
+  });
+
+  app.get("/v1/checkpoints/latest", async (_req, res) => {
+    const [latest] = (await store.listCheckpoints({ reverse: true, limit: 20 })).filter((c) => c.status === "anchored");
+    if (!latest) throw new DutyproofError("request.not_found", "no checkpoint has been anchored yet");
+    res.json(publicCheckpoint(latest, deployment));
+  });
+
+  app.get("/v1/checkpoints", async (req, res) => {
+    const query = parseQuery(
+      z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
+      req.query,
+    );
+    const list = await store.listCheckpoints({ reverse: true, limit: query.limit });
+    res.json({ checkpoints: list.map((c) => publicCheckpoint(c, deployment)) });
+  });
+
+  app.get("/openapi.json", (_req, res) => {
+    res.json(openApiDocument());
+  });
+  app.get("/docs", (_req, res) => {
+    res.type("html").send(docsPage());
+  });
+
+  app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
+  app.use(problemHandler(options.log ?? (() => {})));
+  return app;
+}
+
+function acknowledgement(record: StoredRecord, created: boolean) {
+  return {
+    recordId: record.recordId,
+    leafIndex: record.leafIndex,
+    leafHash: record.leafHash,
+    duplicate: !created,
+    receipt: `/v1/attestations/${record.recordId}/receipt`,
+  };
+}
+
+function publicCheckpoint(c: StoredCheckpoint, deployment: Deployment) {
+  return {
+    logId: deployment.logId,
+    size: c.size,
+    root: c.root,
+    previousSize: c.previousSize,
+    status: c.status,
+    transactionHash: c.txHash,
+    blockNumber: c.blockNumber,
+    anchoredAt: c.anchoredAt,
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * OpenAPI 3.1 document generated from the same zod schemas the handlers validate with, and a
+ * docs page rendered on the server (no script, no network) from that document.
+ */
+import { z } from "zod";
+import { submissionSchema } from "../gateway/AttestationService.ts";
+
+const problem = {
+  description: "RFC 9457 problem details",
+  content: {
+    "application/problem+json": {
+      schema: {
+        type: "object",
+        required: ["type", "title", "status", "detail", "code"],
+        properties: {
+          type: { type: "string" },
+          title: { type: "string" },
+          status: { type: "integer" },
+          detail: { type: "string" },
+          code: { type: "string" },
+          errors: {
+            type: "array",
+            items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+          },
+        },
+      },
+    },
+  },
+};
+
+const jsonOk = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { type: "object" } } },
+});
+const query = (name: string, description: string, schema: object) => ({
+  name,
+  in: "query",
+  required: true,
+  description,
+  schema,
+});
+const recordIdParam = {
+  name: "recordId",
+  in: "path",
+  required: true,
+  description: "SHA-256 of the envelope's JCS bytes",
+  schema: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+};
+
+export function openApiDocument() {
+  const submission = z.toJSONSchema(submissionSchema, { target: "draft-2020-12", unrepresentable: "any" });
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "dutyproof gateway",
+      version: "1",
+      description: "Signed duty records in, anchored receipts out. Errors are RFC 9457 problem details.",
+    },
+    components: { schemas: { Submission: submission } },
+    paths: {
+      "/livez": { get: { summary: "The process is alive", responses: { 200: jsonOk("alive") } } },
+      "/readyz": {
+        get: { summary: "Chain and store are usable", responses: { 200: jsonOk("ready"), 503: jsonOk("not ready") } },
+      },
+      "/v1/info": {
+        get: {
+          summary: "Chain, contract, log id and the EIP-712 definition units sign",
+          responses: { 200: jsonOk("info") },
+        },
+      },
+      "/v1/duty-types": { get: { summary: "The duty-type catalog with ids", responses: { 200: jsonOk("catalog") } } },
+      "/v1/attestations": {
+        post: {
+          summary: "Submit one signed record; acknowledged after a synced write",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } },
+          },
+          responses: {
+            201: jsonOk("accepted"),
+            200: jsonOk("already accepted (idempotent)"),
+            400: problem,
+            403: problem,
+            413: problem,
+            415: problem,
+            422: problem,
+            503: problem,
+          },
+        },
+      },
+      "/v1/attestations/batch": {
+        post: {
+          summary: "Submit up to 1,000 signed records; one result per item",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["items"],
+                  properties: {
+                    items: { type: "array", maxItems: 1000, items: { $ref: "#/components/schemas/Submission" } },
+                  },
+                },
+              },
+            },
+          },
+          responses: { 200: jsonOk("per-item results"), 400: problem, 413: problem, 415: problem, 422: problem },
+        },
+      },
+      "/v1/attestations/{recordId}/receipt": {
+        get: {
+          summary: "The record's receipt: pending (202) until anchored, then self-contained",
+          parameters: [recordIdParam],
+          responses: { 200: jsonOk("anchored receipt"), 202: jsonOk("pending"), 404: problem },
+        },
+      },
+      "/v1/attestations/{recordId}": {
+        get: {
+          summary: "The record's content (bearer token of its unit, an inspector or an auditor)",
+          parameters: [recordIdParam],
+          responses: { 200: jsonOk("record"), 401: problem, 403: problem, 404: problem },
+        },
+      },
+      "/v1/proofs/inclusion": {
+        get: {
+          summary: "Inclusion proof of a leaf hash in a tree size",
+          parameters: [
+            query("leafHash", "leaf hash", { type: "string" }),
+            query("treeSize", "tree size", { type: "integer", minimum: 1 }),
+          ],
+          responses: { 200: jsonOk("proof"), 404: problem, 422: problem },
+        },
+      },
+      "/v1/proofs/consistency": {
+        get: {
+          summary: "Consistency proof between two tree sizes",
+          parameters: [
+            query("from", "first size", { type: "integer", minimum: 1 }),
+            query("to", "second size", { type: "integer", minimum: 1 }),
+          ],
+          responses: { 200: jsonOk("proof"), 404: problem, 422: problem },
+        },
+      },
+      "/v1/checkpoints/latest": {
+        get: { summary: "The latest anchored checkpoint", responses: { 200: jsonOk("checkpoint"), 404: problem } },
+      },
+      "/v1/checkpoints": {
+        get: { summary: "Checkpoint history, newest first", responses: { 200: jsonOk("checkpoints") } },
+      },
+    },
+  };
+}
+
+const escape = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+export function docsPage(): string {
+  const doc = openApiDocument();
+  const rows = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops as Record<string, { summary: string; responses: Record<string, unknown> }>).map(
+      ([method, op]) =>
+        `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escape(path)}</code></td><td>${escape(op.summary)}</td><td>${Object.keys(op.responses).join(", ")}</td></tr>`,
+    ),
+  );
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>dutyproof API</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem;max-width:70rem}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:1rem;overflow:auto}</style></head>
+<body><h1>dutyproof gateway API</h1><p>${escape(doc.info.description)} The machine-readable document is at <a href="/openapi.json">/openapi.json</a>.</p>
+<table><thead><tr><th>method</th><th>path</th><th>what</th><th>responses</th></tr></thead><tbody>${rows.join("")}</tbody></table>
+<h2>Submission schema</h2><pre>${escape(JSON.stringify(doc.components.schemas.Submission, null, 2))}</pre></body></html>`;
+}

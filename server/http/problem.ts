@@ -1,0 +1,65 @@
+/**
+ * RFC 9457 problem details: the only way the API reports an error. Catalogue errors keep their
+ * code, title and status; anything else becomes a 500 that reveals nothing.
+ */
+import type { ErrorRequestHandler, Response } from "express";
+import { DutyproofError } from "../core/errors.ts";
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: unknown;
+  [extension: string]: unknown;
+}
+
+export function problemOf(error: DutyproofError, instance?: string): Problem {
+  const { errors, ...rest } = error.details as { errors?: unknown };
+  return {
+    type: `https://dutyproof.invalid/problems/${error.code}`,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    ...(instance ? { instance } : {}),
+    ...(errors ? { errors } : {}),
+    ...rest,
+  };
+}
+
+export function sendProblem(res: Response, problem: Problem): void {
+  res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
+}
+
+/** Maps body-parser's errors to catalogue errors. */
+function fromBodyParser(error: { type?: string; status?: number }): DutyproofError | null {
+  switch (error.type) {
+    case "entity.parse.failed":
+      return new DutyproofError("request.malformed_json", "the body is not valid JSON");
+    case "entity.too.large":
+      return new DutyproofError("request.too_large", "the body exceeds the size limit");
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new DutyproofError("request.unsupported_media_type", "the body must be UTF-8 JSON");
+    default:
+      return null;
+  }
+}
+
+export function problemHandler(log: (message: string) => void): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const known = error instanceof DutyproofError ? error : (fromBodyParser(error as { type?: string }) ?? null);
+    if (known) {
+      sendProblem(res, problemOf(known, req.originalUrl));
+      return;
+    }
+    log(`internal error on ${req.method} ${req.originalUrl}: ${error instanceof Error ? error.stack : String(error)}`);
+    sendProblem(
+      res,
+      problemOf(new DutyproofError("internal", "the gateway failed to handle this request"), req.originalUrl),
+    );
+  };
+}

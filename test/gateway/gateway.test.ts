@@ -1,0 +1,386 @@
+import { expect } from "chai";
+import { Wallet, id } from "ethers";
+import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
+import { leafHashOf, recordDigest } from "../../server/core/record.ts";
+import { configFromEnvironment } from "../../server/config.ts";
+import { type RunningGateway, startGateway } from "../../server/main.ts";
+import { tempDir } from "../helpers/tempDir.ts";
+import { type Eip712Info, newEnvelope, signEnvelope, toHighS } from "../helpers/unitClient.ts";
+
+const township = id("unit:test-township");
+const village = id("unit:test-village");
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
+  this.timeout(120_000);
+  const dir = tempDir("gateway");
+  const chainPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const config = () =>
+    configFromEnvironment(
+      {},
+      { dataDir: dir.path, port: 0, chainPort, anchorIntervalMs: 300, anchorMaxLeaves: 1000, logName: "test" },
+    );
+  const unitKey = Wallet.createRandom();
+  const townshipKey = Wallet.createRandom();
+  const suspendedKey = Wallet.createRandom();
+  const suspended = id("unit:test-suspended-village");
+  const strangerKey = Wallet.createRandom();
+  let gateway: RunningGateway;
+  let info: { chainId: number; contracts: { DutyLedger: string }; logId: string; eip712: Eip712Info };
+  let household: string;
+  let meeting: string;
+
+  const post = (path: string, body: unknown, contentType = "application/json") =>
+    fetch(gateway.url + path, {
+      method: "POST",
+      headers: { "content-type": contentType },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const get = (path: string) => fetch(gateway.url + path);
+  const sizeNow = async () => ((await (await get("/v1/info")).json()) as { treeSize: number }).treeSize;
+
+  before(async () => {
+    gateway = await startGateway(config(), () => {});
+    info = (await (await get("/v1/info")).json()) as typeof info;
+    const ledger = gateway.ledger;
+    await (await ledger.getFunction("registerUnit")(township, "0x" + "00".repeat(32), 2, townshipKey.address)).wait();
+    await (await ledger.getFunction("registerUnit")(village, township, 3, unitKey.address)).wait();
+    await (await ledger.getFunction("registerUnit")(suspended, township, 3, suspendedKey.address)).wait();
+    await (await ledger.getFunction("setUnitStatus")(suspended, 2)).wait();
+    const catalog = ((await (await get("/v1/duty-types")).json()) as { dutyTypes: Array<{ id: string; code: string }> })
+      .dutyTypes;
+    household = catalog.find((d) => d.code === "household-visit")!.id;
+    meeting = catalog.find((d) => d.code === "meeting-held")!.id;
+  });
+
+  after(async () => {
+    await gateway?.close();
+    dir.remove();
+  });
+
+  const visitFields = {
+    householdName: "王某某",
+    address: "青石村3组12号",
+    visitPurpose: "elderly-care",
+    followUpRequired: true,
+    visitors: "李某、张某",
+  };
+
+  it("serves liveness, readiness and the chain and EIP-712 facts a client needs", async () => {
+    expect((await get("/livez")).status).to.equal(200);
+    expect((await get("/readyz")).status).to.equal(200);
+    expect(info.chainId).to.equal(31337);
+    expect(info.contracts.DutyLedger).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(info.eip712.primaryType).to.equal("DutyRecord");
+    expect(info.eip712.domain).to.deep.include({
+      name: "dutyproof",
+      version: "1",
+      chainId: 31337,
+      verifyingContract: info.contracts.DutyLedger,
+    });
+  });
+
+  it("accepts a signed record, is idempotent, and issues a receipt that verifies through the contract", async () => {
+    const envelope = newEnvelope(village, household, visitFields);
+    const signature = await signEnvelope(unitKey, info.eip712, envelope);
+    const first = await post("/v1/attestations", { envelope, signature });
+    expect(first.status).to.equal(201);
+    const ack = (await first.json()) as { recordId: string; leafIndex: number; leafHash: string; receipt: string };
+    expect(ack.recordId).to.equal(bytesToHex(recordDigest(envelope)));
+    expect(ack.leafHash).to.equal(bytesToHex(leafHashOf(hexToBytes(ack.recordId), signature)));
+
+    const again = await post("/v1/attestations", { envelope, signature });
+    expect(again.status).to.equal(200);
+    expect(((await again.json()) as { leafIndex: number }).leafIndex).to.equal(ack.leafIndex);
+
+    const receipt = await waitFor("the receipt", async () => {
+      const res = await get(ack.receipt);
+      return res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined;
+    });
+    expect(receipt).to.include({
+      status: "anchored",
+      recordId: ack.recordId,
+      leafIndex: ack.leafIndex,
+      chainId: 31337,
+      logId: info.logId,
+    });
+    expect(receipt.contract).to.equal(info.contracts.DutyLedger);
+    const ledger = gateway.ledger;
+    expect(
+      await ledger.getFunction("verifyInclusion")(
+        receipt.leafHash,
+        receipt.leafIndex,
+        receipt.treeSize,
+        receipt.inclusionProof,
+        receipt.root,
+      ),
+    ).to.equal(true);
+    const [included, anchoredAt] = await ledger.getFunction("verifyAnchoredInclusion")(
+      receipt.logId,
+      receipt.leafHash,
+      receipt.leafIndex,
+      receipt.treeSize,
+      receipt.inclusionProof,
+    );
+    expect([included, Number(anchoredAt)]).to.deep.equal([true, receipt.anchoredAt]);
+    const tx = await gateway.wallet.provider!.getTransactionReceipt(receipt.transactionHash);
+    expect(tx?.blockNumber).to.equal(receipt.blockNumber);
+  });
+
+  describe("bad input gets its 4xx problem and changes nothing", () => {
+    const cases: Array<[string, () => Promise<Response>, number, string, string[]?]> = [
+      ["malformed JSON", () => post("/v1/attestations", '{"envelope": '), 400, "request.malformed_json"],
+      [
+        "wrong content type",
+        () => post("/v1/attestations", "envelope=1", "application/x-www-form-urlencoded"),
+        415,
+        "request.unsupported_media_type",
+      ],
+      [
+        "oversize body",
+        () => post("/v1/attestations", { envelope: {}, signature: "0x", pad: "x".repeat(100_000) }),
+        413,
+        "request.too_large",
+      ],
+      [
+        "extra keys and wrong types, every one listed",
+        () =>
+          post(
+            "/v1/attestations",
+            JSON.parse(
+              '{"envelope":{"version":2,"unitId":"0x12","dutyTypeId":7,"performedAt":"now","fields":[],"salt":"","__proto__":{"x":1}},"signature":"0x00","extra":true}',
+            ),
+          ),
+        422,
+        "request.invalid",
+        [
+          "envelope.version",
+          "envelope.unitId",
+          "envelope.dutyTypeId",
+          "envelope.performedAt",
+          "envelope.fields",
+          "envelope.salt",
+          "signature",
+          "(body)",
+        ],
+      ],
+    ];
+    for (const [name, send, status, code, paths] of cases) {
+      it(name, async () => {
+        const before = await sizeNow();
+        const res = await send();
+        expect(res.status).to.equal(status);
+        expect(res.headers.get("content-type")).to.match(/^application\/problem\+json/);
+        const problem = (await res.json()) as { code: string; status: number; errors?: Array<{ path: string }> };
+        expect([problem.code, problem.status]).to.deep.equal([code, status]);
+        expect(JSON.stringify(problem)).to.not.match(/at .*\.ts:\d+/);
+        if (paths) for (const p of paths) expect(problem.errors!.map((e) => e.path).join(" ")).to.include(p);
+        expect(await sizeNow()).to.equal(before);
+      });
+    }
+
+    const signedCases: Array<[string, () => Promise<unknown>, number, string]> = [
+      [
+        "fields that do not match the duty type",
+        async () => {
+          const envelope = newEnvelope(village, household, {
+            householdName: 7,
+            visitPurpose: "party",
+            unknownField: "x",
+          } as never);
+          return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
+        },
+        422,
+        "record.invalid_fields",
+      ],
+      [
+        "an unknown duty type",
+        async () => {
+          const envelope = newEnvelope(village, "0x" + "ab".repeat(32), visitFields);
+          return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
+        },
+        422,
+        "record.unknown_duty_type",
+      ],
+      [
+        "an unregistered unit",
+        async () => {
+          const envelope = newEnvelope(id("unit:nowhere"), household, visitFields);
+          return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
+        },
+        422,
+        "record.unknown_unit",
+      ],
+      [
+        "a key that is not the unit's",
+        async () => {
+          const envelope = newEnvelope(village, household, visitFields);
+          return { envelope, signature: await signEnvelope(strangerKey, info.eip712, envelope) };
+        },
+        403,
+        "record.signer_not_authorized",
+      ],
+      [
+        "a high-s signature",
+        async () => {
+          const envelope = newEnvelope(village, household, visitFields);
+          return { envelope, signature: toHighS(await signEnvelope(unitKey, info.eip712, envelope)) };
+        },
+        422,
+        "record.bad_signature",
+      ],
+      [
+        "a signature for another contract",
+        async () => {
+          const envelope = newEnvelope(village, household, visitFields);
+          const other = {
+            ...info.eip712,
+            domain: { ...info.eip712.domain, verifyingContract: "0x" + "12".repeat(20) },
+          };
+          return { envelope, signature: await signEnvelope(unitKey, other, envelope) };
+        },
+        403,
+        "record.signer_not_authorized",
+      ],
+      [
+        "a time in the future",
+        async () => {
+          const envelope = newEnvelope(village, household, visitFields, Math.floor(Date.now() / 1000) + 3600);
+          return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
+        },
+        422,
+        "record.time_implausible",
+      ],
+      [
+        "a duty type not for the unit's level",
+        async () => {
+          const envelope = newEnvelope(township, household, visitFields);
+          return { envelope, signature: await signEnvelope(townshipKey, info.eip712, envelope) };
+        },
+        422,
+        "record.duty_type_not_applicable",
+      ],
+      [
+        "a suspended unit, even with its own key",
+        async () => {
+          const envelope = newEnvelope(suspended, household, visitFields);
+          return { envelope, signature: await signEnvelope(suspendedKey, info.eip712, envelope) };
+        },
+        403,
+        "record.unit_suspended",
+      ],
+    ];
+    for (const [name, build, status, code] of signedCases) {
+      it(name, async () => {
+        const before = await sizeNow();
+        const res = await post("/v1/attestations", await build());
+        const problem = (await res.json()) as { code: string };
+        expect([res.status, problem.code]).to.deep.equal([status, code]);
+        expect(await sizeNow()).to.equal(before);
+      });
+    }
+  });
+
+  it("accepts a batch, answering each item on its own", async () => {
+    const items = [];
+    for (let i = 0; i < 40; i++) {
+      const envelope = newEnvelope(village, meeting, {
+        topic: `第${i}次村民代表会议`,
+        meetingKind: "villagers-representatives",
+        attendees: 20 + i,
+        chair: "村主任",
+      });
+      items.push({ envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) });
+    }
+    items.push({ envelope: items[0]!.envelope, signature: items[1]!.signature });
+    const before = await sizeNow();
+    const res = await post("/v1/attestations/batch", { items: [...items, items[3]] });
+    expect(res.status).to.equal(200);
+    const { results } = (await res.json()) as { results: Array<{ status: number; code?: string; leafIndex?: number }> };
+    expect(results.slice(0, 40).every((r) => r.status === 201)).to.equal(true);
+    expect(results[40]!.status).to.equal(403);
+    expect(results[41]).to.include({ status: 200, leafIndex: results[3]!.leafIndex });
+    expect(await sizeNow()).to.equal(before + 40);
+    expect(new Set(results.slice(0, 40).map((r) => r.leafIndex)).size).to.equal(40);
+  });
+
+  it("serves inclusion and consistency proofs and the checkpoint history", async () => {
+    const latest = await waitFor("a checkpoint covering the batch", async () => {
+      const res = await get("/v1/checkpoints/latest");
+      if (res.status !== 200) return undefined;
+      const c = (await res.json()) as { size: number; root: string };
+      return c.size === (await sizeNow()) ? c : undefined;
+    });
+    const first = (
+      (await (await get("/v1/checkpoints")).json()) as { checkpoints: Array<{ size: number; root: string }> }
+    ).checkpoints.at(-1)!;
+    const consistency = (await (await get(`/v1/proofs/consistency?from=${first.size}&to=${latest.size}`)).json()) as {
+      proof: string[];
+    };
+    expect(
+      await gateway.ledger.getFunction("verifyConsistency")(
+        first.size,
+        latest.size,
+        first.root,
+        latest.root,
+        consistency.proof,
+      ),
+    ).to.equal(latest.size === first.size ? consistency.proof.length === 0 : true);
+    const bad = await get(`/v1/proofs/consistency?from=0&to=${latest.size}`);
+    expect(bad.status).to.equal(422);
+    expect((await get(`/v1/proofs/inclusion?leafHash=0x${"00".repeat(32)}&treeSize=1`)).status).to.equal(404);
+  });
+
+  it("keeps every receipt valid across a restart of gateway and chain", async () => {
+    const envelope = newEnvelope(village, household, visitFields);
+    const signature = await signEnvelope(unitKey, info.eip712, envelope);
+    const ack = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
+      receipt: string;
+      leafIndex: number;
+    };
+    const before = await waitFor("the receipt", async () => {
+      const res = await get(ack.receipt);
+      return res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined;
+    });
+    const size = await sizeNow();
+    await gateway.close();
+    gateway = await startGateway(config(), () => {});
+    expect(await sizeNow()).to.equal(size);
+    const after = (await (await get(ack.receipt)).json()) as Record<string, any>;
+    expect(after).to.deep.equal(before);
+    expect(
+      await gateway.ledger.getFunction("verifyInclusion")(
+        after.leafHash,
+        after.leafIndex,
+        after.treeSize,
+        after.inclusionProof,
+        after.root,
+      ),
+    ).to.equal(true);
+    const next = newEnvelope(village, household, visitFields);
+    const res = await post("/v1/attestations", {
+      envelope: next,
+      signature: await signEnvelope(unitKey, info.eip712, next),
+    });
+    expect(res.status).to.equal(201);
+  });
+
+  it("answers unknown routes and records with problems, never a stack trace", async () => {
+    const res = await get("/v1/nope");
+    expect([res.status, res.headers.get("content-type")]).to.deep.equal([
+      404,
+      "application/problem+json; charset=utf-8",
+    ]);
+    expect((await get(`/v1/attestations/0x${"00".repeat(32)}/receipt`)).status).to.equal(404);
+    expect((await get("/v1/attestations/not-a-hash/receipt")).status).to.equal(422);
+  });
+});
