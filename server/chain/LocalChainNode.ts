@@ -43,8 +43,10 @@ export class LocalChainNode {
   private child: ChildProcess | null = null;
   readonly rpcUrl: string;
   private readonly statePath: string;
+  private readonly options: LocalChainOptions;
 
-  constructor(private readonly options: LocalChainOptions) {
+  constructor(options: LocalChainOptions) {
+    this.options = options;
     this.rpcUrl = `http://127.0.0.1:${options.port}`;
     this.statePath = join(options.stateDir, "state.json");
   }

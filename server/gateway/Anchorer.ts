@@ -33,7 +33,11 @@ export class Anchorer {
   /** Last error seen, for /readyz and logs; cleared by a successful tick. */
   lastError: string | null = null;
 
-  constructor(private readonly options: AnchorerOptions) {}
+  private readonly options: AnchorerOptions;
+
+  constructor(options: AnchorerOptions) {
+    this.options = options;
+  }
 
   start(): void {
     this.stopped = false;

@@ -53,7 +53,11 @@ export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
 }
 
 export class AttestationService {
-  constructor(private readonly options: AttestationOptions) {}
+  private readonly options: AttestationOptions;
+
+  constructor(options: AttestationOptions) {
+    this.options = options;
+  }
 
   /** Validates and stores one submission (unknown JSON). Throws DutyproofError on any fault. */
   async submit(body: unknown): Promise<AcceptedRecord> {

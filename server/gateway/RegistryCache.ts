@@ -20,10 +20,13 @@ export class RegistryCache {
   private readonly units = new Map<string, { at: number; view: Promise<UnitView> }>();
   private readonly dutyTypes = new Map<string, { at: number; view: Promise<DutyTypeView> }>();
 
-  constructor(
-    private readonly ledger: Contract,
-    private readonly ttlMs = 5_000,
-  ) {}
+  private readonly ledger: Contract;
+  private readonly ttlMs: number;
+
+  constructor(ledger: Contract, ttlMs = 5_000) {
+    this.ledger = ledger;
+    this.ttlMs = ttlMs;
+  }
 
   unit(unitId: string): Promise<UnitView> {
     return this.cached(this.units, unitId, async () => {

@@ -84,7 +84,10 @@ export class LedgerStore {
   private writing: Promise<void> | null = null;
   private closed = false;
 
-  constructor(readonly location: string) {
+  readonly location: string;
+
+  constructor(location: string) {
+    this.location = location;
     this.db = new Level<string, string>(location, { valueEncoding: "utf8" });
     this.records = openSublevel(this.db, "record");
     this.leaves = openSublevel(this.db, "leaf");

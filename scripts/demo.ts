@@ -1,9 +1,9 @@
 /**
- * `npm start`, until the gateway lands: deploys DutyLedger on Hardhat's in-process EVM, anchors
+ * `npm run demo`: deploys DutyLedger on Hardhat's in-process EVM, anchors
  * two checkpoints of a small log, verifies a leaf against the anchored root through the
  * contract, shows that a rewrite of history is refused, and says what comes next.
  *
- *   npm start        (runs: hardhat run scripts/start.ts)
+ *   npm run demo        (runs: hardhat run scripts/demo.ts)
  */
 import { network } from "hardhat";
 import { bytesToHex } from "../server/core/bytes.ts";

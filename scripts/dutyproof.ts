@@ -1,0 +1,279 @@
+#!/usr/bin/env node
+/**
+ * The dutyproof command line. Every command prints one line on failure and exits non-zero:
+ * 2 for a usage error, 1 for anything else.
+ *
+ *   dutyproof serve                                    run the gateway (what `npm start` runs)
+ *   dutyproof unit keygen --out FILE                   new unit key as an encrypted JSON keystore
+ *   dutyproof unit register NAME --level N (--signer ADDRESS | --keystore FILE) [--parent NAME]
+ *   dutyproof inspector register ADDRESS --department CODE
+ *   dutyproof duty-type register FILE                  register a duty-type schema document
+ *   dutyproof submit --keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at SECONDS]
+ *   dutyproof receipt RECORD_ID
+ *
+ * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
+ * RPC_URL, OPERATOR_KEY(_FILE); GATEWAY_URL for submit and receipt; the keystore password from
+ * DUTYPROOF_PASSWORD or --password-file.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Contract, JsonRpcProvider, Wallet, getAddress, id, isAddress } from "ethers";
+import { bytesToHex } from "../server/core/bytes.ts";
+import { recordDigest } from "../server/core/record.ts";
+import { loadDutyTypeFile } from "../server/catalog/loadCatalog.ts";
+import { LocalChainNode } from "../server/chain/LocalChainNode.ts";
+import { type Deployment, departmentIdOf, registerDutyTypes } from "../server/chain/deployment.ts";
+import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
+import { configFromEnvironment } from "../server/config.ts";
+import { loadOperatorKey, startGateway } from "../server/main.ts";
+
+class UsageError extends Error {}
+
+/** A unit id: 0x + 64 hex as given, else keccak256("unit:" + name). */
+export const unitIdOf = (name: string): string => (/^0x[0-9a-f]{64}$/.test(name) ? name : id(`unit:${name}`));
+
+/** Parses `--name value` options (all string-valued) and positionals. */
+function options(
+  args: string[],
+  names: string[],
+): { values: Record<string, string | undefined>; positionals: string[] } {
+  const spec = Object.fromEntries(names.map((n) => [n, { type: "string" as const }]));
+  try {
+    const { values, positionals } = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
+    return { values: values as Record<string, string | undefined>, positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function required(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function password(values: Record<string, unknown>): string {
+  const file = values["password-file"];
+  if (typeof file === "string") return readFileSync(file, "utf8").trim();
+  const env = process.env.DUTYPROOF_PASSWORD;
+  if (!env) throw new UsageError("give the keystore password in DUTYPROOF_PASSWORD or --password-file");
+  return env;
+}
+
+/** The deployment, operator wallet and ledger of DATA_DIR, for the admin commands. */
+async function admin() {
+  const config = configFromEnvironment();
+  const path = join(config.dataDir, "deployment.json");
+  if (!existsSync(path)) throw new Error(`no deployment in ${config.dataDir}; start the gateway first (npm start)`);
+  const deployment = JSON.parse(readFileSync(path, "utf8")) as Deployment;
+  const rpcUrl = config.rpcUrl ?? `http://127.0.0.1:${config.chainPort}`;
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  try {
+    await provider.getBlockNumber();
+  } catch {
+    throw new Error(`the chain at ${rpcUrl} does not answer; is the gateway running?`);
+  }
+  const wallet = new Wallet(loadOperatorKey(config), provider);
+  const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, wallet);
+  // In embedded mode the chain's state is saved after each change, as the gateway does.
+  const persist = async () => {
+    if (!config.rpcUrl)
+      await new LocalChainNode({ stateDir: join(config.dataDir, "chain"), port: config.chainPort }).snapshot();
+  };
+  return { deployment, wallet, ledger, provider, persist };
+}
+
+async function send(call: Promise<{ wait: () => Promise<unknown> }>): Promise<void> {
+  try {
+    await (await call).wait();
+  } catch (error) {
+    const e = error as { revert?: { name: string; args: unknown[] }; shortMessage?: string };
+    if (e.revert)
+      throw new Error(`the ledger refused: ${e.revert.name}(${e.revert.args.join(", ")})`, { cause: error });
+    throw new Error(e.shortMessage ?? String(error), { cause: error });
+  }
+}
+
+const gatewayUrl = () => process.env.GATEWAY_URL ?? `http://127.0.0.1:${configFromEnvironment().port}`;
+
+async function gatewayJson(
+  path: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  let res: Response;
+  try {
+    res = await fetch(gatewayUrl() + path, init);
+  } catch {
+    throw new Error(`the gateway at ${gatewayUrl()} does not answer`);
+  }
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  async serve(args) {
+    const { values } = options(args, ["port", "data-dir", "chain-port"]);
+    const env = { ...process.env };
+    if (values.port) env.PORT = values.port;
+    if (values["data-dir"]) env.DATA_DIR = values["data-dir"];
+    if (values["chain-port"]) env.CHAIN_PORT = values["chain-port"];
+    const config = configFromEnvironment(env);
+    const gateway = await startGateway(config);
+    console.log(`dutyproof gateway ready
+  API        ${gateway.url}/v1/info
+  API docs   ${gateway.url}/docs
+  chain RPC  ${gateway.rpcUrl} (chain ${gateway.deployment.chainId}, DutyLedger ${gateway.deployment.address})
+  data       ${config.dataDir}`);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: finishing in-flight work and stopping`);
+      void gateway.close().then(() => process.exit(0));
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+  },
+
+  async unit(args) {
+    const [action, ...rest] = args;
+    if (action === "keygen") {
+      const { values } = options(rest, ["out", "password-file"]);
+      const out = required(values, "out");
+      if (existsSync(out)) throw new Error(`${out} exists; refusing to overwrite a key`);
+      const wallet = Wallet.createRandom();
+      writeFileSync(out, await wallet.encrypt(password(values)), { mode: 0o600 });
+      console.log(`new unit key ${wallet.address} written to ${out}`);
+      return;
+    }
+    if (action !== "register") throw new UsageError("unit: expected keygen or register");
+    const { values, positionals } = options(rest, ["level", "signer", "keystore", "parent", "password-file"]);
+    const name = positionals[0];
+    if (!name) throw new UsageError("unit register: give the unit's name or 0x id");
+    const level = Number(required(values, "level"));
+    if (!Number.isInteger(level) || level < 0 || level > 255) throw new UsageError("--level must be an integer 0-255");
+    let signer = values.signer;
+    if (!signer && values.keystore) signer = JSON.parse(readFileSync(values.keystore, "utf8")).address;
+    if (!signer || !isAddress(signer.startsWith("0x") ? signer : `0x${signer}`))
+      throw new UsageError("give --signer ADDRESS or --keystore FILE");
+    const { ledger, persist } = await admin();
+    const unitId = unitIdOf(name);
+    const parentId = values.parent ? unitIdOf(values.parent) : "0x" + "00".repeat(32);
+    await send(
+      ledger.getFunction("registerUnit")(
+        unitId,
+        parentId,
+        level,
+        getAddress(signer.startsWith("0x") ? signer : `0x${signer}`),
+      ),
+    );
+    await persist();
+    console.log(`unit ${name} registered as ${unitId}`);
+  },
+
+  async inspector(args) {
+    const [action, ...rest] = args;
+    if (action !== "register") throw new UsageError("inspector: expected register");
+    const { values, positionals } = options(rest, ["department"]);
+    const address = positionals[0];
+    if (!address || !isAddress(address)) throw new UsageError("inspector register: give the inspector's address");
+    const { ledger, persist } = await admin();
+    await send(
+      ledger.getFunction("registerInspector")(getAddress(address), departmentIdOf(required(values, "department"))),
+    );
+    await persist();
+    console.log(`inspector ${getAddress(address)} registered`);
+  },
+
+  async "duty-type"(args) {
+    const [action, file] = args;
+    if (action !== "register" || !file) throw new UsageError("duty-type: expected register FILE");
+    const entry = loadDutyTypeFile(file);
+    const { ledger, persist } = await admin();
+    const added = await registerDutyTypes(ledger, [entry.document]);
+    await persist();
+    console.log(`duty type ${entry.document.code} ${added ? "registered" : "was already registered"} as ${entry.id}`);
+    if (added)
+      console.log(
+        "the gateway accepts records of a duty type that is in its catalog directory (server/catalog/duty-types)",
+      );
+  },
+
+  async submit(args) {
+    const { values } = options(args, ["keystore", "unit", "duty-type", "fields", "performed-at", "password-file"]);
+    let fields: Record<string, string | number | boolean>;
+    try {
+      fields = JSON.parse(required(values, "fields"));
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError("--fields must be a JSON object");
+    }
+    const wallet = await Wallet.fromEncryptedJson(
+      readFileSync(required(values, "keystore"), "utf8"),
+      password(values),
+    ).catch(() => {
+      throw new Error("cannot open the keystore: wrong password or not a keystore file");
+    });
+    const info = (await gatewayJson("/v1/info")).body as {
+      eip712: { domain: Record<string, unknown>; types: Record<string, Array<{ name: string; type: string }>> };
+    };
+    const catalog = (await gatewayJson("/v1/duty-types")).body.dutyTypes as Array<{ id: string; code: string }>;
+    const wanted = required(values, "duty-type");
+    const dutyType = catalog.find((d) => d.code === wanted || d.id === wanted);
+    if (!dutyType) throw new UsageError(`unknown duty type ${wanted}; known: ${catalog.map((d) => d.code).join(", ")}`);
+    const envelope = {
+      version: 1 as const,
+      unitId: unitIdOf(required(values, "unit")),
+      dutyTypeId: dutyType.id,
+      performedAt: values["performed-at"] ? Number(values["performed-at"]) : Math.floor(Date.now() / 1000),
+      fields,
+      salt: bytesToHex(randomBytes(32)),
+    };
+    const message = {
+      unitId: envelope.unitId,
+      dutyTypeId: envelope.dutyTypeId,
+      performedAt: envelope.performedAt,
+      recordDigest: bytesToHex(recordDigest(envelope)),
+    };
+    const signature = await wallet.signTypedData(
+      info.eip712.domain,
+      { DutyRecord: info.eip712.types.DutyRecord! },
+      message,
+    );
+    const { status, body } = await gatewayJson("/v1/attestations", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ envelope, signature }),
+    });
+    if (status >= 400) {
+      const errors = (body.errors as Array<{ path: string; message: string }> | undefined)
+        ?.map((e) => `${e.path}: ${e.message}`)
+        .join("; ");
+      throw new Error(`refused (${status} ${body.code}): ${body.detail}${errors ? ` — ${errors}` : ""}`);
+    }
+    console.log(JSON.stringify({ ...body, envelope, signature }, null, 2));
+  },
+
+  async receipt(args) {
+    const recordId = args[0];
+    if (!recordId || !/^0x[0-9a-f]{64}$/.test(recordId))
+      throw new UsageError("receipt: give the record id (0x + 64 hex)");
+    const { status, body } = await gatewayJson(`/v1/attestations/${recordId}/receipt`);
+    if (status >= 400) throw new Error(`${body.detail}`);
+    console.log(JSON.stringify(body, null, 2));
+  },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  const run = command ? commands[command] : undefined;
+  if (!run) throw new UsageError(`usage: dutyproof <${Object.keys(commands).join("|")}> … (see scripts/dutyproof.ts)`);
+  await run(args);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`dutyproof: ${message.split("\n")[0]}`);
+  process.exit(error instanceof UsageError ? 2 : 1);
+});
