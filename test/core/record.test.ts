@@ -1,0 +1,136 @@
+import { expect } from "chai";
+import { createHash } from "node:crypto";
+import { Wallet, verifyTypedData } from "ethers";
+import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
+import { canonicalJson } from "../../server/core/canonical.ts";
+import { dutyTypeIdOf, validateFields } from "../../server/core/dutyType.ts";
+import { eip712Domain, eip712Types, parseSignature, typedDataDigest } from "../../server/core/eip712.ts";
+import {
+  type RecordEnvelope,
+  leafDataOf,
+  leafHashOf,
+  recordDigest,
+  recordEnvelopeSchema,
+  signedMessageOf,
+} from "../../server/core/record.ts";
+import { loadCatalog } from "../../server/catalog/loadCatalog.ts";
+import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
+
+// The worked example of docs/protocol.md §3. The key is 0x0101…01, a test key nobody may use.
+const vector = {
+  envelope: {
+    version: 1,
+    unitId: "0x" + "11".repeat(32),
+    dutyTypeId: "0x" + "22".repeat(32),
+    performedAt: 1795000000,
+    fields: { gridCode: "QS-01-03", durationMinutes: 90, issuesFound: 2, gridWorker: "赵某" },
+    salt: "0x" + "33".repeat(32),
+  } satisfies RecordEnvelope,
+  chainId: 31337,
+  verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  jcs: '{"dutyTypeId":"0x2222222222222222222222222222222222222222222222222222222222222222","fields":{"durationMinutes":90,"gridCode":"QS-01-03","gridWorker":"赵某","issuesFound":2},"performedAt":1795000000,"salt":"0x3333333333333333333333333333333333333333333333333333333333333333","unitId":"0x1111111111111111111111111111111111111111111111111111111111111111","version":1}',
+  recordDigest: "0x659ae5b2609cf1c2ef09480c908c7115a1c3b636118506f2f97445a8c7b87fc5",
+  eip712Digest: "0x936e010c4191e8e5e215295758059ebf2a626f2fd43c10307c2e556dc716a91b",
+  signer: "0x1a642f0E3c3aF545E7AcBD38b07251B3990914F1",
+  signature:
+    "0xab93ae7a47745b40ede9727c4376374cc354467d004edc3c475fd53385ad3a44052369b8cfd3b3f3e3e882ba3b694b9122ce5125bece1ec80f54e40b7bff5eca1c",
+  leafHash: "0xa6ed021f4c482102c91bd8e9a7203c2bf2193c3a7d40542be0e2e92428510109",
+};
+
+describe("core/record", () => {
+  it("canonicalises the envelope by RFC 8785 and digests it with SHA-256", () => {
+    expect(canonicalJson(vector.envelope)).to.equal(vector.jcs);
+    // Independently: sha256 of the UTF-8 bytes (printf '%s' "$jcs" | sha256sum).
+    expect("0x" + createHash("sha256").update(vector.jcs, "utf8").digest("hex")).to.equal(vector.recordDigest);
+    expect(bytesToHex(recordDigest(vector.envelope))).to.equal(vector.recordDigest);
+  });
+
+  it("produces the EIP-712 digest any EIP-712 library signs, and the signature recovers to the unit", () => {
+    const domain = eip712Domain(vector.chainId, vector.verifyingContract);
+    const message = signedMessageOf(vector.envelope);
+    expect(bytesToHex(typedDataDigest(domain, message))).to.equal(vector.eip712Digest);
+    expect(verifyTypedData(domain, { DutyRecord: [...eip712Types.DutyRecord] }, message, vector.signature)).to.equal(
+      vector.signer,
+    );
+    expect(recoverSigner(hexToBytes(vector.eip712Digest), vector.signature)).to.equal(vector.signer.toLowerCase());
+    expect(new Wallet("0x" + "01".repeat(32)).address).to.equal(vector.signer);
+  });
+
+  it("builds the leaf as 'DPL1' ‖ digest ‖ signature under the 0x00 prefix", () => {
+    const data = leafDataOf(hexToBytes(vector.recordDigest), vector.signature);
+    expect(bytesToHex(data)).to.equal("0x44504c31" + vector.recordDigest.slice(2) + vector.signature.slice(2));
+    const independent =
+      "0x" +
+      createHash("sha256")
+        .update(Buffer.concat([Buffer.of(0), Buffer.from(data)]))
+        .digest("hex");
+    expect(independent).to.equal(vector.leafHash);
+    expect(bytesToHex(leafHashOf(hexToBytes(vector.recordDigest), vector.signature))).to.equal(vector.leafHash);
+  });
+
+  it("refuses high-s, malformed and wrong-v signatures before recovery", () => {
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const s = BigInt("0x" + vector.signature.slice(66, 130));
+    const highS = vector.signature.slice(0, 66) + (n - s).toString(16).padStart(64, "0") + "1b";
+    expect(parseSignature(highS)).to.equal(null);
+    expect(recoverSigner(hexToBytes(vector.eip712Digest), highS)).to.equal(null);
+    expect(parseSignature(vector.signature.slice(0, -2) + "1d")).to.equal(null);
+    expect(parseSignature(vector.signature.slice(0, 130))).to.equal(null);
+    expect(parseSignature("0x" + "00".repeat(65))).to.equal(null);
+  });
+
+  it("rejects envelopes with extra keys, wrong types or a non-hex salt, naming each path", () => {
+    const result = recordEnvelopeSchema.safeParse({ ...vector.envelope, salt: "0x33", performedAt: 1.5, extra: 1 });
+    expect(result.success).to.equal(false);
+    const paths = result.error!.issues.map((i) => i.path.join(".") || "(root)");
+    expect(paths).to.include.members(["salt", "performedAt", "(root)"]);
+  });
+});
+
+describe("core/dutyType and the starter catalog", () => {
+  const catalog = loadCatalog();
+
+  it("ships the eight starter duty types with distinct ids equal to the SHA-256 of their JCS form", () => {
+    expect(catalog.map((e) => e.document.code).sort()).to.deep.equal([
+      "dispute-mediation",
+      "grid-patrol",
+      "household-visit",
+      "meeting-held",
+      "petition-reception",
+      "policy-outreach",
+      "safety-hazard-check",
+      "subsistence-allowance-check",
+    ]);
+    for (const entry of catalog) {
+      const independent = "0x" + createHash("sha256").update(canonicalJson(entry.document), "utf8").digest("hex");
+      expect(entry.id).to.equal(independent);
+      expect(dutyTypeIdOf(entry.document)).to.equal(independent);
+    }
+    expect(new Set(catalog.map((e) => e.id)).size).to.equal(8);
+  });
+
+  it("marks the personal fields of household visits and allowance checks", () => {
+    const personal = (code: string) =>
+      catalog
+        .find((e) => e.document.code === code)!
+        .document.fields.filter((f) => f.personal)
+        .map((f) => f.name);
+    expect(personal("household-visit")).to.deep.equal(["householdName", "address"]);
+    expect(personal("subsistence-allowance-check")).to.include("idNumber");
+  });
+
+  it("validates fields: every problem listed, unknown fields refused, enums and ranges enforced", () => {
+    const patrol = catalog.find((e) => e.document.code === "grid-patrol")!.document;
+    expect(
+      validateFields(patrol, { gridCode: "G-1", durationMinutes: 30, issuesFound: 0, gridWorker: "某" }),
+    ).to.deep.equal([]);
+    const issues = validateFields(patrol, { gridCode: 5, durationMinutes: 0, issuesFound: 1.5, extra: true });
+    expect(issues.map((i) => i.path)).to.deep.equal([
+      "fields.extra",
+      "fields.gridCode",
+      "fields.durationMinutes",
+      "fields.issuesFound",
+      "fields.gridWorker",
+    ]);
+  });
+});
