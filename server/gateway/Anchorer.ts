@@ -18,6 +18,8 @@ export interface AnchorerOptions {
   intervalMs: number;
   maxLeaves: number;
   confirmations?: number;
+  /** How long one tick waits for its transaction to be mined before leaving it to the next tick. */
+  receiptTimeoutMs?: number;
   /** Makes the chain's state durable before a checkpoint is marked anchored (embedded node). */
   persistChain?: () => Promise<void>;
   log?: (message: string) => void;
@@ -187,7 +189,11 @@ export class Anchorer {
         return;
       }
     }
-    const mined = await provider.waitForTransaction(checkpoint.txHash!, this.options.confirmations ?? 1, 30_000);
+    const mined = await provider.waitForTransaction(
+      checkpoint.txHash!,
+      this.options.confirmations ?? 1,
+      this.options.receiptTimeoutMs ?? 30_000,
+    );
     if (mined?.status === 1) await this.reconcile(checkpoint);
   }
 }

@@ -1,0 +1,176 @@
+/**
+ * The anchoring pipeline against a real anvil node: a dropped transaction, a node that restarts
+ * without its last blocks, and an RPC endpoint that is down for a while. Every checkpoint must
+ * end up anchored exactly once, with no nonce stall.
+ */
+import { expect } from "chai";
+import { join } from "node:path";
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { bytesToHex } from "../../server/core/bytes.ts";
+import { hashLeaf } from "../../server/core/merkle/index.ts";
+import type { RecordEnvelope } from "../../server/core/record.ts";
+import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
+import { deployDutyLedger } from "../../server/chain/deployment.ts";
+import { Anchorer } from "../../server/gateway/Anchorer.ts";
+import { LedgerStore } from "../../server/store/LedgerStore.ts";
+import { tempDir } from "../helpers/tempDir.ts";
+
+// anvil's first development account (its well-known test key), funded at genesis.
+const DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+describe("gateway/Anchorer against a real chain node", function () {
+  this.timeout(120_000);
+  const dir = tempDir("anchorer");
+  const port = 40_000 + Math.floor(Math.random() * 10_000);
+  const node = new LocalChainNode({ stateDir: join(dir.path, "chain"), port });
+  let provider: JsonRpcProvider;
+  let wallet: Wallet;
+  let ledger: Contract;
+  let logId: string;
+  let store: LedgerStore;
+  let anchorer: Anchorer;
+  let appended = 0;
+
+  const append = async (count: number) => {
+    for (let i = 0; i < count; i++, appended++) {
+      const leafHash = hashLeaf(new TextEncoder().encode(`anchorer leaf ${appended}`));
+      await store.append({
+        recordId: bytesToHex(leafHash),
+        envelope: {} as RecordEnvelope,
+        signature: "0x",
+        signer: "0x",
+        leafHash,
+      });
+    }
+  };
+  const chainHead = async () => {
+    const head = await ledger.getFunction("logHead")(logId);
+    return { size: Number(head.size), count: Number(head.checkpointCount) };
+  };
+  const inPool = async (txHash: string) => {
+    for (let i = 0; i < 100; i++) {
+      if (await provider.getTransaction(txHash)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`${txHash} never reached the pool`);
+  };
+  const anchoredLocally = async () => (await store.listCheckpoints()).filter((c) => c.status === "anchored");
+
+  before(async () => {
+    await node.start();
+    provider = new JsonRpcProvider(node.rpcUrl, undefined, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      pollingInterval: 100,
+    });
+    wallet = new Wallet(DEV_KEY, provider);
+    const deployment = await deployDutyLedger(wallet, { logName: "anchorer-test", catalog: [] });
+    logId = deployment.logId;
+    const { loadDutyLedgerArtifact } = await import("../../server/chain/dutyLedgerArtifact.ts");
+    ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, wallet);
+    await node.snapshot();
+    store = new LedgerStore(join(dir.path, "ledger"));
+    await store.open();
+    anchorer = new Anchorer({
+      store,
+      ledger,
+      wallet,
+      provider,
+      logId,
+      intervalMs: 0,
+      maxLeaves: 1,
+      receiptTimeoutMs: 1000,
+      persistChain: () => node.snapshot(),
+    });
+  });
+
+  after(async () => {
+    await anchorer.stop();
+    await store.close();
+    provider.destroy();
+    await node.stop();
+    dir.remove();
+  });
+
+  it("anchors, then extends with a consistency proof the contract accepts", async () => {
+    await append(5);
+    await anchorer.tick();
+    await append(8);
+    await anchorer.tick();
+    expect(anchorer.lastError).to.equal(null);
+    expect(await chainHead()).to.deep.equal({ size: 13, count: 2 });
+    expect((await anchoredLocally()).map((c) => [c.size, c.previousSize])).to.deep.equal([
+      [5, 0],
+      [13, 5],
+    ]);
+  });
+
+  it("re-sends a transaction the node dropped, once", async () => {
+    await node.rpc("evm_setAutomine", [false]);
+    await append(3);
+    const sending = anchorer.tick();
+    // Wait until the signed transaction is stored and in the node's pool, then drop it.
+    let sent;
+    for (let i = 0; i < 100 && !sent; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      sent = (await store.listCheckpoints({ reverse: true, limit: 1 })).find(
+        (c) => c.status === "sent" && c.size === 16,
+      );
+    }
+    expect(sent, "a stored, sent checkpoint").to.not.equal(undefined);
+    await inPool(sent!.txHash!);
+    await node.rpc("anvil_dropAllTransactions", []);
+    expect(await provider.getTransaction(sent!.txHash!)).to.equal(null);
+    await node.rpc("evm_setAutomine", [true]);
+    // The tick in flight either sees the transaction gone and re-sends it, or times out
+    // waiting for it and leaves it to the next tick, which re-sends it.
+    await sending;
+    for (let i = 0; i < 5 && (await chainHead()).size !== 16; i++) await anchorer.tick();
+    expect(await chainHead()).to.deep.equal({ size: 16, count: 3 });
+    expect((await anchoredLocally()).map((c) => c.size)).to.deep.equal([5, 13, 16]);
+  });
+
+  it("re-anchors after the node restarts without its last blocks", async () => {
+    await node.snapshot();
+    await node.rpc("evm_setAutomine", [false]);
+    await append(4);
+    const sending = anchorer.tick();
+    let sent;
+    for (let i = 0; i < 100 && !sent; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      sent = (await store.listCheckpoints({ reverse: true, limit: 1 })).find(
+        (c) => c.status === "sent" && c.size === 20,
+      );
+    }
+    await inPool(sent!.txHash!);
+    // The node dies before mining; it comes back from the last snapshot (without the transaction).
+    await (node as unknown as { child: { kill: (s: string) => void } }).child.kill("SIGKILL");
+    await sending;
+    await node.start();
+    expect((await chainHead()).size).to.equal(16);
+    for (let i = 0; i < 5 && (await chainHead()).size !== 20; i++) await anchorer.tick();
+    expect(await chainHead()).to.deep.equal({ size: 20, count: 4 });
+    expect((await anchoredLocally()).map((c) => c.size)).to.deep.equal([5, 13, 16, 20]);
+  });
+
+  it("survives an unreachable endpoint and catches up when it returns, with no nonce stall", async () => {
+    await node.stop();
+    await append(2);
+    await anchorer.tick();
+    expect(anchorer.lastError).to.be.a("string");
+    expect((await store.listCheckpoints({ reverse: true, limit: 1 }))[0]!.size).to.equal(20);
+    await node.start();
+    await anchorer.tick();
+    expect(anchorer.lastError).to.equal(null);
+    await append(1);
+    await anchorer.tick();
+    expect(await chainHead()).to.deep.equal({ size: 23, count: 6 });
+    const local = await anchoredLocally();
+    expect(local.map((c) => c.size)).to.deep.equal([5, 13, 16, 20, 22, 23]);
+    // Exactly once: every local checkpoint is the chain's, and the chain has no other.
+    for (const c of local) {
+      const [found, onChain] = await ledger.getFunction("checkpointAt")(logId, c.size);
+      expect([found, onChain.root]).to.deep.equal([true, c.root]);
+    }
+  });
+});
