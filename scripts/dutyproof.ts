@@ -10,13 +10,14 @@
  *   dutyproof duty-type register FILE                  register a duty-type schema document
  *   dutyproof submit --keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at SECONDS]
  *   dutyproof receipt RECORD_ID
+ *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
  * RPC_URL, OPERATOR_KEY(_FILE); GATEWAY_URL for submit and receipt; the keystore password from
  * DUTYPROOF_PASSWORD or --password-file.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Contract, JsonRpcProvider, Wallet, getAddress, id, isAddress } from "ethers";
@@ -27,6 +28,7 @@ import { LocalChainNode } from "../server/chain/LocalChainNode.ts";
 import { type Deployment, departmentIdOf, registerDutyTypes } from "../server/chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { configFromEnvironment } from "../server/config.ts";
+import { issueToken } from "../server/gateway/AccessTokens.ts";
 import { loadOperatorKey, startGateway } from "../server/main.ts";
 
 class UsageError extends Error {}
@@ -85,13 +87,14 @@ async function admin() {
   return { deployment, wallet, ledger, provider, persist };
 }
 
-async function send(call: Promise<{ wait: () => Promise<unknown> }>): Promise<void> {
+/** Sends a ledger transaction; a revert becomes "the ledger refused: ErrorName(args)". */
+async function send(ledger: Contract, call: Promise<{ wait: () => Promise<unknown> }>): Promise<void> {
   try {
     await (await call).wait();
   } catch (error) {
-    const e = error as { revert?: { name: string; args: unknown[] }; shortMessage?: string };
-    if (e.revert)
-      throw new Error(`the ledger refused: ${e.revert.name}(${e.revert.args.join(", ")})`, { cause: error });
+    const e = error as { revert?: { name: string; args: unknown[] }; data?: string; shortMessage?: string };
+    const revert = e.revert ?? (e.data ? ledger.interface.parseError(e.data) : null);
+    if (revert) throw new Error(`the ledger refused: ${revert.name}(${[...revert.args].join(", ")})`, { cause: error });
     throw new Error(e.shortMessage ?? String(error), { cause: error });
   }
 }
@@ -161,6 +164,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const unitId = unitIdOf(name);
     const parentId = values.parent ? unitIdOf(values.parent) : "0x" + "00".repeat(32);
     await send(
+      ledger,
       ledger.getFunction("registerUnit")(
         unitId,
         parentId,
@@ -180,6 +184,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     if (!address || !isAddress(address)) throw new UsageError("inspector register: give the inspector's address");
     const { ledger, persist } = await admin();
     await send(
+      ledger,
       ledger.getFunction("registerInspector")(getAddress(address), departmentIdOf(required(values, "department"))),
     );
     await persist();
@@ -193,11 +198,11 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const { ledger, persist } = await admin();
     const added = await registerDutyTypes(ledger, [entry.document]);
     await persist();
+    // The gateway reads DATA_DIR/duty-types again when it changes, so it accepts the type at once.
+    const dir = join(configFromEnvironment().dataDir, "duty-types");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${entry.document.code}.json`), JSON.stringify(entry.document, null, 2) + "\n");
     console.log(`duty type ${entry.document.code} ${added ? "registered" : "was already registered"} as ${entry.id}`);
-    if (added)
-      console.log(
-        "the gateway accepts records of a duty type that is in its catalog directory (server/catalog/duty-types)",
-      );
   },
 
   async submit(args) {
@@ -253,6 +258,20 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       throw new Error(`refused (${status} ${body.code}): ${body.detail}${errors ? ` — ${errors}` : ""}`);
     }
     console.log(JSON.stringify({ ...body, envelope, signature }, null, 2));
+  },
+
+  async token(args) {
+    const [action, ...rest] = args;
+    if (action !== "issue") throw new UsageError("token: expected issue");
+    const { values } = options(rest, ["scope", "label"]);
+    let scope = required(values, "scope");
+    if (scope.startsWith("unit:")) scope = `unit:${unitIdOf(scope.slice(5))}`;
+    if (scope !== "inspector" && scope !== "auditor" && !scope.startsWith("unit:")) {
+      throw new UsageError("--scope must be unit:NAME, inspector or auditor");
+    }
+    const config = configFromEnvironment();
+    const token = issueToken(join(config.dataDir, "tokens.json"), scope, values.label ?? "");
+    console.log(`token for ${scope} (shown once; send it as "Authorization: Bearer <token>"):\n${token}`);
   },
 
   async receipt(args) {

@@ -7,13 +7,14 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { eip712Domain } from "./core/eip712.ts";
-import { type CatalogEntry, loadCatalog } from "./catalog/loadCatalog.ts";
+import { Catalog } from "./catalog/loadCatalog.ts";
 import { LocalChainNode } from "./chain/LocalChainNode.ts";
 import { type Deployment, deployDutyLedger } from "./chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "./chain/dutyLedgerArtifact.ts";
 import type { GatewayConfig } from "./config.ts";
 import { recoverSigner } from "./crypto/recoverSigner.ts";
 import { Anchorer } from "./gateway/Anchorer.ts";
+import { AccessTokens } from "./gateway/AccessTokens.ts";
 import { AttestationService } from "./gateway/AttestationService.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createApp } from "./http/app.ts";
@@ -27,7 +28,7 @@ export interface RunningGateway {
   ledger: Contract;
   store: LedgerStore;
   anchorer: Anchorer;
-  catalog: CatalogEntry[];
+  catalog: Catalog;
   close: () => Promise<void>;
 }
 
@@ -68,7 +69,7 @@ export async function startGateway(
       throw new Error(`the RPC endpoint serves chain ${chainId}, but CHAIN_ID is ${config.expectedChainId}`);
     }
     const wallet = new Wallet(loadOperatorKey(config), provider);
-    const catalog = loadCatalog();
+    const catalog = new Catalog(join(config.dataDir, "duty-types"));
     const deploymentPath = join(config.dataDir, "deployment.json");
     let deployment: Deployment;
     if (existsSync(deploymentPath)) {
@@ -86,7 +87,7 @@ export async function startGateway(
       log("first run: deploying DutyLedger and registering the starter duty catalog");
       deployment = await deployDutyLedger(wallet, {
         logName: config.logName,
-        catalog: catalog.map((e) => e.document),
+        catalog: catalog.list().map((e) => e.document),
         afterEachTransaction: () => node!.snapshot(),
       });
       writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
@@ -100,7 +101,7 @@ export async function startGateway(
     const attestations = new AttestationService({
       store,
       registry,
-      catalog: new Map(catalog.map((e) => [e.id, e])),
+      catalog,
       domain: eip712Domain(deployment.chainId, deployment.address),
       recover: recoverSigner,
       now: () => Math.floor(Date.now() / 1000),
@@ -120,14 +121,16 @@ export async function startGateway(
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
 
+    const tokens = new AccessTokens(join(config.dataDir, "tokens.json"));
     const app = createApp({
       store,
       attestations,
-      catalog,
+      catalog: () => catalog.list(),
       deployment,
       rpcUrl,
       log,
       onAppended: () => anchorer.poke(),
+      mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       ready: async () => {
         const checks: Record<string, string> = { store: "ok", chain: "ok" };
         try {

@@ -1,5 +1,5 @@
 /** Loads and validates duty-type schema documents (the starter catalog ships in ./duty-types). */
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type DutyTypeDocument, dutyTypeIdOf, dutyTypeSchemaDocument } from "../core/dutyType.ts";
 
@@ -31,4 +31,40 @@ export function loadCatalog(dir: string = starterCatalogDir): CatalogEntry[] {
     .filter((f) => f.endsWith(".json"))
     .sort()
     .map((f) => loadDutyTypeFile(join(dir, f)));
+}
+
+/**
+ * The gateway's catalog: the starter duty types plus every schema document an operator added
+ * to `extraDir` (DATA_DIR/duty-types, written by `dutyproof duty-type register`). The directory
+ * is read again whenever it changes.
+ */
+export class Catalog {
+  private entries = new Map<string, CatalogEntry>();
+  private loadedMtime = -2;
+  private readonly starter: CatalogEntry[];
+  private readonly extraDir: string;
+
+  constructor(extraDir: string, starterDir: string = starterCatalogDir) {
+    this.starter = loadCatalog(starterDir);
+    this.extraDir = extraDir;
+    this.refresh();
+  }
+
+  private refresh(): void {
+    const mtime = existsSync(this.extraDir) ? statSync(this.extraDir).mtimeMs : -1;
+    if (mtime === this.loadedMtime) return;
+    const extra = mtime === -1 ? [] : loadCatalog(this.extraDir);
+    this.entries = new Map([...this.starter, ...extra].map((e) => [e.id, e]));
+    this.loadedMtime = mtime;
+  }
+
+  get(dutyTypeId: string): CatalogEntry | undefined {
+    this.refresh();
+    return this.entries.get(dutyTypeId);
+  }
+
+  list(): CatalogEntry[] {
+    this.refresh();
+    return [...this.entries.values()];
+  }
 }

@@ -33,7 +33,7 @@ export interface AcceptedRecord {
 export interface AttestationOptions {
   store: LedgerStore;
   registry: RegistryCache;
-  catalog: Map<string, CatalogEntry>;
+  catalog: { get(dutyTypeId: string): CatalogEntry | undefined };
   domain: Eip712Domain;
   recover: (digest: Uint8Array, signature: string) => string | null;
   /** Unix seconds, the gateway's clock. */

@@ -17,7 +17,7 @@ import { problemHandler } from "./problem.ts";
 export interface AppOptions {
   store: LedgerStore;
   attestations: AttestationService;
-  catalog: CatalogEntry[];
+  catalog: () => CatalogEntry[];
   deployment: Deployment;
   rpcUrl: string;
   /** Whether the chain answers and the store is open (for /readyz). */
@@ -112,7 +112,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.get("/v1/duty-types", (_req, res) => {
-    res.json({ dutyTypes: options.catalog.map((e) => ({ id: e.id, ...e.document })) });
+    res.json({ dutyTypes: options.catalog().map((e) => ({ id: e.id, ...e.document })) });
   });
 
   app.post("/v1/attestations", requireJson, json("64kb"), async (req, res) => {
@@ -166,13 +166,14 @@ export function createApp(options: AppOptions): express.Express {
   app.get("/v1/attestations/:recordId", async (req, res) => {
     const recordId = parseQuery(hash32, req.params.recordId);
     const record = await store.getRecord(recordId);
-    const token = req.get("authorization")?.replace(/^Bearer\s+/i, "");
+    const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "record content needs a bearer token");
-    if (!record || !(await (options.mayRead?.(token, record.envelope.unitId) ?? Promise.resolve(false)))) {
+    const allowed = record ? await (options.mayRead?.(token, record.envelope.unitId) ?? false) : false;
+    if (!allowed) {
       // Unknown and forbidden look alike, so a token cannot probe which records exist.
-      throw new DutyproofError(record ? "request.forbidden" : "record.not_found", "no readable record with this id");
+      throw new DutyproofError("request.forbidden", "no record with this id is readable with this token");
     }
-    res.json(record);
+    res.json(record!);
   });
 
   app.get("/v1/proofs/inclusion", async (req, res) => {

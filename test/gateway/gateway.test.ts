@@ -3,6 +3,7 @@ import { Wallet, id } from "ethers";
 import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
 import { leafHashOf, recordDigest } from "../../server/core/record.ts";
 import { configFromEnvironment } from "../../server/config.ts";
+import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope, toHighS } from "../helpers/unitClient.ts";
@@ -372,6 +373,29 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       signature: await signEnvelope(unitKey, info.eip712, next),
     });
     expect(res.status).to.equal(201);
+  });
+
+  it("shows a record's content only to its unit's token, inspectors and auditors", async () => {
+    const envelope = newEnvelope(village, household, visitFields);
+    const signature = await signEnvelope(unitKey, info.eip712, envelope);
+    const { recordId } = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
+      recordId: string;
+    };
+    const tokens = `${dir.path}/tokens.json`;
+    const own = issueToken(tokens, `unit:${village}`, "the village");
+    const other = issueToken(tokens, `unit:${township}`, "the township");
+    const inspector = issueToken(tokens, "inspector", "county inspection office");
+    const read = (token?: string, rid = recordId) =>
+      fetch(`${gateway.url}/v1/attestations/${rid}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    expect((await read()).status).to.equal(401);
+    expect((await read("dp_not-a-token")).status).to.equal(403);
+    expect((await read(other)).status).to.equal(403);
+    for (const token of [own, inspector]) {
+      const res = await read(token);
+      expect(res.status).to.equal(200);
+      expect(((await res.json()) as { envelope: unknown }).envelope).to.deep.equal(envelope);
+    }
+    expect((await read(inspector, "0x" + "00".repeat(32))).status).to.equal(403);
   });
 
   it("answers unknown routes and records with problems, never a stack trace", async () => {

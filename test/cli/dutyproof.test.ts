@@ -1,0 +1,192 @@
+/**
+ * The dutyproof CLI as an operator and a unit use it, against a real `dutyproof serve` process.
+ */
+import { expect } from "chai";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Wallet } from "ethers";
+import { tempDir } from "../helpers/tempDir.ts";
+
+const cli = join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("dutyproof CLI", function () {
+  this.timeout(120_000);
+  const dir = tempDir("cli");
+  const port = 25_000 + Math.floor(Math.random() * 5_000);
+  const env = {
+    ...process.env,
+    DATA_DIR: dir.path,
+    PORT: String(port),
+    CHAIN_PORT: String(port + 5_000),
+    ANCHOR_INTERVAL_MS: "200",
+    DUTYPROOF_PASSWORD: "correct horse battery staple",
+  };
+  let server: ChildProcess;
+  const run = (...args: string[]) => {
+    const result = spawnSync(process.execPath, [cli, ...args], { env, encoding: "utf8", timeout: 60_000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  before(async () => {
+    server = spawn(process.execPath, [cli, "serve"], { env, stdio: "ignore" });
+    for (let i = 0; i < 300; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return;
+      } catch {
+        // starting
+      }
+      await sleep(100);
+    }
+    throw new Error("serve did not become ready");
+  });
+
+  after(async () => {
+    server.kill("SIGTERM");
+    await new Promise((resolve) => server.once("exit", resolve));
+    dir.remove();
+  });
+
+  it("takes a unit from key generation to an anchored receipt", async () => {
+    const keystore = join(dir.path, "village.json");
+    const keygen = run("unit", "keygen", "--out", keystore);
+    expect(keygen.status, keygen.stderr).to.equal(0);
+    expect(run("unit", "keygen", "--out", keystore).status).to.equal(1); // never overwrites a key
+
+    expect(
+      run("unit", "register", "qingshui", "--level", "2", "--signer", Wallet.createRandom().address).status,
+    ).to.equal(0);
+    const village = run(
+      "unit",
+      "register",
+      "qingshui-1",
+      "--level",
+      "3",
+      "--parent",
+      "qingshui",
+      "--keystore",
+      keystore,
+    );
+    expect(village.status, village.stderr).to.equal(0);
+    const again = run("unit", "register", "qingshui-1", "--level", "3", "--keystore", keystore);
+    expect([again.status, again.stderr]).to.deep.equal([
+      1,
+      "dutyproof: the ledger refused: DutyLedgerUnitExists(0x" + village.stdout.trim().split("0x")[1] + ")\n",
+    ]);
+
+    const submit = run(
+      "submit",
+      "--keystore",
+      keystore,
+      "--unit",
+      "qingshui-1",
+      "--duty-type",
+      "policy-outreach",
+      "--fields",
+      '{"policy":"防汛知识","channel":"loudspeaker","audience":300,"staff":"宣传员"}',
+    );
+    expect(submit.status, submit.stderr).to.equal(0);
+    const { recordId } = JSON.parse(submit.stdout) as { recordId: string };
+    let receipt: { status: string; recordId: string } | undefined;
+    for (let i = 0; i < 100 && receipt?.status !== "anchored"; i++) {
+      await sleep(100);
+      const r = run("receipt", recordId);
+      expect(r.status, r.stderr).to.equal(0);
+      receipt = JSON.parse(r.stdout);
+    }
+    expect(receipt).to.include({ status: "anchored", recordId });
+
+    const token = run("token", "issue", "--scope", "unit:qingshui-1", "--label", "village clerk");
+    expect(token.status).to.equal(0);
+    const bearer = token.stdout.trim().split("\n").at(-1)!;
+    const res = await fetch(`http://127.0.0.1:${port}/v1/attestations/${recordId}`, {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    expect(res.status).to.equal(200);
+  });
+
+  it("registers a new duty type from a schema file, which the gateway then accepts", async () => {
+    const schema = {
+      schema: "dutyproof/duty-type/v1",
+      code: "flood-drill",
+      title: { "zh-CN": "防汛演练", en: "Flood drill" },
+      department: "emergency-management",
+      fields: [
+        {
+          name: "participants",
+          title: { "zh-CN": "参加人数", en: "Participants" },
+          type: "integer",
+          required: true,
+          personal: false,
+          minimum: 1,
+        },
+      ],
+    };
+    const file = join(dir.path, "flood-drill.json");
+    writeFileSync(file, JSON.stringify(schema));
+    const registered = run("duty-type", "register", file);
+    expect(registered.status, registered.stderr).to.equal(0);
+    const keystore = join(dir.path, "village.json");
+    const submit = run(
+      "submit",
+      "--keystore",
+      keystore,
+      "--unit",
+      "qingshui-1",
+      "--duty-type",
+      "flood-drill",
+      "--fields",
+      '{"participants":42}',
+    );
+    expect(submit.status, submit.stderr).to.equal(0);
+  });
+
+  it("fails with one line and exit 2 on usage errors, exit 1 on refusals", () => {
+    const cases: Array<[string[], number, RegExp]> = [
+      [[], 2, /^dutyproof: usage: dutyproof </],
+      [["frobnicate"], 2, /^dutyproof: usage/],
+      [["unit", "register", "x"], 2, /--level is required/],
+      [["unit", "register", "x", "--level", "999", "--signer", Wallet.createRandom().address], 2, /--level must be/],
+      [["receipt", "nope"], 2, /record id/],
+      [
+        [
+          "submit",
+          "--keystore",
+          join(dir.path, "village.json"),
+          "--unit",
+          "qingshui-1",
+          "--duty-type",
+          "grid-patrol",
+          "--fields",
+          "{",
+        ],
+        2,
+        /--fields must be a JSON object/,
+      ],
+      [
+        [
+          "submit",
+          "--keystore",
+          join(dir.path, "village.json"),
+          "--unit",
+          "qingshui-1",
+          "--duty-type",
+          "grid-patrol",
+          "--fields",
+          '{"gridCode":1}',
+        ],
+        1,
+        /refused \(422 record.invalid_fields\)/,
+      ],
+      [["duty-type", "register", join(dir.path, "missing.json")], 1, /not readable JSON/],
+      [["token", "issue", "--scope", "everyone"], 2, /--scope must be/],
+    ];
+    for (const [args, status, message] of cases) {
+      const r = run(...args);
+      expect(r.status, args.join(" ")).to.equal(status);
+      expect(r.stderr.split("\n").filter(Boolean), args.join(" ")).to.have.length(1);
+      expect(r.stderr, args.join(" ")).to.match(message);
+    }
+  });
+});
