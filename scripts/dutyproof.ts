@@ -122,6 +122,9 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     if (values["data-dir"]) env.DATA_DIR = values["data-dir"];
     if (values["chain-port"]) env.CHAIN_PORT = values["chain-port"];
     const config = configFromEnvironment(env);
+    // A transient fault in a background task (an RPC call while the chain restarts) must not
+    // take the gateway down; it is logged, and the task's next round retries.
+    process.on("unhandledRejection", (reason) => console.error(`background task failed: ${String(reason)}`));
     const gateway = await startGateway(config);
     console.log(`dutyproof gateway ready
   API        ${gateway.url}/v1/info

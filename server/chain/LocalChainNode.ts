@@ -90,6 +90,8 @@ export class LocalChainNode {
     const exited = new Promise<never>((_, reject) =>
       child.once("exit", (code) => reject(new Error(`the local chain node exited (code ${code}): ${stderr.trim()}`))),
     );
+    // Only the wait below cares how the node exits; later exits are the owner's business.
+    exited.catch(() => {});
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const ready = await Promise.race([this.ping(), exited]);

@@ -189,11 +189,24 @@ export class Anchorer {
         return;
       }
     }
-    const mined = await provider.waitForTransaction(
-      checkpoint.txHash!,
-      this.options.confirmations ?? 1,
-      this.options.receiptTimeoutMs ?? 30_000,
-    );
+    const mined = await this.waitMined(checkpoint.txHash!);
     if (mined?.status === 1) await this.reconcile(checkpoint);
+  }
+
+  /**
+   * Polls for the receipt until it has enough confirmations or the time is up (null). A plain
+   * loop rather than ethers' block subscriptions, whose background polling would turn an
+   * endpoint that goes away into an unhandled rejection.
+   */
+  private async waitMined(txHash: string) {
+    const { provider } = this.options;
+    const deadline = Date.now() + (this.options.receiptTimeoutMs ?? 30_000);
+    while (!this.stopped) {
+      const receipt = await provider.getTransactionReceipt(txHash);
+      if (receipt && (await receipt.confirmations()) >= (this.options.confirmations ?? 1)) return receipt;
+      if (Date.now() >= deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return null;
   }
 }
