@@ -50,7 +50,12 @@ export class Catalog {
     this.refresh();
   }
 
-  private refresh(): void {
+  private checkedAt = 0;
+
+  /** Re-reads the directory if it changed; at most once a second unless `force`d (on a miss). */
+  private refresh(force = false): void {
+    if (!force && Date.now() - this.checkedAt < 1000) return;
+    this.checkedAt = Date.now();
     const mtime = existsSync(this.extraDir) ? statSync(this.extraDir).mtimeMs : -1;
     if (mtime === this.loadedMtime) return;
     const extra = mtime === -1 ? [] : loadCatalog(this.extraDir);
@@ -60,11 +65,14 @@ export class Catalog {
 
   get(dutyTypeId: string): CatalogEntry | undefined {
     this.refresh();
+    const entry = this.entries.get(dutyTypeId);
+    if (entry) return entry;
+    this.refresh(true);
     return this.entries.get(dutyTypeId);
   }
 
   list(): CatalogEntry[] {
-    this.refresh();
+    this.refresh(true);
     return [...this.entries.values()];
   }
 }

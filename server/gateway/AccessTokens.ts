@@ -40,7 +40,12 @@ export class AccessTokens {
     this.path = path;
   }
 
-  private refresh(): void {
+  private checkedAt = 0;
+
+  /** Re-reads the file if it changed; at most once a second unless `force`d (on a miss). */
+  private refresh(force = false): void {
+    if (!force && Date.now() - this.checkedAt < 1000) return;
+    this.checkedAt = Date.now();
     const mtime = existsSync(this.path) ? statSync(this.path).mtimeMs : 0;
     if (mtime === this.loadedMtime) return;
     const list = mtime === 0 ? [] : (JSON.parse(readFileSync(this.path, "utf8")) as TokenEntry[]);
@@ -52,7 +57,11 @@ export class AccessTokens {
   mayRead(token: string | undefined, unitId: string): boolean {
     if (!token) return false;
     this.refresh();
-    const entry = this.entries.get(hashOf(token));
+    let entry = this.entries.get(hashOf(token));
+    if (!entry) {
+      this.refresh(true);
+      entry = this.entries.get(hashOf(token));
+    }
     if (!entry) return false;
     return entry.scope === "inspector" || entry.scope === "auditor" || entry.scope === `unit:${unitId}`;
   }

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { Wallet, verifyTypedData } from "ethers";
+import { TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
 import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
 import { canonicalJson } from "../../server/core/canonical.ts";
 import { dutyTypeIdOf, validateFields } from "../../server/core/dutyType.ts";
@@ -49,6 +49,21 @@ describe("core/record", () => {
     const domain = eip712Domain(vector.chainId, vector.verifyingContract);
     const message = signedMessageOf(vector.envelope);
     expect(bytesToHex(typedDataDigest(domain, message))).to.equal(vector.eip712Digest);
+    // The hand-written encoding equals ethers' generic EIP-712 encoder, here and on random messages.
+    const types = { DutyRecord: [...eip712Types.DutyRecord] };
+    expect(TypedDataEncoder.hash(domain, types, message)).to.equal(vector.eip712Digest);
+    for (let i = 0; i < 200; i++) {
+      const random = {
+        unitId: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
+        dutyTypeId: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
+        performedAt: Math.floor(Math.random() * 2 ** 40),
+        recordDigest: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
+      };
+      const otherDomain = eip712Domain(1 + Math.floor(Math.random() * 1e9), Wallet.createRandom().address);
+      expect(bytesToHex(typedDataDigest(otherDomain, random))).to.equal(
+        TypedDataEncoder.hash(otherDomain, types, random),
+      );
+    }
     expect(verifyTypedData(domain, { DutyRecord: [...eip712Types.DutyRecord] }, message, vector.signature)).to.equal(
       vector.signer,
     );

@@ -1,0 +1,241 @@
+/**
+ * Gateway benchmark: signed records through the single and the batch endpoint, durably
+ * acknowledged, and the time from acknowledgment to an anchored receipt. The gateway runs as
+ * its own `dutyproof serve` process with its embedded chain; this process only sends load
+ * (records are signed before the clock starts: signing is the unit's cost, not the gateway's).
+ *
+ *   npm run bench            full run
+ *   npm run bench -- --quick about a minute
+ *
+ * Writes bench/results.json: {"machine": …, "figures": [{"name","value","unit","baseline","target"}]}.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
+import { bytesToHex, hexToBytes } from "../server/core/bytes.ts";
+import { eip712Domain, typedDataDigest } from "../server/core/eip712.ts";
+import { type RecordEnvelope, signedMessageOf } from "../server/core/record.ts";
+import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
+import { LocalChainNode } from "../server/chain/LocalChainNode.ts";
+import type { Deployment } from "../server/chain/deployment.ts";
+import { tempDir } from "../test/helpers/tempDir.ts";
+
+const quick = process.argv.includes("--quick");
+const singleCount = quick ? 6_000 : 30_000;
+const batchCount = quick ? 30_000 : 200_000;
+const batchSize = 500;
+const anchorIntervalMs = Number(process.env.BENCH_ANCHOR_INTERVAL_MS ?? 1_000);
+
+const native = createRequire(import.meta.url)("secp256k1") as {
+  ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+async function main(): Promise<void> {
+  const dir = tempDir("bench");
+  const port = 28_000 + Math.floor(Math.random() * 1_000);
+  const chainPort = port + 1_000;
+  const url = `http://127.0.0.1:${port}`;
+  const cli = join(import.meta.dirname, "dutyproof.ts");
+  const server: ChildProcess = spawn(process.execPath, [cli, "serve"], {
+    env: {
+      ...process.env,
+      DATA_DIR: dir.path,
+      PORT: String(port),
+      CHAIN_PORT: String(chainPort),
+      ANCHOR_INTERVAL_MS: String(anchorIntervalMs),
+      ANCHOR_MAX_LEAVES: "50000",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  try {
+    for (let i = 0; i < 600; i++) {
+      try {
+        if ((await fetch(`${url}/readyz`)).status === 200) break;
+      } catch {
+        // starting
+      }
+      await sleep(100);
+    }
+    const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
+    const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+    });
+    const operator = new Wallet(readFileSync(join(dir.path, "keys", "operator.key"), "utf8").trim(), provider);
+    const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, operator);
+    const unit = Wallet.createRandom();
+    const unitId = id("unit:bench-village");
+    await (await ledger.getFunction("registerUnit")(unitId, "0x" + "00".repeat(32), 3, unit.address)).wait();
+    await new LocalChainNode({ stateDir: join(dir.path, "chain"), port: chainPort }).snapshot();
+    provider.destroy();
+    const catalog = (
+      (await (await fetch(`${url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
+    ).dutyTypes;
+    const patrol = catalog.find((d) => d.code === "grid-patrol")!.id;
+    const domain = eip712Domain(deployment.chainId, deployment.address);
+    const key = hexToBytes(unit.privateKey);
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (i: number) => {
+      const envelope: RecordEnvelope = {
+        version: 1,
+        unitId,
+        dutyTypeId: patrol,
+        performedAt: now - 60,
+        fields: { gridCode: `B-${i}`, durationMinutes: 45, issuesFound: i % 3, gridWorker: "网格员" },
+        salt: bytesToHex(randomBytes(32)),
+      };
+      const { signature, recid } = native.ecdsaSign(typedDataDigest(domain, signedMessageOf(envelope)), key);
+      return JSON.stringify({ envelope, signature: bytesToHex(signature) + (27 + recid).toString(16) });
+    };
+    console.error(`signing ${singleCount + batchCount} records…`);
+    const singles = Array.from({ length: singleCount }, (_, i) => sign(i));
+    const batches: string[] = [];
+    for (let b = 0; b < batchCount / batchSize; b++) {
+      const items = Array.from({ length: batchSize }, (_, i) => sign(singleCount + b * batchSize + i));
+      batches.push(`{"items":[${items.join(",")}]}`);
+    }
+
+    // Single endpoint: 64 concurrent clients.
+    const latencies: number[] = [];
+    // Ack → anchored: a sample of records is followed from its acknowledgment, concurrently
+    // with the load, by polling its receipt every 20 ms.
+    const anchorDelays: number[] = [];
+    const following: Array<Promise<void>> = [];
+    const follow = (recordId: string, at: number) =>
+      following.push(
+        (async () => {
+          for (;;) {
+            const res = await fetch(`${url}/v1/attestations/${recordId}/receipt`);
+            await res.arrayBuffer();
+            if (res.status === 200) {
+              anchorDelays.push((Date.now() - at) / 1000);
+              return;
+            }
+            await sleep(20);
+          }
+        })(),
+      );
+    let next = 0;
+    const singleStart = performance.now();
+    await Promise.all(
+      Array.from({ length: Number(process.env.BENCH_CLIENTS ?? 64) }, async () => {
+        while (next < singles.length) {
+          const body = singles[next++]!;
+          const t = performance.now();
+          const res = await fetch(`${url}/v1/attestations`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body,
+          });
+          const ack = (await res.json()) as { recordId: string };
+          if (res.status !== 201) throw new Error(`single submit answered ${res.status}: ${JSON.stringify(ack)}`);
+          latencies.push(performance.now() - t);
+          if (following.length < 200 && Math.random() < 0.02) follow(ack.recordId, Date.now());
+        }
+      }),
+    );
+    const singleSeconds = (performance.now() - singleStart) / 1000;
+    latencies.sort((a, b) => a - b);
+
+    await Promise.all(following);
+    anchorDelays.sort((a, b) => a - b);
+
+    // Batch endpoint: 4 concurrent clients, 500 records a request.
+    let nextBatch = 0;
+    const batchStart = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (nextBatch < batches.length) {
+          const body = batches[nextBatch++]!;
+          const res = await fetch(`${url}/v1/attestations/batch`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body,
+          });
+          const out = (await res.json()) as { results: Array<{ status: number }> };
+          if (res.status !== 200 || out.results.some((r) => r.status !== 201))
+            throw new Error("a batch item was refused");
+        }
+      }),
+    );
+    const batchSeconds = (performance.now() - batchStart) / 1000;
+
+    const figures = [
+      {
+        name: "ingest_single_records_per_s",
+        value: Math.round(singleCount / singleSeconds),
+        unit: "records/s",
+        baseline: null,
+        target: ">= 3000",
+      },
+      {
+        name: "ingest_single_latency_p50_ms",
+        value: +percentile(latencies, 50).toFixed(1),
+        unit: "ms",
+        baseline: null,
+        target: null,
+      },
+      {
+        name: "ingest_single_latency_p99_ms",
+        value: +percentile(latencies, 99).toFixed(1),
+        unit: "ms",
+        baseline: null,
+        target: null,
+      },
+      {
+        name: "ingest_batch_records_per_s",
+        value: Math.round(batchCount / batchSeconds),
+        unit: "records/s",
+        baseline: null,
+        target: ">= 10000",
+      },
+      {
+        name: "anchor_latency_p50_s",
+        value: +percentile(anchorDelays, 50).toFixed(2),
+        unit: "s",
+        baseline: null,
+        target: null,
+      },
+      {
+        name: "anchor_latency_p95_s",
+        value: +percentile(anchorDelays, 95).toFixed(2),
+        unit: "s",
+        baseline: null,
+        target: `<= ${anchorIntervalMs / 1000 + 2}`,
+      },
+    ];
+    const machine = {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    };
+    mkdirSync(join(import.meta.dirname, "..", "bench"), { recursive: true });
+    writeFileSync(
+      join(import.meta.dirname, "..", "bench", "results.json"),
+      JSON.stringify({ machine, quick, figures }, null, 2) + "\n",
+    );
+    console.log(
+      `gateway benchmark${quick ? " (--quick)" : ""}: ${singleCount} single, ${batchCount} batched (${batchSize}/request), checkpoint every ${anchorIntervalMs} ms`,
+    );
+    console.log("| figure | value | target |\n|---|---:|---|");
+    for (const f of figures) console.log(`| ${f.name} | ${f.value} ${f.unit} | ${f.target ?? ""} |`);
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((resolve) => server.once("exit", resolve));
+    dir.remove();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
