@@ -25,8 +25,8 @@ import type { Deployment } from "../server/chain/deployment.ts";
 import { tempDir } from "../test/helpers/tempDir.ts";
 
 const quick = process.argv.includes("--quick");
-const singleCount = quick ? 6_000 : 30_000;
-const batchCount = quick ? 30_000 : 200_000;
+const singleCount = Number(process.env.BENCH_SINGLE ?? (quick ? 6_000 : 30_000));
+const batchCount = Number(process.env.BENCH_BATCH ?? (quick ? 30_000 : 200_000));
 const batchSize = 500;
 const anchorIntervalMs = Number(process.env.BENCH_ANCHOR_INTERVAL_MS ?? 1_000);
 
@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   const chainPort = port + 1_000;
   const url = `http://127.0.0.1:${port}`;
   const cli = join(import.meta.dirname, "dutyproof.ts");
-  const server: ChildProcess = spawn(process.execPath, [cli, "serve"], {
+  const serverFlags = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+  const server: ChildProcess = spawn(process.execPath, [...serverFlags, cli, "serve"], {
     env: {
       ...process.env,
       DATA_DIR: dir.path,
