@@ -10,6 +10,8 @@
  *   dutyproof duty-type register FILE                  register a duty-type schema document
  *   dutyproof submit --keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at SECONDS]
  *   dutyproof receipt RECORD_ID
+ *   dutyproof verify FILE [--rpc URL] [--json] [--lang zh-CN|en]
+ *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
  *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
@@ -29,22 +31,44 @@ import { type Deployment, departmentIdOf, registerDutyTypes } from "../server/ch
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { configFromEnvironment } from "../server/config.ts";
 import { issueToken } from "../server/gateway/AccessTokens.ts";
+import { evidenceSchema, reasonText, verifyEvidence } from "../server/core/verifier.ts";
+import { ChainUnreachableError, fetchChainFacts } from "../server/chain/chainFacts.ts";
+import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { loadOperatorKey, startGateway } from "../server/main.ts";
 
 class UsageError extends Error {}
 
+/** Ends the command with a given exit code after printing nothing more. */
+class ExitCode extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super(`exit ${code}`);
+    this.code = code;
+  }
+}
+
 /** A unit id: 0x + 64 hex as given, else keccak256("unit:" + name). */
 export const unitIdOf = (name: string): string => (/^0x[0-9a-f]{64}$/.test(name) ? name : id(`unit:${name}`));
 
-/** Parses `--name value` options (all string-valued) and positionals. */
+/** Parses `--name value` options, `--flag` switches and positionals. */
 function options(
   args: string[],
   names: string[],
-): { values: Record<string, string | undefined>; positionals: string[] } {
-  const spec = Object.fromEntries(names.map((n) => [n, { type: "string" as const }]));
+  flags: string[] = [],
+): { values: Record<string, string | undefined>; switches: Set<string>; positionals: string[] } {
+  const spec: Record<string, { type: "string" | "boolean" }> = Object.fromEntries([
+    ...names.map((n) => [n, { type: "string" as const }]),
+    ...flags.map((n) => [n, { type: "boolean" as const }]),
+  ]);
   try {
     const { values, positionals } = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
-    return { values: values as Record<string, string | undefined>, positionals };
+    const strings: Record<string, string | undefined> = {};
+    const switches = new Set<string>();
+    for (const [key, value] of Object.entries(values)) {
+      if (typeof value === "string") strings[key] = value;
+      else if (value === true) switches.add(key);
+    }
+    return { values: strings, switches, positionals };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -277,6 +301,71 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`token for ${scope} (shown once; send it as "Authorization: Bearer <token>"):\n${token}`);
   },
 
+  async verify(args) {
+    const { values, switches, positionals } = options(args, ["rpc", "lang"], ["json"]);
+    const json = switches.has("json");
+    const file = positionals[0];
+    if (!file) throw new UsageError("verify: give a receipt or record file");
+    const lang = (values.lang ?? (process.env.LANG?.startsWith("en") ? "en" : "zh-CN")) as "zh-CN" | "en";
+    if (lang !== "zh-CN" && lang !== "en") throw new UsageError("--lang must be zh-CN or en");
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      throw new UsageError(`${file} is not a readable JSON file`);
+    }
+    const parsed = evidenceSchema.safeParse(raw);
+    if (!parsed.success) throw new UsageError(`${file} holds no receipt dutyproof can read`);
+    const evidence = parsed.data;
+    const rpcUrl = values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
+    let facts;
+    try {
+      facts = await fetchChainFacts(rpcUrl, evidence.receipt);
+    } catch (error) {
+      if (error instanceof ChainUnreachableError) {
+        console.error(`dutyproof: ${error.message}`);
+        throw new ExitCode(3);
+      }
+      throw error;
+    }
+    const verdict = verifyEvidence(evidence, facts, recoverSigner);
+    const r = evidence.receipt;
+    if (json) {
+      console.log(
+        JSON.stringify(
+          { ...verdict, recordId: r.recordId, unitId: r.unitId, chainId: r.chainId, contract: r.contract, rpcUrl },
+          null,
+          2,
+        ),
+      );
+    } else {
+      const when = verdict.anchoredAt ? new Date(verdict.anchoredAt * 1000).toISOString() : "";
+      const zh = lang === "zh-CN";
+      if (verdict.valid) {
+        console.log(zh ? `有效：记录 ${r.recordId}` : `VALID: record ${r.recordId}`);
+        console.log(zh ? `  单位 ${r.unitId}，签名人 ${r.signer}` : `  unit ${r.unitId}, signed by ${r.signer}`);
+        console.log(
+          zh
+            ? `  已于 ${when} 锚定（区块 ${verdict.blockNumber}，链 ${r.chainId}，合约 ${r.contract}）`
+            : `  anchored ${when} (block ${verdict.blockNumber}, chain ${r.chainId}, contract ${r.contract})`,
+        );
+        console.log(
+          zh
+            ? `  ${verdict.recordChecked ? "已核对记录内容" : "仅核验回执（未提供记录内容）"}`
+            : `  ${verdict.recordChecked ? "record content checked" : "receipt only (no record content given)"}`,
+        );
+      } else {
+        console.log(
+          zh
+            ? `无效：${reasonText[verdict.reason!]?.["zh-CN"] ?? verdict.reason}`
+            : `INVALID: ${reasonText[verdict.reason!]?.en ?? verdict.reason}`,
+        );
+        for (const c of verdict.checks.filter((c) => !c.ok)) console.log(`  ✗ ${c.name}: ${c.reason}`);
+      }
+    }
+    if (!verdict.valid) throw new ExitCode(1);
+  },
+
   async receipt(args) {
     const recordId = args[0];
     if (!recordId || !/^0x[0-9a-f]{64}$/.test(recordId))
@@ -295,6 +384,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ExitCode) process.exit(error.code);
   const message = error instanceof Error ? error.message : String(error);
   console.error(`dutyproof: ${message.split("\n")[0]}`);
   process.exit(error instanceof UsageError ? 2 : 1);

@@ -56,6 +56,7 @@ export function anchoredReceipt(
     recordId: record.recordId,
     unitId: record.envelope.unitId,
     dutyTypeId: record.envelope.dutyTypeId,
+    performedAt: record.envelope.performedAt,
     signer: record.signer,
     signature: record.signature,
     leafHash: record.leafHash,

@@ -1,0 +1,214 @@
+/**
+ * The evidence verifier: given a receipt (and, if the inspector has it, the record itself) and
+ * the facts the chain states about it, decides whether the record existed, unchanged, signed by
+ * the unit's valid key, in a checkpoint the ledger anchored — and when. Pure: the chain facts
+ * are fetched by an adapter (server/chain/chainFacts.ts), so the same function serves the CLI,
+ * the gateway and the web console, and is tested with crafted facts and forged receipts.
+ */
+import { z } from "zod";
+import { bytesToHex, hexToBytes } from "./bytes.ts";
+import { eip712Domain, typedDataDigest } from "./eip712.ts";
+import { isValidInclusion } from "./merkle/verify.ts";
+import { type RecordEnvelope, leafHashOf, recordDigest, recordEnvelopeSchema } from "./record.ts";
+
+const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+
+export const receiptSchema = z.object({
+  status: z.literal("anchored"),
+  version: z.literal(1),
+  recordId: hash32,
+  unitId: hash32,
+  dutyTypeId: hash32,
+  performedAt: z.number().int(),
+  signer: address,
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+  leafHash: hash32,
+  leafIndex: z.number().int().min(0),
+  treeSize: z.number().int().min(1),
+  root: hash32,
+  inclusionProof: z.array(hash32).max(64),
+  logId: hash32,
+  chainId: z.number().int().min(1),
+  contract: address,
+  transactionHash: hash32.optional(),
+  blockNumber: z.number().int().optional(),
+  anchoredAt: z.number().int(),
+  acceptedAt: z.number().int(),
+});
+
+export type Receipt = z.infer<typeof receiptSchema>;
+
+/** What a verifier file may hold: a receipt, or a record with its receipt (`submit` output plus receipt). */
+export const evidenceSchema = z.union([
+  z.object({ receipt: receiptSchema, envelope: recordEnvelopeSchema.optional(), signature: z.string().optional() }),
+  receiptSchema.transform((receipt) => ({ receipt, envelope: undefined, signature: undefined })),
+]);
+
+export interface KeyPeriodFact {
+  signer: string;
+  validFrom: number;
+  validUntil: number; // 0 while current
+}
+
+export interface StatusPeriodFact {
+  status: "none" | "active" | "suspended";
+  since: number;
+}
+
+/** What the chain says, read by an adapter at verification time. */
+export interface ChainFacts {
+  chainId: number;
+  contractHasCode: boolean;
+  checkpoint: { found: boolean; root: string; anchoredAt: number; blockNumber: number };
+  keyHistory: KeyPeriodFact[];
+  statusHistory: StatusPeriodFact[];
+}
+
+export type CheckName =
+  "receipt" | "chain" | "contract" | "record" | "signature" | "leaf" | "inclusion" | "checkpoint" | "key";
+
+export interface Check {
+  name: CheckName;
+  ok: boolean;
+  reason?: string; // a stable code when not ok, e.g. "record.altered"
+}
+
+export interface Verdict {
+  valid: boolean;
+  checks: Check[];
+  /** The first failed check's reason, if any. */
+  reason?: string;
+  anchoredAt?: number;
+  blockNumber?: number;
+  recordChecked: boolean;
+}
+
+/** How much earlier than its anchoring a gateway may claim to have accepted a record. */
+export const MAX_ACCEPT_TO_ANCHOR_SECONDS = 86_400;
+
+/**
+ * The key and status a unit had at time t. The time a receipt claims for acceptance is the
+ * gateway's word, so it is only believed within a day before the anchoring, which the chain
+ * vouches for; a key stolen after its rotation cannot be used to backdate beyond that.
+ */
+function keyValidAt(facts: ChainFacts, signer: string, t: number): boolean {
+  const key = facts.keyHistory.find((p) => p.signer.toLowerCase() === signer.toLowerCase());
+  if (!key || t < key.validFrom || (key.validUntil !== 0 && t >= key.validUntil)) return false;
+  const status = [...facts.statusHistory].reverse().find((p) => p.since <= t);
+  return status?.status === "active";
+}
+
+/**
+ * Verifies evidence against chain facts. `recover` returns the address that signed a digest
+ * (lower case) or null. Every check runs; the verdict lists each, the first failure is `reason`.
+ */
+export function verifyEvidence(
+  evidence: { receipt: Receipt; envelope?: RecordEnvelope; signature?: string },
+  facts: ChainFacts,
+  recover: (digest: Uint8Array, signature: string) => string | null,
+): Verdict {
+  const { receipt, envelope } = evidence;
+  const checks: Check[] = [];
+  const check = (name: CheckName, ok: boolean, reason: string) => checks.push(ok ? { name, ok } : { name, ok, reason });
+
+  check("chain", facts.chainId === receipt.chainId, "receipt.wrong_chain");
+  check("contract", facts.contractHasCode, "receipt.no_contract");
+
+  let recordId = receipt.recordId;
+  if (envelope) {
+    recordId = bytesToHex(recordDigest(envelope));
+    check(
+      "record",
+      recordId === receipt.recordId &&
+        envelope.unitId === receipt.unitId &&
+        envelope.dutyTypeId === receipt.dutyTypeId &&
+        envelope.performedAt === receipt.performedAt,
+      "record.altered",
+    );
+  }
+
+  // The signature is over the record's message in the receipt's own domain (chain, contract).
+  const digest = typedDataDigest(eip712Domain(receipt.chainId, receipt.contract), {
+    unitId: receipt.unitId,
+    dutyTypeId: receipt.dutyTypeId,
+    performedAt: receipt.performedAt,
+    recordDigest: recordId,
+  });
+  const signer = recover(digest, receipt.signature);
+  check("signature", signer !== null && signer === receipt.signer.toLowerCase(), "signature.invalid");
+
+  const leafHash = bytesToHex(leafHashOf(hexToBytes(recordId), receipt.signature));
+  check("leaf", leafHash === receipt.leafHash, "leaf.mismatch");
+
+  check(
+    "inclusion",
+    isValidInclusion(
+      hexToBytes(leafHash),
+      receipt.leafIndex,
+      receipt.treeSize,
+      receipt.inclusionProof.map(hexToBytes),
+      hexToBytes(receipt.root),
+    ),
+    "proof.invalid",
+  );
+
+  const anchored = facts.checkpoint.found && facts.checkpoint.root === receipt.root;
+  check("checkpoint", anchored, facts.checkpoint.found ? "checkpoint.root_mismatch" : "checkpoint.not_anchored");
+
+  const anchoredAt = facts.checkpoint.anchoredAt;
+  const plausible =
+    receipt.acceptedAt <= anchoredAt + 300 && receipt.acceptedAt >= anchoredAt - MAX_ACCEPT_TO_ANCHOR_SECONDS;
+  check(
+    "key",
+    anchored && plausible && signer !== null && keyValidAt(facts, signer, receipt.acceptedAt),
+    plausible ? "key.not_valid_then" : "receipt.implausible_time",
+  );
+
+  const failed = checks.find((c) => !c.ok);
+  return {
+    valid: failed === undefined,
+    checks,
+    ...(failed ? { reason: failed.reason } : {}),
+    ...(anchored ? { anchoredAt, blockNumber: facts.checkpoint.blockNumber } : {}),
+    recordChecked: envelope !== undefined,
+  };
+}
+
+/** One line per reason, in the two languages the tools speak. */
+export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
+  "receipt.wrong_chain": {
+    "zh-CN": "回执所属的链与所连接的链不一致",
+    en: "the receipt is for another chain than the RPC endpoint serves",
+  },
+  "receipt.no_contract": { "zh-CN": "回执中的合约地址上没有合约", en: "there is no contract at the receipt's address" },
+  "record.altered": {
+    "zh-CN": "记录内容与回执不符（已被改动）",
+    en: "the record does not match the receipt (altered)",
+  },
+  "signature.invalid": {
+    "zh-CN": "签名无效或不是回执所称的签名人",
+    en: "the signature is invalid or not by the stated signer",
+  },
+  "leaf.mismatch": { "zh-CN": "叶子哈希与记录和签名不符", en: "the leaf hash does not match the record and signature" },
+  "proof.invalid": {
+    "zh-CN": "包含证明无效（证明被伪造或树规模不符）",
+    en: "the inclusion proof is invalid (forged, or for another tree size)",
+  },
+  "checkpoint.not_anchored": {
+    "zh-CN": "链上没有该规模的检查点",
+    en: "the ledger anchored no checkpoint of that size",
+  },
+  "checkpoint.root_mismatch": {
+    "zh-CN": "链上锚定的根与回执不同",
+    en: "the ledger anchored another root for that size",
+  },
+  "key.not_valid_then": {
+    "zh-CN": "签名密钥在当时不是该单位的有效密钥，或单位已暂停",
+    en: "the key was not the unit's valid key then, or the unit was suspended",
+  },
+  "receipt.implausible_time": {
+    "zh-CN": "回执声称的接收时间与锚定时间不符",
+    en: "the receipt's acceptance time does not fit its anchoring time",
+  },
+};

@@ -1,0 +1,259 @@
+/**
+ * The inspector's verifier against a real chain, with honest receipts and with forged ones: a
+ * malicious gateway that hands out a forged proof, a root for the wrong size, a receipt from
+ * another chain or contract, a record with one changed byte, and signatures by a rotated-out or
+ * suspended key that the malicious gateway anchored in a log of its own.
+ */
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type BaseWallet, Wallet, id } from "ethers";
+import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
+import { MemoryTree } from "../../server/core/merkle/index.ts";
+import { leafHashOf, recordDigest } from "../../server/core/record.ts";
+import { type Receipt, verifyEvidence } from "../../server/core/verifier.ts";
+import { fetchChainFacts } from "../../server/chain/chainFacts.ts";
+import { configFromEnvironment } from "../../server/config.ts";
+import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
+import { type RunningGateway, startGateway } from "../../server/main.ts";
+import { tempDir } from "../helpers/tempDir.ts";
+import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
+
+describe("verifier: honest and forged evidence against a real chain", function () {
+  this.timeout(120_000);
+  const dir = tempDir("verify");
+  const chainPort = 45_000 + Math.floor(Math.random() * 5_000);
+  let gateway: RunningGateway;
+  let info: { eip712: Eip712Info; chainId: number; contracts: { DutyLedger: string } };
+  const village = id("unit:verify-village");
+  const villageKey = Wallet.createRandom();
+  let patrol: string;
+  let honest: { receipt: Receipt; envelope: ReturnType<typeof newEnvelope>; signature: string };
+  const fields = { gridCode: "V-1", durationMinutes: 30, issuesFound: 1, gridWorker: "网格员甲" };
+
+  const verify = async (evidence: { receipt: Receipt; envelope?: ReturnType<typeof newEnvelope> }) =>
+    verifyEvidence(evidence, await fetchChainFacts(gateway.rpcUrl, evidence.receipt), recoverSigner);
+  const post = async (body: unknown) =>
+    (await (
+      await fetch(`${gateway.url}/v1/attestations`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      })
+    ).json()) as { recordId: string; receipt: string };
+  const anchoredReceipt = async (path: string): Promise<Receipt> => {
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(gateway.url + path);
+      if (res.status === 200) return (await res.json()) as Receipt;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("no receipt");
+  };
+
+  /** A malicious gateway: anchors whatever leaves it likes in a log of its own, and writes receipts. */
+  async function forgeAnchoredReceipt(key: BaseWallet, unitId: string, acceptedAtShift = 0): Promise<Receipt> {
+    const envelope = newEnvelope(unitId, patrol, fields);
+    const signature = await signEnvelope(key, info.eip712, envelope);
+    const digest = recordDigest(envelope);
+    const tree = new MemoryTree();
+    tree.appendLeafHash(leafHashOf(digest, signature));
+    tree.appendLeafData(new TextEncoder().encode("padding"));
+    const logId = id(`log:evil:${Math.random()}`);
+    await (await gateway.ledger.getFunction("createLog")(logId, gateway.wallet.address)).wait();
+    const tx = await (await gateway.ledger.getFunction("anchor")(logId, 2, bytesToHex(tree.root()), [])).wait();
+    const block = await gateway.wallet.provider!.getBlock(tx.blockNumber);
+    return {
+      status: "anchored",
+      version: 1,
+      recordId: bytesToHex(digest),
+      unitId,
+      dutyTypeId: patrol,
+      performedAt: envelope.performedAt,
+      signer: key.address.toLowerCase(),
+      signature,
+      leafHash: bytesToHex(tree.leafHash(0)),
+      leafIndex: 0,
+      treeSize: 2,
+      root: bytesToHex(tree.root()),
+      inclusionProof: tree.inclusionProof(0).map(bytesToHex),
+      logId,
+      chainId: info.chainId,
+      contract: info.contracts.DutyLedger,
+      transactionHash: tx.hash,
+      blockNumber: tx.blockNumber,
+      anchoredAt: block!.timestamp,
+      acceptedAt: block!.timestamp + acceptedAtShift,
+    };
+  }
+
+  before(async () => {
+    gateway = await startGateway(
+      configFromEnvironment(
+        {},
+        { dataDir: dir.path, port: 0, chainPort, anchorIntervalMs: 200, anchorMaxLeaves: 1000, logName: "verify" },
+      ),
+      () => {},
+    );
+    info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as typeof info;
+    await (
+      await gateway.ledger.getFunction("registerUnit")(village, "0x" + "00".repeat(32), 3, villageKey.address)
+    ).wait();
+    const catalog = (
+      (await (await fetch(`${gateway.url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
+    ).dutyTypes;
+    patrol = catalog.find((d) => d.code === "grid-patrol")!.id;
+    for (let i = 0; i < 5; i++) {
+      const e = newEnvelope(village, patrol, { ...fields, gridCode: `pad-${i}` });
+      await post({ envelope: e, signature: await signEnvelope(villageKey, info.eip712, e) });
+    }
+    const envelope = newEnvelope(village, patrol, fields);
+    const signature = await signEnvelope(villageKey, info.eip712, envelope);
+    const ack = await post({ envelope, signature });
+    honest = { receipt: await anchoredReceipt(ack.receipt), envelope, signature };
+  });
+
+  after(async () => {
+    await gateway?.close();
+    dir.remove();
+  });
+
+  it("accepts an honest receipt alone and with its record, and says when it was anchored", async () => {
+    expect(honest.receipt.inclusionProof.length).to.be.greaterThan(0);
+    for (const evidence of [{ receipt: honest.receipt }, { receipt: honest.receipt, envelope: honest.envelope }]) {
+      const verdict = await verify(evidence);
+      expect(verdict.valid, JSON.stringify(verdict.checks)).to.equal(true);
+      expect(verdict.anchoredAt).to.equal(honest.receipt.anchoredAt);
+      expect(verdict.recordChecked).to.equal(evidence.envelope !== undefined);
+    }
+  });
+
+  const forgeries: Array<
+    [string, () => Promise<{ receipt: Receipt; envelope?: ReturnType<typeof newEnvelope> }>, string]
+  > = [
+    [
+      "a forged proof",
+      async () => ({
+        receipt: {
+          ...honest.receipt,
+          inclusionProof: honest.receipt.inclusionProof.map((h, i) =>
+            i === 0 ? bytesToHex(hexToBytes(h).map((b, j) => (j === 0 ? b ^ 1 : b))) : h,
+          ),
+        },
+      }),
+      "proof.invalid",
+    ],
+    [
+      "a proof and root for another tree size",
+      async () => ({ receipt: { ...honest.receipt, treeSize: honest.receipt.treeSize + 1 } }),
+      "proof.invalid",
+    ],
+    [
+      "a root the ledger never anchored",
+      async () => {
+        const tree = new MemoryTree();
+        tree.appendLeafHash(hexToBytes(honest.receipt.leafHash));
+        for (let i = 1; i < honest.receipt.treeSize; i++) tree.appendLeafData(Uint8Array.of(i));
+        return {
+          receipt: {
+            ...honest.receipt,
+            leafIndex: 0,
+            root: bytesToHex(tree.root()),
+            inclusionProof: tree.inclusionProof(0).map(bytesToHex),
+          },
+        };
+      },
+      "checkpoint.root_mismatch",
+    ],
+    [
+      "a receipt from another chain",
+      async () => ({ receipt: { ...honest.receipt, chainId: 1 } }),
+      "receipt.wrong_chain",
+    ],
+    [
+      "a receipt naming another contract",
+      async () => ({ receipt: { ...honest.receipt, contract: "0x" + "12".repeat(20) } }),
+      "receipt.no_contract",
+    ],
+    [
+      "a record with one changed byte",
+      async () => ({
+        receipt: honest.receipt,
+        envelope: { ...honest.envelope, fields: { ...honest.envelope.fields, gridWorker: "网格员乙" } },
+      }),
+      "record.altered",
+    ],
+    [
+      "a signature by another key",
+      async () => ({ receipt: { ...honest.receipt, signer: Wallet.createRandom().address.toLowerCase() } }),
+      "signature.invalid",
+    ],
+  ];
+  for (const [name, build, reason] of forgeries) {
+    it(`rejects ${name}: ${reason}`, async () => {
+      const verdict = await verify(await build());
+      expect([verdict.valid, verdict.reason]).to.deep.equal([false, reason]);
+    });
+  }
+
+  it("rejects a record signed by a rotated-out key, even when anchored by the gateway", async () => {
+    const rotating = id("unit:verify-rotating");
+    const oldKey = Wallet.createRandom();
+    await (
+      await gateway.ledger.getFunction("registerUnit")(rotating, "0x" + "00".repeat(32), 3, oldKey.address)
+    ).wait();
+    await (await gateway.ledger.getFunction("rotateUnitKey")(rotating, Wallet.createRandom().address)).wait();
+    const verdict = await verify({ receipt: await forgeAnchoredReceipt(oldKey, rotating) });
+    expect([verdict.valid, verdict.reason]).to.deep.equal([false, "key.not_valid_then"]);
+    // The same forgery, claiming acceptance two days before its anchoring, is refused as implausible.
+    const backdated = await verify({ receipt: await forgeAnchoredReceipt(oldKey, rotating, -2 * 86_400) });
+    expect([backdated.valid, backdated.reason]).to.deep.equal([false, "receipt.implausible_time"]);
+  });
+
+  it("rejects a record signed by a suspended unit's key", async () => {
+    const suspended = id("unit:verify-suspended");
+    const key = Wallet.createRandom();
+    await (await gateway.ledger.getFunction("registerUnit")(suspended, "0x" + "00".repeat(32), 3, key.address)).wait();
+    await (await gateway.ledger.getFunction("setUnitStatus")(suspended, 2)).wait();
+    const verdict = await verify({ receipt: await forgeAnchoredReceipt(key, suspended) });
+    expect([verdict.valid, verdict.reason]).to.deep.equal([false, "key.not_valid_then"]);
+    // Control: the same malicious path with a valid key verifies, so the checks above are what refuse.
+    const control = await verify({ receipt: await forgeAnchoredReceipt(villageKey, village) });
+    expect(control.valid, JSON.stringify(control.checks)).to.equal(true);
+  });
+
+  it("dutyproof verify: exit 0 valid, 1 tampered, 2 usage, 3 chain unreachable; zh-CN by default", () => {
+    const cli = join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts");
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [cli, "verify", ...args], { encoding: "utf8", env: { ...process.env, LANG: "" } });
+    const good = join(dir.path, "evidence.json");
+    writeFileSync(
+      good,
+      JSON.stringify({ receipt: honest.receipt, envelope: honest.envelope, signature: honest.signature }),
+    );
+    const ok = run(good, "--rpc", gateway.rpcUrl);
+    expect([ok.status, ok.stdout.split("\n")[0]]).to.deep.equal([0, `有效：记录 ${honest.receipt.recordId}`]);
+    const english = run(good, "--rpc", gateway.rpcUrl, "--lang", "en", "--json");
+    expect(english.status).to.equal(0);
+    expect(JSON.parse(english.stdout)).to.include({ valid: true, recordChecked: true });
+    const bad = join(dir.path, "tampered.json");
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        receipt: honest.receipt,
+        envelope: { ...honest.envelope, performedAt: honest.envelope.performedAt - 1 },
+      }),
+    );
+    const tampered = run(bad, "--rpc", gateway.rpcUrl, "--lang", "en");
+    expect([tampered.status, tampered.stdout.split("\n")[0]]).to.deep.equal([
+      1,
+      "INVALID: the record does not match the receipt (altered)",
+    ]);
+    expect(run(join(dir.path, "missing.json")).status).to.equal(2);
+    const down = run(good, "--rpc", "http://127.0.0.1:9");
+    expect([down.status, down.stderr.trim()]).to.deep.equal([
+      3,
+      "dutyproof: the chain at http://127.0.0.1:9 does not answer",
+    ]);
+  });
+});
