@@ -10,7 +10,7 @@
  *   dutyproof duty-type register FILE                  register a duty-type schema document
  *   dutyproof submit --keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at SECONDS]
  *   dutyproof receipt RECORD_ID
- *   dutyproof verify FILE [--rpc URL] [--json] [--lang zh-CN|en]
+ *   dutyproof verify (FILE | --hash HASH) [--rpc URL] [--json] [--lang zh-CN|en]
  *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
  *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
  *
@@ -131,7 +131,7 @@ async function gatewayJson(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   let res: Response;
   try {
-    res = await fetch(gatewayUrl() + path, init);
+    res = await fetch(gatewayUrl() + path, { ...init, signal: AbortSignal.timeout(30_000) });
   } catch {
     throw new Error(`the gateway at ${gatewayUrl()} does not answer`);
   }
@@ -302,20 +302,41 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async verify(args) {
-    const { values, switches, positionals } = options(args, ["rpc", "lang"], ["json"]);
+    const { values, switches, positionals } = options(args, ["rpc", "lang", "hash"], ["json"]);
     const json = switches.has("json");
     const file = positionals[0];
-    if (!file) throw new UsageError("verify: give a receipt or record file");
+    if (!file && !values.hash) throw new UsageError("verify: give a receipt or record file, or --hash HASH");
     const lang = (values.lang ?? (process.env.LANG?.startsWith("en") ? "en" : "zh-CN")) as "zh-CN" | "en";
     if (lang !== "zh-CN" && lang !== "en") throw new UsageError("--lang must be zh-CN or en");
     let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, "utf8"));
-    } catch {
-      throw new UsageError(`${file} is not a readable JSON file`);
+    if (values.hash) {
+      // A bare hash: the gateway only finds the receipt; everything in it is checked on chain.
+      if (!/^0x[0-9a-f]{64}$/.test(values.hash)) throw new UsageError("--hash must be 0x and 64 lower-case hex digits");
+      const { status, body } = await gatewayJson(`/v1/receipts/${values.hash}`);
+      if (status === 404) {
+        console.log(
+          lang === "zh-CN" ? `未找到：该哈希不在此网关的日志中` : `NOT FOUND: this gateway's log has no such hash`,
+        );
+        throw new ExitCode(1);
+      }
+      if (status === 202) {
+        console.log(
+          lang === "zh-CN"
+            ? `已接收，尚未锚定（叶子序号 ${body.leafIndex}）`
+            : `accepted, not anchored yet (leaf ${body.leafIndex})`,
+        );
+        throw new ExitCode(1);
+      }
+      raw = body;
+    } else {
+      try {
+        raw = JSON.parse(readFileSync(file!, "utf8"));
+      } catch {
+        throw new UsageError(`${file} is not a readable JSON file`);
+      }
     }
     const parsed = evidenceSchema.safeParse(raw);
-    if (!parsed.success) throw new UsageError(`${file} holds no receipt dutyproof can read`);
+    if (!parsed.success) throw new UsageError(`${file ?? values.hash} holds no receipt dutyproof can read`);
     const evidence = parsed.data;
     const rpcUrl = values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
     let facts;

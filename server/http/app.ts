@@ -151,10 +151,17 @@ export function createApp(options: AppOptions): express.Express {
     res.json({ results });
   });
 
-  app.get("/v1/attestations/:recordId/receipt", async (req, res) => {
-    const recordId = parseQuery(hash32, req.params.recordId);
-    const record = await store.getRecord(recordId);
-    if (!record) throw new DutyproofError("record.not_found", `no record ${recordId}`);
+  /** The receipt of a record, found by its record id or by its leaf hash. */
+  const receiptByHash = async (req: Request, res: Response) => {
+    const hash = parseQuery(hash32, req.params.hash);
+    let record = await store.getRecord(hash);
+    if (!record) {
+      const index = await store.leafIndexOf(hash);
+      const recordId = index === undefined ? undefined : await store.recordIdAt(index);
+      record = recordId ? await store.getRecord(recordId) : undefined;
+    }
+    if (!record) throw new DutyproofError("record.not_found", `no record or leaf ${hash}`);
+    const recordId = record.recordId;
     const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
     if (!checkpoint) {
       res.status(202).json({ status: "pending", recordId, leafIndex: record.leafIndex, leafHash: record.leafHash });
@@ -162,7 +169,10 @@ export function createApp(options: AppOptions): express.Express {
     }
     const proof = (await store.inclusionProof(record.leafIndex, checkpoint.size)).map(bytesToHex);
     res.json(anchoredReceipt(record, checkpoint, proof, deployment));
-  });
+  };
+  app.get("/v1/attestations/:hash/receipt", receiptByHash);
+  // A bare hash (record id or leaf hash) is enough to ask; the answer is checked on chain.
+  app.get("/v1/receipts/:hash", receiptByHash);
 
   app.get("/v1/attestations/:recordId", async (req, res) => {
     const recordId = parseQuery(hash32, req.params.recordId);

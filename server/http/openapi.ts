@@ -115,6 +115,13 @@ export function openApiDocument() {
           responses: { 200: jsonOk("anchored receipt"), 202: jsonOk("pending"), 404: problem },
         },
       },
+      "/v1/receipts/{hash}": {
+        get: {
+          summary: "The receipt for a bare hash: a record id or a leaf hash (public; check it on chain)",
+          parameters: [{ ...recordIdParam, name: "hash", description: "record id or leaf hash" }],
+          responses: { 200: jsonOk("anchored receipt"), 202: jsonOk("pending"), 404: problem },
+        },
+      },
       "/v1/attestations/{recordId}": {
         get: {
           summary: "The record's content (bearer token of its unit, an inspector or an auditor)",

@@ -5,7 +5,7 @@
  * suspended key that the malicious gateway anchored in a log of its own.
  */
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BaseWallet, Wallet, id } from "ethers";
@@ -222,7 +222,7 @@ describe("verifier: honest and forged evidence against a real chain", function (
     expect(control.valid, JSON.stringify(control.checks)).to.equal(true);
   });
 
-  it("dutyproof verify: exit 0 valid, 1 tampered, 2 usage, 3 chain unreachable; zh-CN by default", () => {
+  it("dutyproof verify: exit 0 valid, 1 tampered, 2 usage, 3 chain unreachable; zh-CN by default", async () => {
     const cli = join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts");
     const run = (...args: string[]) =>
       spawnSync(process.execPath, [cli, "verify", ...args], { encoding: "utf8", env: { ...process.env, LANG: "" } });
@@ -250,6 +250,32 @@ describe("verifier: honest and forged evidence against a real chain", function (
       "INVALID: the record does not match the receipt (altered)",
     ]);
     expect(run(join(dir.path, "missing.json")).status).to.equal(2);
+    // The gateway runs in this process, so this child must not block the event loop.
+    const byHash = (hash: string) =>
+      new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [cli, "verify", "--hash", hash, "--rpc", gateway.rpcUrl, "--lang", "en"],
+          {
+            env: { ...process.env, GATEWAY_URL: gateway.url },
+          },
+        );
+        let stdout = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.on("close", (status) => resolve({ status, stdout }));
+      });
+    for (const hash of [honest.receipt.leafHash, honest.receipt.recordId]) {
+      const found = await byHash(hash);
+      expect([found.status, found.stdout.split("\n")[0]]).to.deep.equal([
+        0,
+        `VALID: record ${honest.receipt.recordId}`,
+      ]);
+    }
+    const unknown = await byHash("0x" + "ab".repeat(32));
+    expect([unknown.status, unknown.stdout.trim()]).to.deep.equal([
+      1,
+      "NOT FOUND: this gateway's log has no such hash",
+    ]);
     const down = run(good, "--rpc", "http://127.0.0.1:9");
     expect([down.status, down.stderr.trim()]).to.deep.equal([
       3,
