@@ -12,6 +12,8 @@
  *   dutyproof receipt RECORD_ID
  *   dutyproof verify (FILE | --hash HASH) [--rpc URL] [--json] [--lang zh-CN|en]
  *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
+ *   dutyproof replay --token AUDITOR_TOKEN [--rpc URL] [--json]
+ *                                                      exit 0 clean, 1 findings, 3 chain or gateway unreachable
  *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
@@ -34,6 +36,7 @@ import { issueToken } from "../server/gateway/AccessTokens.ts";
 import { evidenceSchema, reasonText, verifyEvidence } from "../server/core/verifier.ts";
 import { ChainUnreachableError, fetchChainFacts } from "../server/chain/chainFacts.ts";
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
+import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { loadOperatorKey, startGateway } from "../server/main.ts";
 
 class UsageError extends Error {}
@@ -385,6 +388,44 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       }
     }
     if (!verdict.valid) throw new ExitCode(1);
+  },
+
+  async replay(args) {
+    const { values, switches } = options(args, ["token", "rpc"], ["json"]);
+    const token = values.token ?? process.env.DUTYPROOF_TOKEN;
+    if (!token) throw new UsageError("replay needs an auditor token: --token or DUTYPROOF_TOKEN");
+    const rpcUrl = values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
+    const tty = process.stderr.isTTY;
+    let report;
+    try {
+      report = await replayFromGateway({
+        gatewayUrl: gatewayUrl(),
+        token,
+        rpcUrl,
+        onProgress: tty
+          ? (done, total) => {
+              if (done % 1000 === 0 || done === total) process.stderr.write(`\rreplayed ${done}/${total} records`);
+            }
+          : undefined,
+      });
+    } catch (error) {
+      console.error(`dutyproof: ${(error as Error).message.split("\n")[0]}`);
+      throw new ExitCode(/refused the audit feed/.test((error as Error).message) ? 1 : 3);
+    }
+    if (tty) process.stderr.write("\n");
+    if (switches.has("json")) console.log(JSON.stringify(report, null, 2));
+    else {
+      const problems = report.findings.filter((f) => f.kind !== "record.unanchored");
+      console.log(
+        report.clean
+          ? `clean: ${report.records} records, ${report.checkpoints} checkpoints (anchored size ${report.anchoredSize}); every checkpoint extends the last, every record present, signed and unchanged`
+          : `FINDINGS: ${problems.length} problem(s) in ${report.records} records and ${report.checkpoints} checkpoints`,
+      );
+      for (const [kind, n] of Object.entries(report.counts)) console.log(`  ${kind}: ${n}`);
+      for (const f of problems.slice(0, 50))
+        console.log(`  ✗ ${f.kind}${f.leafIndex !== undefined ? ` at leaf ${f.leafIndex}` : ""}: ${f.detail}`);
+    }
+    if (!report.clean) throw new ExitCode(1);
   },
 
   async receipt(args) {

@@ -131,6 +131,7 @@ export async function startGateway(
       log,
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
+      mayAudit: async (token) => tokens.mayAudit(token),
       ready: async () => {
         const checks: Record<string, string> = { store: "ok", chain: "ok" };
         try {

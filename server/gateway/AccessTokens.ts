@@ -53,6 +53,13 @@ export class AccessTokens {
     this.loadedMtime = mtime;
   }
 
+  /** Whether `token` is an auditor's (reads the whole log, in order). */
+  mayAudit(token: string | undefined): boolean {
+    if (!token) return false;
+    this.refresh(true);
+    return this.entries.get(hashOf(token))?.scope === "auditor";
+  }
+
   /** Whether `token` may read the records of `unitId`. */
   mayRead(token: string | undefined, unitId: string): boolean {
     if (!token) return false;

@@ -26,6 +26,8 @@ export interface AppOptions {
   onAppended?: () => void;
   /** Checks a bearer token for reading a unit's records; returns false when not allowed. */
   mayRead?: (token: string | undefined, unitId: string) => Promise<boolean>;
+  /** Checks a bearer token for reading every record (auditor scope). */
+  mayAudit?: (token: string | undefined) => Promise<boolean>;
   log?: (message: string) => void;
   maxBatch?: number;
 }
@@ -185,6 +187,35 @@ export function createApp(options: AppOptions): express.Express {
       throw new DutyproofError("request.forbidden", "no record with this id is readable with this token");
     }
     res.json(record!);
+  });
+
+  app.get("/v1/audit/records", async (req, res) => {
+    const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) throw new DutyproofError("request.unauthorized", "the audit feed needs an auditor's bearer token");
+    if (!(await (options.mayAudit?.(token) ?? false)))
+      throw new DutyproofError("request.forbidden", "not an auditor token");
+    const query = parseQuery(
+      z
+        .object({
+          from: z.coerce.number().int().min(0).default(0),
+          limit: z.coerce.number().int().min(1).max(5000).default(1000),
+        })
+        .strict(),
+      req.query,
+    );
+    const records = await store.recordsFrom(query.from, query.limit);
+    res.json({
+      treeSize: store.treeSize,
+      records: records.map(({ position, record: r }) => ({
+        leafIndex: position,
+        claimedIndex: r.leafIndex,
+        recordId: r.recordId,
+        envelope: r.envelope,
+        signature: r.signature,
+        acceptedAt: Math.floor(r.receivedAt / 1000),
+      })),
+      next: query.from + query.limit < store.treeSize ? query.from + query.limit : null,
+    });
   });
 
   app.get("/v1/proofs/inclusion", async (req, res) => {

@@ -139,6 +139,20 @@ export class LedgerStore {
     return this.leaves.get(pad(index));
   }
 
+  /**
+   * The log's leaves from index `from` (up to `limit` of them), in leaf order, each with the
+   * record it points to. `position` is the leaf's index in the log table; the record's own
+   * `leafIndex` is what it was acknowledged with. An auditor compares the two.
+   */
+  async recordsFrom(from: number, limit: number): Promise<Array<{ position: number; record: StoredRecord }>> {
+    const entries: Array<[number, string]> = [];
+    for await (const [key, id] of this.leaves.iterator({ gte: pad(from), limit })) entries.push([Number(key), id]);
+    const values = await this.records.getMany(entries.map(([, id]) => id));
+    return entries.flatMap(([position], i) =>
+      values[i] === undefined ? [] : [{ position, record: JSON.parse(values[i]!) as StoredRecord }],
+    );
+  }
+
   async leafIndexOf(leafHash: string): Promise<number | undefined> {
     const value = await this.leafIndexByHash.get(leafHash);
     return value === undefined ? undefined : Number(value);

@@ -1,0 +1,75 @@
+/**
+ * Audit replay with the records read from a gateway (auditor token) and everything else from
+ * the chain: the gateway is trusted for nothing but handing over the records.
+ */
+import { JsonRpcProvider } from "ethers";
+import { eip712Domain } from "../core/eip712.ts";
+import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
+import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
+import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
+import { recoverSigner } from "../crypto/recoverSigner.ts";
+
+export interface ReplayTarget {
+  gatewayUrl: string;
+  token: string;
+  rpcUrl: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ReplayResult extends ReplayReport {
+  chainId: number;
+  contract: string;
+  logId: string;
+}
+
+async function getJson(url: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(60_000),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export async function replayFromGateway(target: ReplayTarget): Promise<ReplayResult> {
+  const info = (await getJson(`${target.gatewayUrl}/v1/info`)).body as {
+    chainId: number;
+    contracts: { DutyLedger: string };
+    logId: string;
+    deployBlock: number;
+  };
+  const provider = new JsonRpcProvider(target.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  try {
+    const chainId = Number(await provider.send("eth_chainId", []));
+    if (chainId !== info.chainId)
+      throw new Error(`the RPC endpoint serves chain ${chainId}, the gateway anchors to ${info.chainId}`);
+    const ledger = ledgerAt(provider, info.contracts.DutyLedger);
+    const checkpoints = await fetchCheckpoints(ledger, info.logId, info.deployBlock);
+
+    const records: AuditRecord[] = [];
+    let from: number | null = 0;
+    let total = 0;
+    while (from !== null) {
+      const page = await getJson(`${target.gatewayUrl}/v1/audit/records?from=${from}&limit=2000`, target.token);
+      if (page.status !== 200)
+        throw new Error(`the gateway refused the audit feed (${page.status}): ${String(page.body.detail)}`);
+      records.push(...(page.body.records as AuditRecord[]));
+      total = page.body.treeSize as number;
+      from = page.body.next as number | null;
+    }
+    const histories = new Map<string, { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] }>();
+    for (const unitId of new Set(records.map((r) => r.envelope.unitId)))
+      histories.set(unitId, await fetchUnitHistory(ledger, unitId));
+
+    const report = replay({
+      domain: eip712Domain(info.chainId, info.contracts.DutyLedger),
+      checkpoints,
+      records,
+      unitHistory: (unitId) => histories.get(unitId) ?? { keys: [], statuses: [] },
+      recover: recoverSigner,
+      onProgress: target.onProgress ? (done) => target.onProgress!(done, total) : undefined,
+    });
+    return { ...report, chainId, contract: info.contracts.DutyLedger, logId: info.logId };
+  } finally {
+    provider.destroy();
+  }
+}
