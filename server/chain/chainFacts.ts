@@ -1,9 +1,7 @@
 /** Reads, over any EVM JSON-RPC endpoint, what the verifier needs the chain to state. */
-import { Contract, JsonRpcProvider } from "ethers";
-import type { ChainFacts, Receipt, StatusPeriodFact } from "../core/verifier.ts";
-import { loadDutyLedgerArtifact } from "./dutyLedgerArtifact.ts";
-
-const statusNames: StatusPeriodFact["status"][] = ["none", "active", "suspended"];
+import { JsonRpcProvider } from "ethers";
+import type { ChainFacts, Receipt } from "../core/verifier.ts";
+import { fetchUnitHistory, ledgerAt } from "./chainHistory.ts";
 
 /** Thrown when the endpoint cannot be reached or does not answer as an EVM node. */
 export class ChainUnreachableError extends Error {}
@@ -27,11 +25,10 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt): Promise
         statusHistory: [],
       };
     }
-    const ledger = new Contract(receipt.contract, loadDutyLedgerArtifact().abi as never, provider);
-    const [[found, checkpoint], keys, statuses] = await Promise.all([
+    const ledger = ledgerAt(provider, receipt.contract);
+    const [[found, checkpoint], history] = await Promise.all([
       ledger.getFunction("checkpointAt")(receipt.logId, receipt.treeSize),
-      ledger.getFunction("unitKeyHistory")(receipt.unitId),
-      ledger.getFunction("unitStatusHistory")(receipt.unitId),
+      fetchUnitHistory(ledger, receipt.unitId),
     ]);
     return {
       chainId,
@@ -42,15 +39,8 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt): Promise
         anchoredAt: Number(checkpoint.anchoredAt),
         blockNumber: Number(checkpoint.blockNumber),
       },
-      keyHistory: (keys as Array<{ signer: string; validFrom: bigint; validUntil: bigint }>).map((k) => ({
-        signer: k.signer,
-        validFrom: Number(k.validFrom),
-        validUntil: Number(k.validUntil),
-      })),
-      statusHistory: (statuses as Array<{ status: bigint; since: bigint }>).map((p) => ({
-        status: statusNames[Number(p.status)] ?? "none",
-        since: Number(p.since),
-      })),
+      keyHistory: history.keys,
+      statusHistory: history.statuses,
     };
   } finally {
     provider.destroy();

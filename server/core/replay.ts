@@ -8,7 +8,7 @@ import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { type Eip712Domain, typedDataDigest } from "./eip712.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
-import type { KeyPeriodFact, StatusPeriodFact } from "./verifier.ts";
+import { type KeyPeriodFact, type StatusPeriodFact, keyValidAt } from "./verifier.ts";
 
 export interface AnchoredCheckpoint {
   size: number;
@@ -63,16 +63,6 @@ export interface ReplayInput {
   unitHistory: (unitId: string) => { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
   recover: (digest: Uint8Array, signature: string) => string | null;
   onProgress?: (done: number) => void;
-}
-
-function keyValidAt(
-  history: { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] },
-  signer: string,
-  t: number,
-): boolean {
-  const key = history.keys.find((k) => k.signer.toLowerCase() === signer);
-  if (!key || t < key.validFrom || (key.validUntil !== 0 && t >= key.validUntil)) return false;
-  return [...history.statuses].reverse().find((s) => s.since <= t)?.status === "active";
 }
 
 export function replay(input: ReplayInput): ReplayReport {

@@ -92,11 +92,14 @@ export const MAX_ACCEPT_TO_ANCHOR_SECONDS = 86_400;
  * gateway's word, so it is only believed within a day before the anchoring, which the chain
  * vouches for; a key stolen after its rotation cannot be used to backdate beyond that.
  */
-function keyValidAt(facts: ChainFacts, signer: string, t: number): boolean {
-  const key = facts.keyHistory.find((p) => p.signer.toLowerCase() === signer.toLowerCase());
+export function keyValidAt(
+  history: { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] },
+  signer: string,
+  t: number,
+): boolean {
+  const key = history.keys.find((p) => p.signer.toLowerCase() === signer.toLowerCase());
   if (!key || t < key.validFrom || (key.validUntil !== 0 && t >= key.validUntil)) return false;
-  const status = [...facts.statusHistory].reverse().find((p) => p.since <= t);
-  return status?.status === "active";
+  return [...history.statuses].reverse().find((p) => p.since <= t)?.status === "active";
 }
 
 /**
@@ -161,7 +164,10 @@ export function verifyEvidence(
     receipt.acceptedAt <= anchoredAt + 300 && receipt.acceptedAt >= anchoredAt - MAX_ACCEPT_TO_ANCHOR_SECONDS;
   check(
     "key",
-    anchored && plausible && signer !== null && keyValidAt(facts, signer, receipt.acceptedAt),
+    anchored &&
+      plausible &&
+      signer !== null &&
+      keyValidAt({ keys: facts.keyHistory, statuses: facts.statusHistory }, signer, receipt.acceptedAt),
     plausible ? "key.not_valid_then" : "receipt.implausible_time",
   );
 
