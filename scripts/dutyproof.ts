@@ -12,6 +12,7 @@
  *   dutyproof receipt RECORD_ID
  *   dutyproof verify (FILE | --hash HASH) [--rpc URL] [--json] [--lang zh-CN|en]
  *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
+ *   dutyproof export --token TOKEN --unit NAME [--duty-type CODE] [--from DATE] [--to DATE] --out FILE
  *   dutyproof replay --token AUDITOR_TOKEN [--rpc URL] [--json]
  *                                                      exit 0 clean, 1 findings, 3 chain or gateway unreachable
  *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
@@ -33,7 +34,7 @@ import { type Deployment, departmentIdOf, registerDutyTypes } from "../server/ch
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { configFromEnvironment } from "../server/config.ts";
 import { issueToken } from "../server/gateway/AccessTokens.ts";
-import { evidenceSchema, reasonText, verifyEvidence } from "../server/core/verifier.ts";
+import { type ChainFacts, bundleSchema, evidenceSchema, reasonText, verifyEvidence } from "../server/core/verifier.ts";
 import { ChainUnreachableError, fetchChainFacts } from "../server/chain/chainFacts.ts";
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
@@ -125,6 +126,9 @@ async function send(ledger: Contract, call: Promise<{ wait: () => Promise<unknow
     throw new Error(e.shortMessage ?? String(error), { cause: error });
   }
 }
+
+const rpcUrlOf = (values: Record<string, string | undefined>) =>
+  values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
 
 const gatewayUrl = () => process.env.GATEWAY_URL ?? `http://127.0.0.1:${configFromEnvironment().port}`;
 
@@ -338,10 +342,57 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
         throw new UsageError(`${file} is not a readable JSON file`);
       }
     }
+    const bundle = bundleSchema.safeParse(raw);
+    if (bundle.success) {
+      // Every record of the bundle, each against the chain; facts are fetched once per checkpoint and unit.
+      const cache = new Map<string, ChainFacts>();
+      const results = [];
+      for (const item of bundle.data.items) {
+        const key = `${item.receipt.logId}:${item.receipt.treeSize}:${item.receipt.unitId}:${item.receipt.chainId}:${item.receipt.contract}`;
+        let facts = cache.get(key);
+        if (!facts) {
+          try {
+            facts = await fetchChainFacts(rpcUrlOf(values), item.receipt);
+          } catch (error) {
+            if (error instanceof ChainUnreachableError) {
+              console.error(`dutyproof: ${error.message}`);
+              throw new ExitCode(3);
+            }
+            throw error;
+          }
+          cache.set(key, facts);
+        }
+        results.push({ recordId: item.receipt.recordId, ...verifyEvidence(item, facts, recoverSigner) });
+      }
+      const invalid = results.filter((r) => !r.valid);
+      if (json)
+        console.log(
+          JSON.stringify(
+            { valid: invalid.length === 0, records: results.length, pending: bundle.data.pending, results },
+            null,
+            2,
+          ),
+        );
+      else {
+        const zh = lang === "zh-CN";
+        console.log(
+          invalid.length === 0
+            ? zh
+              ? `有效：导出包中 ${results.length} 条记录全部核验通过（另有 ${bundle.data.pending} 条尚未锚定）`
+              : `VALID: all ${results.length} records of the bundle verify (${bundle.data.pending} more not anchored yet)`
+            : zh
+              ? `无效：${results.length} 条记录中 ${invalid.length} 条未通过核验`
+              : `INVALID: ${invalid.length} of ${results.length} records fail`,
+        );
+        for (const r of invalid) console.log(`  ✗ ${r.recordId}: ${reasonText[r.reason!]?.[lang] ?? r.reason}`);
+      }
+      if (invalid.length > 0) throw new ExitCode(1);
+      return;
+    }
     const parsed = evidenceSchema.safeParse(raw);
     if (!parsed.success) throw new UsageError(`${file ?? values.hash} holds no receipt dutyproof can read`);
     const evidence = parsed.data;
-    const rpcUrl = values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
+    const rpcUrl = rpcUrlOf(values);
     let facts;
     try {
       facts = await fetchChainFacts(rpcUrl, evidence.receipt);
@@ -388,6 +439,43 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       }
     }
     if (!verdict.valid) throw new ExitCode(1);
+  },
+
+  async export(args) {
+    const { values } = options(args, ["token", "unit", "duty-type", "from", "to", "out"]);
+    const token = values.token ?? process.env.DUTYPROOF_TOKEN;
+    if (!token) throw new UsageError("export needs a bearer token: --token or DUTYPROOF_TOKEN");
+    const out = required(values, "out");
+    const params = new URLSearchParams({ unitId: unitIdOf(required(values, "unit")) });
+    if (values["duty-type"]) {
+      const catalog = (await gatewayJson("/v1/duty-types")).body.dutyTypes as Array<{ id: string; code: string }>;
+      const dutyType = catalog.find((d) => d.code === values["duty-type"] || d.id === values["duty-type"]);
+      if (!dutyType) throw new UsageError(`unknown duty type ${values["duty-type"]}`);
+      params.set("dutyTypeId", dutyType.id);
+    }
+    for (const bound of ["from", "to"] as const) {
+      const value = values[bound];
+      if (value === undefined) continue;
+      const seconds = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00+08:00` : value) / 1000;
+      if (!Number.isFinite(seconds))
+        throw new UsageError(`--${bound} must be a date (YYYY-MM-DD, China time) or an ISO time`);
+      params.set(bound, String(Math.floor(seconds)));
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${gatewayUrl()}/v1/export?${params}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(120_000),
+      });
+    } catch {
+      throw new Error(`the gateway at ${gatewayUrl()} does not answer`);
+    }
+    const body = (await res.json()) as { items?: unknown[]; pending?: number; detail?: string };
+    if (res.status !== 200) throw new Error(`export refused (${res.status}): ${body.detail}`);
+    writeFileSync(out, JSON.stringify(body, null, 2) + "\n");
+    console.log(
+      `${body.items!.length} anchored records written to ${out}${body.pending ? ` (${body.pending} not anchored yet, left out)` : ""}`,
+    );
   },
 
   async replay(args) {

@@ -45,6 +45,22 @@ export const evidenceSchema = z.union([
   receiptSchema.transform((receipt) => ({ receipt, envelope: undefined, signature: undefined })),
 ]);
 
+/** An export bundle: records of one unit (optionally one duty type and period) with their receipts. */
+export const bundleSchema = z.object({
+  format: z.literal("dutyproof/bundle/v1"),
+  createdAt: z.number().int(),
+  query: z.object({
+    unitId: hash32,
+    dutyTypeId: hash32.optional(),
+    from: z.number().int().optional(),
+    to: z.number().int().optional(),
+  }),
+  items: z.array(z.object({ envelope: recordEnvelopeSchema, receipt: receiptSchema })),
+  pending: z.number().int().min(0).describe("records that matched but were not anchored yet"),
+});
+
+export type Bundle = z.infer<typeof bundleSchema>;
+
 export interface KeyPeriodFact {
   signer: string;
   validFrom: number;

@@ -189,6 +189,47 @@ export function createApp(options: AppOptions): express.Express {
     res.json(record!);
   });
 
+  app.get("/v1/export", async (req, res) => {
+    const query = parseQuery(
+      z
+        .object({
+          unitId: hash32,
+          dutyTypeId: hash32.optional(),
+          from: z.coerce.number().int().optional().describe("performedAt lower bound, Unix seconds"),
+          to: z.coerce.number().int().optional().describe("performedAt upper bound (exclusive), Unix seconds"),
+        })
+        .strict(),
+      req.query,
+    );
+    const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) throw new DutyproofError("request.unauthorized", "an export needs a bearer token");
+    if (!(await (options.mayRead?.(token, query.unitId) ?? false))) {
+      throw new DutyproofError("request.forbidden", "this token cannot read that unit's records");
+    }
+    // A scan of the log: fine at county scale; an index by unit comes with the evidence-demand work.
+    const items = [];
+    let pending = 0;
+    for (let from = 0; from < store.treeSize; from += 2000) {
+      for (const { record } of await store.recordsFrom(from, 2000)) {
+        const e = record.envelope;
+        if (e.unitId !== query.unitId || (query.dutyTypeId && e.dutyTypeId !== query.dutyTypeId)) continue;
+        if (
+          (query.from !== undefined && e.performedAt < query.from) ||
+          (query.to !== undefined && e.performedAt >= query.to)
+        )
+          continue;
+        const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
+        if (!checkpoint) {
+          pending++;
+          continue;
+        }
+        const proof = (await store.inclusionProof(record.leafIndex, checkpoint.size)).map(bytesToHex);
+        items.push({ envelope: e, receipt: anchoredReceipt(record, checkpoint, proof, deployment) });
+      }
+    }
+    res.json({ format: "dutyproof/bundle/v1", createdAt: Math.floor(Date.now() / 1000), query, items, pending });
+  });
+
   app.get("/v1/audit/records", async (req, res) => {
     const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "the audit feed needs an auditor's bearer token");

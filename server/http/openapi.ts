@@ -129,6 +129,20 @@ export function openApiDocument() {
           responses: { 200: jsonOk("record"), 401: problem, 403: problem, 404: problem },
         },
       },
+      "/v1/export": {
+        get: {
+          summary:
+            "Export bundle: a unit's anchored records with their receipts (token of the unit, an inspector or an auditor)",
+          parameters: [query("unitId", "unit id", { type: "string" })],
+          responses: { 200: jsonOk("bundle"), 401: problem, 403: problem, 422: problem },
+        },
+      },
+      "/v1/audit/records": {
+        get: {
+          summary: "Every record in leaf order, for audit replay (auditor token)",
+          responses: { 200: jsonOk("records"), 401: problem, 403: problem },
+        },
+      },
       "/v1/proofs/inclusion": {
         get: {
           summary: "Inclusion proof of a leaf hash in a tree size",

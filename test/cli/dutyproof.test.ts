@@ -3,7 +3,7 @@
  */
 import { expect } from "chai";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { tempDir } from "../helpers/tempDir.ts";
@@ -104,6 +104,33 @@ describe("dutyproof CLI", function () {
       headers: { authorization: `Bearer ${bearer}` },
     });
     expect(res.status).to.equal(200);
+  });
+
+  it("exports a unit's records as a bundle that verifies, and catches a tampered bundle", async () => {
+    const token = run("token", "issue", "--scope", "unit:qingshui-1").stdout.trim().split("\n").at(-1)!;
+    const file = join(dir.path, "bundle.json");
+    const exported = run("export", "--token", token, "--unit", "qingshui-1", "--from", "2000-01-01", "--out", file);
+    expect(exported.status, exported.stderr).to.equal(0);
+    const bundle = JSON.parse(readFileSync(file, "utf8")) as {
+      items: Array<{ envelope: { fields: Record<string, unknown> } }>;
+    };
+    expect(bundle.items.length).to.be.greaterThan(0);
+    const ok = run("verify", file, "--lang", "en");
+    expect([ok.status, ok.stdout.split("\n")[0]]).to.deep.equal([
+      0,
+      `VALID: all ${bundle.items.length} records of the bundle verify (0 more not anchored yet)`,
+    ]);
+    bundle.items[0]!.envelope.fields.audience = 3000;
+    writeFileSync(file, JSON.stringify(bundle));
+    const bad = run("verify", file, "--lang", "en");
+    expect(bad.status).to.equal(1);
+    expect(bad.stdout).to.match(
+      /^INVALID: 1 of \d+ records fail\n  ✗ 0x[0-9a-f]{64}: the record does not match the receipt \(altered\)/,
+    );
+    const other = run("token", "issue", "--scope", "unit:qingshui").stdout.trim().split("\n").at(-1)!;
+    expect(run("export", "--token", other, "--unit", "qingshui-1", "--out", file).stderr).to.match(
+      /export refused \(403\)/,
+    );
   });
 
   it("registers a new duty type from a schema file, which the gateway then accepts", async () => {
