@@ -125,7 +125,7 @@ describe("dutyproof CLI", function () {
     const bad = run("verify", file, "--lang", "en");
     expect(bad.status).to.equal(1);
     expect(bad.stdout).to.match(
-      /^INVALID: 1 of \d+ records fail\n  ✗ 0x[0-9a-f]{64}: the record does not match the receipt \(altered\)/,
+      /^INVALID: 1 of \d+ records fail\n {2}✗ 0x[0-9a-f]{64}: the record does not match the receipt \(altered\)/,
     );
     const other = run("token", "issue", "--scope", "unit:qingshui").stdout.trim().split("\n").at(-1)!;
     expect(run("export", "--token", other, "--unit", "qingshui-1", "--out", file).stderr).to.match(
