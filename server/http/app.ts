@@ -80,6 +80,8 @@ export function createApp(options: AppOptions): express.Express {
   const { store, attestations, deployment } = options;
   const app = express();
   app.disable("x-powered-by");
+  // Responses are small and never cached by clients; hashing each one for an ETag is wasted work.
+  app.set("etag", false);
   app.set("query parser", "simple");
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
