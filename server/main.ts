@@ -15,7 +15,10 @@ import type { GatewayConfig } from "./config.ts";
 import { recoverSigner } from "./crypto/recoverSigner.ts";
 import { Anchorer } from "./gateway/Anchorer.ts";
 import { AccessTokens } from "./gateway/AccessTokens.ts";
-import { AttestationService } from "./gateway/AttestationService.ts";
+import { AttestationService, fieldErrors } from "./gateway/AttestationService.ts";
+import { DutyproofError } from "./core/errors.ts";
+import { evidenceSchema, verifyEvidence } from "./core/verifier.ts";
+import { fetchChainFacts } from "./chain/chainFacts.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createApp } from "./http/app.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
@@ -121,6 +124,9 @@ export async function startGateway(
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
 
+    // Set on shutdown: /readyz answers 503 so a load balancer stops sending, while requests in
+    // flight finish.
+    let draining = false;
     const tokens = new AccessTokens(join(config.dataDir, "tokens.json"));
     const app = createApp({
       store,
@@ -132,7 +138,18 @@ export async function startGateway(
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       mayAudit: async (token) => tokens.mayAudit(token),
+      // The verdict comes from the chain the receipt names, read through this gateway's RPC
+      // endpoint; the gateway's own store plays no part in it.
+      verify: async (body) => {
+        const parsed = evidenceSchema.safeParse(body);
+        if (!parsed.success) {
+          const errors = fieldErrors(parsed.error);
+          throw new DutyproofError("request.invalid", "not a receipt, or a record with its receipt", { errors });
+        }
+        return verifyEvidence(parsed.data, await fetchChainFacts(rpcUrl, parsed.data.receipt), recoverSigner);
+      },
       ready: async () => {
+        if (draining) return { ready: false, checks: { gateway: "draining" } };
         const checks: Record<string, string> = { store: "ok", chain: "ok" };
         try {
           await provider.getBlockNumber();
@@ -156,6 +173,7 @@ export async function startGateway(
     let closing: Promise<void> | null = null;
     const close = () =>
       (closing ??= (async () => {
+        draining = true;
         for (const stop of stoppers) await stop().catch((e: unknown) => log(`shutdown: ${String(e)}`));
         provider.destroy();
       })());

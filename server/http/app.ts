@@ -26,6 +26,8 @@ export interface AppOptions {
   onAppended?: () => void;
   /** Checks a bearer token for reading a unit's records; returns false when not allowed. */
   mayRead?: (token: string | undefined, unitId: string) => Promise<boolean>;
+  /** Verifies evidence against the chain with the same verifier as `dutyproof verify`. */
+  verify?: (evidence: unknown) => Promise<unknown>;
   /** Checks a bearer token for reading every record (auditor scope). */
   mayAudit?: (token: string | undefined) => Promise<boolean>;
   log?: (message: string) => void;
@@ -189,6 +191,11 @@ export function createApp(options: AppOptions): express.Express {
       throw new DutyproofError("request.forbidden", "no record with this id is readable with this token");
     }
     res.json(record!);
+  });
+
+  app.post("/v1/verify", requireJson, json("1mb"), async (req, res) => {
+    if (!options.verify) throw new DutyproofError("request.not_found", "this gateway does not verify");
+    res.json(await options.verify(req.body));
   });
 
   app.get("/v1/export", async (req, res) => {

@@ -129,6 +129,13 @@ export function openApiDocument() {
           responses: { 200: jsonOk("record"), 401: problem, 403: problem, 404: problem },
         },
       },
+      "/v1/verify": {
+        post: {
+          summary:
+            "Verify a receipt, or a record with its receipt, against the chain it names (same verifier as the CLI)",
+          responses: { 200: jsonOk("verdict: valid, checks, reason, anchoredAt"), 422: problem },
+        },
+      },
       "/v1/export": {
         get: {
           summary:

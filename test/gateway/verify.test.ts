@@ -222,6 +222,20 @@ describe("verifier: honest and forged evidence against a real chain", function (
     expect(control.valid, JSON.stringify(control.checks)).to.equal(true);
   });
 
+  it("serves the same verdicts at POST /v1/verify", async () => {
+    const ask = async (body: unknown) =>
+      fetch(`${gateway.url}/v1/verify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const ok = (await (await ask({ receipt: honest.receipt, envelope: honest.envelope })).json()) as { valid: boolean };
+    expect(ok.valid).to.equal(true);
+    const altered = { receipt: honest.receipt, envelope: { ...honest.envelope, salt: "0x" + "00".repeat(32) } };
+    expect(await (await ask(altered)).json()).to.include({ valid: false, reason: "record.altered" });
+    expect((await ask({ receipt: { status: "anchored" } })).status).to.equal(422);
+  });
+
   it("dutyproof verify: exit 0 valid, 1 tampered, 2 usage, 3 chain unreachable; zh-CN by default", async () => {
     const cli = join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts");
     const run = (...args: string[]) =>
