@@ -13,6 +13,7 @@ import { type Deployment, deployDutyLedger } from "./chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "./chain/dutyLedgerArtifact.ts";
 import type { GatewayConfig } from "./config.ts";
 import { recoverSigner } from "./crypto/recoverSigner.ts";
+import { VerifyPool } from "./crypto/VerifyPool.ts";
 import { Anchorer } from "./gateway/Anchorer.ts";
 import { AccessTokens } from "./gateway/AccessTokens.ts";
 import { AttestationService, fieldErrors } from "./gateway/AttestationService.ts";
@@ -101,12 +102,14 @@ export async function startGateway(
     await store.open();
     stoppers.push(() => store.close());
     const registry = new RegistryCache(ledger);
+    const pool = new VerifyPool();
+    stoppers.push(() => pool.close());
     const attestations = new AttestationService({
       store,
       registry,
       catalog,
       domain: eip712Domain(deployment.chainId, deployment.address),
-      recover: recoverSigner,
+      deriveMany: (domain, items) => pool.derive(domain, items),
       now: () => Math.floor(Date.now() / 1000),
     });
     const anchorer = new Anchorer({

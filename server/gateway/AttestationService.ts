@@ -4,14 +4,15 @@
  * every check passes; the same record twice yields the same leaf.
  */
 import { z } from "zod";
-import { bytesToHex } from "../core/bytes.ts";
+import { hexToBytes } from "../core/bytes.ts";
 import { validateFields } from "../core/dutyType.ts";
-import { type Eip712Domain, typedDataDigest } from "../core/eip712.ts";
+import type { Eip712Domain } from "../core/eip712.ts";
 import { DutyproofError, type FieldError } from "../core/errors.ts";
-import { leafHashOf, recordDigest, recordEnvelopeSchema, signedMessageOf } from "../core/record.ts";
+import { recordEnvelopeSchema } from "../core/record.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import type { RegistryCache } from "./RegistryCache.ts";
+import { type DerivedRecord, deriveRecord } from "./deriveRecord.ts";
 
 export const submissionSchema = z
   .object({
@@ -35,13 +36,23 @@ export interface AttestationOptions {
   registry: RegistryCache;
   catalog: { get(dutyTypeId: string): CatalogEntry | undefined };
   domain: Eip712Domain;
-  recover: (digest: Uint8Array, signature: string) => string | null;
+  /** Derives many records at once, e.g. on worker threads; inline when absent. */
+  deriveMany?: (domain: Eip712Domain, items: Submission[]) => Promise<DerivedRecord[]>;
   /** Unix seconds, the gateway's clock. */
   now: () => number;
   /** How far in the future a record's time may be (clock skew), seconds. */
   maxFutureSeconds?: number;
   /** How far in the past a record's time may be, seconds. */
   maxAgeSeconds?: number;
+}
+
+function parseSubmission(body: unknown): Submission {
+  const parsed = submissionSchema.safeParse(body);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error);
+    throw new DutyproofError("request.invalid", `${errors.length} field(s) at fault`, { errors });
+  }
+  return parsed.data;
 }
 
 /** Turns zod issues into field errors with dotted paths. */
@@ -61,37 +72,52 @@ export class AttestationService {
 
   /** Validates and stores one submission (unknown JSON). Throws DutyproofError on any fault. */
   async submit(body: unknown): Promise<AcceptedRecord> {
-    const parsed = submissionSchema.safeParse(body);
-    if (!parsed.success) {
-      const errors = fieldErrors(parsed.error);
-      throw new DutyproofError("request.invalid", `${errors.length} field(s) at fault`, { errors });
-    }
-    return this.accept(parsed.data);
+    const submission = parseSubmission(body);
+    // One record: inline, which answers sooner than a round trip to a worker.
+    return this.accept(submission, deriveRecord(submission.envelope, submission.signature, this.options.domain));
   }
 
-  private async accept(submission: Submission): Promise<AcceptedRecord> {
-    const digest = recordDigest(submission.envelope);
-    const recordId = bytesToHex(digest);
+  /**
+   * Validates and stores many submissions, each on its own: one's fault does not affect the
+   * others. The signature work for all of them is done first, in one go (on worker threads when
+   * `deriveMany` is set), then each is checked and appended.
+   */
+  async submitMany(bodies: unknown[]): Promise<Array<PromiseSettledResult<AcceptedRecord>>> {
+    const parsed = bodies.map((body) => {
+      try {
+        return { ok: true as const, submission: parseSubmission(body) };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    });
+    const valid = parsed.flatMap((p) => (p.ok ? [p.submission] : []));
+    const { domain, deriveMany } = this.options;
+    const derived = deriveMany
+      ? await deriveMany(domain, valid)
+      : valid.map((v) => deriveRecord(v.envelope, v.signature, domain));
+    let next = 0;
+    return Promise.allSettled(
+      parsed.map((p) => (p.ok ? this.accept(p.submission, derived[next++]!) : Promise.reject(p.error))),
+    );
+  }
+
+  private async accept(submission: Submission, derived: DerivedRecord): Promise<AcceptedRecord> {
     try {
-      return await this.checkAndAppend(submission, digest, recordId);
+      return await this.checkAndAppend(submission, derived);
     } catch (error) {
       // A replay of an accepted record is answered from the store, whatever changed since (a
       // key rotated, a unit suspended). Valid replays never get here: the store's append
       // answers them; looking only on failure keeps a read off the hot path.
       if (error instanceof DutyproofError && error.code.startsWith("record.")) {
-        const existing = await this.options.store.getRecord(recordId);
+        const existing = await this.options.store.getRecord(derived.recordId);
         if (existing) return { created: false, record: existing };
       }
       throw error;
     }
   }
 
-  private async checkAndAppend(
-    { envelope, signature }: Submission,
-    digest: Uint8Array,
-    recordId: string,
-  ): Promise<AcceptedRecord> {
-    const { catalog, registry, domain, store } = this.options;
+  private async checkAndAppend({ envelope, signature }: Submission, derived: DerivedRecord): Promise<AcceptedRecord> {
+    const { catalog, registry, store } = this.options;
     const entry = catalog.get(envelope.dutyTypeId);
     if (!entry) {
       throw new DutyproofError("record.unknown_duty_type", `duty type ${envelope.dutyTypeId} is not in the catalog`, {
@@ -112,7 +138,7 @@ export class AttestationService {
       });
     }
 
-    const signer = this.options.recover(typedDataDigest(domain, signedMessageOf(envelope)), signature);
+    const { signer, recordId } = derived;
     if (!signer) {
       throw new DutyproofError("record.bad_signature", "the signature is malformed, high-s or does not recover", {
         errors: [{ path: "signature", message: "not a valid low-s secp256k1 signature of the record" }],
@@ -155,7 +181,7 @@ export class AttestationService {
         envelope,
         signature: signature.toLowerCase(),
         signer,
-        leafHash: leafHashOf(digest, signature),
+        leafHash: hexToBytes(derived.leafHash),
       });
     } catch (error) {
       throw new DutyproofError(

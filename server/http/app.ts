@@ -138,7 +138,7 @@ export function createApp(options: AppOptions): express.Express {
       }),
       req.body,
     );
-    const settled = await Promise.allSettled(batch.items.map((item) => attestations.submit(item)));
+    const settled = await attestations.submitMany(batch.items);
     let anyCreated = false;
     const results = settled.map((outcome, index) => {
       if (outcome.status === "fulfilled") {

@@ -1,0 +1,61 @@
+/**
+ * A pool of worker threads for the signature and hashing work of batch submissions, so that it
+ * runs on the machine's other cores while the main thread serves HTTP and writes LevelDB.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { Eip712Domain } from "../core/eip712.ts";
+import type { RecordEnvelope } from "../core/record.ts";
+import type { DerivedRecord } from "../gateway/deriveRecord.ts";
+
+type Pending = { resolve: (r: DerivedRecord[]) => void; reject: (e: Error) => void };
+
+export class VerifyPool {
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private nextWorker = 0;
+
+  /** `size` workers; by default one fewer than the cores, at least one. */
+  constructor(size = Math.max(1, availableParallelism() - 1)) {
+    this.workers = Array.from({ length: size }, () => {
+      const worker = new Worker(new URL("./verifyWorker.ts", import.meta.url));
+      worker.on("message", (message: { id: number; results?: DerivedRecord[]; error?: string }) => {
+        const job = this.pending.get(message.id);
+        if (!job) return;
+        this.pending.delete(message.id);
+        if (message.results) job.resolve(message.results);
+        else job.reject(new Error(message.error ?? "worker failed"));
+      });
+      worker.on("error", (error) => {
+        for (const job of this.pending.values()) job.reject(error);
+        this.pending.clear();
+      });
+      return worker;
+    });
+  }
+
+  /** Derives every item, spread over the workers in chunks; results in input order. */
+  async derive(
+    domain: Eip712Domain,
+    items: Array<{ envelope: RecordEnvelope; signature: string }>,
+  ): Promise<DerivedRecord[]> {
+    const chunk = Math.max(1, Math.ceil(items.length / this.workers.length));
+    const parts: Array<Promise<DerivedRecord[]>> = [];
+    for (let at = 0; at < items.length; at += chunk) {
+      const id = this.nextId++;
+      const worker = this.workers[this.nextWorker++ % this.workers.length]!;
+      parts.push(
+        new Promise((resolve, reject) => {
+          this.pending.set(id, { resolve, reject });
+          worker.postMessage({ id, domain, items: items.slice(at, at + chunk) });
+        }),
+      );
+    }
+    return (await Promise.all(parts)).flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

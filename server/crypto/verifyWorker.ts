@@ -1,0 +1,20 @@
+/** Worker thread of VerifyPool: derives digests, leaf hashes and signers for a chunk of records. */
+import { parentPort } from "node:worker_threads";
+import type { Eip712Domain } from "../core/eip712.ts";
+import type { RecordEnvelope } from "../core/record.ts";
+import { deriveRecord } from "../gateway/deriveRecord.ts";
+
+interface Job {
+  id: number;
+  domain: Eip712Domain;
+  items: Array<{ envelope: RecordEnvelope; signature: string }>;
+}
+
+parentPort!.on("message", (job: Job) => {
+  try {
+    const results = job.items.map((item) => deriveRecord(item.envelope, item.signature, job.domain));
+    parentPort!.postMessage({ id: job.id, results });
+  } catch (error) {
+    parentPort!.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) });
+  }
+});
