@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Wallet } from "ethers";
+import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
 const cli = join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts");
@@ -14,12 +15,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("dutyproof CLI", function () {
   this.timeout(120_000);
   const dir = tempDir("cli");
-  const port = 25_000 + Math.floor(Math.random() * 5_000);
+  const port = testPort("cli");
   const env = {
     ...process.env,
     DATA_DIR: dir.path,
     PORT: String(port),
-    CHAIN_PORT: String(port + 5_000),
+    CHAIN_PORT: String(port + 6_000),
     ANCHOR_INTERVAL_MS: "200",
     DUTYPROOF_PASSWORD: "correct horse battery staple",
   };

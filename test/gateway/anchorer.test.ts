@@ -13,6 +13,7 @@ import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
 import { deployDutyLedger } from "../../server/chain/deployment.ts";
 import { Anchorer } from "../../server/gateway/Anchorer.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
+import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
 // anvil's first development account (its well-known test key), funded at genesis.
@@ -21,7 +22,7 @@ const DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2f
 describe("gateway/Anchorer against a real chain node", function () {
   this.timeout(120_000);
   const dir = tempDir("anchorer");
-  const port = 40_000 + Math.floor(Math.random() * 10_000);
+  const port = testPort("anchorer");
   const node = new LocalChainNode({ stateDir: join(dir.path, "chain"), port });
   let provider: JsonRpcProvider;
   let wallet: Wallet;

@@ -14,6 +14,7 @@ import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts
 import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
+import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
@@ -23,7 +24,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, function () {
   this.timeout(60_000 + rounds * 30_000);
   const dir = tempDir("crash");
-  const port = 30_000 + Math.floor(Math.random() * 10_000);
+  const port = testPort("crash");
   const chainPort = port + 10_000;
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;

@@ -5,6 +5,7 @@ import { leafHashOf, recordDigest } from "../../server/core/record.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
+import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope, toHighS } from "../helpers/unitClient.ts";
 
@@ -24,7 +25,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
 describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   this.timeout(120_000);
   const dir = tempDir("gateway");
-  const chainPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const chainPort = testPort("gateway");
   const config = () =>
     configFromEnvironment(
       {},

@@ -15,13 +15,14 @@ import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { MemoryTree } from "../../server/core/merkle/index.ts";
 import { leafHashOf, recordDigest, signedMessageOf } from "../../server/core/record.ts";
+import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
 describe("audit replay", function () {
   this.timeout(120_000);
   const dir = tempDir("replay");
-  const chainPort = 35_000 + Math.floor(Math.random() * 5_000);
+  const chainPort = testPort("replay");
   let gateway: RunningGateway;
   let token: string;
   const unitKey = Wallet.createRandom();

@@ -17,13 +17,14 @@ import { fetchChainFacts } from "../../server/chain/chainFacts.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
+import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
 describe("verifier: honest and forged evidence against a real chain", function () {
   this.timeout(120_000);
   const dir = tempDir("verify");
-  const chainPort = 45_000 + Math.floor(Math.random() * 5_000);
+  const chainPort = testPort("verify");
   let gateway: RunningGateway;
   let info: { eip712: Eip712Info; chainId: number; contracts: { DutyLedger: string } };
   const village = id("unit:verify-village");

@@ -1,0 +1,18 @@
+/**
+ * Loopback ports for the servers a test starts, each test file in its own band below the
+ * kernel's ephemeral range (32768 and up here), so that a port chosen at random is never one a
+ * client socket happens to hold.
+ */
+const bands = {
+  gateway: 20_000,
+  crash: 21_000,
+  cli: 22_000,
+  verify: 23_000,
+  replay: 24_000,
+  anchorer: 25_000,
+} as const;
+
+/** A random port in the test file's band of 1,000. */
+export function testPort(band: keyof typeof bands): number {
+  return bands[band] + Math.floor(Math.random() * 1_000);
+}
