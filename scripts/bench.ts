@@ -9,7 +9,7 @@
  *
  * Writes bench/results.json: {"machine": …, "figures": [{"name","value","unit","baseline","target"}]}.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -22,6 +22,7 @@ import { type RecordEnvelope, signedMessageOf } from "../server/core/record.ts";
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { LocalChainNode } from "../server/chain/LocalChainNode.ts";
 import type { Deployment } from "../server/chain/deployment.ts";
+import { startServe } from "../test/helpers/serve.ts";
 import { tempDir } from "../test/helpers/tempDir.ts";
 
 const quick = process.argv.includes("--quick");
@@ -43,10 +44,9 @@ async function main(): Promise<void> {
   const port = 28_000 + Math.floor(Math.random() * 1_000);
   const chainPort = port + 1_000;
   const url = `http://127.0.0.1:${port}`;
-  const cli = join(import.meta.dirname, "dutyproof.ts");
-  const serverFlags = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
-  const server: ChildProcess = spawn(process.execPath, [...serverFlags, cli, "serve"], {
-    env: {
+  const server: ChildProcess = await startServe(
+    url,
+    {
       ...process.env,
       DATA_DIR: dir.path,
       PORT: String(port),
@@ -54,17 +54,13 @@ async function main(): Promise<void> {
       ANCHOR_INTERVAL_MS: String(anchorIntervalMs),
       ANCHOR_MAX_LEAVES: "50000",
     },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      nodeFlags: process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [],
+      timeoutMs: 60_000,
+    },
+  );
   try {
-    for (let i = 0; i < 600; i++) {
-      try {
-        if ((await fetch(`${url}/readyz`)).status === 200) break;
-      } catch {
-        // starting
-      }
-      await sleep(100);
-    }
     const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
     const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
       staticNetwork: true,

@@ -2,14 +2,14 @@
  * The dutyproof CLI as an operator and a unit use it, against a real `dutyproof serve` process.
  */
 import { expect } from "chai";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { testPort } from "../helpers/ports.ts";
+import { cliPath as cli, startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
-const cli = join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("dutyproof CLI", function () {
@@ -31,16 +31,7 @@ describe("dutyproof CLI", function () {
   };
 
   before(async () => {
-    server = spawn(process.execPath, [cli, "serve"], { env, stdio: "ignore" });
-    for (let i = 0; i < 300; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return;
-      } catch {
-        // starting
-      }
-      await sleep(100);
-    }
-    throw new Error("serve did not become ready");
+    server = await startServe(`http://127.0.0.1:${port}`, env, { timeoutMs: 60_000 });
   });
 
   after(async () => {
@@ -171,42 +162,18 @@ describe("dutyproof CLI", function () {
   });
 
   it("fails with one line and exit 2 on usage errors, exit 1 on refusals", () => {
+    const submitPatrol = (fields: string) => [
+      ...["submit", "--keystore", join(dir.path, "village.json"), "--unit", "qingshui-1"],
+      ...["--duty-type", "grid-patrol", "--fields", fields],
+    ];
     const cases: Array<[string[], number, RegExp]> = [
       [[], 2, /^dutyproof: usage: dutyproof </],
       [["frobnicate"], 2, /^dutyproof: usage/],
       [["unit", "register", "x"], 2, /--level is required/],
       [["unit", "register", "x", "--level", "999", "--signer", Wallet.createRandom().address], 2, /--level must be/],
       [["receipt", "nope"], 2, /record id/],
-      [
-        [
-          "submit",
-          "--keystore",
-          join(dir.path, "village.json"),
-          "--unit",
-          "qingshui-1",
-          "--duty-type",
-          "grid-patrol",
-          "--fields",
-          "{",
-        ],
-        2,
-        /--fields must be a JSON object/,
-      ],
-      [
-        [
-          "submit",
-          "--keystore",
-          join(dir.path, "village.json"),
-          "--unit",
-          "qingshui-1",
-          "--duty-type",
-          "grid-patrol",
-          "--fields",
-          '{"gridCode":1}',
-        ],
-        1,
-        /refused \(422 record.invalid_fields\)/,
-      ],
+      [submitPatrol("{"), 2, /--fields must be a JSON object/],
+      [submitPatrol('{"gridCode":1}'), 1, /refused \(422 record.invalid_fields\)/],
       [["duty-type", "register", join(dir.path, "missing.json")], 1, /not readable JSON/],
       [["token", "issue", "--scope", "everyone"], 2, /--scope must be/],
     ];

@@ -48,12 +48,16 @@ describe("gateway/Anchorer against a real chain node", function () {
     const head = await ledger.getFunction("logHead")(logId);
     return { size: Number(head.size), count: Number(head.checkpointCount) };
   };
-  const inPool = async (txHash: string) => {
-    for (let i = 0; i < 100; i++) {
-      if (await provider.getTransaction(txHash)) return;
-      await new Promise((r) => setTimeout(r, 20));
+  /** Waits until the checkpoint of `size` is stored as sent and its transaction is in the node's pool. */
+  const sentAndPooled = async (size: number): Promise<string> => {
+    for (let i = 0; i < 200; i++) {
+      const [latest] = await store.listCheckpoints({ reverse: true, limit: 1 });
+      if (latest?.status === "sent" && latest.size === size && (await provider.getTransaction(latest.txHash!))) {
+        return latest.txHash!;
+      }
+      await new Promise((r) => setTimeout(r, 25));
     }
-    throw new Error(`${txHash} never reached the pool`);
+    throw new Error(`the checkpoint of ${size} was never sent to the pool`);
   };
   const anchoredLocally = async () => (await store.listCheckpoints()).filter((c) => c.status === "anchored");
 
@@ -111,17 +115,9 @@ describe("gateway/Anchorer against a real chain node", function () {
     await append(3);
     const sending = anchorer.tick();
     // Wait until the signed transaction is stored and in the node's pool, then drop it.
-    let sent;
-    for (let i = 0; i < 100 && !sent; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      sent = (await store.listCheckpoints({ reverse: true, limit: 1 })).find(
-        (c) => c.status === "sent" && c.size === 16,
-      );
-    }
-    expect(sent, "a stored, sent checkpoint").to.not.equal(undefined);
-    await inPool(sent!.txHash!);
+    const txHash = await sentAndPooled(16);
     await node.rpc("anvil_dropAllTransactions", []);
-    expect(await provider.getTransaction(sent!.txHash!)).to.equal(null);
+    expect(await provider.getTransaction(txHash)).to.equal(null);
     await node.rpc("evm_setAutomine", [true]);
     // The tick in flight either sees the transaction gone and re-sends it, or times out
     // waiting for it and leaves it to the next tick, which re-sends it.
@@ -136,14 +132,7 @@ describe("gateway/Anchorer against a real chain node", function () {
     await node.rpc("evm_setAutomine", [false]);
     await append(4);
     const sending = anchorer.tick();
-    let sent;
-    for (let i = 0; i < 100 && !sent; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      sent = (await store.listCheckpoints({ reverse: true, limit: 1 })).find(
-        (c) => c.status === "sent" && c.size === 20,
-      );
-    }
-    await inPool(sent!.txHash!);
+    await sentAndPooled(20);
     // The node dies before mining; it comes back from the last snapshot (without the transaction).
     await (node as unknown as { child: { kill: (s: string) => void } }).child.kill("SIGKILL");
     await sending;

@@ -6,7 +6,7 @@
  * in `npm test`; `npm run test:crash` runs 20).
  */
 import { expect } from "chai";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
@@ -15,6 +15,7 @@ import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { testPort } from "../helpers/ports.ts";
+import { startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
@@ -30,27 +31,17 @@ describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, functi
   let child: ChildProcess | null = null;
 
   const start = async () => {
-    child = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts"), "serve"], {
-      env: {
+    child = await startServe(
+      url,
+      {
         ...process.env,
         DATA_DIR: dir.path,
         PORT: String(port),
         CHAIN_PORT: String(chainPort),
         ANCHOR_INTERVAL_MS: "200",
       },
-      stdio: "ignore",
-      detached: true, // its own process group, so one kill takes the gateway and its chain node
-    });
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      try {
-        if ((await fetch(`${url}/readyz`)).status === 200) return;
-      } catch {
-        // not up yet
-      }
-      await sleep(100);
-    }
-    throw new Error("the gateway did not become ready");
+      { detached: true }, // its own process group, so one kill takes the gateway and its chain node
+    );
   };
   const killAll = () => {
     if (child?.pid) {
