@@ -34,7 +34,14 @@ import { type Deployment, departmentIdOf, registerDutyTypes } from "../server/ch
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { configFromEnvironment } from "../server/config.ts";
 import { issueToken } from "../server/gateway/AccessTokens.ts";
-import { type ChainFacts, bundleSchema, evidenceSchema, reasonText, verifyEvidence } from "../server/core/verifier.ts";
+import {
+  type ChainFacts,
+  type Receipt,
+  bundleSchema,
+  evidenceSchema,
+  reasonText,
+  verifyEvidence,
+} from "../server/core/verifier.ts";
 import { ChainUnreachableError, fetchChainFacts } from "../server/chain/chainFacts.ts";
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
@@ -342,26 +349,29 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
         throw new UsageError(`${file} is not a readable JSON file`);
       }
     }
+    // Chain facts, fetched once per checkpoint and unit; an unreachable chain ends with exit 3.
+    const rpcUrl = rpcUrlOf(values);
+    const factsCache = new Map<string, ChainFacts>();
+    const factsFor = async (receipt: Receipt): Promise<ChainFacts> => {
+      const key = [receipt.chainId, receipt.contract, receipt.logId, receipt.treeSize, receipt.unitId].join(":");
+      let facts = factsCache.get(key);
+      if (!facts) {
+        try {
+          facts = await fetchChainFacts(rpcUrl, receipt);
+        } catch (error) {
+          if (!(error instanceof ChainUnreachableError)) throw error;
+          console.error(`dutyproof: ${error.message}`);
+          throw new ExitCode(3);
+        }
+        factsCache.set(key, facts);
+      }
+      return facts;
+    };
     const bundle = bundleSchema.safeParse(raw);
     if (bundle.success) {
-      // Every record of the bundle, each against the chain; facts are fetched once per checkpoint and unit.
-      const cache = new Map<string, ChainFacts>();
       const results = [];
       for (const item of bundle.data.items) {
-        const key = `${item.receipt.logId}:${item.receipt.treeSize}:${item.receipt.unitId}:${item.receipt.chainId}:${item.receipt.contract}`;
-        let facts = cache.get(key);
-        if (!facts) {
-          try {
-            facts = await fetchChainFacts(rpcUrlOf(values), item.receipt);
-          } catch (error) {
-            if (error instanceof ChainUnreachableError) {
-              console.error(`dutyproof: ${error.message}`);
-              throw new ExitCode(3);
-            }
-            throw error;
-          }
-          cache.set(key, facts);
-        }
+        const facts = await factsFor(item.receipt);
         results.push({ recordId: item.receipt.recordId, ...verifyEvidence(item, facts, recoverSigner) });
       }
       const invalid = results.filter((r) => !r.valid);
@@ -392,17 +402,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const parsed = evidenceSchema.safeParse(raw);
     if (!parsed.success) throw new UsageError(`${file ?? values.hash} holds no receipt dutyproof can read`);
     const evidence = parsed.data;
-    const rpcUrl = rpcUrlOf(values);
-    let facts;
-    try {
-      facts = await fetchChainFacts(rpcUrl, evidence.receipt);
-    } catch (error) {
-      if (error instanceof ChainUnreachableError) {
-        console.error(`dutyproof: ${error.message}`);
-        throw new ExitCode(3);
-      }
-      throw error;
-    }
+    const facts = await factsFor(evidence.receipt);
     const verdict = verifyEvidence(evidence, facts, recoverSigner);
     const r = evidence.receipt;
     if (json) {
@@ -482,7 +482,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const { values, switches } = options(args, ["token", "rpc"], ["json"]);
     const token = values.token ?? process.env.DUTYPROOF_TOKEN;
     if (!token) throw new UsageError("replay needs an auditor token: --token or DUTYPROOF_TOKEN");
-    const rpcUrl = values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
+    const rpcUrl = rpcUrlOf(values);
     const tty = process.stderr.isTTY;
     let report;
     try {

@@ -34,7 +34,6 @@ export interface AppOptions {
   maxBatch?: number;
 }
 
-export const batchSchema = z.object({ items: z.array(z.unknown()).min(1).max(1000) }).strict();
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
 const size = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
@@ -94,6 +93,14 @@ export function createApp(options: AppOptions): express.Express {
     next();
   };
   const json = (limit: string) => express.json({ limit, strict: true, type: "application/json" });
+  const batchSchema = z
+    .object({
+      items: z
+        .array(z.unknown())
+        .min(1)
+        .max(options.maxBatch ?? 1000),
+    })
+    .strict();
 
   app.get("/livez", (_req, res) => {
     res.json({ status: "ok" });
@@ -129,15 +136,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.post("/v1/attestations/batch", requireJson, json("8mb"), async (req, res) => {
-    const batch = parseQuery(
-      batchSchema.extend({
-        items: z
-          .array(z.unknown())
-          .min(1)
-          .max(options.maxBatch ?? 1000),
-      }),
-      req.body,
-    );
+    const batch = parseQuery(batchSchema, req.body);
     const settled = await attestations.submitMany(batch.items);
     let anyCreated = false;
     const results = settled.map((outcome, index) => {
