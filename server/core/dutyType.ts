@@ -117,9 +117,3 @@ function checkValue(field: FieldDefinition, value: unknown): string | null {
         : `must be one of ${field.values!.join(", ")}`;
   }
 }
-
-/** The record's fields with every personal field removed, for views that must not show them. */
-export function redactPersonal(doc: DutyTypeDocument, fields: Record<string, unknown>): Record<string, unknown> {
-  const personal = new Set(doc.fields.filter((f) => f.personal).map((f) => f.name));
-  return Object.fromEntries(Object.entries(fields).filter(([name]) => !personal.has(name)));
-}

@@ -34,7 +34,6 @@ export const errorCatalogue = {
   "record.not_found": { status: 404, title: "No record with this id" },
 
   // Infrastructure
-  "chain.unavailable": { status: 503, title: "The chain cannot be reached" },
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;

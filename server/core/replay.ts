@@ -8,7 +8,7 @@ import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { type Eip712Domain, typedDataDigest } from "./eip712.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
-import { type KeyPeriodFact, type StatusPeriodFact, keyValidAt } from "./verifier.ts";
+import { type KeyPeriodFact, MAX_ACCEPT_TO_ANCHOR_SECONDS, type StatusPeriodFact, keyValidAt } from "./verifier.ts";
 
 export interface AnchoredCheckpoint {
   size: number;
@@ -138,7 +138,10 @@ export function replay(input: ReplayInput): ReplayReport {
       });
     } else {
       const anchoredAt = anchoredAtFor(position);
-      const believed = anchoredAt === undefined ? record.acceptedAt : Math.max(record.acceptedAt, anchoredAt - 86_400);
+      const believed =
+        anchoredAt === undefined
+          ? record.acceptedAt
+          : Math.max(record.acceptedAt, anchoredAt - MAX_ACCEPT_TO_ANCHOR_SECONDS);
       if (!keyValidAt(input.unitHistory(record.envelope.unitId), signer, believed)) {
         findings.push({
           kind: "record.key_not_valid",

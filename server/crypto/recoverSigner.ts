@@ -20,8 +20,6 @@ try {
   native = null;
 }
 
-export const nativeRecoveryAvailable = native !== null;
-
 /**
  * The checksum-free lower-case address that signed `digest`, or null for a malformed, high-s
  * or unrecoverable signature.

@@ -47,12 +47,6 @@ export class RegistryCache {
     });
   }
 
-  /** Forgets everything, e.g. after the gateway itself changed the registry. */
-  clear(): void {
-    this.units.clear();
-    this.dutyTypes.clear();
-  }
-
   private cached<T>(
     map: Map<string, { at: number; view: Promise<T> }>,
     key: string,

@@ -280,7 +280,10 @@ export class LedgerStore {
   // ───────────── checkpoints (the anchoring outbox) ─────────────
 
   async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    await this.putSynced(this.checkpoints, pad(checkpoint.size), JSON.stringify(checkpoint));
+    const value = JSON.stringify(checkpoint);
+    await this.db.batch([{ type: "put", sublevel: this.checkpoints, key: pad(checkpoint.size), value }], {
+      sync: true,
+    });
   }
 
   async getCheckpoint(size: number): Promise<StoredCheckpoint | undefined> {
@@ -311,17 +314,5 @@ export class LedgerStore {
       if (checkpoint.status === "anchored") return checkpoint;
     }
     return undefined;
-  }
-
-  async getMeta(key: string): Promise<string | undefined> {
-    return this.meta.get(key);
-  }
-
-  async putMeta(key: string, value: string): Promise<void> {
-    await this.putSynced(this.meta, key, value);
-  }
-
-  private async putSynced(sublevel: Sublevel, key: string, value: string): Promise<void> {
-    await this.db.batch([{ type: "put", sublevel, key, value }], { sync: true });
   }
 }
