@@ -25,6 +25,11 @@ describe("dutyproof CLI", function () {
     DUTYPROOF_PASSWORD: "correct horse battery staple",
   };
   let server: ChildProcess;
+  /** `submit` for the village registered in the first test, with its keystore. */
+  const submitArgs = (dutyType: string, fields: string) => [
+    ...["submit", "--keystore", join(dir.path, "village.json"), "--unit", "qingshui-1"],
+    ...["--duty-type", dutyType, "--fields", fields],
+  ];
   const run = (...args: string[]) => {
     const result = spawnSync(process.execPath, [cli, ...args], { env, encoding: "utf8", timeout: 60_000 });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -68,15 +73,7 @@ describe("dutyproof CLI", function () {
     ]);
 
     const submit = run(
-      "submit",
-      "--keystore",
-      keystore,
-      "--unit",
-      "qingshui-1",
-      "--duty-type",
-      "policy-outreach",
-      "--fields",
-      '{"policy":"防汛知识","channel":"loudspeaker","audience":300,"staff":"宣传员"}',
+      ...submitArgs("policy-outreach", '{"policy":"防汛知识","channel":"loudspeaker","audience":300,"staff":"宣传员"}'),
     );
     expect(submit.status, submit.stderr).to.equal(0);
     const { recordId } = JSON.parse(submit.stdout) as { recordId: string };
@@ -146,34 +143,19 @@ describe("dutyproof CLI", function () {
     writeFileSync(file, JSON.stringify(schema));
     const registered = run("duty-type", "register", file);
     expect(registered.status, registered.stderr).to.equal(0);
-    const keystore = join(dir.path, "village.json");
-    const submit = run(
-      "submit",
-      "--keystore",
-      keystore,
-      "--unit",
-      "qingshui-1",
-      "--duty-type",
-      "flood-drill",
-      "--fields",
-      '{"participants":42}',
-    );
+    const submit = run(...submitArgs("flood-drill", '{"participants":42}'));
     expect(submit.status, submit.stderr).to.equal(0);
   });
 
   it("fails with one line and exit 2 on usage errors, exit 1 on refusals", () => {
-    const submitPatrol = (fields: string) => [
-      ...["submit", "--keystore", join(dir.path, "village.json"), "--unit", "qingshui-1"],
-      ...["--duty-type", "grid-patrol", "--fields", fields],
-    ];
     const cases: Array<[string[], number, RegExp]> = [
       [[], 2, /^dutyproof: usage: dutyproof </],
       [["frobnicate"], 2, /^dutyproof: usage/],
       [["unit", "register", "x"], 2, /--level is required/],
       [["unit", "register", "x", "--level", "999", "--signer", Wallet.createRandom().address], 2, /--level must be/],
       [["receipt", "nope"], 2, /record id/],
-      [submitPatrol("{"), 2, /--fields must be a JSON object/],
-      [submitPatrol('{"gridCode":1}'), 1, /refused \(422 record.invalid_fields\)/],
+      [submitArgs("grid-patrol", "{"), 2, /--fields must be a JSON object/],
+      [submitArgs("grid-patrol", '{"gridCode":1}'), 1, /refused \(422 record.invalid_fields\)/],
       [["duty-type", "register", join(dir.path, "missing.json")], 1, /not readable JSON/],
       [["token", "issue", "--scope", "everyone"], 2, /--scope must be/],
     ];
