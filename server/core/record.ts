@@ -16,7 +16,23 @@ const bytes32 = z
 /** Field values a duty-type schema can describe: strings, numbers, booleans. */
 export const fieldValueSchema = z.union([z.string().max(4000), z.number().finite(), z.boolean()]);
 
-/** The record envelope, version 1. Every key is required; no others are allowed. */
+/**
+ * A record's link to an earlier record of the same unit: a correction replaces its content, a
+ * withdrawal retracts it. The earlier record stays in the log; verifying it reports the link.
+ */
+export const amendsSchema = z
+  .object({
+    recordId: bytes32.describe("the record id being corrected or withdrawn"),
+    kind: z.enum(["correction", "withdrawal"]).describe("correction replaces the content; withdrawal retracts it"),
+    reason: z.string().min(1).max(500).describe("why, in the unit's words"),
+  })
+  .strict();
+
+/**
+ * The record envelope, version 1. Every key is required except the two links, `amends` and
+ * `demandId`; no others are allowed. An absent link is absent from the canonical bytes, so
+ * records without links have the same digest as before links existed.
+ */
 export const recordEnvelopeSchema = z
   .object({
     version: z.literal(1).describe("envelope version"),
@@ -30,6 +46,8 @@ export const recordEnvelopeSchema = z
       .describe("when the duty was performed, Unix seconds"),
     fields: z.record(z.string().min(1).max(64), fieldValueSchema).describe("the duty type's fields, by name"),
     salt: bytes32.describe("32 random bytes, so that the digest reveals nothing about low-entropy fields"),
+    amends: amendsSchema.optional().describe("set when this record corrects or withdraws an earlier one"),
+    demandId: bytes32.optional().describe("set when this record answers an evidence demand (its demand id)"),
   })
   .strict();
 

@@ -100,6 +100,17 @@ describe("core/record", () => {
     const paths = result.error!.issues.map((i) => i.path.join(".") || "(root)");
     expect(paths).to.include.members(["salt", "performedAt", "(root)"]);
   });
+
+  it("puts the optional links inside the digest and refuses unknown link kinds", () => {
+    const amends = { recordId: vector.recordDigest, kind: "correction" as const, reason: "走访时长填错" };
+    const linked = recordEnvelopeSchema.parse({ ...vector.envelope, amends, demandId: "0x" + "44".repeat(32) });
+    expect(bytesToHex(recordDigest(linked))).to.not.equal(vector.recordDigest);
+    const otherReason = { ...linked, amends: { ...amends, reason: "走访时长填写有误" } };
+    expect(bytesToHex(recordDigest(otherReason))).to.not.equal(bytesToHex(recordDigest(linked)));
+    const bad = recordEnvelopeSchema.safeParse({ ...vector.envelope, amends: { ...amends, kind: "erase" } });
+    expect(bad.success).to.equal(false);
+    expect(bad.error!.issues.map((i) => i.path.join("."))).to.deep.equal(["amends.kind"]);
+  });
 });
 
 describe("core/dutyType and the starter catalog", () => {

@@ -4,6 +4,12 @@
  * client socket happens to hold.
  */
 const bands = {
+  burden: 10_000,
+  production: 11_000,
+  hostile: 12_000,
+  faults: 13_000,
+  console: 14_000,
+  audit: 15_000,
   gateway: 20_000,
   crash: 21_000,
   cli: 22_000,
