@@ -46,6 +46,7 @@ import { ChainUnreachableError, fetchChainFacts } from "../server/chain/chainFac
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { loadOperatorKey, startGateway } from "../server/main.ts";
+import { installNativeHashes } from "../server/crypto/nativeHashes.ts";
 
 class UsageError extends Error {}
 
@@ -530,6 +531,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   const run = command ? commands[command] : undefined;
   if (!run) throw new UsageError(`usage: dutyproof <${Object.keys(commands).join("|")}> … (see scripts/dutyproof.ts)`);
+  installNativeHashes();
   await run(args);
 }
 

@@ -3,7 +3,7 @@
  * data, titles in zh-CN and English). A duty type's id is the SHA-256 of its document's RFC 8785
  * canonical bytes, so the id registered on chain pins the exact schema.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "./sha256.ts";
 import { z } from "zod";
 import { bytesToHex } from "./bytes.ts";
 import { canonicalBytes } from "./canonical.ts";

@@ -93,22 +93,40 @@ export function domainSeparator(domain: Eip712Domain): Uint8Array {
   return separator;
 }
 
+/** Writes 0x-prefixed hex of exactly `bytes` bytes into `out` at `at`, right-aligned in a word. */
+function putHex(out: Uint8Array, at: number, hex: string, bytes: number): void {
+  if (hex.length !== 2 + 2 * bytes) throw new RangeError(`expected ${bytes} bytes of hex`);
+  const bytesAt = hexToBytes(hex);
+  out.set(bytesAt, at + 32 - bytes);
+}
+
+function putUint(out: Uint8Array, at: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError("unsigned safe integers only");
+  let n = value;
+  for (let i = at + 31; i >= at && n > 0; i--) {
+    out[i] = n % 256;
+    n = Math.floor(n / 256);
+  }
+}
+
 /**
  * The 32-byte EIP-712 digest that is signed: keccak256(0x1901 ‖ domainSeparator ‖
  * hashStruct(message)). Written out rather than through a generic encoder because it runs once
  * per submitted record; test/core/record.test.ts checks it against ethers' encoder.
  */
 export function typedDataDigest(domain: Eip712Domain, message: DutyRecordMessage): Uint8Array {
-  const structHash = keccak_256(
-    concat([
-      DUTY_RECORD_TYPEHASH,
-      word(hexToBytes(message.unitId)),
-      word(hexToBytes(message.dutyTypeId)),
-      uintWord(message.performedAt),
-      word(hexToBytes(message.recordDigest)),
-    ]),
-  );
-  return keccak_256(concat([Uint8Array.of(0x19, 0x01), domainSeparator(domain), structHash]));
+  const struct = new Uint8Array(160);
+  struct.set(DUTY_RECORD_TYPEHASH, 0);
+  putHex(struct, 32, message.unitId, 32);
+  putHex(struct, 64, message.dutyTypeId, 32);
+  putUint(struct, 96, message.performedAt);
+  putHex(struct, 128, message.recordDigest, 32);
+  const outer = new Uint8Array(66);
+  outer[0] = 0x19;
+  outer[1] = 0x01;
+  outer.set(domainSeparator(domain), 2);
+  outer.set(keccak_256(struct), 34);
+  return keccak_256(outer);
 }
 
 /** secp256k1 group order n and n/2: signatures must have s <= n/2 (EIP-2). */

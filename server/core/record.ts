@@ -2,7 +2,7 @@
  * The duty record: its envelope, canonical bytes, digest, the message its unit signs, and the
  * log leaf it becomes. docs/protocol.md §3 defines each with worked vectors.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "./sha256.ts";
 import { z } from "zod";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { canonicalBytes } from "./canonical.ts";
@@ -66,12 +66,13 @@ export interface DutyRecordMessage {
   recordDigest: string;
 }
 
-export function signedMessageOf(envelope: RecordEnvelope): DutyRecordMessage {
+/** `digest`, when given, must be recordDigest(envelope) (saves computing it twice). */
+export function signedMessageOf(envelope: RecordEnvelope, digest: Hash = recordDigest(envelope)): DutyRecordMessage {
   return {
     unitId: envelope.unitId,
     dutyTypeId: envelope.dutyTypeId,
     performedAt: envelope.performedAt,
-    recordDigest: bytesToHex(recordDigest(envelope)),
+    recordDigest: bytesToHex(digest),
   };
 }
 

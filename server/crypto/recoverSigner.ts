@@ -21,6 +21,24 @@ try {
 }
 
 /**
+ * Addresses of recently recovered public keys. A unit signs many records with one key, so the
+ * keccak256 of its public key is computed once, not once per record. Bounded: cleared when full.
+ */
+const addressOfKey = new Map<string, string>();
+const MAX_CACHED_KEYS = 10_000;
+
+function addressOf(publicKey: Uint8Array): string {
+  const key = bytesToHex(publicKey);
+  let address = addressOfKey.get(key);
+  if (address === undefined) {
+    address = bytesToHex(keccak_256(publicKey.subarray(1)).subarray(12));
+    if (addressOfKey.size >= MAX_CACHED_KEYS) addressOfKey.clear();
+    addressOfKey.set(key, address);
+  }
+  return address;
+}
+
+/**
  * The checksum-free lower-case address that signed `digest`, or null for a malformed, high-s
  * or unrecoverable signature.
  */
@@ -33,7 +51,7 @@ export function recoverSigner(digest: Uint8Array, signature: string): string | n
       compact.set(parts.r, 0);
       compact.set(parts.s, 32);
       const publicKey = native.ecdsaRecover(compact, parts.recovery, digest, false);
-      return bytesToHex(keccak_256(publicKey.subarray(1)).subarray(12));
+      return addressOf(publicKey);
     }
     return recoverAddress(digest, signature).toLowerCase();
   } catch {

@@ -3,6 +3,9 @@ import { parentPort } from "node:worker_threads";
 import type { Eip712Domain } from "../core/eip712.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import { deriveRecord } from "../gateway/deriveRecord.ts";
+import { installNativeHashes } from "./nativeHashes.ts";
+
+installNativeHashes();
 
 interface Job {
   id: number;

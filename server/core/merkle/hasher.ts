@@ -2,7 +2,7 @@
  * RFC 9162 (RFC 6962) tree hashing with SHA-256: the same prefixes the DutyLedger contract uses
  * (contracts/libraries/MerkleLog.sol), so a root computed here is the root checked on chain.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "../sha256.ts";
 
 /** A 32-byte SHA-256 digest. */
 export type Hash = Uint8Array;
