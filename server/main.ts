@@ -3,7 +3,7 @@
  * `npm start` / `dutyproof serve` call startGateway with settings from the environment.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
+import { type Server, createServer } from "node:http";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { eip712Domain } from "./core/eip712.ts";
@@ -12,6 +12,7 @@ import { LocalChainNode } from "./chain/LocalChainNode.ts";
 import { type Deployment, deployDutyLedger } from "./chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "./chain/dutyLedgerArtifact.ts";
 import type { GatewayConfig } from "./config.ts";
+import { installNativeHashes } from "./crypto/nativeHashes.ts";
 import { recoverSigner } from "./crypto/recoverSigner.ts";
 import { VerifyPool } from "./crypto/VerifyPool.ts";
 import { Anchorer } from "./gateway/Anchorer.ts";
@@ -21,7 +22,7 @@ import { DutyproofError } from "./core/errors.ts";
 import { evidenceSchema, verifyEvidence } from "./core/verifier.ts";
 import { fetchChainFacts } from "./chain/chainFacts.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
-import { createApp } from "./http/app.ts";
+import { createRequestListener } from "./http/app.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 
 export interface RunningGateway {
@@ -53,6 +54,7 @@ export async function startGateway(
   config: GatewayConfig,
   log: (message: string) => void = console.log,
 ): Promise<RunningGateway> {
+  installNativeHashes();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const embedded = config.rpcUrl === undefined;
   const node = embedded
@@ -131,7 +133,7 @@ export async function startGateway(
     // flight finish.
     let draining = false;
     const tokens = new AccessTokens(join(config.dataDir, "tokens.json"));
-    const app = createApp({
+    const listener = createRequestListener({
       store,
       attestations,
       catalog: () => catalog.list(),
@@ -164,7 +166,7 @@ export async function startGateway(
       },
     });
     const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
+      const s = createServer(listener).listen(config.port, config.host, () => resolve(s));
       s.once("error", reject);
     });
     const address = server.address();

@@ -3,6 +3,7 @@
  * document is generated from, call the services, and leave every error to problemHandler.
  */
 import express, { type NextFunction, type Request, type Response } from "express";
+import type { RequestListener } from "node:http";
 import { z } from "zod";
 import { bytesToHex } from "../core/bytes.ts";
 import { DutyproofError } from "../core/errors.ts";
@@ -11,6 +12,7 @@ import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
+import { ingestHandler } from "./ingest.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
 
@@ -77,8 +79,18 @@ export function anchoredReceipt(
   };
 }
 
+/** The gateway's request listener: the ingest routes on node:http (ingest.ts), then Express. */
+export function createRequestListener(options: AppOptions): RequestListener {
+  const app = createApp(options);
+  const ingest = ingestHandler(options);
+  return (req, res) => {
+    if (!ingest(req, res)) app(req, res);
+  };
+}
+
+/** Every route but the two ingest routes, which createRequestListener serves in front. */
 export function createApp(options: AppOptions): express.Express {
-  const { store, attestations, deployment } = options;
+  const { store, deployment } = options;
   const app = express();
   app.disable("x-powered-by");
   // Responses are small and never cached by clients; hashing each one for an ETag is wasted work.
@@ -93,14 +105,6 @@ export function createApp(options: AppOptions): express.Express {
     next();
   };
   const json = (limit: string) => express.json({ limit, strict: true, type: "application/json" });
-  const batchSchema = z
-    .object({
-      items: z
-        .array(z.unknown())
-        .min(1)
-        .max(options.maxBatch ?? 1000),
-    })
-    .strict();
 
   app.get("/livez", (_req, res) => {
     res.json({ status: "ok" });
@@ -127,33 +131,6 @@ export function createApp(options: AppOptions): express.Express {
 
   app.get("/v1/duty-types", (_req, res) => {
     res.json({ dutyTypes: options.catalog().map((e) => ({ id: e.id, ...e.document })) });
-  });
-
-  app.post("/v1/attestations", requireJson, json("64kb"), async (req, res) => {
-    const { created, record } = await attestations.submit(req.body);
-    if (created) options.onAppended?.();
-    res.status(created ? 201 : 200).json(acknowledgement(record, created));
-  });
-
-  app.post("/v1/attestations/batch", requireJson, json("8mb"), async (req, res) => {
-    const batch = parseQuery(batchSchema, req.body);
-    const settled = await attestations.submitMany(batch.items);
-    let anyCreated = false;
-    const results = settled.map((outcome, index) => {
-      if (outcome.status === "fulfilled") {
-        anyCreated ||= outcome.value.created;
-        return {
-          index,
-          status: outcome.value.created ? 201 : 200,
-          ...acknowledgement(outcome.value.record, outcome.value.created),
-        };
-      }
-      const error =
-        outcome.reason instanceof DutyproofError ? outcome.reason : new DutyproofError("internal", "failed");
-      return { index, status: error.status, code: error.code, detail: error.message, errors: error.details.errors };
-    });
-    if (anyCreated) options.onAppended?.();
-    res.json({ results });
   });
 
   /** The receipt of a record, found by its record id or by its leaf hash. */
@@ -311,16 +288,6 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));
   return app;
-}
-
-function acknowledgement(record: StoredRecord, created: boolean) {
-  return {
-    recordId: record.recordId,
-    leafIndex: record.leafIndex,
-    leafHash: record.leafHash,
-    duplicate: !created,
-    receipt: `/v1/attestations/${record.recordId}/receipt`,
-  };
 }
 
 function publicCheckpoint(c: StoredCheckpoint, deployment: Deployment) {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { gzipSync } from "node:zlib";
 import { Wallet, id } from "ethers";
 import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
 import { leafHashOf, recordDigest } from "../../server/core/record.ts";
@@ -103,6 +104,9 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
     const again = await post("/v1/attestations", { envelope, signature });
     expect(again.status).to.equal(200);
     expect(((await again.json()) as { leafIndex: number }).leafIndex).to.equal(ack.leafIndex);
+    const viaSlashAndQuery = await post("/v1/attestations/?client=test", { envelope, signature });
+    expect(viaSlashAndQuery.status).to.equal(200);
+    expect(((await viaSlashAndQuery.json()) as { leafIndex: number }).leafIndex).to.equal(ack.leafIndex);
 
     const receipt = await waitFor("the receipt", async () => {
       const res = await get(ack.receipt);
@@ -148,10 +152,57 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
         "request.unsupported_media_type",
       ],
       [
+        "JSON in a charset other than UTF-8",
+        () => post("/v1/attestations", "{}", "application/json; charset=latin1"),
+        415,
+        "request.unsupported_media_type",
+      ],
+      [
+        "a compressed body",
+        () =>
+          fetch(gateway.url + "/v1/attestations", {
+            method: "POST",
+            headers: { "content-type": "application/json", "content-encoding": "gzip" },
+            body: gzipSync("{}"),
+          }),
+        415,
+        "request.unsupported_media_type",
+      ],
+      [
+        "JSON that is not an object or array",
+        () => post("/v1/attestations", '"envelope"'),
+        400,
+        "request.malformed_json",
+      ],
+      [
         "oversize body",
         () => post("/v1/attestations", { envelope: {}, signature: "0x", pad: "x".repeat(100_000) }),
         413,
         "request.too_large",
+      ],
+      [
+        "oversize body sent in chunks, with no length declared",
+        () =>
+          fetch(gateway.url + "/v1/attestations", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: new ReadableStream({
+              start(controller) {
+                for (let i = 0; i < 20; i++) controller.enqueue(new TextEncoder().encode("x".repeat(8192)));
+                controller.close();
+              },
+            }),
+            duplex: "half",
+          } as RequestInit),
+        413,
+        "request.too_large",
+      ],
+      [
+        "a batch without items, every fault listed",
+        () => post("/v1/attestations/batch", { items: "all", more: 1 }),
+        422,
+        "request.invalid",
+        ["items", "(body)"],
       ],
       [
         "extra keys and wrong types, every one listed",
