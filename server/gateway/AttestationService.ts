@@ -65,6 +65,12 @@ export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
 
 export class AttestationService {
   private readonly options: AttestationOptions;
+  /** Single submissions waiting for their signature work, sent to deriveMany together. */
+  private waiting: Array<{
+    submission: Submission;
+    resolve: (d: DerivedRecord) => void;
+    reject: (e: unknown) => void;
+  }> = [];
 
   constructor(options: AttestationOptions) {
     this.options = options;
@@ -73,8 +79,33 @@ export class AttestationService {
   /** Validates and stores one submission (unknown JSON). Throws DutyproofError on any fault. */
   async submit(body: unknown): Promise<AcceptedRecord> {
     const submission = parseSubmission(body);
-    // One record: inline, which answers sooner than a round trip to a worker.
-    return this.accept(submission, deriveRecord(submission.envelope, submission.signature, this.options.domain));
+    return this.accept(submission, await this.deriveOne(submission));
+  }
+
+  /**
+   * The signature work of one submission. With `deriveMany` (worker threads), the submissions
+   * that arrive in the same turn of the event loop go together as one job, so the main thread
+   * keeps serving HTTP while a worker recovers signers; without it, inline.
+   */
+  private deriveOne(submission: Submission): Promise<DerivedRecord> | DerivedRecord {
+    const { deriveMany, domain } = this.options;
+    if (!deriveMany) return deriveRecord(submission.envelope, submission.signature, domain);
+    return new Promise((resolve, reject) => {
+      if (this.waiting.length === 0) setImmediate(() => this.deriveWaiting(deriveMany));
+      this.waiting.push({ submission, resolve, reject });
+    });
+  }
+
+  private deriveWaiting(deriveMany: NonNullable<AttestationOptions["deriveMany"]>): void {
+    const group = this.waiting;
+    this.waiting = [];
+    deriveMany(
+      this.options.domain,
+      group.map((g) => g.submission),
+    ).then(
+      (derived) => group.forEach((g, i) => g.resolve(derived[i]!)),
+      (error: unknown) => group.forEach((g) => g.reject(error)),
+    );
   }
 
   /**
