@@ -51,5 +51,5 @@ try {
   console.log(`a checkpoint that rewrites record 5 was refused by the operator's own contract: ${name}`);
 }
 
-console.log("\nThe HTTP gateway (persistent chain, LevelDB, signed records and receipts) is the next milestone.");
+console.log("\nThe whole product (persistent chain, LevelDB, signed records, receipts) runs with: npm start");
 console.log("Run the tests with: npm test");
