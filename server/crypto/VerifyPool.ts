@@ -16,8 +16,11 @@ export class VerifyPool {
   private nextId = 0;
   private nextWorker = 0;
 
-  /** `size` workers; by default one fewer than the cores, at least one. */
-  constructor(size = Math.max(1, availableParallelism() - 1)) {
+  /**
+   * `size` workers, by default one per core: the main thread mostly waits on them and on
+   * LevelDB while a batch is checked, so a worker on every core keeps every core busy.
+   */
+  constructor(size = availableParallelism()) {
     this.workers = Array.from({ length: size }, () => {
       const worker = new Worker(new URL("./verifyWorker.ts", import.meta.url));
       worker.on("message", (message: { id: number; results?: DerivedRecord[]; error?: string }) => {
