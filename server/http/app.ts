@@ -6,6 +6,8 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { z } from "zod";
 import { bytesToHex } from "../core/bytes.ts";
 import { DutyproofError } from "../core/errors.ts";
+import { bodyShapeFaults } from "../core/bodyShape.ts";
+import type { RateLimiter } from "../core/rateLimit.ts";
 import { eip712Definition } from "../core/eip712.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
@@ -13,6 +15,7 @@ import { type AttestationService, fieldErrors } from "../gateway/AttestationServ
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
+import { clientRateLimit } from "./rateLimit.ts";
 
 export interface AppOptions {
   store: LedgerStore;
@@ -32,6 +35,8 @@ export interface AppOptions {
   mayAudit?: (token: string | undefined) => Promise<boolean>;
   log?: (message: string) => void;
   maxBatch?: number;
+  /** Per-client (remote address) request limit; none when absent. */
+  clientLimiter?: RateLimiter;
 }
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
@@ -84,6 +89,7 @@ export function createApp(options: AppOptions): express.Express {
   // Responses are small and never cached by clients; hashing each one for an ETag is wasted work.
   app.set("etag", false);
   app.set("query parser", "simple");
+  if (options.clientLimiter) app.use(clientRateLimit(options.clientLimiter));
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.is("application/json")) {
@@ -92,7 +98,16 @@ export function createApp(options: AppOptions): express.Express {
     }
     next();
   };
-  const json = (limit: string) => express.json({ limit, strict: true, type: "application/json" });
+  // Parsed bodies are checked for depth and __proto__-like keys before any schema sees them.
+  const json = (limit: string) => {
+    const parse = express.json({ limit, strict: true, type: "application/json" });
+    return (req: Request, res: Response, next: NextFunction) =>
+      parse(req, res, (error?: unknown) => {
+        const errors = error ? [] : bodyShapeFaults(req.body);
+        if (errors.length) next(new DutyproofError("request.invalid", "the body's shape is not allowed", { errors }));
+        else next(error);
+      });
+  };
   const batchSchema = z
     .object({
       items: z
@@ -150,7 +165,8 @@ export function createApp(options: AppOptions): express.Express {
       }
       const error =
         outcome.reason instanceof DutyproofError ? outcome.reason : new DutyproofError("internal", "failed");
-      return { index, status: error.status, code: error.code, detail: error.message, errors: error.details.errors };
+      const { errors, retryAfter } = error.details;
+      return { index, status: error.status, code: error.code, detail: error.message, errors, retryAfter };
     });
     if (anyCreated) options.onAppended?.();
     res.json({ results });
