@@ -54,6 +54,8 @@ async function main(): Promise<void> {
       CHAIN_PORT: String(chainPort),
       ANCHOR_INTERVAL_MS: String(anchorIntervalMs),
       ANCHOR_MAX_LEAVES: "50000",
+      RATE_LIMIT_CLIENT_PER_S: "0", // throughput is measured here, not the limits (0: off)
+      RATE_LIMIT_UNIT_PER_S: "0",
     },
     {
       stdio: ["ignore", "ignore", "inherit"],

@@ -298,10 +298,14 @@ export const kinds: Kind[] = [
         "body",
       ]);
       let body: unknown = submission;
+      // A replacement equal to the value it replaces (0 for a count of 0) would be a valid record.
+      const differ = (old: unknown) => (JSON.stringify(old) === JSON.stringify(junk) ? null : junk);
+      const fields = submission.envelope.fields;
+      const field = rng.pick(Object.keys(fields));
       if (target === "envelope" || target === "signature") submission[target] = junk;
-      else if (target === "field") submission.envelope.fields[rng.pick(Object.keys(submission.envelope.fields))] = junk;
+      else if (target === "field") fields[field] = differ(fields[field]);
       else if (target === "body") body = junk;
-      else submission.envelope[target] = junk;
+      else submission.envelope[target] = differ(submission.envelope[target]);
       return toEndpoint(rng, body);
     },
   },

@@ -48,8 +48,8 @@ describe("personal data never reaches calldata, events, the chain's state or the
   let output = "";
 
   after(async () => {
-    if (child?.exitCode === null) {
-      child.kill("SIGKILL");
+    if (child?.pid && child.exitCode === null) {
+      process.kill(-child.pid, "SIGKILL");
       await new Promise((r) => setTimeout(r, 300));
     }
     dir.remove();
@@ -65,7 +65,7 @@ describe("personal data never reaches calldata, events, the chain's state or the
         CHAIN_PORT: String(chainPort),
         ANCHOR_INTERVAL_MS: "200",
       },
-      { stdio: ["ignore", "pipe", "pipe"], timeoutMs: 60_000 },
+      { stdio: ["ignore", "pipe", "pipe"], timeoutMs: 60_000, detached: true },
     );
     child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
