@@ -75,10 +75,13 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
         CHAIN_PORT: String(chainPort),
         OPERATOR_KEY: operatorKey,
         ANCHOR_INTERVAL_MS: "200",
-        // The campaign tests the validators, not the per-client limit (all of it comes from one
-        // address); the limiter still runs and keeps its state. rateLimit.test.ts tests the limits.
+        // The campaign tests the validators, not the limits (all of it comes from one address and
+        // replays one unit's record); the limiters still run and keep their state.
+        // rateLimit.test.ts tests the limits.
         RATE_LIMIT_CLIENT_PER_S: "1000000",
         RATE_LIMIT_CLIENT_BURST: "1000000",
+        RATE_LIMIT_UNIT_PER_S: "1000000",
+        RATE_LIMIT_UNIT_BURST: "1000000",
       },
       // Its own process group, so that a failed test can stop the gateway and its chain node at once.
       { stdio: ["ignore", "pipe", "pipe"], nodeFlags: ["--trace-gc"], timeoutMs: 60_000, detached: true },
