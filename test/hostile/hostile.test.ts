@@ -240,9 +240,15 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
           `${Math.max(...memory.map((m) => m.rssMb)).toFixed(0)} MB); V8 heap after GC ${mark.heapMb.toFixed(1)} → ` +
           `${last.heapMb.toFixed(1)} MB`,
       );
+      const step = Math.max(1, Math.floor(memory.length / 10));
+      const trend = memory.filter((_, i) => i % step === 0 || i === memory.length - 1);
+      console.log(`    RSS MB by requests: ${trend.map((m) => `${m.done}: ${m.rssMb.toFixed(0)}`).join(", ")}`);
       if (full) {
-        // Flat: after the first tenth, at most 64 MB more resident memory and 32 MB more heap.
+        // Flat: after the first tenth, at most 64 MB more resident memory and 32 MB more heap,
+        // and at most 32 MB more resident memory over the second half.
         expect(last.rssMb - mark.rssMb, "RSS growth after warm-up, MB").to.be.below(64);
+        const half = memory[Math.floor(memory.length / 2)]!;
+        expect(last.rssMb - half.rssMb, "RSS growth over the second half, MB").to.be.below(32);
         if (!Number.isNaN(last.heapMb) && !Number.isNaN(mark.heapMb))
           expect(last.heapMb - mark.heapMb, "heap growth after warm-up, MB").to.be.below(32);
       }
