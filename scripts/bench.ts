@@ -85,6 +85,11 @@ async function main(): Promise<void> {
       CHAIN_PORT: String(chainPort),
       ANCHOR_INTERVAL_MS: String(anchorIntervalMs),
       ANCHOR_MAX_LEAVES: "50000",
+      // One load generator stands for many clients and one unit for many units: rate limits off.
+      RATE_LIMIT_CLIENT_PER_S: "0",
+      RATE_LIMIT_UNIT_PER_S: "0",
+      RATE_LIMIT_CLIENT_PER_S: "0", // throughput is measured here, not the limits (0: off)
+      RATE_LIMIT_UNIT_PER_S: "0",
     },
     {
       stdio: ["ignore", "ignore", "inherit"],

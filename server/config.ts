@@ -15,6 +15,14 @@ export interface GatewayConfig {
   anchorIntervalMs: number;
   anchorMaxLeaves: number;
   logName: string;
+  /** Requests a second per client address (0: no limit), bucket size, and most addresses tracked. */
+  rateLimitClientPerSecond: number;
+  rateLimitClientBurst: number;
+  /** Records a second per unit (0: no limit) and bucket size; counts only records the unit signed. */
+  rateLimitUnitPerSecond: number;
+  rateLimitUnitBurst: number;
+  /** Most clients or units whose rate-limit state is kept (bounds its memory). */
+  rateLimitMaxKeys: number;
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -42,6 +50,11 @@ export function configFromEnvironment(
     anchorIntervalMs: integer("ANCHOR_INTERVAL_MS", env.ANCHOR_INTERVAL_MS, 5_000, 10),
     anchorMaxLeaves: integer("ANCHOR_MAX_LEAVES", env.ANCHOR_MAX_LEAVES, 10_000, 1),
     logName: env.LOG_NAME ?? "embedded-gateway",
+    rateLimitClientPerSecond: integer("RATE_LIMIT_CLIENT_PER_S", env.RATE_LIMIT_CLIENT_PER_S, 500),
+    rateLimitClientBurst: integer("RATE_LIMIT_CLIENT_BURST", env.RATE_LIMIT_CLIENT_BURST, 1_000, 1),
+    rateLimitUnitPerSecond: integer("RATE_LIMIT_UNIT_PER_S", env.RATE_LIMIT_UNIT_PER_S, 100),
+    rateLimitUnitBurst: integer("RATE_LIMIT_UNIT_BURST", env.RATE_LIMIT_UNIT_BURST, 5_000, 1),
+    rateLimitMaxKeys: integer("RATE_LIMIT_MAX_KEYS", env.RATE_LIMIT_MAX_KEYS, 10_000, 1),
     ...overrides,
   };
 }

@@ -23,6 +23,8 @@ import { evidenceSchema, verifyEvidence } from "./core/verifier.ts";
 import { fetchChainFacts } from "./chain/chainFacts.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createRequestListener } from "./http/app.ts";
+import { unitRateLimit } from "./http/rateLimit.ts";
+import { RateLimiter } from "./core/rateLimit.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 
 export interface RunningGateway {
@@ -113,6 +115,13 @@ export async function startGateway(
       domain: eip712Domain(deployment.chainId, deployment.address),
       deriveMany: (domain, items) => pool.derive(domain, items),
       now: () => Math.floor(Date.now() / 1000),
+      admitUnit: unitRateLimit(
+        new RateLimiter({
+          perSecond: config.rateLimitUnitPerSecond,
+          burst: config.rateLimitUnitBurst,
+          maxKeys: config.rateLimitMaxKeys,
+        }),
+      ),
     });
     const anchorer = new Anchorer({
       store,
@@ -140,6 +149,11 @@ export async function startGateway(
       deployment,
       rpcUrl,
       log,
+      clientLimiter: new RateLimiter({
+        perSecond: config.rateLimitClientPerSecond,
+        burst: config.rateLimitClientBurst,
+        maxKeys: config.rateLimitMaxKeys,
+      }),
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       mayAudit: async (token) => tokens.mayAudit(token),

@@ -20,6 +20,8 @@ export const errorCatalogue = {
   "request.not_found": { status: 404, title: "No such resource" },
   "request.unauthorized": { status: 401, title: "A valid bearer token is required" },
   "request.forbidden": { status: 403, title: "The token does not grant access to this resource" },
+  "request.rate_limited": { status: 429, title: "Too many requests; retry after the given seconds" },
+  "request.unreadable": { status: 400, title: "Request could not be read" },
 
   // Records (attestation checks)
   "record.unknown_duty_type": { status: 422, title: "Duty type is not in this gateway's catalog" },

@@ -44,6 +44,8 @@ export interface AttestationOptions {
   maxFutureSeconds?: number;
   /** How far in the past a record's time may be, seconds. */
   maxAgeSeconds?: number;
+  /** Spends one of the unit's record allowance; throws (429) past its rate limit. */
+  admitUnit?: (unitId: string) => void;
 }
 
 function parseSubmission(body: unknown): Submission {
@@ -139,9 +141,11 @@ export class AttestationService {
       // A replay of an accepted record is answered from the store, whatever changed since (a
       // key rotated, a unit suspended). Valid replays never get here: the store's append
       // answers them; looking only on failure keeps a read off the hot path.
+      // Only the same signed submission is a replay: the same envelope under another signature
+      // (high-s, malformed, someone else's) is refused like any other bad signature.
       if (error instanceof DutyproofError && error.code.startsWith("record.")) {
         const existing = await this.options.store.getRecord(derived.recordId);
-        if (existing) return { created: false, record: existing };
+        if (existing && existing.leafHash === derived.leafHash) return { created: false, record: existing };
       }
       throw error;
     }
@@ -191,6 +195,8 @@ export class AttestationService {
         errors: [{ path: "signature", message: "signed by a key that is not the unit's valid key" }],
       });
     }
+    // Only records the unit really signed spend its allowance: nobody else can exhaust it.
+    this.options.admitUnit?.(envelope.unitId);
     if (!dutyType.registered || !dutyType.active) {
       throw new DutyproofError(
         "record.duty_type_inactive",

@@ -16,6 +16,9 @@ export interface DutyTypeView {
   active: boolean;
 }
 
+/** Most units (and, separately, duty types) held; the oldest entries go first. */
+const maxEntries = 10_000;
+
 export class RegistryCache {
   private readonly units = new Map<string, { at: number; view: Promise<UnitView> }>();
   private readonly dutyTypes = new Map<string, { at: number; view: Promise<DutyTypeView> }>();
@@ -55,7 +58,13 @@ export class RegistryCache {
     const hit = map.get(key);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.view;
     const view = load();
+    map.delete(key);
     map.set(key, { at: Date.now(), view });
+    // Bounded: ids of units that do not exist cost a lookup each, but no memory that lasts.
+    for (const oldest of map.keys()) {
+      if (map.size <= maxEntries) break;
+      map.delete(oldest);
+    }
     view.catch(() => map.delete(key));
     return view;
   }

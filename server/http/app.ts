@@ -7,6 +7,8 @@ import type { RequestListener } from "node:http";
 import { z } from "zod";
 import { bytesToHex } from "../core/bytes.ts";
 import { DutyproofError } from "../core/errors.ts";
+import { bodyShapeFaults } from "../core/bodyShape.ts";
+import type { RateLimiter } from "../core/rateLimit.ts";
 import { eip712Definition } from "../core/eip712.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
@@ -15,6 +17,7 @@ import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/Ledge
 import { ingestHandler } from "./ingest.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
+import { clientRateLimit } from "./rateLimit.ts";
 
 export interface AppOptions {
   store: LedgerStore;
@@ -34,6 +37,8 @@ export interface AppOptions {
   mayAudit?: (token: string | undefined) => Promise<boolean>;
   log?: (message: string) => void;
   maxBatch?: number;
+  /** Per-client (remote address) request limit; none when absent. */
+  clientLimiter?: RateLimiter;
 }
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
@@ -96,6 +101,7 @@ export function createApp(options: AppOptions): express.Express {
   // Responses are small and never cached by clients; hashing each one for an ETag is wasted work.
   app.set("etag", false);
   app.set("query parser", "simple");
+  if (options.clientLimiter) app.use(clientRateLimit(options.clientLimiter));
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.is("application/json")) {
@@ -104,7 +110,16 @@ export function createApp(options: AppOptions): express.Express {
     }
     next();
   };
-  const json = (limit: string) => express.json({ limit, strict: true, type: "application/json" });
+  // Parsed bodies are checked for depth and __proto__-like keys before any schema sees them.
+  const json = (limit: string) => {
+    const parse = express.json({ limit, strict: true, type: "application/json" });
+    return (req: Request, res: Response, next: NextFunction) =>
+      parse(req, res, (error?: unknown) => {
+        const errors = error ? [] : bodyShapeFaults(req.body);
+        if (errors.length) next(new DutyproofError("request.invalid", "the body's shape is not allowed", { errors }));
+        else next(error);
+      });
+  };
 
   app.get("/livez", (_req, res) => {
     res.json({ status: "ok" });

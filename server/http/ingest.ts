@@ -11,7 +11,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { bodyShapeFaults } from "../core/bodyShape.ts";
 import { DutyproofError } from "../core/errors.ts";
+import type { RateLimiter } from "../core/rateLimit.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { StoredRecord } from "../store/LedgerStore.ts";
 import { type Problem, problemOf } from "./problem.ts";
@@ -22,6 +24,8 @@ export interface IngestOptions {
   onAppended?: () => void;
   log?: (message: string) => void;
   maxBatch?: number;
+  /** Per-client (remote address) request limit, as on every other route; none when absent. */
+  clientLimiter?: RateLimiter;
   /** Body limits in bytes. */
   maxSingleBytes?: number;
   maxBatchBytes?: number;
@@ -47,6 +51,7 @@ function send(res: ServerResponse, status: number, body: string, type = "applica
 }
 
 function sendProblem(res: ServerResponse, problem: Problem): void {
+  if (typeof problem.retryAfter === "number") res.setHeader("Retry-After", String(problem.retryAfter));
   send(res, problem.status, JSON.stringify(problem), "application/problem+json; charset=utf-8");
 }
 
@@ -87,12 +92,18 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
       const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
       // Strict JSON as express.json({ strict: true }): an object or an array at the top.
       const first = /^[\s]*(.)/.exec(text)?.[1];
+      let body: unknown;
       try {
         if (first !== "{" && first !== "[") throw new SyntaxError("not an object or array");
-        resolve(JSON.parse(text));
+        body = JSON.parse(text);
       } catch {
         reject(new DutyproofError("request.malformed_json", "the body is not valid JSON"));
+        return;
       }
+      // Depth and __proto__-like keys are checked before any schema sees the body.
+      const errors = bodyShapeFaults(body);
+      if (errors.length) reject(new DutyproofError("request.invalid", "the body's shape is not allowed", { errors }));
+      else resolve(body);
     });
   });
 }
@@ -141,7 +152,8 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
       }
       const error =
         outcome.reason instanceof DutyproofError ? outcome.reason : new DutyproofError("internal", "failed");
-      return { index, status: error.status, code: error.code, detail: error.message, errors: error.details.errors };
+      const { errors, retryAfter } = error.details;
+      return { index, status: error.status, code: error.code, detail: error.message, errors, retryAfter };
     });
     if (anyCreated) options.onAppended?.();
     send(res, 200, JSON.stringify({ results }));
@@ -155,7 +167,21 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
     const handler = path === SINGLE_PATH ? single : path === BATCH_PATH ? batch : null;
     if (!handler) return false;
-    handler(req, res).catch((error: unknown) => {
+    const run = async () => {
+      const limiter = options.clientLimiter;
+      if (limiter?.enabled) {
+        // The socket's address: a forwarded-for header is the client's own claim.
+        const decision = limiter.take(req.socket.remoteAddress ?? "unknown", Date.now());
+        if (!decision.allowed) {
+          req.resume();
+          throw new DutyproofError("request.rate_limited", "too many requests from this client", {
+            retryAfter: decision.retryAfterSeconds,
+          });
+        }
+      }
+      await handler(req, res);
+    };
+    run().catch((error: unknown) => {
       if (res.headersSent) return;
       if (error instanceof DutyproofError) {
         sendProblem(res, problemOf(error, url));

@@ -84,6 +84,7 @@ export function openApiDocument() {
             413: problem,
             415: problem,
             422: problem,
+            429: problem,
             503: problem,
           },
         },
@@ -105,7 +106,14 @@ export function openApiDocument() {
               },
             },
           },
-          responses: { 200: jsonOk("per-item results"), 400: problem, 413: problem, 415: problem, 422: problem },
+          responses: {
+            200: jsonOk("per-item results"),
+            400: problem,
+            413: problem,
+            415: problem,
+            422: problem,
+            429: problem,
+          },
         },
       },
       "/v1/attestations/{recordId}/receipt": {

@@ -31,11 +31,12 @@ export function problemOf(error: DutyproofError, instance?: string): Problem {
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
+  if (typeof problem.retryAfter === "number") res.set("Retry-After", String(problem.retryAfter));
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }
 
 /** Maps body-parser's errors to catalogue errors. */
-function fromBodyParser(error: { type?: string; status?: number }): DutyproofError | null {
+function fromBodyParser(error: { type?: string; status?: number; expose?: boolean }): DutyproofError | null {
   switch (error.type) {
     case "entity.parse.failed":
       return new DutyproofError("request.malformed_json", "the body is not valid JSON");
@@ -45,13 +46,19 @@ function fromBodyParser(error: { type?: string; status?: number }): DutyproofErr
     case "charset.unsupported":
       return new DutyproofError("request.unsupported_media_type", "the body must be UTF-8 JSON");
     default:
+      // Any other client fault Express or body-parser reports (a body cut short, a length that
+      // does not match, a corrupt gzip stream, a path that is not valid percent-encoding).
+      if (typeof error.status === "number" && error.status >= 400 && error.status < 500 && error.expose !== false) {
+        return new DutyproofError("request.unreadable", "the request could not be read (encoding, length or path)");
+      }
       return null;
   }
 }
 
 export function problemHandler(log: (message: string) => void): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const known = error instanceof DutyproofError ? error : (fromBodyParser(error as { type?: string }) ?? null);
+    const known =
+      error instanceof DutyproofError ? error : (fromBodyParser(error as { type?: string; status?: number }) ?? null);
     if (known) {
       sendProblem(res, problemOf(known, req.originalUrl));
       return;

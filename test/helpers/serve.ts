@@ -11,7 +11,14 @@ export async function startServe(
   options: SpawnOptions & { nodeFlags?: string[]; timeoutMs?: number } = {},
 ): Promise<ChildProcess> {
   const { nodeFlags = [], timeoutMs = 30_000, ...spawnOptions } = options;
-  const child = spawn(process.execPath, [...nodeFlags, cliPath, "serve"], { stdio: "ignore", ...spawnOptions, env });
+  // Tests that start `serve` drive it harder from one address than any client should; rate limits
+  // are off unless the test sets them (test/hostile/rateLimit.test.ts tests them).
+  const limitsOff = { RATE_LIMIT_CLIENT_PER_S: "0", RATE_LIMIT_UNIT_PER_S: "0" };
+  const child = spawn(process.execPath, [...nodeFlags, cliPath, "serve"], {
+    stdio: "ignore",
+    ...spawnOptions,
+    env: { ...limitsOff, ...env },
+  });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {

@@ -1,0 +1,273 @@
+/**
+ * Hostile-input campaign against the real `dutyproof serve` process (its anvil chain, LevelDB on
+ * disk, HTTP on loopback). HOSTILE_REQUESTS requests (default 1,000 in `npm test`; `npm run
+ * test:hostile` sends 100,000) over every kind in campaign.ts, seeded by HOSTILE_SEED. Result:
+ * nothing accepted, no 5xx, no crash, the store byte-for-byte unchanged, and (full campaign) the
+ * gateway's memory flat.
+ */
+import { expect } from "chai";
+import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
+import { Level } from "level";
+import { bytesToHex } from "../../server/core/bytes.ts";
+import { eip712Domain } from "../../server/core/eip712.ts";
+import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
+import type { Deployment } from "../../server/chain/deployment.ts";
+import { issueToken } from "../../server/gateway/AccessTokens.ts";
+import { LedgerStore } from "../../server/store/LedgerStore.ts";
+import { testPort } from "../helpers/ports.ts";
+import { startServe } from "../helpers/serve.ts";
+import { tempDir } from "../helpers/tempDir.ts";
+import { type CampaignContext, Rng, addressOf, kinds, runCampaign, signRecord, testKey } from "./campaign.ts";
+
+const count = Number(process.env.HOSTILE_REQUESTS ?? 1_000);
+const seed = Number(process.env.HOSTILE_SEED ?? 20_261_122);
+const full = count >= 50_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SHA-256 over every key and value of the LevelDB, in key order, and the number of entries. */
+async function storeDigest(location: string): Promise<{ digest: string; entries: number; treeSize: number }> {
+  const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
+  await db.open();
+  const hash = createHash("sha256");
+  let entries = 0;
+  for await (const [key, value] of db.iterator()) {
+    hash.update(`${key.length}:`).update(key).update(`${value.length}:`).update(value);
+    entries++;
+  }
+  await db.close();
+  const store = new LedgerStore(location);
+  await store.open();
+  const treeSize = store.treeSize;
+  await store.close();
+  return { digest: hash.digest("hex"), entries, treeSize };
+}
+
+/** Resident set size of a process, MB, from /proc. */
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return line ? Number(line[1]) / 1024 : NaN;
+}
+
+describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${seed})`, function () {
+  this.timeout(120_000 + count * 20);
+  const dir = tempDir("hostile");
+  const port = testPort("hostile");
+  const chainPort = port < 12_500 ? port + 400 : port - 400;
+  const url = `http://127.0.0.1:${port}`;
+  const operatorKey = bytesToHex(testKey(seed, "operator"));
+  let child: ChildProcess | null = null;
+  let output = "";
+  let internalErrors = 0;
+  let exitedDuringCampaign: string | null = null;
+
+  const start = async () => {
+    output = "";
+    child = await startServe(
+      url,
+      {
+        ...process.env,
+        DATA_DIR: dir.path,
+        PORT: String(port),
+        CHAIN_PORT: String(chainPort),
+        OPERATOR_KEY: operatorKey,
+        ANCHOR_INTERVAL_MS: "200",
+        // The campaign tests the validators, not the limits (all of it comes from one address and
+        // replays one unit's record); the limiters still run and keep their state.
+        // rateLimit.test.ts tests the limits.
+        RATE_LIMIT_CLIENT_PER_S: "1000000",
+        RATE_LIMIT_CLIENT_BURST: "1000000",
+        RATE_LIMIT_UNIT_PER_S: "1000000",
+        RATE_LIMIT_UNIT_BURST: "1000000",
+      },
+      // Its own process group, so that a failed test can stop the gateway and its chain node at once.
+      { stdio: ["ignore", "pipe", "pipe"], nodeFlags: ["--trace-gc"], timeoutMs: 60_000, detached: true },
+    );
+    // The output is trimmed as the campaign goes (--trace-gc writes a lot); internal errors are
+    // counted as they arrive, with an overlap so a line split between chunks is still seen.
+    const watch = (chunk: Buffer) => {
+      const tail = output.slice(-64);
+      output += chunk.toString();
+      internalErrors += (tail + chunk.toString()).match(/internal error/g)?.length ?? 0;
+      internalErrors -= tail.match(/internal error/g)?.length ?? 0;
+    };
+    child.stdout!.on("data", watch);
+    child.stderr!.on("data", watch);
+    child.once("exit", (code, signal) => (exitedDuringCampaign = `exit ${code} ${signal}`));
+  };
+  const stop = async () => {
+    if (!child) return;
+    const exited = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    const code = await exited;
+    child = null;
+    return code;
+  };
+
+  after(async () => {
+    if (child?.pid) {
+      process.kill(-child.pid, "SIGKILL");
+      await sleep(500);
+    }
+    dir.remove();
+  });
+
+  it("accepts nothing, answers no 5xx, does not crash, leaves the store unchanged and memory flat", async () => {
+    await start();
+    const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
+    const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+    });
+    const operator = new Wallet(operatorKey, provider);
+    const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, operator);
+    const send = async (name: string, ...args: unknown[]) => (await ledger.getFunction(name)(...args)).wait();
+
+    const township = id("unit:hostile-township");
+    const village = { unitId: id("unit:hostile-village"), key: testKey(seed, "village") };
+    const suspended = { unitId: id("unit:hostile-suspended"), key: testKey(seed, "suspended") };
+    const rotated = { unitId: id("unit:hostile-rotated"), oldKey: testKey(seed, "rotated-old") };
+    await send("registerUnit", township, "0x" + "00".repeat(32), 2, addressOf(testKey(seed, "township")));
+    await send("registerUnit", village.unitId, township, 3, addressOf(village.key));
+    await send("registerUnit", suspended.unitId, township, 3, addressOf(suspended.key));
+    await send("setUnitStatus", suspended.unitId, 2);
+    await send("registerUnit", rotated.unitId, township, 3, addressOf(rotated.oldKey));
+    await send("rotateUnitKey", rotated.unitId, addressOf(testKey(seed, "rotated-new")));
+    provider.destroy();
+
+    const dutyTypes = Object.fromEntries(
+      (
+        (await (await fetch(`${url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
+      ).dutyTypes.map((d) => [d.code, d.id]),
+    );
+    const domain = eip712Domain(deployment.chainId, deployment.address);
+    const rng = new Rng(seed);
+    const envelope = {
+      version: 1 as const,
+      unitId: village.unitId,
+      dutyTypeId: dutyTypes["grid-patrol"]!,
+      performedAt: Math.floor(Date.now() / 1000) - 600,
+      fields: { gridCode: "QS-01-03", durationMinutes: 45, issuesFound: 1, gridWorker: "网格员" },
+      salt: rng.hex32(),
+    };
+    const signature = signRecord(village.key, domain, envelope);
+    const res = await fetch(`${url}/v1/attestations`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ envelope, signature }),
+    });
+    expect(res.status).to.equal(201);
+    const ack = (await res.json()) as { recordId: string; leafIndex: number; receipt: string };
+    let receipt: unknown;
+    for (let i = 0; i < 200 && !receipt; i++) {
+      const r = await fetch(url + ack.receipt);
+      if (r.status === 200) receipt = await r.json();
+      else await sleep(100);
+    }
+    expect(receipt, "the accepted record's receipt").to.not.equal(undefined);
+    const tokens = join(dir.path, "tokens.json");
+    const ctx: CampaignContext = {
+      domain,
+      village,
+      suspended,
+      rotated,
+      dutyTypes,
+      accepted: { envelope, signature, recordId: ack.recordId, leafIndex: ack.leafIndex, receipt },
+      otherUnitToken: issueToken(tokens, `unit:${township}`, "another unit"),
+      inspectorToken: issueToken(tokens, "inspector", "an inspector, not an auditor"),
+    };
+
+    // The store as it is before the campaign, read with the gateway stopped.
+    expect(await stop()).to.equal(0);
+    const before = await storeDigest(join(dir.path, "ledger"));
+    await start();
+    exitedDuringCampaign = null;
+
+    const pid = child!.pid!;
+    const memory: Array<{ done: number; rssMb: number; heapMb: number }> = [];
+    const heapAfterGc = () => {
+      const all = [...output.matchAll(/Mark-Compact[^\n]*?-> ([\d.]+) \(/g)];
+      const last = all.at(-1) ?? [...output.matchAll(/-> ([\d.]+) \(/g)].at(-1);
+      output = output.slice(-4096); // keep the tail only: the test must not grow either
+      return last ? Number(last[1]) : NaN;
+    };
+    let lastHeap = NaN;
+    memory.push({ done: 0, rssMb: rssMb(pid), heapMb: NaN });
+    const started = Date.now();
+    const { perKind, failures, networkErrors } = await runCampaign({
+      url,
+      seed,
+      count,
+      concurrency: 16,
+      ctx,
+      onProgress: (done) => {
+        const heap = heapAfterGc();
+        if (!Number.isNaN(heap)) lastHeap = heap;
+        if (exitedDuringCampaign === null) memory.push({ done, rssMb: rssMb(pid), heapMb: lastHeap });
+      },
+    });
+    const seconds = (Date.now() - started) / 1000;
+
+    // Per-kind report.
+    const rows = [...perKind].map(([name, t]) => {
+      const statuses = [...t.statuses]
+        .sort()
+        .map(([s, n]) => `${s}×${n}`)
+        .join(" ");
+      return `  ${name.padEnd(52)} ${String(t.sent).padStart(6)}  ${statuses}`;
+    });
+    const accepted = failures.filter((f) => /accepted|replay/.test(f.failure!)).length;
+    const fivexx = failures.filter((f) => typeof f.status === "number" && f.status >= 500).length;
+    console.log(
+      `\n    hostile campaign, seed ${seed}: ${count} requests in ${seconds.toFixed(1)} s\n` +
+        `  ${"kind".padEnd(52)} ${"sent".padStart(6)}  answers (status×count)\n${rows.join("\n")}\n` +
+        `  demand by an unregistered inspector: not on this branch (no evidence-demand endpoint yet)\n` +
+        `  accepted ${accepted}, 5xx ${fivexx}, other failures ${failures.length - accepted - fivexx}, ` +
+        `network errors ${networkErrors.length}, crashes ${exitedDuringCampaign ? 1 : 0}`,
+    );
+    for (const f of failures.slice(0, 20)) console.log(`    FAIL ${f.kind} #${f.index} (seed ${seed}): ${f.failure}`);
+    for (const f of networkErrors.slice(0, 5)) console.log(`    NETWORK ${f.kind} #${f.index}: ${f.failure}`);
+
+    if (memory.length > 2) {
+      const mark = memory[Math.max(1, Math.floor(memory.length / 10))]!;
+      const last = memory.at(-1)!;
+      console.log(
+        `    gateway memory: RSS ${memory[0]!.rssMb.toFixed(0)} MB at start, ${mark.rssMb.toFixed(0)} MB after ` +
+          `${mark.done}, ${last.rssMb.toFixed(0)} MB after ${last.done} requests (peak ` +
+          `${Math.max(...memory.map((m) => m.rssMb)).toFixed(0)} MB); V8 heap after GC ${mark.heapMb.toFixed(1)} → ` +
+          `${last.heapMb.toFixed(1)} MB`,
+      );
+      const step = Math.max(1, Math.floor(memory.length / 10));
+      const trend = memory.filter((_, i) => i % step === 0 || i === memory.length - 1);
+      console.log(`    RSS MB by requests: ${trend.map((m) => `${m.done}: ${m.rssMb.toFixed(0)}`).join(", ")}`);
+      if (full) {
+        // Flat: after the first tenth, at most 64 MB more resident memory and 32 MB more heap,
+        // and at most 32 MB more resident memory over the second half.
+        expect(last.rssMb - mark.rssMb, "RSS growth after warm-up, MB").to.be.below(64);
+        const half = memory[Math.floor(memory.length / 2)]!;
+        expect(last.rssMb - half.rssMb, "RSS growth over the second half, MB").to.be.below(32);
+        if (!Number.isNaN(last.heapMb) && !Number.isNaN(mark.heapMb))
+          expect(last.heapMb - mark.heapMb, "heap growth after warm-up, MB").to.be.below(32);
+      }
+    }
+
+    expect(exitedDuringCampaign, "the gateway process exited during the campaign").to.equal(null);
+    expect((await fetch(`${url}/livez`)).status).to.equal(200);
+    expect(failures, "failures (see FAIL lines)").to.deep.equal([]);
+    expect(networkErrors, "requests the gateway did not answer").to.deep.equal([]);
+    for (const kind of kinds) expect(perKind.get(kind.name)!.sent).to.be.greaterThan(0);
+    expect(internalErrors, "internal errors in the gateway's log").to.equal(0);
+
+    // The store: every key and value as before, the log the same size.
+    expect(await stop()).to.equal(0);
+    const after = await storeDigest(join(dir.path, "ledger"));
+    console.log(
+      `    store: ${before.entries} entries, digest ${before.digest.slice(0, 16)}… before; ${after.entries}, ` +
+        `${after.digest.slice(0, 16)}… after; log size ${before.treeSize} → ${after.treeSize}`,
+    );
+    expect(after).to.deep.equal(before);
+  });
+});
