@@ -88,8 +88,6 @@ async function main(): Promise<void> {
       // One load generator stands for many clients and one unit for many units: rate limits off.
       RATE_LIMIT_CLIENT_PER_S: "0",
       RATE_LIMIT_UNIT_PER_S: "0",
-      RATE_LIMIT_CLIENT_PER_S: "0", // throughput is measured here, not the limits (0: off)
-      RATE_LIMIT_UNIT_PER_S: "0",
     },
     {
       stdio: ["ignore", "ignore", "inherit"],
