@@ -22,6 +22,7 @@ import { evidenceSchema, verifyEvidence } from "./core/verifier.ts";
 import { fetchChainFacts } from "./chain/chainFacts.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createApp } from "./http/app.ts";
+import { eraseRecord } from "./gateway/ledgerNotices.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 
 export interface RunningGateway {
@@ -141,6 +142,17 @@ export async function startGateway(
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       mayAudit: async (token) => tokens.mayAudit(token),
+      admin: {
+        operatorAddress: wallet.address,
+        logId: deployment.logId,
+        now: () => Math.floor(Date.now() / 1000),
+        erase: async (recordId, order) => {
+          const now = Math.floor(Date.now() / 1000);
+          const { erasure } = await eraseRecord(store, (d) => catalog.get(d)?.document, recordId, order, now);
+          log(`record ${recordId}: personal content erased under order ${JSON.stringify(erasure.order)}`);
+          return { recordId, erasure };
+        },
+      },
       // The verdict comes from the chain the receipt names, read through this gateway's RPC
       // endpoint; the gateway's own store plays no part in it.
       verify: async (body) => {

@@ -4,11 +4,13 @@
  * every record must be signed by its unit's valid key at the time. Pure: the adapters feed it
  * chain events and records in log order; it returns findings, one per problem.
  */
+import { type AmendTarget, type ErasedEnvelope, type Erasure, checkAmendment } from "./amendment.ts";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { type Eip712Domain, typedDataDigest } from "./eip712.ts";
+import { DutyproofError } from "./errors.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
-import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
-import { type KeyPeriodFact, MAX_ACCEPT_TO_ANCHOR_SECONDS, type StatusPeriodFact, keyValidAt } from "./verifier.ts";
+import { type RecordEnvelope, leafHashOf, recordDigest, recordEnvelopeSchema, signedMessageOf } from "./record.ts";
+import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 
 export interface AnchoredCheckpoint {
   size: number;
@@ -23,9 +25,14 @@ export interface AuditRecord {
   leafIndex: number; // its position in the log's leaf table
   claimedIndex?: number; // the leaf index it was acknowledged with, if the feed says
   recordId: string;
-  envelope: RecordEnvelope;
+  envelope: RecordEnvelope | ErasedEnvelope; // erased: personal fields and salt gone
   signature: string;
   acceptedAt: number; // Unix seconds, gateway clock
+  signer?: string; // the signer the gateway derived and stored, if the feed says
+  leafHash?: string; // the leaf hash the gateway stored, if the feed says
+  erasure?: Erasure; // set when the record's personal content was lawfully erased
+  /** Digest and signer already derived by the same code elsewhere (a worker thread). */
+  derived?: { recordId: string; signer: string | null };
 }
 
 export type FindingKind =
@@ -33,10 +40,21 @@ export type FindingKind =
   | "checkpoint.root_mismatch" // the records do not give the anchored root: altered, missing or reordered
   | "record.missing" // no record at a leaf index inside an anchored checkpoint
   | "record.misplaced" // a record claims another leaf index than its position
-  | "record.altered" // its content does not hash to its record id
+  | "record.altered" // its content does not hash to its record id, or is not a well-formed record
   | "record.bad_signature" // the signature does not recover
   | "record.key_not_valid" // signed by a key that was not the unit's valid key then, or unit suspended
-  | "record.unanchored"; // beyond the last anchored checkpoint (expected for the newest records)
+  | "record.implausible_time" // accepted more than a day before, or 5 minutes after, its anchoring
+  | "record.not_in_log" // (bundle replay) its inclusion proof does not lead to the anchored root
+  | "amendment.target_not_found" // amends a record that is not earlier in the log (or bundle)
+  | "amendment.other_unit" // amends another unit's record
+  | "amendment.duty_type_mismatch" // amends a record of another duty type
+  | "amendment.withdrawal_has_fields" // a withdrawal that carries fields
+  | "amendment.target_not_current" // amends a record already corrected or withdrawn, or a withdrawal
+  | "record.erased" // (not a problem) its personal content was erased under an order
+  | "record.unanchored"; // (not a problem) beyond the last anchored checkpoint
+
+/** Kinds that report a fact rather than a problem. */
+export const informationalKinds: ReadonlySet<FindingKind> = new Set(["record.erased", "record.unanchored"]);
 
 export interface Finding {
   kind: FindingKind;
@@ -51,23 +69,32 @@ export interface ReplayReport {
   checkpoints: number;
   records: number;
   anchoredSize: number;
+  /** Records that correct or withdraw an earlier one, and records whose content was erased. */
+  corrections: number;
+  withdrawals: number;
+  erased: number;
   findings: Finding[];
   counts: Partial<Record<FindingKind, number>>;
 }
+
+type UnitHistory = { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
 
 export interface ReplayInput {
   domain: Eip712Domain;
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
   records: Iterable<AuditRecord>; // in leaf order
   /** The registry's history for a unit, from chain events. */
-  unitHistory: (unitId: string) => { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
+  unitHistory: (unitId: string) => UnitHistory;
   recover: (digest: Uint8Array, signature: string) => string | null;
   onProgress?: (done: number) => void;
 }
 
-export function replay(input: ReplayInput): ReplayReport {
-  const findings: Finding[] = [];
-  const checkpoints = [...input.checkpoints];
+const hex32 = /^0x[0-9a-f]{64}$/;
+const signatureHex = /^0x[0-9a-f]{130}$/;
+const auditEnvelopeSchema = recordEnvelopeSchema.extend({ salt: recordEnvelopeSchema.shape.salt.optional() });
+
+/** Checks that a checkpoint chain extends itself link by link, from the empty log. */
+export function checkCheckpointChain(checkpoints: AnchoredCheckpoint[], findings: Finding[]): void {
   let previous = 0;
   for (const c of checkpoints) {
     if (c.previousSize !== previous || c.size <= previous) {
@@ -79,18 +106,164 @@ export function replay(input: ReplayInput): ReplayReport {
     }
     previous = c.size;
   }
+}
+
+/**
+ * The checks of one record that need nothing but the record, its unit's registry history and
+ * the anchoring time of its first checkpoint: well-formed, unchanged, signed, key valid then,
+ * plausible acceptance time; and, for an erased record, that its signature still binds the
+ * stored digest. Returns the record digest the leaf is rebuilt from (null if there is none).
+ */
+export function checkRecord(
+  record: AuditRecord,
+  position: number,
+  anchoredAt: number | undefined,
+  input: Pick<ReplayInput, "domain" | "unitHistory" | "recover">,
+  findings: Finding[],
+): Uint8Array | null {
+  const at = { leafIndex: position, recordId: record.recordId };
+  const erased = record.erasure !== undefined;
+  const shape = erased
+    ? auditEnvelopeSchema.safeParse(record.envelope)
+    : recordEnvelopeSchema.safeParse(record.envelope);
+  if (
+    !shape.success ||
+    typeof record.recordId !== "string" ||
+    !hex32.test(record.recordId) ||
+    typeof record.signature !== "string" ||
+    !signatureHex.test(record.signature) ||
+    (erased && record.envelope.salt !== undefined) ||
+    !Number.isSafeInteger(record.acceptedAt)
+  ) {
+    findings.push({ kind: "record.altered", ...at, detail: "not a well-formed record" });
+    return typeof record.recordId === "string" && hex32.test(record.recordId) ? hexToBytes(record.recordId) : null;
+  }
+  const logged = hexToBytes(record.recordId);
+  let digest = logged;
+  let signer: string | null;
+  if (erased) {
+    findings.push({
+      kind: "record.erased",
+      ...at,
+      detail: `personal content erased at ${record.erasure!.erasedAt} under order ${JSON.stringify(record.erasure!.order)}`,
+    });
+    // The signature covers the digest the log keeps; the erased fields cannot be checked.
+    signer = input.recover(
+      typedDataDigest(input.domain, {
+        ...signedMessageOf(record.envelope as RecordEnvelope),
+        recordDigest: record.recordId,
+      }),
+      record.signature,
+    );
+  } else if (record.derived) {
+    digest = record.derived.recordId === record.recordId ? logged : hexToBytes(record.derived.recordId);
+    signer = record.derived.signer;
+  } else {
+    digest = recordDigest(record.envelope as RecordEnvelope);
+    signer = input.recover(
+      typedDataDigest(input.domain, signedMessageOf(record.envelope as RecordEnvelope)),
+      record.signature,
+    );
+  }
+  if (digest !== logged && bytesToHex(digest) !== record.recordId) {
+    findings.push({ kind: "record.altered", ...at, detail: `content hashes to ${bytesToHex(digest)}` });
+  }
+  if (record.leafHash !== undefined && record.leafHash !== bytesToHex(leafHashOf(logged, record.signature))) {
+    findings.push({ kind: "record.altered", ...at, detail: `stored leaf hash ${record.leafHash} is not the record's` });
+  }
+  if (!signer) {
+    findings.push({ kind: "record.bad_signature", ...at, detail: "the signature does not recover" });
+    return logged;
+  }
+  if (record.signer !== undefined && record.signer !== signer) {
+    findings.push({
+      kind: "record.altered",
+      ...at,
+      detail: `stored signer ${record.signer}, the signature gives ${signer}`,
+    });
+  }
+  if (!acceptanceTimePlausible(record.acceptedAt, anchoredAt)) {
+    findings.push({
+      kind: "record.implausible_time",
+      ...at,
+      detail: `accepted at ${record.acceptedAt}, its first checkpoint was anchored at ${anchoredAt}`,
+    });
+  } else if (!keyValidAt(input.unitHistory(record.envelope.unitId), signer, record.acceptedAt)) {
+    findings.push({
+      kind: "record.key_not_valid",
+      ...at,
+      detail: `${signer} was not unit ${record.envelope.unitId}'s valid key at ${record.acceptedAt}, or the unit was suspended`,
+    });
+  }
+  return logged;
+}
+
+/** Follows `amends` links in log order with the gateway's own rules (core/amendment.ts). */
+export class AmendmentTracker {
+  private readonly seen = new Map<string, AmendTarget>();
+  corrections = 0;
+  withdrawals = 0;
+
+  /** Checks `record`'s link against the records seen before it, then remembers `record`. */
+  visit(record: AuditRecord, position: number, findings: Finding[]): void {
+    const envelope = record.envelope as RecordEnvelope;
+    const link = envelope.amends;
+    if (link) {
+      if (link.kind === "correction") this.corrections++;
+      else this.withdrawals++;
+      const target = this.seen.get(link.recordId);
+      try {
+        checkAmendment(envelope, target);
+        target!.amendedBy = { recordId: record.recordId, kind: link.kind };
+      } catch (error) {
+        if (!(error instanceof DutyproofError)) throw error;
+        findings.push({
+          kind: error.code as FindingKind,
+          leafIndex: position,
+          recordId: record.recordId,
+          detail: `${link.kind} of ${link.recordId}: ${error.message}`,
+        });
+      }
+    }
+    if (!this.seen.has(record.recordId)) {
+      this.seen.set(record.recordId, {
+        recordId: record.recordId,
+        unitId: envelope.unitId,
+        dutyTypeId: envelope.dutyTypeId,
+        amendsKind: link?.kind,
+      });
+    }
+  }
+}
+
+/** Counts by kind, and whether anything but informational findings remain. */
+export function summarise(findings: Finding[]): { clean: boolean; counts: Partial<Record<FindingKind, number>> } {
+  const counts: Partial<Record<FindingKind, number>> = {};
+  for (const f of findings) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
+  return { clean: findings.every((f) => informationalKinds.has(f.kind)), counts };
+}
+
+export function replay(input: ReplayInput): ReplayReport {
+  const findings: Finding[] = [];
+  const checkpoints = [...input.checkpoints];
+  checkCheckpointChain(checkpoints, findings);
   const anchoredSize = checkpoints.at(-1)?.size ?? 0;
-  const bySize = new Map(checkpoints.map((c) => [c.size, c]));
-  const sizes = checkpoints.map((c) => c.size);
   let nextCheckpoint = 0;
   // Anchoring time of the first checkpoint covering each leaf: the time the chain vouches for.
-  const anchoredAtFor = (index: number) => checkpoints.find((c) => c.size > index)?.anchoredAt;
+  // Positions only grow, so one pointer walks the checkpoints once.
+  let covering = 0;
+  const anchoredAtFor = (index: number) => {
+    while (covering < checkpoints.length && checkpoints[covering]!.size <= index) covering++;
+    return checkpoints[covering]?.anchoredAt;
+  };
 
   const tree = new MemoryTree();
+  const amendments = new AmendmentTracker();
   let count = 0;
+  let erased = 0;
   const checkRootsUpTo = (size: number) => {
-    while (nextCheckpoint < sizes.length && sizes[nextCheckpoint]! <= size) {
-      const c = bySize.get(sizes[nextCheckpoint]!)!;
+    while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.size <= size) {
+      const c = checkpoints[nextCheckpoint]!;
       const root = bytesToHex(tree.root(c.size));
       if (root !== c.root) {
         findings.push({
@@ -118,40 +291,16 @@ export function replay(input: ReplayInput): ReplayReport {
         detail: `record was acknowledged at leaf ${record.claimedIndex} but sits at ${position}`,
       });
     }
-    const digest = recordDigest(record.envelope);
-    const recordId = bytesToHex(digest);
-    if (recordId !== record.recordId) {
-      findings.push({
-        kind: "record.altered",
-        leafIndex: position,
-        recordId: record.recordId,
-        detail: `content hashes to ${recordId}`,
-      });
-    }
-    const signer = input.recover(typedDataDigest(input.domain, signedMessageOf(record.envelope)), record.signature);
-    if (!signer) {
-      findings.push({
-        kind: "record.bad_signature",
-        leafIndex: position,
-        recordId: record.recordId,
-        detail: "the signature does not recover",
-      });
-    } else {
-      const anchoredAt = anchoredAtFor(position);
-      const believed =
-        anchoredAt === undefined
-          ? record.acceptedAt
-          : Math.max(record.acceptedAt, anchoredAt - MAX_ACCEPT_TO_ANCHOR_SECONDS);
-      if (!keyValidAt(input.unitHistory(record.envelope.unitId), signer, believed)) {
-        findings.push({
-          kind: "record.key_not_valid",
-          leafIndex: position,
-          recordId: record.recordId,
-          detail: `${signer} was not unit ${record.envelope.unitId}'s valid key at ${believed}, or the unit was suspended`,
-        });
-      }
-    }
-    tree.appendLeafHash(leafHashOf(hexToDigest(record.recordId, digest), record.signature));
+    if (record.erasure !== undefined) erased++;
+    const before = findings.length;
+    const logged = checkRecord(record, position, anchoredAtFor(position), input, findings);
+    // A record that is not well-formed has no trustworthy link to follow.
+    if (!findings.slice(before).some((f) => f.kind === "record.altered" && f.detail === "not a well-formed record"))
+      amendments.visit(record, position, findings);
+    // The leaf is rebuilt from the logged id (see hexToDigest) or, lacking one, not at all: the
+    // checkpoint roots after it then fail, and the altered-record finding explains why.
+    if (logged && signatureHex.test(String(record.signature)))
+      tree.appendLeafHash(leafHashOf(logged, record.signature));
     if (position >= anchoredSize) {
       findings.push({
         kind: "record.unanchored",
@@ -168,24 +317,14 @@ export function replay(input: ReplayInput): ReplayReport {
     findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
   }
   // Checkpoints beyond the records were not matched: the missing-record findings explain them.
-  const counts: Partial<Record<FindingKind, number>> = {};
-  for (const f of findings) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
-  const problems = findings.filter((f) => f.kind !== "record.unanchored");
   return {
-    clean: problems.length === 0,
+    ...summarise(findings),
     checkpoints: checkpoints.length,
     records: count,
     anchoredSize,
+    corrections: amendments.corrections,
+    withdrawals: amendments.withdrawals,
+    erased,
     findings,
-    counts,
   };
-}
-
-/**
- * The leaf commits to the record id the gateway logged. When the content no longer hashes to it
- * the leaf is still rebuilt from the logged id, so one altered record is reported once, as
- * altered, rather than also breaking every checkpoint root after it.
- */
-function hexToDigest(recordId: string, recomputed: Uint8Array): Uint8Array {
-  return /^0x[0-9a-f]{64}$/.test(recordId) ? hexToBytes(recordId) : recomputed;
 }

@@ -18,16 +18,18 @@ import {
 } from "../core/merkle/index.ts";
 import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
+import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
 
 /** A record as stored: what the unit sent, and where it sits in the log. */
 export interface StoredRecord {
   recordId: string;
-  envelope: RecordEnvelope;
+  envelope: RecordEnvelope | ErasedEnvelope; // erased: personal fields and salt gone (see `erasure`)
   signature: string;
   signer: string;
   leafHash: string;
   leafIndex: number;
   receivedAt: number; // Unix milliseconds, gateway clock
+  erasure?: Erasure; // set once the record's personal content was lawfully erased
 }
 
 /** A checkpoint of the log and the state of its anchoring. */
@@ -75,6 +77,7 @@ export class LedgerStore {
   private readonly nodes: Sublevel;
   private readonly checkpoints: Sublevel;
   private readonly meta: Sublevel;
+  private readonly amendedBy: Sublevel;
 
   /** Perfect subtrees covering [0, size), by level: the only nodes an append needs. */
   private frontier = new Map<number, Hash>();
@@ -95,6 +98,7 @@ export class LedgerStore {
     this.nodes = openSublevel(this.db, "node");
     this.checkpoints = openSublevel(this.db, "checkpoint");
     this.meta = openSublevel(this.db, "meta");
+    this.amendedBy = openSublevel(this.db, "amendedby");
   }
 
   /** Opens the database and rebuilds the in-memory frontier from the stored nodes. */
@@ -133,6 +137,31 @@ export class LedgerStore {
   async getRecord(recordId: string): Promise<StoredRecord | undefined> {
     const value = await this.records.get(recordId);
     return value === undefined ? undefined : (JSON.parse(value) as StoredRecord);
+  }
+
+  /** The record that corrects or withdraws `recordId`, if any (at most one: see core/amendment.ts). */
+  async amendmentOf(recordId: string): Promise<AmendmentNotice | undefined> {
+    const value = await this.amendedBy.get(recordId);
+    return value === undefined ? undefined : (JSON.parse(value) as AmendmentNotice);
+  }
+
+  /**
+   * Replaces a record by its erased form (synced), then compacts the whole database so that no
+   * file under its directory keeps the old value: LevelDB's manual compaction first flushes the
+   * memtable, which retires the write-ahead log that held the original put, then rewrites every
+   * table file, dropping overwritten values. Precondition: `erased` is the stored record with
+   * its personal fields and salt removed and `erasure` set.
+   */
+  async replaceErased(erased: StoredRecord): Promise<void> {
+    await this.db.batch(
+      [{ type: "put", sublevel: this.records, key: erased.recordId, value: JSON.stringify(erased) }],
+      {
+        sync: true,
+      },
+    );
+    // `level` resolves to classic-level (LevelDB) under Node; its type hides compactRange.
+    const leveldb = this.db as unknown as { compactRange(start: string, end: string): Promise<void> };
+    await leveldb.compactRange("\u0000", "\uffff");
   }
 
   async recordIdAt(index: number): Promise<string | undefined> {
@@ -211,6 +240,11 @@ export class LedgerStore {
       ops.push({ type: "put", sublevel: this.records, key: record.recordId, value: JSON.stringify(record) });
       ops.push({ type: "put", sublevel: this.leaves, key: pad(size), value: record.recordId });
       ops.push({ type: "put", sublevel: this.leafIndexByHash, key: record.leafHash, value: String(size) });
+      const link = request.envelope.amends;
+      if (link) {
+        const notice: AmendmentNotice = { kind: link.kind, recordId: record.recordId, reason: link.reason };
+        ops.push({ type: "put", sublevel: this.amendedBy, key: link.recordId, value: JSON.stringify(notice) });
+      }
       // Fold the new leaf into the frontier, writing every perfect node it completes.
       let level = 0;
       let index = size;
