@@ -166,7 +166,9 @@ export function checkRecord(
     );
   }
   if (digest !== logged && bytesToHex(digest) !== record.recordId) {
+    // Its signature and key cannot be judged for content the unit never signed.
     findings.push({ kind: "record.altered", ...at, detail: `content hashes to ${bytesToHex(digest)}` });
+    return logged;
   }
   if (record.leafHash !== undefined && record.leafHash !== bytesToHex(leafHashOf(logged, record.signature))) {
     findings.push({ kind: "record.altered", ...at, detail: `stored leaf hash ${record.leafHash} is not the record's` });

@@ -91,7 +91,9 @@ export class LedgerStore {
 
   constructor(location: string) {
     this.location = location;
-    this.db = new Level<string, string>(location, { valueEncoding: "utf8" });
+    // Uncompressed tables: an erased value can then be shown absent by scanning the files
+    // (test/audit/amendments.test.ts); records are mostly random hex, which Snappy barely shrinks.
+    this.db = new Level<string, string>(location, { valueEncoding: "utf8", compression: false } as never);
     this.records = openSublevel(this.db, "record");
     this.leaves = openSublevel(this.db, "leaf");
     this.leafIndexByHash = openSublevel(this.db, "leafhash");
@@ -146,22 +148,28 @@ export class LedgerStore {
   }
 
   /**
-   * Replaces a record by its erased form (synced), then compacts the whole database so that no
-   * file under its directory keeps the old value: LevelDB's manual compaction first flushes the
-   * memtable, which retires the write-ahead log that held the original put, then rewrites every
-   * table file, dropping overwritten values. Precondition: `erased` is the stored record with
-   * its personal fields and salt removed and `erasure` set.
+   * Replaces a record by its erased form so that no file under the store's directory keeps the
+   * old value. LevelDB keeps an overwritten value in its write-ahead log and table files until a
+   * compaction merges it with the newer one, and a memtable flush writes both versions if both
+   * are still in memory. So: flush first (the original then sits in a table file and the log
+   * that held it is retired), write the erased form (synced), then compact the record's key
+   * range, which flushes the new value and merges it down through every level holding the key,
+   * dropping the old one. Precondition: `erased` is the stored record with its personal fields
+   * and salt removed and `erasure` set; no iterator is open on the store (an open snapshot keeps
+   * old values alive).
    */
   async replaceErased(erased: StoredRecord): Promise<void> {
+    // `level` resolves to classic-level (LevelDB) under Node; its type hides compactRange.
+    const leveldb = this.db as unknown as { compactRange(start: string, end: string): Promise<void> };
+    const key = `!record!${erased.recordId}`;
+    await leveldb.compactRange(key, key);
     await this.db.batch(
       [{ type: "put", sublevel: this.records, key: erased.recordId, value: JSON.stringify(erased) }],
       {
         sync: true,
       },
     );
-    // `level` resolves to classic-level (LevelDB) under Node; its type hides compactRange.
-    const leveldb = this.db as unknown as { compactRange(start: string, end: string): Promise<void> };
-    await leveldb.compactRange("\u0000", "\uffff");
+    await leveldb.compactRange(key, key);
   }
 
   async recordIdAt(index: number): Promise<string | undefined> {
