@@ -125,13 +125,19 @@ export function eraseEnvelope(
     if (personal.has(name) || !dutyType?.fields.some((f) => f.name === name)) erased.push(name);
     else kept[name] = value;
   }
-  const { salt: _salt, ...rest } = envelope;
-  return { envelope: { ...rest, fields: kept }, fields: erased.sort() };
+  const rest: Partial<RecordEnvelope> = { ...envelope, fields: kept };
+  delete rest.salt;
+  return { envelope: rest as ErasedEnvelope, fields: erased.sort() };
 }
 
 /** A plausible erasure order reference: printable, 1 to 200 characters. */
 export function checkErasureOrder(order: unknown): string {
-  if (typeof order !== "string" || order.trim() === "" || [...order].length > 200 || /[\u0000-\u001f]/.test(order)) {
+  if (
+    typeof order !== "string" ||
+    order.trim() === "" ||
+    [...order].length > 200 ||
+    [...order].some((c) => c.charCodeAt(0) < 0x20)
+  ) {
     throw new DutyproofError("erasure.invalid_order", "give the order's reference, 1 to 200 printable characters", {
       errors: [{ path: "order", message: "1 to 200 printable characters" }],
     });

@@ -48,7 +48,7 @@ export function adminRoutes(options: AdminOptions): Router {
       throw new DutyproofError("request.invalid", `${errors.length} field(s) at fault`, { errors });
     }
     const { recordId, order, signedAt } = parsed.data;
-    let signer = "";
+    let signer: string;
     try {
       signer = verifyMessage(operatorMessage("erase", options.logId, recordId, order, signedAt), signature);
     } catch {

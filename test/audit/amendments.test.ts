@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Wallet, id } from "ethers";
+import { type BaseWallet, Wallet, id } from "ethers";
 import type { RecordEnvelope } from "../../server/core/record.ts";
 import { bundleSchema } from "../../server/core/verifier.ts";
 import { replayFromBundle } from "../../server/audit/replayFromBundle.ts";
@@ -50,7 +50,7 @@ describe("corrections, withdrawals and lawful erasure", function () {
   const personal = { householdName: "测试户主甲乙丙", address: "清水镇测试路十七号七单元" };
   const visitFields = { ...personal, visitPurpose: "routine", followUpRequired: false, visitors: "走访员" };
 
-  const submit = async (key: Wallet, envelope: RecordEnvelope) => {
+  const submit = async (key: BaseWallet, envelope: RecordEnvelope) => {
     const signature = await signEnvelope(key, info.eip712, envelope);
     const res = await fetch(`${gateway.url}/v1/attestations`, {
       method: "POST",
@@ -153,7 +153,7 @@ describe("corrections, withdrawals and lawful erasure", function () {
 
   it("refuses amendments that break the rules, each with its problem", async () => {
     const originalId = original.body.recordId as string;
-    const cases: Array<[string, Wallet, RecordEnvelope, number, string]> = [
+    const cases: Array<[string, BaseWallet, RecordEnvelope, number, string]> = [
       [
         "an unknown record",
         villageKey,
