@@ -38,7 +38,7 @@ function buildLog(records: number) {
   const unitId = "0x" + "11".repeat(32);
   const t0 = 1_790_000_000;
   const tree = new MemoryTree();
-  const log: AuditRecord[] = [];
+  const log: Array<AuditRecord & { envelope: RecordEnvelope }> = [];
   const checkpoints: AnchoredCheckpoint[] = [];
   for (let i = 0; i < records; i++) {
     const envelope: RecordEnvelope = {
@@ -89,7 +89,7 @@ export async function measureReplay(
       jobs.push(
         pool.derive(domain, part).then((derived) =>
           derived.forEach((d, i) => {
-            part[i]!.derived = { recordId: d.recordId, signer: d.signer };
+            part[i]!.derived = { recordId: d.recordId, signer: d.signer, leafHash: d.leafHash };
           }),
         ),
       );

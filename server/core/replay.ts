@@ -32,7 +32,7 @@ export interface AuditRecord {
   leafHash?: string; // the leaf hash the gateway stored, if the feed says
   erasure?: Erasure; // set when the record's personal content was lawfully erased
   /** Digest and signer already derived by the same code elsewhere (a worker thread). */
-  derived?: { recordId: string; signer: string | null };
+  derived?: { recordId: string; signer: string | null; leafHash?: string };
 }
 
 export type FindingKind =
@@ -301,8 +301,15 @@ export function replay(input: ReplayInput): ReplayReport {
       amendments.visit(record, position, findings);
     // The leaf is rebuilt from the logged id (see hexToDigest) or, lacking one, not at all: the
     // checkpoint roots after it then fail, and the altered-record finding explains why.
-    if (logged && signatureHex.test(String(record.signature)))
-      tree.appendLeafHash(leafHashOf(logged, record.signature));
+    if (logged && signatureHex.test(String(record.signature))) {
+      const derived = record.derived;
+      // A worker that derived the leaf from the same id and signature saves hashing it again.
+      tree.appendLeafHash(
+        derived?.leafHash && derived.recordId === record.recordId
+          ? hexToBytes(derived.leafHash)
+          : leafHashOf(logged, record.signature),
+      );
+    }
     if (position >= anchoredSize) {
       findings.push({
         kind: "record.unanchored",
