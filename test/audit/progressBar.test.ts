@@ -20,7 +20,7 @@ describe("replay progress bar", () => {
     bar.update(10, 10); // the last one is always drawn
     bar.finish();
     expect(written).to.have.length(3);
-    expect(written[0]).to.match(/^\rreplay \[#####-----\]  50% 5\/10 \(\d+\/s\)$/);
+    expect(written[0]).to.match(/^\rreplay \[#####-----\] {2}50% 5\/10 \(\d+\/s\)$/);
     expect(written[1]).to.match(/^\rreplay \[##########\] 100% 10\/10/);
     expect(written[2]).to.equal("\n");
   });
