@@ -245,28 +245,42 @@ export function summarise(findings: Finding[]): { clean: boolean; counts: Partia
   return { clean: findings.every((f) => informationalKinds.has(f.kind)), counts };
 }
 
-export function replay(input: ReplayInput): ReplayReport {
-  const findings: Finding[] = [];
-  const checkpoints = [...input.checkpoints];
-  checkCheckpointChain(checkpoints, findings);
-  const anchoredSize = checkpoints.at(-1)?.size ?? 0;
-  let nextCheckpoint = 0;
-  // Anchoring time of the first checkpoint covering each leaf: the time the chain vouches for.
-  // Positions only grow, so one pointer walks the checkpoints once.
-  let covering = 0;
-  const anchoredAtFor = (index: number) => {
-    while (covering < checkpoints.length && checkpoints[covering]!.size <= index) covering++;
-    return checkpoints[covering]?.anchoredAt;
-  };
+/**
+ * Replay fed one record at a time, in leaf order, so that a caller can overlap it with other
+ * work (reading the next page, deriving signatures on worker threads). `replay` is the same
+ * over an iterable.
+ */
+export class LogReplayer {
+  private readonly input: Omit<ReplayInput, "records">;
+  private readonly findings: Finding[] = [];
+  private readonly checkpoints: AnchoredCheckpoint[];
+  private readonly anchoredSize: number;
+  private readonly tree = new MemoryTree();
+  private readonly amendments = new AmendmentTracker();
+  private nextCheckpoint = 0;
+  private covering = 0;
+  private expected = 0;
+  private count = 0;
+  private erased = 0;
 
-  const tree = new MemoryTree();
-  const amendments = new AmendmentTracker();
-  let count = 0;
-  let erased = 0;
-  const checkRootsUpTo = (size: number) => {
-    while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.size <= size) {
-      const c = checkpoints[nextCheckpoint]!;
-      const root = bytesToHex(tree.root(c.size));
+  constructor(input: Omit<ReplayInput, "records">) {
+    this.input = input;
+    this.checkpoints = [...input.checkpoints];
+    checkCheckpointChain(this.checkpoints, this.findings);
+    this.anchoredSize = this.checkpoints.at(-1)?.size ?? 0;
+  }
+
+  /** Anchoring time of the first checkpoint covering a leaf; positions only grow. */
+  private anchoredAtFor(index: number): number | undefined {
+    while (this.covering < this.checkpoints.length && this.checkpoints[this.covering]!.size <= index) this.covering++;
+    return this.checkpoints[this.covering]?.anchoredAt;
+  }
+
+  private checkRootsUpTo(size: number): void {
+    const { checkpoints, findings } = this;
+    while (this.nextCheckpoint < checkpoints.length && checkpoints[this.nextCheckpoint]!.size <= size) {
+      const c = checkpoints[this.nextCheckpoint]!;
+      const root = bytesToHex(this.tree.root(c.size));
       if (root !== c.root) {
         findings.push({
           kind: "checkpoint.root_mismatch",
@@ -274,17 +288,18 @@ export function replay(input: ReplayInput): ReplayReport {
           detail: `the records give root ${root}, the chain anchored ${c.root}`,
         });
       }
-      nextCheckpoint++;
+      this.nextCheckpoint++;
     }
-  };
+  }
 
-  let expected = 0;
-  for (const record of input.records) {
+  /** Checks the next record of the log. */
+  add(record: AuditRecord): void {
+    const { findings, anchoredSize } = this;
     const position = record.leafIndex;
-    for (let missing = expected; missing < Math.min(position, anchoredSize); missing++) {
+    for (let missing = this.expected; missing < Math.min(position, anchoredSize); missing++) {
       findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
     }
-    expected = position + 1;
+    this.expected = position + 1;
     if (record.claimedIndex !== undefined && record.claimedIndex !== position) {
       findings.push({
         kind: "record.misplaced",
@@ -293,18 +308,19 @@ export function replay(input: ReplayInput): ReplayReport {
         detail: `record was acknowledged at leaf ${record.claimedIndex} but sits at ${position}`,
       });
     }
-    if (record.erasure !== undefined) erased++;
+    if (record.erasure !== undefined) this.erased++;
     const before = findings.length;
-    const logged = checkRecord(record, position, anchoredAtFor(position), input, findings);
+    const logged = checkRecord(record, position, this.anchoredAtFor(position), this.input, findings);
     // A record that is not well-formed has no trustworthy link to follow.
     if (!findings.slice(before).some((f) => f.kind === "record.altered" && f.detail === "not a well-formed record"))
-      amendments.visit(record, position, findings);
-    // The leaf is rebuilt from the logged id (see hexToDigest) or, lacking one, not at all: the
-    // checkpoint roots after it then fail, and the altered-record finding explains why.
+      this.amendments.visit(record, position, findings);
+    // The leaf is rebuilt from the logged id or, lacking one, not at all: the checkpoint roots
+    // after it then fail, and the altered-record finding explains why. So one altered record
+    // is reported once, as altered, rather than also breaking every root after it.
     if (logged && signatureHex.test(String(record.signature))) {
       const derived = record.derived;
       // A worker that derived the leaf from the same id and signature saves hashing it again.
-      tree.appendLeafHash(
+      this.tree.appendLeafHash(
         derived?.leafHash && derived.recordId === record.recordId
           ? hexToBytes(derived.leafHash)
           : leafHashOf(logged, record.signature),
@@ -318,22 +334,33 @@ export function replay(input: ReplayInput): ReplayReport {
         detail: "not in any anchored checkpoint yet",
       });
     }
-    checkRootsUpTo(tree.size);
-    count++;
-    input.onProgress?.(count);
+    this.checkRootsUpTo(this.tree.size);
+    this.count++;
+    this.input.onProgress?.(this.count);
   }
-  for (let missing = expected; missing < anchoredSize; missing++) {
-    findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
+
+  /** The report, once every record was added. */
+  finish(): ReplayReport {
+    const { findings, anchoredSize } = this;
+    for (let missing = this.expected; missing < anchoredSize; missing++) {
+      findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
+    }
+    // Checkpoints beyond the records were not matched: the missing-record findings explain them.
+    return {
+      ...summarise(findings),
+      checkpoints: this.checkpoints.length,
+      records: this.count,
+      anchoredSize,
+      corrections: this.amendments.corrections,
+      withdrawals: this.amendments.withdrawals,
+      erased: this.erased,
+      findings,
+    };
   }
-  // Checkpoints beyond the records were not matched: the missing-record findings explain them.
-  return {
-    ...summarise(findings),
-    checkpoints: checkpoints.length,
-    records: count,
-    anchoredSize,
-    corrections: amendments.corrections,
-    withdrawals: amendments.withdrawals,
-    erased,
-    findings,
-  };
+}
+
+export function replay(input: ReplayInput): ReplayReport {
+  const replayer = new LogReplayer(input);
+  for (const record of input.records) replayer.add(record);
+  return replayer.finish();
 }
