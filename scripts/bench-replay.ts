@@ -3,7 +3,7 @@
  * Replay speed: builds N signed records of one unit (default 1,000,000; `--records N`) and the
  * checkpoints a gateway would have anchored for them (one per 10,000 leaves), then replays them
  * as an auditor does: every record's digest and signature derived again on worker threads
- * (server/crypto/VerifyPool.ts, one per core), the tree rebuilt and every checkpoint root, key
+ * (server/audit/replayOnWorkers.ts, one worker per core), the tree rebuilt and every checkpoint root, key
  * and acceptance time checked by the replay core. Building is not timed; the replay is.
  *
  *   npm run bench:replay -- [--records N]
@@ -17,7 +17,8 @@ import { bytesToHex } from "../server/core/bytes.ts";
 import { eip712Domain, typedDataDigest } from "../server/core/eip712.ts";
 import { MemoryTree } from "../server/core/merkle/index.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "../server/core/record.ts";
-import { type AnchoredCheckpoint, type AuditRecord, LogReplayer } from "../server/core/replay.ts";
+import type { AnchoredCheckpoint, AuditRecord } from "../server/core/replay.ts";
+import { replayOnWorkers } from "../server/audit/replayOnWorkers.ts";
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { VerifyPool } from "../server/crypto/VerifyPool.ts";
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -81,42 +82,16 @@ export async function measureReplay(
   try {
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
-    // Digests and signers on every core, a few chunks ahead of the main thread, which rebuilds
-    // the tree and checks each chunk as soon as it comes back.
-    const replayer = new LogReplayer({ domain, checkpoints, unitHistory: () => history, recover: recoverSigner });
-    const chunk = 5_000;
-    const ahead = 4;
-    const jobs: Array<Promise<void>> = [];
-    const submit = (at: number) => {
-      const part = log.slice(at, at + chunk);
-      jobs.push(
-        pool.derive(domain, part).then((derived) =>
-          derived.forEach((d, i) => {
-            part[i]!.derived = { recordId: d.recordId, signer: d.signer, leafHash: d.leafHash };
-          }),
-        ),
-      );
-    };
-    for (let k = 0; k < ahead && k * chunk < log.length; k++) submit(k * chunk);
-    let waitedFor = 0;
-    for (let k = 0; k * chunk < log.length; k++) {
-      const waitStart = process.hrtime.bigint();
-      await jobs[k];
-      waitedFor += Number(process.hrtime.bigint() - waitStart);
-      if ((k + ahead) * chunk < log.length) submit((k + ahead) * chunk);
-      for (let i = k * chunk; i < Math.min(log.length, (k + 1) * chunk); i++) replayer.add(log[i]!);
-    }
-    const report = replayer.finish();
+    const report = await replayOnWorkers(
+      { domain, checkpoints, records: log, unitHistory: () => history, recover: recoverSigner },
+      pool,
+    );
     const finished = process.hrtime.bigint();
     const seconds = Number(finished - started) / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
     if (process.env.BENCH_VERBOSE)
       console.error(
         `  CPU time of the replay, all threads: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (${((cpu.user + cpu.system) / records).toFixed(0)} µs a record)`,
-      );
-    if (process.env.BENCH_VERBOSE)
-      console.error(
-        `  main thread waited ${(waitedFor / 1e9).toFixed(1)} s for the ${availableParallelism()} workers (signatures, digests)`,
       );
     if (!report.clean || report.records !== records)
       throw new Error(`the benchmark's own log did not replay clean: ${JSON.stringify(report.counts)}`);
