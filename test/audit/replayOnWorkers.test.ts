@@ -64,8 +64,9 @@ describe("replay on worker threads", () => {
     (log[3]!.envelope.fields as Record<string, unknown>).n = 99;
     log[8]!.envelope = null as never;
     log[12]!.signature = log[12]!.signature.slice(0, -2) + "1d";
-    const { salt: _salt, ...rest } = log[20]!.envelope as { salt: string };
-    log[20]!.envelope = { ...rest, fields: {} } as never;
+    const erased = { ...log[20]!.envelope, fields: {} } as Record<string, unknown>;
+    delete erased.salt;
+    log[20]!.envelope = erased as never;
     log[20]!.erasure = { erasedAt: t0 + 500, order: "ORDER-1", fields: ["n"] };
     const { single, workers } = await both(log);
     expect(workers).to.deep.equal(single);
