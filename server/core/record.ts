@@ -66,12 +66,20 @@ export interface DutyRecordMessage {
   recordDigest: string;
 }
 
-export function signedMessageOf(envelope: RecordEnvelope): DutyRecordMessage {
+/**
+ * The signed message of a record. Pass `digest` when it is already known (it must be the
+ * envelope's record digest, or for an erased record the digest the log keeps) to save hashing
+ * the envelope again.
+ */
+export function signedMessageOf(
+  envelope: Pick<RecordEnvelope, "unitId" | "dutyTypeId" | "performedAt">,
+  digest: Hash = recordDigest(envelope as RecordEnvelope),
+): DutyRecordMessage {
   return {
     unitId: envelope.unitId,
     dutyTypeId: envelope.dutyTypeId,
     performedAt: envelope.performedAt,
-    recordDigest: bytesToHex(recordDigest(envelope)),
+    recordDigest: bytesToHex(digest),
   };
 }
 

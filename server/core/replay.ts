@@ -148,29 +148,24 @@ export function checkRecord(
       detail: `personal content erased at ${record.erasure!.erasedAt} under order ${JSON.stringify(record.erasure!.order)}`,
     });
     // The signature covers the digest the log keeps; the erased fields cannot be checked.
-    signer = input.recover(
-      typedDataDigest(input.domain, {
-        ...signedMessageOf(record.envelope as RecordEnvelope),
-        recordDigest: record.recordId,
-      }),
-      record.signature,
-    );
+    signer = input.recover(typedDataDigest(input.domain, signedMessageOf(record.envelope, logged)), record.signature);
   } else if (record.derived) {
     digest = record.derived.recordId === record.recordId ? logged : hexToBytes(record.derived.recordId);
     signer = record.derived.signer;
   } else {
     digest = recordDigest(record.envelope as RecordEnvelope);
-    signer = input.recover(
-      typedDataDigest(input.domain, signedMessageOf(record.envelope as RecordEnvelope)),
-      record.signature,
-    );
+    signer = input.recover(typedDataDigest(input.domain, signedMessageOf(record.envelope, digest)), record.signature);
   }
   if (digest !== logged && bytesToHex(digest) !== record.recordId) {
     // Its signature and key cannot be judged for content the unit never signed.
     findings.push({ kind: "record.altered", ...at, detail: `content hashes to ${bytesToHex(digest)}` });
     return logged;
   }
-  if (record.leafHash !== undefined && record.leafHash !== bytesToHex(leafHashOf(logged, record.signature))) {
+  const fromWorker = record.derived?.recordId === record.recordId ? record.derived.leafHash : undefined;
+  if (
+    record.leafHash !== undefined &&
+    record.leafHash !== (fromWorker ?? bytesToHex(leafHashOf(logged, record.signature)))
+  ) {
     findings.push({ kind: "record.altered", ...at, detail: `stored leaf hash ${record.leafHash} is not the record's` });
   }
   if (!signer) {

@@ -16,6 +16,6 @@ export interface DerivedRecord {
 
 export function deriveRecord(envelope: RecordEnvelope, signature: string, domain: Eip712Domain): DerivedRecord {
   const digest = recordDigest(envelope);
-  const signer = recoverSigner(typedDataDigest(domain, signedMessageOf(envelope)), signature);
+  const signer = recoverSigner(typedDataDigest(domain, signedMessageOf(envelope, digest)), signature);
   return { recordId: bytesToHex(digest), leafHash: bytesToHex(leafHashOf(digest, signature)), signer };
 }
