@@ -353,6 +353,17 @@ describe("corrections, withdrawals and lawful erasure", function () {
     const verified = await cli(["verify", join(files.path, "erased.json"), "--rpc", gateway.rpcUrl, "--lang", "en"]);
     expect(verified.status, verified.stdout).to.equal(0);
     expect(verified.stdout).to.match(/personal content erased .* under order PIPL-2026-001 \(address, householdName\)/);
+    // Exported after the erasure: the record travels as receipt and notice, and replays as erased.
+    const out = join(files.path, "after-erasure.json");
+    const exported = await cli(["export", "--token", unitToken, "--unit", village, "--out", out]);
+    expect(exported.status, exported.stderr).to.equal(0);
+    const bundle = bundleSchema.parse(JSON.parse(readFileSync(out, "utf8")));
+    const item = bundle.items.find((i) => i.receipt.recordId === recordId)!;
+    expect([item.envelope, item.erasure?.order]).to.deep.equal([undefined, "PIPL-2026-001"]);
+    expect(readFileSync(out, "utf8")).to.not.include("待删除户主");
+    const report = await replayFromBundle({ bundle, rpcUrl: gateway.rpcUrl });
+    expect(report.clean, JSON.stringify(report.findings)).to.equal(true);
+    expect(report.erased).to.equal(1);
   });
 
   it("replays the log clean with the amendments and the erasure counted, not reported as altered", async () => {
