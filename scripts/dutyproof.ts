@@ -456,7 +456,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const evidence = parsed.data;
     const facts = await factsFor(evidence.receipt);
     // What the gateway says happened since (in a receipt it served): not checked on chain here.
-    const told = raw as RecordNotices;
+    const told = ((raw as { receipt?: RecordNotices }).receipt ?? raw) as RecordNotices;
     const verdict = {
       ...verifyEvidence(evidence, facts, recoverSigner),
       ...(told.supersededBy ? { supersededBy: told.supersededBy } : {}),
