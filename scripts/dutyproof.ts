@@ -13,8 +13,9 @@
  *   dutyproof verify (FILE | --hash HASH) [--rpc URL] [--json] [--lang zh-CN|en]
  *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
  *   dutyproof export --token TOKEN --unit NAME [--duty-type CODE] [--from DATE] [--to DATE] --out FILE
- *   dutyproof replay --token AUDITOR_TOKEN [--rpc URL] [--json]
+ *   dutyproof replay (--token AUDITOR_TOKEN | --bundle FILE) [--rpc URL] [--json]
  *                                                      exit 0 clean, 1 findings, 3 chain or gateway unreachable
+ *   dutyproof erase RECORD_ID --order REFERENCE          erase a record's personal fields (operator key)
  *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
@@ -35,8 +36,10 @@ import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { configFromEnvironment } from "../server/config.ts";
 import { issueToken } from "../server/gateway/AccessTokens.ts";
 import {
+  type Bundle,
   type ChainFacts,
   type Receipt,
+  type Verdict,
   bundleSchema,
   evidenceSchema,
   reasonText,
@@ -45,6 +48,12 @@ import {
 import { ChainUnreachableError, fetchChainFacts } from "../server/chain/chainFacts.ts";
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
+import { BundleLogError, replayFromBundle } from "../server/audit/replayFromBundle.ts";
+import { progressBar } from "../server/audit/progressBar.ts";
+import { informationalKinds } from "../server/core/replay.ts";
+import { amendmentNotices } from "../server/core/amendment.ts";
+import type { RecordNotices } from "../server/gateway/ledgerNotices.ts";
+import { operatorMessage } from "../server/http/adminRoutes.ts";
 import { loadOperatorKey, startGateway } from "../server/main.ts";
 import { installNativeHashes } from "../server/crypto/nativeHashes.ts";
 
@@ -151,6 +160,33 @@ async function gatewayJson(
     throw new Error(`the gateway at ${gatewayUrl()} does not answer`);
   }
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Lines saying that a record was superseded, withdrawn or erased, in the reader's language. */
+function noticeLines(r: RecordNotices, lang: "zh-CN" | "en"): string[] {
+  const zh = lang === "zh-CN";
+  const lines: string[] = [];
+  if (r.supersededBy)
+    lines.push(
+      zh
+        ? `已被更正：被记录 ${r.supersededBy.recordId} 取代（理由：${r.supersededBy.reason}）`
+        : `superseded by ${r.supersededBy.recordId} (correction: ${r.supersededBy.reason})`,
+    );
+  if (r.withdrawnBy)
+    lines.push(
+      zh
+        ? `已撤回：由记录 ${r.withdrawnBy.recordId} 撤回（理由：${r.withdrawnBy.reason}）`
+        : `withdrawn by ${r.withdrawnBy.recordId} (${r.withdrawnBy.reason})`,
+    );
+  if (r.erasure) {
+    const when = new Date(r.erasure.erasedAt * 1000).toISOString();
+    lines.push(
+      zh
+        ? `个人信息已于 ${when} 依令 ${r.erasure.order} 删除（${r.erasure.fields.join("、") || "无个人字段"}）；签名与叶子仍与存证摘要相符`
+        : `personal content erased ${when} under order ${r.erasure.order} (${r.erasure.fields.join(", ") || "no personal fields"}); signature and leaf still match the logged digest`,
+    );
+  }
+  return lines;
 }
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
@@ -370,11 +406,26 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     };
     const bundle = bundleSchema.safeParse(raw);
     if (bundle.success) {
-      const results = [];
+      const verdicts: Array<Verdict & { recordId: string }> = [];
       for (const item of bundle.data.items) {
         const facts = await factsFor(item.receipt);
-        results.push({ recordId: item.receipt.recordId, ...verifyEvidence(item, facts, recoverSigner) });
+        verdicts.push({ recordId: item.receipt.recordId, ...verifyEvidence(item, facts, recoverSigner) });
       }
+      // A later record of the bundle that amends one is trusted only if it verified itself.
+      const notices = amendmentNotices(
+        bundle.data.items
+          .filter((_, i) => verdicts[i]!.valid)
+          .map((i) => ({ recordId: i.receipt.recordId, envelope: i.envelope })),
+      );
+      const results = verdicts.map((v, i) => {
+        const notice = notices.get(v.recordId);
+        const erasure = bundle.data.items[i]!.erasure;
+        return {
+          ...v,
+          ...(notice ? { [notice.kind === "correction" ? "supersededBy" : "withdrawnBy"]: notice } : {}),
+          ...(erasure ? { erasure } : {}),
+        };
+      });
       const invalid = results.filter((r) => !r.valid);
       if (json)
         console.log(
@@ -396,6 +447,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
               : `INVALID: ${invalid.length} of ${results.length} records fail`,
         );
         for (const r of invalid) console.log(`  ✗ ${r.recordId}: ${reasonText[r.reason!]?.[lang] ?? r.reason}`);
+        for (const r of results) for (const line of noticeLines(r, lang)) console.log(`  ${r.recordId}: ${line}`);
       }
       if (invalid.length > 0) throw new ExitCode(1);
       return;
@@ -404,7 +456,14 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     if (!parsed.success) throw new UsageError(`${file ?? values.hash} holds no receipt dutyproof can read`);
     const evidence = parsed.data;
     const facts = await factsFor(evidence.receipt);
-    const verdict = verifyEvidence(evidence, facts, recoverSigner);
+    // What the gateway says happened since (in a receipt it served): not checked on chain here.
+    const told = raw as RecordNotices;
+    const verdict = {
+      ...verifyEvidence(evidence, facts, recoverSigner),
+      ...(told.supersededBy ? { supersededBy: told.supersededBy } : {}),
+      ...(told.withdrawnBy ? { withdrawnBy: told.withdrawnBy } : {}),
+      ...(told.erasure ? { erasure: told.erasure } : {}),
+    };
     const r = evidence.receipt;
     if (json) {
       console.log(
@@ -430,6 +489,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
             ? `  ${verdict.recordChecked ? "已核对记录内容" : "仅核验回执（未提供记录内容）"}`
             : `  ${verdict.recordChecked ? "record content checked" : "receipt only (no record content given)"}`,
         );
+        for (const line of noticeLines(verdict, lang)) console.log(`  ${line}`);
       } else {
         console.log(
           zh
@@ -480,41 +540,77 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async replay(args) {
-    const { values, switches } = options(args, ["token", "rpc"], ["json"]);
+    const { values, switches } = options(args, ["token", "rpc", "bundle"], ["json"]);
     const token = values.token ?? process.env.DUTYPROOF_TOKEN;
-    if (!token) throw new UsageError("replay needs an auditor token: --token or DUTYPROOF_TOKEN");
+    let bundle: Bundle | undefined;
+    if (values.bundle) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(values.bundle, "utf8"));
+      } catch {
+        throw new UsageError(`${values.bundle} is not a readable JSON file`);
+      }
+      const parsed = bundleSchema.safeParse(raw);
+      if (!parsed.success) throw new UsageError(`${values.bundle} is not a dutyproof export bundle`);
+      bundle = parsed.data;
+    } else if (!token)
+      throw new UsageError("replay needs an auditor token (--token or DUTYPROOF_TOKEN) or --bundle FILE");
     const rpcUrl = rpcUrlOf(values);
-    const tty = process.stderr.isTTY;
+    const bar = progressBar(process.stderr, "replay");
     let report;
     try {
-      report = await replayFromGateway({
-        gatewayUrl: gatewayUrl(),
-        token,
-        rpcUrl,
-        onProgress: tty
-          ? (done, total) => {
-              if (done % 1000 === 0 || done === total) process.stderr.write(`\rreplayed ${done}/${total} records`);
-            }
-          : undefined,
-      });
+      report = bundle
+        ? await replayFromBundle({ bundle, rpcUrl, onProgress: bar.update })
+        : await replayFromGateway({ gatewayUrl: gatewayUrl(), token: token!, rpcUrl, onProgress: bar.update });
     } catch (error) {
+      bar.finish();
       console.error(`dutyproof: ${(error as Error).message.split("\n")[0]}`);
+      if (error instanceof BundleLogError) throw new ExitCode(2);
       throw new ExitCode(/refused the audit feed/.test((error as Error).message) ? 1 : 3);
     }
-    if (tty) process.stderr.write("\n");
+    bar.finish();
     if (switches.has("json")) console.log(JSON.stringify(report, null, 2));
     else {
-      const problems = report.findings.filter((f) => f.kind !== "record.unanchored");
+      const problems = report.findings.filter((f) => !informationalKinds.has(f.kind));
+      const source = bundle ? "the bundle's " : "";
+      const extras = `${report.corrections} correction(s), ${report.withdrawals} withdrawal(s), ${report.erased} erased`;
       console.log(
         report.clean
-          ? `clean: ${report.records} records, ${report.checkpoints} checkpoints (anchored size ${report.anchoredSize}); every checkpoint extends the last, every record present, signed and unchanged`
-          : `FINDINGS: ${problems.length} problem(s) in ${report.records} records and ${report.checkpoints} checkpoints`,
+          ? `clean: ${source}${report.records} records, ${report.checkpoints} checkpoints (anchored size ${report.anchoredSize}); every checkpoint extends the last, every record present, signed and unchanged; ${extras}`
+          : `FINDINGS: ${problems.length} problem(s) in ${source}${report.records} records and ${report.checkpoints} checkpoints; ${extras}`,
       );
       for (const [kind, n] of Object.entries(report.counts)) console.log(`  ${kind}: ${n}`);
       for (const f of problems.slice(0, 50))
         console.log(`  ✗ ${f.kind}${f.leafIndex !== undefined ? ` at leaf ${f.leafIndex}` : ""}: ${f.detail}`);
     }
     if (!report.clean) throw new ExitCode(1);
+  },
+
+  async erase(args) {
+    const { values, positionals } = options(args, ["order"]);
+    const recordId = positionals[0];
+    if (!recordId || !/^0x[0-9a-f]{64}$/.test(recordId))
+      throw new UsageError("erase: give the record id (0x + 64 hex)");
+    const order = required(values, "order");
+    // Signed with the operator key, as every other admin action; the gateway checks it.
+    const config = configFromEnvironment();
+    const path = join(config.dataDir, "deployment.json");
+    if (!existsSync(path))
+      throw new Error(`no deployment in ${config.dataDir}; erase runs where the gateway's DATA_DIR is`);
+    const deployment = JSON.parse(readFileSync(path, "utf8")) as Deployment;
+    const wallet = new Wallet(loadOperatorKey(config));
+    const signedAt = Math.floor(Date.now() / 1000);
+    const signature = await wallet.signMessage(operatorMessage("erase", deployment.logId, recordId, order, signedAt));
+    const { status, body } = await gatewayJson("/v1/admin/erasures", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `DutyproofOperator ${signature}` },
+      body: JSON.stringify({ recordId, order, signedAt }),
+    });
+    if (status >= 400) throw new Error(`refused (${status} ${body.code}): ${body.detail}`);
+    const erasure = body.erasure as { fields: string[]; erasedAt: number };
+    console.log(
+      `record ${recordId}: personal content (${erasure.fields.join(", ") || "no personal fields"}) and salt erased at ${new Date(erasure.erasedAt * 1000).toISOString()} under order ${JSON.stringify(order)}`,
+    );
   },
 
   async receipt(args) {

@@ -25,6 +25,7 @@ import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createRequestListener } from "./http/app.ts";
 import { unitRateLimit } from "./http/rateLimit.ts";
 import { RateLimiter } from "./core/rateLimit.ts";
+import { eraseRecord } from "./gateway/ledgerNotices.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 
 export interface RunningGateway {
@@ -108,6 +109,8 @@ export async function startGateway(
     const registry = new RegistryCache(ledger);
     const pool = new VerifyPool();
     stoppers.push(() => pool.close());
+    // Ready means able to take records: the workers that check signatures must have loaded.
+    await pool.ready;
     const attestations = new AttestationService({
       store,
       registry,
@@ -157,6 +160,17 @@ export async function startGateway(
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       mayAudit: async (token) => tokens.mayAudit(token),
+      admin: {
+        operatorAddress: wallet.address,
+        logId: deployment.logId,
+        now: () => Math.floor(Date.now() / 1000),
+        erase: async (recordId, order) => {
+          const now = Math.floor(Date.now() / 1000);
+          const { erasure } = await eraseRecord(store, (d) => catalog.get(d)?.document, recordId, order, now);
+          log(`record ${recordId}: personal content erased under order ${JSON.stringify(erasure.order)}`);
+          return { recordId, erasure };
+        },
+      },
       // The verdict comes from the chain the receipt names, read through this gateway's RPC
       // endpoint; the gateway's own store plays no part in it.
       verify: async (body) => {

@@ -8,6 +8,9 @@ import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
+import { VerifyPool } from "../crypto/VerifyPool.ts";
+import { replayOnWorkers } from "./replayOnWorkers.ts";
+import { availableParallelism } from "node:os";
 
 export interface ReplayTarget {
   gatewayUrl: string;
@@ -60,14 +63,22 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     for (const unitId of new Set(records.map((r) => r.envelope.unitId)))
       histories.set(unitId, await fetchUnitHistory(ledger, unitId));
 
-    const report = replay({
+    // Signature work on every core; small logs are not worth starting workers for.
+    const pool = records.length >= 20_000 ? new VerifyPool(availableParallelism()) : null;
+    const input = {
       domain: eip712Domain(info.chainId, info.contracts.DutyLedger),
       checkpoints,
       records,
-      unitHistory: (unitId) => histories.get(unitId) ?? { keys: [], statuses: [] },
+      unitHistory: (unitId: string) => histories.get(unitId) ?? { keys: [], statuses: [] },
       recover: recoverSigner,
-      onProgress: target.onProgress ? (done) => target.onProgress!(done, total) : undefined,
-    });
+      onProgress: target.onProgress ? (done: number) => target.onProgress!(done, total) : undefined,
+    };
+    let report: ReplayReport;
+    try {
+      report = pool ? await replayOnWorkers(input, pool) : replay(input);
+    } finally {
+      await pool?.close();
+    }
     return { ...report, chainId, contract: info.contracts.DutyLedger, logId: info.logId };
   } finally {
     provider.destroy();

@@ -35,6 +35,23 @@ export const errorCatalogue = {
   "record.time_implausible": { status: 422, title: "Record time is in the future or too far in the past" },
   "record.not_found": { status: 404, title: "No record with this id" },
 
+  // Corrections and withdrawals (the envelope's `amends` link)
+  "amendment.target_not_found": { status: 422, title: "The record to amend is not in this log" },
+  "amendment.other_unit": { status: 422, title: "A unit can only amend its own records" },
+  "amendment.duty_type_mismatch": {
+    status: 422,
+    title: "A correction or withdrawal keeps the amended record's duty type",
+  },
+  "amendment.withdrawal_has_fields": { status: 422, title: "A withdrawal carries no fields" },
+  "amendment.target_not_current": {
+    status: 409,
+    title: "The record to amend was already corrected or withdrawn, or is a withdrawal",
+  },
+
+  // Lawful erasure of personal fields (operator)
+  "erasure.invalid_order": { status: 422, title: "An erasure needs the reference of the order that requires it" },
+  "erasure.already_erased": { status: 409, title: "The record's personal content was already erased" },
+
   // Infrastructure
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
   internal: { status: 500, title: "Internal error" },

@@ -66,8 +66,15 @@ export interface DutyRecordMessage {
   recordDigest: string;
 }
 
-/** `digest`, when given, must be recordDigest(envelope) (saves computing it twice). */
-export function signedMessageOf(envelope: RecordEnvelope, digest: Hash = recordDigest(envelope)): DutyRecordMessage {
+/**
+ * The signed message of a record. Pass `digest` when it is already known (it must be the
+ * envelope's record digest, or for an erased record the digest the log keeps) to save hashing
+ * the envelope again.
+ */
+export function signedMessageOf(
+  envelope: Pick<RecordEnvelope, "unitId" | "dutyTypeId" | "performedAt">,
+  digest: Hash = recordDigest(envelope as RecordEnvelope),
+): DutyRecordMessage {
   return {
     unitId: envelope.unitId,
     dutyTypeId: envelope.dutyTypeId,

@@ -4,11 +4,13 @@
  * every record must be signed by its unit's valid key at the time. Pure: the adapters feed it
  * chain events and records in log order; it returns findings, one per problem.
  */
+import { type AmendTarget, type ErasedEnvelope, type Erasure, checkAmendment } from "./amendment.ts";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { type Eip712Domain, typedDataDigest } from "./eip712.ts";
+import { DutyproofError } from "./errors.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
-import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
-import { type KeyPeriodFact, MAX_ACCEPT_TO_ANCHOR_SECONDS, type StatusPeriodFact, keyValidAt } from "./verifier.ts";
+import { type RecordEnvelope, leafHashOf, recordDigest, recordEnvelopeSchema, signedMessageOf } from "./record.ts";
+import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 
 export interface AnchoredCheckpoint {
   size: number;
@@ -23,9 +25,14 @@ export interface AuditRecord {
   leafIndex: number; // its position in the log's leaf table
   claimedIndex?: number; // the leaf index it was acknowledged with, if the feed says
   recordId: string;
-  envelope: RecordEnvelope;
+  envelope: RecordEnvelope | ErasedEnvelope; // erased: personal fields and salt gone
   signature: string;
   acceptedAt: number; // Unix seconds, gateway clock
+  signer?: string; // the signer the gateway derived and stored, if the feed says
+  leafHash?: string; // the leaf hash the gateway stored, if the feed says
+  erasure?: Erasure; // set when the record's personal content was lawfully erased
+  /** Digest and signer already derived by the same code elsewhere (a worker thread). */
+  derived?: { recordId: string; signer: string | null; leafHash?: string };
 }
 
 export type FindingKind =
@@ -33,10 +40,21 @@ export type FindingKind =
   | "checkpoint.root_mismatch" // the records do not give the anchored root: altered, missing or reordered
   | "record.missing" // no record at a leaf index inside an anchored checkpoint
   | "record.misplaced" // a record claims another leaf index than its position
-  | "record.altered" // its content does not hash to its record id
+  | "record.altered" // its content does not hash to its record id, or is not a well-formed record
   | "record.bad_signature" // the signature does not recover
   | "record.key_not_valid" // signed by a key that was not the unit's valid key then, or unit suspended
-  | "record.unanchored"; // beyond the last anchored checkpoint (expected for the newest records)
+  | "record.implausible_time" // accepted more than a day before, or 5 minutes after, its anchoring
+  | "record.not_in_log" // (bundle replay) its inclusion proof does not lead to the anchored root
+  | "amendment.target_not_found" // amends a record that is not earlier in the log (or bundle)
+  | "amendment.other_unit" // amends another unit's record
+  | "amendment.duty_type_mismatch" // amends a record of another duty type
+  | "amendment.withdrawal_has_fields" // a withdrawal that carries fields
+  | "amendment.target_not_current" // amends a record already corrected or withdrawn, or a withdrawal
+  | "record.erased" // (not a problem) its personal content was erased under an order
+  | "record.unanchored"; // (not a problem) beyond the last anchored checkpoint
+
+/** Kinds that report a fact rather than a problem. */
+export const informationalKinds: ReadonlySet<FindingKind> = new Set(["record.erased", "record.unanchored"]);
 
 export interface Finding {
   kind: FindingKind;
@@ -51,23 +69,32 @@ export interface ReplayReport {
   checkpoints: number;
   records: number;
   anchoredSize: number;
+  /** Records that correct or withdraw an earlier one, and records whose content was erased. */
+  corrections: number;
+  withdrawals: number;
+  erased: number;
   findings: Finding[];
   counts: Partial<Record<FindingKind, number>>;
 }
+
+type UnitHistory = { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
 
 export interface ReplayInput {
   domain: Eip712Domain;
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
   records: Iterable<AuditRecord>; // in leaf order
   /** The registry's history for a unit, from chain events. */
-  unitHistory: (unitId: string) => { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
+  unitHistory: (unitId: string) => UnitHistory;
   recover: (digest: Uint8Array, signature: string) => string | null;
   onProgress?: (done: number) => void;
 }
 
-export function replay(input: ReplayInput): ReplayReport {
-  const findings: Finding[] = [];
-  const checkpoints = [...input.checkpoints];
+const hex32 = /^0x[0-9a-f]{64}$/;
+const signatureHex = /^0x[0-9a-f]{130}$/;
+const auditEnvelopeSchema = recordEnvelopeSchema.extend({ salt: recordEnvelopeSchema.shape.salt.optional() });
+
+/** Checks that a checkpoint chain extends itself link by link, from the empty log. */
+export function checkCheckpointChain(checkpoints: AnchoredCheckpoint[], findings: Finding[]): void {
   let previous = 0;
   for (const c of checkpoints) {
     if (c.previousSize !== previous || c.size <= previous) {
@@ -79,19 +106,176 @@ export function replay(input: ReplayInput): ReplayReport {
     }
     previous = c.size;
   }
-  const anchoredSize = checkpoints.at(-1)?.size ?? 0;
-  const bySize = new Map(checkpoints.map((c) => [c.size, c]));
-  const sizes = checkpoints.map((c) => c.size);
-  let nextCheckpoint = 0;
-  // Anchoring time of the first checkpoint covering each leaf: the time the chain vouches for.
-  const anchoredAtFor = (index: number) => checkpoints.find((c) => c.size > index)?.anchoredAt;
+}
 
-  const tree = new MemoryTree();
-  let count = 0;
-  const checkRootsUpTo = (size: number) => {
-    while (nextCheckpoint < sizes.length && sizes[nextCheckpoint]! <= size) {
-      const c = bySize.get(sizes[nextCheckpoint]!)!;
-      const root = bytesToHex(tree.root(c.size));
+/**
+ * The checks of one record that need nothing but the record, its unit's registry history and
+ * the anchoring time of its first checkpoint: well-formed, unchanged, signed, key valid then,
+ * plausible acceptance time; and, for an erased record, that its signature still binds the
+ * stored digest. Returns the record digest the leaf is rebuilt from (null if there is none).
+ */
+export function checkRecord(
+  record: AuditRecord,
+  position: number,
+  anchoredAt: number | undefined,
+  input: Pick<ReplayInput, "domain" | "unitHistory" | "recover">,
+  findings: Finding[],
+): Uint8Array | null {
+  const at = { leafIndex: position, recordId: record.recordId };
+  const erased = record.erasure !== undefined;
+  const shape = erased
+    ? auditEnvelopeSchema.safeParse(record.envelope)
+    : recordEnvelopeSchema.safeParse(record.envelope);
+  if (
+    !shape.success ||
+    typeof record.recordId !== "string" ||
+    !hex32.test(record.recordId) ||
+    typeof record.signature !== "string" ||
+    !signatureHex.test(record.signature) ||
+    (erased && record.envelope.salt !== undefined) ||
+    !Number.isSafeInteger(record.acceptedAt)
+  ) {
+    findings.push({ kind: "record.altered", ...at, detail: "not a well-formed record" });
+    return typeof record.recordId === "string" && hex32.test(record.recordId) ? hexToBytes(record.recordId) : null;
+  }
+  const logged = hexToBytes(record.recordId);
+  let digest = logged;
+  let signer: string | null;
+  if (erased) {
+    findings.push({
+      kind: "record.erased",
+      ...at,
+      detail: `personal content erased at ${record.erasure!.erasedAt} under order ${JSON.stringify(record.erasure!.order)}`,
+    });
+    // The signature covers the digest the log keeps; the erased fields cannot be checked.
+    signer = input.recover(typedDataDigest(input.domain, signedMessageOf(record.envelope, logged)), record.signature);
+  } else if (record.derived) {
+    digest = record.derived.recordId === record.recordId ? logged : hexToBytes(record.derived.recordId);
+    signer = record.derived.signer;
+  } else {
+    digest = recordDigest(record.envelope as RecordEnvelope);
+    signer = input.recover(typedDataDigest(input.domain, signedMessageOf(record.envelope, digest)), record.signature);
+  }
+  if (digest !== logged && bytesToHex(digest) !== record.recordId) {
+    // Its signature and key cannot be judged for content the unit never signed.
+    findings.push({ kind: "record.altered", ...at, detail: `content hashes to ${bytesToHex(digest)}` });
+    return logged;
+  }
+  const fromWorker = record.derived?.recordId === record.recordId ? record.derived.leafHash : undefined;
+  if (
+    record.leafHash !== undefined &&
+    record.leafHash !== (fromWorker ?? bytesToHex(leafHashOf(logged, record.signature)))
+  ) {
+    findings.push({ kind: "record.altered", ...at, detail: `stored leaf hash ${record.leafHash} is not the record's` });
+  }
+  if (!signer) {
+    findings.push({ kind: "record.bad_signature", ...at, detail: "the signature does not recover" });
+    return logged;
+  }
+  if (record.signer !== undefined && record.signer !== signer) {
+    findings.push({
+      kind: "record.altered",
+      ...at,
+      detail: `stored signer ${record.signer}, the signature gives ${signer}`,
+    });
+  }
+  if (!acceptanceTimePlausible(record.acceptedAt, anchoredAt)) {
+    findings.push({
+      kind: "record.implausible_time",
+      ...at,
+      detail: `accepted at ${record.acceptedAt}, its first checkpoint was anchored at ${anchoredAt}`,
+    });
+  } else if (!keyValidAt(input.unitHistory(record.envelope.unitId), signer, record.acceptedAt)) {
+    findings.push({
+      kind: "record.key_not_valid",
+      ...at,
+      detail: `${signer} was not unit ${record.envelope.unitId}'s valid key at ${record.acceptedAt}, or the unit was suspended`,
+    });
+  }
+  return logged;
+}
+
+/** Follows `amends` links in log order with the gateway's own rules (core/amendment.ts). */
+export class AmendmentTracker {
+  private readonly seen = new Map<string, AmendTarget>();
+  corrections = 0;
+  withdrawals = 0;
+
+  /** Checks `record`'s link against the records seen before it, then remembers `record`. */
+  visit(record: AuditRecord, position: number, findings: Finding[]): void {
+    const envelope = record.envelope as RecordEnvelope;
+    const link = envelope.amends;
+    if (link) {
+      if (link.kind === "correction") this.corrections++;
+      else this.withdrawals++;
+      const target = this.seen.get(link.recordId);
+      try {
+        checkAmendment(envelope, target);
+        target!.amendedBy = { recordId: record.recordId, kind: link.kind };
+      } catch (error) {
+        if (!(error instanceof DutyproofError)) throw error;
+        findings.push({
+          kind: error.code as FindingKind,
+          leafIndex: position,
+          recordId: record.recordId,
+          detail: `${link.kind} of ${link.recordId}: ${error.message}`,
+        });
+      }
+    }
+    if (!this.seen.has(record.recordId)) {
+      this.seen.set(record.recordId, {
+        recordId: record.recordId,
+        unitId: envelope.unitId,
+        dutyTypeId: envelope.dutyTypeId,
+        amendsKind: link?.kind,
+      });
+    }
+  }
+}
+
+/** Counts by kind, and whether anything but informational findings remain. */
+export function summarise(findings: Finding[]): { clean: boolean; counts: Partial<Record<FindingKind, number>> } {
+  const counts: Partial<Record<FindingKind, number>> = {};
+  for (const f of findings) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
+  return { clean: findings.every((f) => informationalKinds.has(f.kind)), counts };
+}
+
+/**
+ * Replay fed one record at a time, in leaf order, so that a caller can overlap it with other
+ * work (reading the next page, deriving signatures on worker threads). `replay` is the same
+ * over an iterable.
+ */
+export class LogReplayer {
+  private readonly input: Omit<ReplayInput, "records">;
+  private readonly findings: Finding[] = [];
+  private readonly checkpoints: AnchoredCheckpoint[];
+  private readonly anchoredSize: number;
+  private readonly tree = new MemoryTree();
+  private readonly amendments = new AmendmentTracker();
+  private nextCheckpoint = 0;
+  private covering = 0;
+  private expected = 0;
+  private count = 0;
+  private erased = 0;
+
+  constructor(input: Omit<ReplayInput, "records">) {
+    this.input = input;
+    this.checkpoints = [...input.checkpoints];
+    checkCheckpointChain(this.checkpoints, this.findings);
+    this.anchoredSize = this.checkpoints.at(-1)?.size ?? 0;
+  }
+
+  /** Anchoring time of the first checkpoint covering a leaf; positions only grow. */
+  private anchoredAtFor(index: number): number | undefined {
+    while (this.covering < this.checkpoints.length && this.checkpoints[this.covering]!.size <= index) this.covering++;
+    return this.checkpoints[this.covering]?.anchoredAt;
+  }
+
+  private checkRootsUpTo(size: number): void {
+    const { checkpoints, findings } = this;
+    while (this.nextCheckpoint < checkpoints.length && checkpoints[this.nextCheckpoint]!.size <= size) {
+      const c = checkpoints[this.nextCheckpoint]!;
+      const root = bytesToHex(this.tree.root(c.size));
       if (root !== c.root) {
         findings.push({
           kind: "checkpoint.root_mismatch",
@@ -99,17 +283,18 @@ export function replay(input: ReplayInput): ReplayReport {
           detail: `the records give root ${root}, the chain anchored ${c.root}`,
         });
       }
-      nextCheckpoint++;
+      this.nextCheckpoint++;
     }
-  };
+  }
 
-  let expected = 0;
-  for (const record of input.records) {
+  /** Checks the next record of the log. */
+  add(record: AuditRecord): void {
+    const { findings, anchoredSize } = this;
     const position = record.leafIndex;
-    for (let missing = expected; missing < Math.min(position, anchoredSize); missing++) {
+    for (let missing = this.expected; missing < Math.min(position, anchoredSize); missing++) {
       findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
     }
-    expected = position + 1;
+    this.expected = position + 1;
     if (record.claimedIndex !== undefined && record.claimedIndex !== position) {
       findings.push({
         kind: "record.misplaced",
@@ -118,40 +303,24 @@ export function replay(input: ReplayInput): ReplayReport {
         detail: `record was acknowledged at leaf ${record.claimedIndex} but sits at ${position}`,
       });
     }
-    const digest = recordDigest(record.envelope);
-    const recordId = bytesToHex(digest);
-    if (recordId !== record.recordId) {
-      findings.push({
-        kind: "record.altered",
-        leafIndex: position,
-        recordId: record.recordId,
-        detail: `content hashes to ${recordId}`,
-      });
+    if (record.erasure !== undefined) this.erased++;
+    const before = findings.length;
+    const logged = checkRecord(record, position, this.anchoredAtFor(position), this.input, findings);
+    // A record that is not well-formed has no trustworthy link to follow.
+    if (!findings.slice(before).some((f) => f.kind === "record.altered" && f.detail === "not a well-formed record"))
+      this.amendments.visit(record, position, findings);
+    // The leaf is rebuilt from the logged id or, lacking one, not at all: the checkpoint roots
+    // after it then fail, and the altered-record finding explains why. So one altered record
+    // is reported once, as altered, rather than also breaking every root after it.
+    if (logged && signatureHex.test(String(record.signature))) {
+      const derived = record.derived;
+      // A worker that derived the leaf from the same id and signature saves hashing it again.
+      this.tree.appendLeafHash(
+        derived?.leafHash && derived.recordId === record.recordId
+          ? hexToBytes(derived.leafHash)
+          : leafHashOf(logged, record.signature),
+      );
     }
-    const signer = input.recover(typedDataDigest(input.domain, signedMessageOf(record.envelope)), record.signature);
-    if (!signer) {
-      findings.push({
-        kind: "record.bad_signature",
-        leafIndex: position,
-        recordId: record.recordId,
-        detail: "the signature does not recover",
-      });
-    } else {
-      const anchoredAt = anchoredAtFor(position);
-      const believed =
-        anchoredAt === undefined
-          ? record.acceptedAt
-          : Math.max(record.acceptedAt, anchoredAt - MAX_ACCEPT_TO_ANCHOR_SECONDS);
-      if (!keyValidAt(input.unitHistory(record.envelope.unitId), signer, believed)) {
-        findings.push({
-          kind: "record.key_not_valid",
-          leafIndex: position,
-          recordId: record.recordId,
-          detail: `${signer} was not unit ${record.envelope.unitId}'s valid key at ${believed}, or the unit was suspended`,
-        });
-      }
-    }
-    tree.appendLeafHash(leafHashOf(hexToDigest(record.recordId, digest), record.signature));
     if (position >= anchoredSize) {
       findings.push({
         kind: "record.unanchored",
@@ -160,32 +329,33 @@ export function replay(input: ReplayInput): ReplayReport {
         detail: "not in any anchored checkpoint yet",
       });
     }
-    checkRootsUpTo(tree.size);
-    count++;
-    input.onProgress?.(count);
+    this.checkRootsUpTo(this.tree.size);
+    this.count++;
+    this.input.onProgress?.(this.count);
   }
-  for (let missing = expected; missing < anchoredSize; missing++) {
-    findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
+
+  /** The report, once every record was added. */
+  finish(): ReplayReport {
+    const { findings, anchoredSize } = this;
+    for (let missing = this.expected; missing < anchoredSize; missing++) {
+      findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
+    }
+    // Checkpoints beyond the records were not matched: the missing-record findings explain them.
+    return {
+      ...summarise(findings),
+      checkpoints: this.checkpoints.length,
+      records: this.count,
+      anchoredSize,
+      corrections: this.amendments.corrections,
+      withdrawals: this.amendments.withdrawals,
+      erased: this.erased,
+      findings,
+    };
   }
-  // Checkpoints beyond the records were not matched: the missing-record findings explain them.
-  const counts: Partial<Record<FindingKind, number>> = {};
-  for (const f of findings) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
-  const problems = findings.filter((f) => f.kind !== "record.unanchored");
-  return {
-    clean: problems.length === 0,
-    checkpoints: checkpoints.length,
-    records: count,
-    anchoredSize,
-    findings,
-    counts,
-  };
 }
 
-/**
- * The leaf commits to the record id the gateway logged. When the content no longer hashes to it
- * the leaf is still rebuilt from the logged id, so one altered record is reported once, as
- * altered, rather than also breaking every checkpoint root after it.
- */
-function hexToDigest(recordId: string, recomputed: Uint8Array): Uint8Array {
-  return /^0x[0-9a-f]{64}$/.test(recordId) ? hexToBytes(recordId) : recomputed;
+export function replay(input: ReplayInput): ReplayReport {
+  const replayer = new LogReplayer(input);
+  for (const record of input.records) replayer.add(record);
+  return replayer.finish();
 }

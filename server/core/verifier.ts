@@ -55,8 +55,21 @@ export const bundleSchema = z.object({
     from: z.number().int().optional(),
     to: z.number().int().optional(),
   }),
-  items: z.array(z.object({ envelope: recordEnvelopeSchema, receipt: receiptSchema })),
+  items: z.array(
+    z.object({
+      envelope: recordEnvelopeSchema.optional().describe("absent once the record's personal content was erased"),
+      receipt: receiptSchema,
+      erasure: z
+        .object({ erasedAt: z.number().int(), order: z.string(), fields: z.array(z.string()) })
+        .optional()
+        .describe("when and under what order the record's personal content was erased"),
+    }),
+  ),
   pending: z.number().int().min(0).describe("records that matched but were not anchored yet"),
+  log: z
+    .object({ chainId: z.number().int(), contract: address, logId: hash32, deployBlock: z.number().int().min(0) })
+    .optional()
+    .describe("the log the receipts are anchored in, and the block its ledger was deployed in"),
 });
 
 export type Bundle = z.infer<typeof bundleSchema>;
@@ -103,6 +116,21 @@ export interface Verdict {
 /** How much earlier than its anchoring a gateway may claim to have accepted a record. */
 export const MAX_ACCEPT_TO_ANCHOR_SECONDS = 86_400;
 
+/** How much later than its anchoring a gateway may claim to have accepted a record (clock skew). */
+export const MAX_ANCHOR_TO_ACCEPT_SECONDS = 300;
+
+/**
+ * The one acceptance-time rule of verify and replay: the time a gateway claims it accepted a
+ * record is believed only from one day before the anchoring of the first checkpoint holding
+ * it (the chain's word) to 5 minutes after. A record not anchored yet has no bound to check.
+ */
+export function acceptanceTimePlausible(acceptedAt: number, anchoredAt: number | undefined): boolean {
+  if (anchoredAt === undefined) return true;
+  return (
+    acceptedAt <= anchoredAt + MAX_ANCHOR_TO_ACCEPT_SECONDS && acceptedAt >= anchoredAt - MAX_ACCEPT_TO_ANCHOR_SECONDS
+  );
+}
+
 /**
  * The key and status a unit had at time t. The time a receipt claims for acceptance is the
  * gateway's word, so it is only believed within a day before the anchoring, which the chain
@@ -113,9 +141,14 @@ export function keyValidAt(
   signer: string,
   t: number,
 ): boolean {
-  const key = history.keys.find((p) => p.signer.toLowerCase() === signer.toLowerCase());
+  const wanted = signer.toLowerCase();
+  const key = history.keys.find((p) => p.signer.toLowerCase() === wanted);
   if (!key || t < key.validFrom || (key.validUntil !== 0 && t >= key.validUntil)) return false;
-  return [...history.statuses].reverse().find((p) => p.since <= t)?.status === "active";
+  // The latest status that had begun by t.
+  for (let i = history.statuses.length - 1; i >= 0; i--) {
+    if (history.statuses[i]!.since <= t) return history.statuses[i]!.status === "active";
+  }
+  return false;
 }
 
 /**
@@ -176,8 +209,7 @@ export function verifyEvidence(
   check("checkpoint", anchored, facts.checkpoint.found ? "checkpoint.root_mismatch" : "checkpoint.not_anchored");
 
   const anchoredAt = facts.checkpoint.anchoredAt;
-  const plausible =
-    receipt.acceptedAt <= anchoredAt + 300 && receipt.acceptedAt >= anchoredAt - MAX_ACCEPT_TO_ANCHOR_SECONDS;
+  const plausible = acceptanceTimePlausible(receipt.acceptedAt, anchoredAt);
   check(
     "key",
     anchored &&

@@ -15,14 +15,23 @@ export class VerifyPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private nextWorker = 0;
+  /** Resolves once every worker has loaded its code and can take work (rejects if one fails). */
+  readonly ready: Promise<void>;
 
   /**
    * `size` workers, by default one per core: the main thread mostly waits on them and on
    * LevelDB while a batch is checked, so a worker on every core keeps every core busy.
    */
   constructor(size = availableParallelism()) {
+    const loaded: Array<Promise<void>> = [];
     this.workers = Array.from({ length: size }, () => {
       const worker = new Worker(new URL("./verifyWorker.ts", import.meta.url));
+      loaded.push(
+        new Promise((resolve, reject) => {
+          worker.once("message", () => resolve());
+          worker.once("error", reject);
+        }),
+      );
       worker.on("message", (message: { id: number; results?: DerivedRecord[]; error?: string }) => {
         const job = this.pending.get(message.id);
         if (!job) return;
@@ -36,6 +45,8 @@ export class VerifyPool {
       });
       return worker;
     });
+    this.ready = Promise.all(loaded).then(() => undefined);
+    this.ready.catch(() => {}); // also reported to whoever awaits it
   }
 
   /** Derives every item, spread over the workers in chunks; results in input order. */

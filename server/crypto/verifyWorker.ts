@@ -21,3 +21,6 @@ parentPort!.on("message", (job: Job) => {
     parentPort!.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) });
   }
 });
+
+// Loaded: the pool counts a worker ready once this arrives.
+parentPort!.postMessage({ id: -1 });

@@ -9,6 +9,7 @@ import { validateFields } from "../core/dutyType.ts";
 import type { Eip712Domain } from "../core/eip712.ts";
 import { DutyproofError, type FieldError } from "../core/errors.ts";
 import { recordEnvelopeSchema } from "../core/record.ts";
+import { checkAmendment, isWithdrawal } from "../core/amendment.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import type { RegistryCache } from "./RegistryCache.ts";
@@ -73,6 +74,8 @@ export class AttestationService {
     resolve: (d: DerivedRecord) => void;
     reject: (e: unknown) => void;
   }> = [];
+  /** Amendments in flight, by the record they amend: two may not both pass as its one amendment. */
+  private readonly amending = new Map<string, Promise<unknown>>();
 
   constructor(options: AttestationOptions) {
     this.options = options;
@@ -143,7 +146,7 @@ export class AttestationService {
       // answers them; looking only on failure keeps a read off the hot path.
       // Only the same signed submission is a replay: the same envelope under another signature
       // (high-s, malformed, someone else's) is refused like any other bad signature.
-      if (error instanceof DutyproofError && error.code.startsWith("record.")) {
+      if (error instanceof DutyproofError && /^(record|amendment)\./.test(error.code)) {
         const existing = await this.options.store.getRecord(derived.recordId);
         if (existing && existing.leafHash === derived.leafHash) return { created: false, record: existing };
       }
@@ -151,7 +154,29 @@ export class AttestationService {
     }
   }
 
-  private async checkAndAppend({ envelope, signature }: Submission, derived: DerivedRecord): Promise<AcceptedRecord> {
+  /** Runs `task` after every earlier amendment of the same record has been settled. */
+  private async serialised<T>(target: string, task: () => Promise<T>): Promise<T> {
+    const before = this.amending.get(target) ?? Promise.resolve();
+    const run = before.then(task, task);
+    const settled = run.catch(() => {});
+    this.amending.set(target, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.amending.get(target) === settled) this.amending.delete(target);
+    }
+  }
+
+  private async checkAndAppend(submission: Submission, derived: DerivedRecord): Promise<AcceptedRecord> {
+    const target = submission.envelope.amends?.recordId;
+    if (target === undefined) return this.checkAndAppendOne(submission, derived);
+    return this.serialised(target, () => this.checkAndAppendOne(submission, derived));
+  }
+
+  private async checkAndAppendOne(
+    { envelope, signature }: Submission,
+    derived: DerivedRecord,
+  ): Promise<AcceptedRecord> {
     const { catalog, registry, store } = this.options;
     const entry = catalog.get(envelope.dutyTypeId);
     if (!entry) {
@@ -159,7 +184,8 @@ export class AttestationService {
         errors: [{ path: "envelope.dutyTypeId", message: "unknown duty type" }],
       });
     }
-    const fieldIssues = validateFields(entry.document, envelope.fields);
+    // A withdrawal has no fields (checkAmendment says so); everything else matches its duty type.
+    const fieldIssues = isWithdrawal(envelope) ? [] : validateFields(entry.document, envelope.fields);
     if (fieldIssues.length > 0) {
       const errors = fieldIssues.map((i) => ({ path: `envelope.${i.path}`, message: i.message }));
       throw new DutyproofError("record.invalid_fields", `${errors.length} field(s) at fault`, { errors });
@@ -208,6 +234,21 @@ export class AttestationService {
       throw new DutyproofError(
         "record.duty_type_not_applicable",
         `duty type ${entry.document.code} does not apply to level ${unit.level}`,
+      );
+    }
+
+    if (envelope.amends) {
+      const stored = await store.getRecord(envelope.amends.recordId);
+      const amendedBy = stored ? await store.amendmentOf(stored.recordId) : undefined;
+      checkAmendment(
+        envelope,
+        stored && {
+          recordId: stored.recordId,
+          unitId: stored.envelope.unitId,
+          dutyTypeId: stored.envelope.dutyTypeId,
+          amendsKind: stored.envelope.amends?.kind,
+          amendedBy,
+        },
       );
     }
 

@@ -18,6 +18,8 @@ import { ingestHandler } from "./ingest.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
 import { clientRateLimit } from "./rateLimit.ts";
+import { type AdminOptions, adminRoutes } from "./adminRoutes.ts";
+import { amendmentLines, bundleItem, noticesOf } from "../gateway/ledgerNotices.ts";
 
 export interface AppOptions {
   store: LedgerStore;
@@ -39,6 +41,8 @@ export interface AppOptions {
   maxBatch?: number;
   /** Per-client (remote address) request limit; none when absent. */
   clientLimiter?: RateLimiter;
+  /** Operator actions (erasure), guarded by the operator key; absent: no admin routes. */
+  admin?: AdminOptions;
 }
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
@@ -165,7 +169,7 @@ export function createApp(options: AppOptions): express.Express {
       return;
     }
     const proof = (await store.inclusionProof(record.leafIndex, checkpoint.size)).map(bytesToHex);
-    res.json(anchoredReceipt(record, checkpoint, proof, deployment));
+    res.json({ ...anchoredReceipt(record, checkpoint, proof, deployment), ...(await noticesOf(store, record)) });
   };
   app.get("/v1/attestations/:hash/receipt", receiptByHash);
   // A bare hash (record id or leaf hash) is enough to ask; the answer is checked on chain.
@@ -186,7 +190,12 @@ export function createApp(options: AppOptions): express.Express {
 
   app.post("/v1/verify", requireJson, json("1mb"), async (req, res) => {
     if (!options.verify) throw new DutyproofError("request.not_found", "this gateway does not verify");
-    res.json(await options.verify(req.body));
+    const verdict = (await options.verify(req.body)) as Record<string, unknown>;
+    // The chain's verdict, plus what this gateway knows happened to the record since.
+    const body = req.body as { receipt?: { recordId?: unknown }; recordId?: unknown };
+    const recordId = body.receipt?.recordId ?? body.recordId;
+    const known = typeof recordId === "string" ? await store.getRecord(recordId) : undefined;
+    res.json(known ? { ...verdict, ...(await noticesOf(store, known)) } : verdict);
   });
 
   app.get("/v1/export", async (req, res) => {
@@ -207,8 +216,7 @@ export function createApp(options: AppOptions): express.Express {
       throw new DutyproofError("request.forbidden", "this token cannot read that unit's records");
     }
     // A scan of the log: fine at county scale; an index by unit comes with the evidence-demand work.
-    const items = [];
-    let pending = 0;
+    const matched: StoredRecord[] = [];
     for (let from = 0; from < store.treeSize; from += 2000) {
       for (const { record } of await store.recordsFrom(from, 2000)) {
         const e = record.envelope;
@@ -218,16 +226,25 @@ export function createApp(options: AppOptions): express.Express {
           (query.to !== undefined && e.performedAt >= query.to)
         )
           continue;
-        const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
-        if (!checkpoint) {
-          pending++;
-          continue;
-        }
-        const proof = (await store.inclusionProof(record.leafIndex, checkpoint.size)).map(bytesToHex);
-        items.push({ envelope: e, receipt: anchoredReceipt(record, checkpoint, proof, deployment) });
+        matched.push(record);
       }
     }
-    res.json({ format: "dutyproof/bundle/v1", createdAt: Math.floor(Date.now() / 1000), query, items, pending });
+    // Corrections and withdrawals of exported records come along, whatever their dates.
+    const all = [...matched, ...(await amendmentLines(store, matched))].sort((a, b) => a.leafIndex - b.leafIndex);
+    const items = [];
+    let pending = 0;
+    for (const record of all) {
+      const item = await bundleItem(store, record, deployment);
+      if (item) items.push(item);
+      else pending++;
+    }
+    const log = {
+      chainId: deployment.chainId,
+      contract: deployment.address,
+      logId: deployment.logId,
+      deployBlock: deployment.deployBlock,
+    };
+    res.json({ format: "dutyproof/bundle/v1", createdAt: Math.floor(Date.now() / 1000), query, items, pending, log });
   });
 
   app.get("/v1/audit/records", async (req, res) => {
@@ -253,7 +270,10 @@ export function createApp(options: AppOptions): express.Express {
         recordId: r.recordId,
         envelope: r.envelope,
         signature: r.signature,
+        signer: r.signer,
+        leafHash: r.leafHash,
         acceptedAt: Math.floor(r.receivedAt / 1000),
+        ...(r.erasure ? { erasure: r.erasure } : {}),
       })),
       next: query.from + query.limit < store.treeSize ? query.from + query.limit : null,
     });
@@ -299,6 +319,8 @@ export function createApp(options: AppOptions): express.Express {
   app.get("/docs", (_req, res) => {
     res.type("html").send(docsPage());
   });
+
+  if (options.admin) app.use(adminRoutes(options.admin));
 
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));

@@ -158,6 +158,20 @@ export function openApiDocument() {
           responses: { 200: jsonOk("records"), 401: problem, 403: problem },
         },
       },
+      "/v1/admin/erasures": {
+        post: {
+          summary:
+            "Erase a record's personal fields and salt under an order; body {recordId, order, signedAt}, header 'Authorization: DutyproofOperator <EIP-191 signature by the operator key>' (docs/protocol.md §3)",
+          responses: {
+            200: jsonOk("recordId, erasure"),
+            401: problem,
+            403: problem,
+            404: problem,
+            409: problem,
+            422: problem,
+          },
+        },
+      },
       "/v1/proofs/inclusion": {
         get: {
           summary: "Inclusion proof of a leaf hash in a tree size",

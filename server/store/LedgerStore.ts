@@ -18,16 +18,18 @@ import {
 } from "../core/merkle/index.ts";
 import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
+import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
 
 /** A record as stored: what the unit sent, and where it sits in the log. */
 export interface StoredRecord {
   recordId: string;
-  envelope: RecordEnvelope;
+  envelope: RecordEnvelope | ErasedEnvelope; // erased: personal fields and salt gone (see `erasure`)
   signature: string;
   signer: string;
   leafHash: string;
   leafIndex: number;
   receivedAt: number; // Unix milliseconds, gateway clock
+  erasure?: Erasure; // set once the record's personal content was lawfully erased
 }
 
 /** A checkpoint of the log and the state of its anchoring. */
@@ -75,6 +77,7 @@ export class LedgerStore {
   private readonly nodes: Sublevel;
   private readonly checkpoints: Sublevel;
   private readonly meta: Sublevel;
+  private readonly amendedBy: Sublevel;
 
   /** Perfect subtrees covering [0, size), by level: the only nodes an append needs. */
   private frontier = new Map<number, Hash>();
@@ -88,13 +91,16 @@ export class LedgerStore {
 
   constructor(location: string) {
     this.location = location;
-    this.db = new Level<string, string>(location, { valueEncoding: "utf8" });
+    // Uncompressed tables: an erased value can then be shown absent by scanning the files
+    // (test/audit/amendments.test.ts); records are mostly random hex, which Snappy barely shrinks.
+    this.db = new Level<string, string>(location, { valueEncoding: "utf8", compression: false } as never);
     this.records = openSublevel(this.db, "record");
     this.leaves = openSublevel(this.db, "leaf");
     this.leafIndexByHash = openSublevel(this.db, "leafhash");
     this.nodes = openSublevel(this.db, "node");
     this.checkpoints = openSublevel(this.db, "checkpoint");
     this.meta = openSublevel(this.db, "meta");
+    this.amendedBy = openSublevel(this.db, "amendedby");
   }
 
   /** Opens the database and rebuilds the in-memory frontier from the stored nodes. */
@@ -133,6 +139,37 @@ export class LedgerStore {
   async getRecord(recordId: string): Promise<StoredRecord | undefined> {
     const value = await this.records.get(recordId);
     return value === undefined ? undefined : (JSON.parse(value) as StoredRecord);
+  }
+
+  /** The record that corrects or withdraws `recordId`, if any (at most one: see core/amendment.ts). */
+  async amendmentOf(recordId: string): Promise<AmendmentNotice | undefined> {
+    const value = await this.amendedBy.get(recordId);
+    return value === undefined ? undefined : (JSON.parse(value) as AmendmentNotice);
+  }
+
+  /**
+   * Replaces a record by its erased form so that no file under the store's directory keeps the
+   * old value. LevelDB keeps an overwritten value in its write-ahead log and table files until a
+   * compaction merges it with the newer one, and a memtable flush writes both versions if both
+   * are still in memory. So: flush first (the original then sits in a table file and the log
+   * that held it is retired), write the erased form (synced), then compact the record's key
+   * range, which flushes the new value and merges it down through every level holding the key,
+   * dropping the old one. Precondition: `erased` is the stored record with its personal fields
+   * and salt removed and `erasure` set; no iterator is open on the store (an open snapshot keeps
+   * old values alive).
+   */
+  async replaceErased(erased: StoredRecord): Promise<void> {
+    // `level` resolves to classic-level (LevelDB) under Node; its type hides compactRange.
+    const leveldb = this.db as unknown as { compactRange(start: string, end: string): Promise<void> };
+    const key = `!record!${erased.recordId}`;
+    await leveldb.compactRange(key, key);
+    await this.db.batch(
+      [{ type: "put", sublevel: this.records, key: erased.recordId, value: JSON.stringify(erased) }],
+      {
+        sync: true,
+      },
+    );
+    await leveldb.compactRange(key, key);
   }
 
   async recordIdAt(index: number): Promise<string | undefined> {
@@ -211,6 +248,11 @@ export class LedgerStore {
       ops.push({ type: "put", sublevel: this.records, key: record.recordId, value: JSON.stringify(record) });
       ops.push({ type: "put", sublevel: this.leaves, key: pad(size), value: record.recordId });
       ops.push({ type: "put", sublevel: this.leafIndexByHash, key: record.leafHash, value: String(size) });
+      const link = request.envelope.amends;
+      if (link) {
+        const notice: AmendmentNotice = { kind: link.kind, recordId: record.recordId, reason: link.reason };
+        ops.push({ type: "put", sublevel: this.amendedBy, key: link.recordId, value: JSON.stringify(notice) });
+      }
       // Fold the new leaf into the frontier, writing every perfect node it completes.
       let level = 0;
       let index = size;

