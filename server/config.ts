@@ -15,6 +15,12 @@ export interface GatewayConfig {
   anchorIntervalMs: number;
   anchorMaxLeaves: number;
   logName: string;
+  /** Gas price in wei for every transaction (legacy type); unset: decided from the network. */
+  gasPrice?: bigint;
+  /** Hardhat Ignition's deployment directory (external chain); default ignition/deployments/chain-<id>. */
+  ignitionDir?: string;
+  /** On SIGTERM/SIGINT, how long /readyz answers 503 before the listener closes. */
+  shutdownDrainMs: number;
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -42,6 +48,9 @@ export function configFromEnvironment(
     anchorIntervalMs: integer("ANCHOR_INTERVAL_MS", env.ANCHOR_INTERVAL_MS, 5_000, 10),
     anchorMaxLeaves: integer("ANCHOR_MAX_LEAVES", env.ANCHOR_MAX_LEAVES, 10_000, 1),
     logName: env.LOG_NAME ?? "embedded-gateway",
+    gasPrice: env.GAS_PRICE ? BigInt(integer("GAS_PRICE", env.GAS_PRICE, 0, 0)) : undefined,
+    ignitionDir: env.IGNITION_DEPLOYMENT_DIR ? resolve(env.IGNITION_DEPLOYMENT_DIR) : undefined,
+    shutdownDrainMs: integer("SHUTDOWN_DRAIN_MS", env.SHUTDOWN_DRAIN_MS, 1_000),
     ...overrides,
   };
 }

@@ -32,6 +32,8 @@ export interface AppOptions {
   mayAudit?: (token: string | undefined) => Promise<boolean>;
   log?: (message: string) => void;
   maxBatch?: number;
+  /** Mounted before every route: request ids, request logs, metrics and GET /metrics. */
+  observability?: express.RequestHandler;
 }
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
@@ -84,6 +86,7 @@ export function createApp(options: AppOptions): express.Express {
   // Responses are small and never cached by clients; hashing each one for an ETag is wasted work.
   app.set("etag", false);
   app.set("query parser", "simple");
+  if (options.observability) app.use(options.observability);
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.is("application/json")) {

@@ -31,6 +31,8 @@ export function problemOf(error: DutyproofError, instance?: string): Problem {
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
+  // The request id the observability middleware gave this request, so a user can quote it.
+  if (typeof res.locals.requestId === "string") problem = { ...problem, requestId: res.locals.requestId };
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }
 
