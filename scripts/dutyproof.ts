@@ -123,7 +123,11 @@ async function admin() {
   const config = configFromEnvironment();
   const path = join(config.dataDir, "deployment.json");
   const rpcUrl = config.rpcUrl ?? `http://127.0.0.1:${config.chainPort}`;
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(rpcUrl, undefined, {
+    staticNetwork: true,
+    cacheTimeout: -1,
+    pollingInterval: 250,
+  });
   let chainId: number;
   try {
     chainId = Number(await provider.send("eth_chainId", []));
