@@ -59,24 +59,35 @@ export class GatewayMetrics {
         this.set(source.logSize());
       },
     });
-    const anchoredSize = new Gauge({
+    // One read of the store per scrape, shared by the three gauges that need it.
+    let anchoredRead: { at: number; value: ReturnType<MetricsSource["anchored"]> } | null = null;
+    const anchored = () => {
+      if (!anchoredRead || Date.now() - anchoredRead.at > 250)
+        anchoredRead = { at: Date.now(), value: source.anchored() };
+      return anchoredRead.value;
+    };
+    new Gauge({
       name: "dutyproof_anchored_size_leaves",
       help: "Size of the latest checkpoint anchored on chain",
       registers,
+      async collect() {
+        this.set((await anchored()).size);
+      },
     });
-    const backlog = new Gauge({
+    new Gauge({
       name: "dutyproof_unanchored_leaves",
       help: "Leaves accepted but not yet covered by an anchored checkpoint (backlog)",
       registers,
+      async collect() {
+        this.set(Math.max(0, source.logSize() - (await anchored()).size));
+      },
     });
     new Gauge({
       name: "dutyproof_checkpoint_lag_seconds",
       help: "How long the oldest unanchored leaf has waited; 0 when everything is anchored",
       registers,
       async collect() {
-        const { size, oldestWaitingSince } = await source.anchored();
-        anchoredSize.set(size);
-        backlog.set(Math.max(0, source.logSize() - size));
+        const { oldestWaitingSince } = await anchored();
         this.set(oldestWaitingSince === undefined ? 0 : Math.max(0, (Date.now() - oldestWaitingSince) / 1000));
       },
     });
