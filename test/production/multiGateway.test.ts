@@ -32,8 +32,15 @@ const CHAIN_ID = 4242;
 
 describe("production: several gateways on one Ignition deployment over JSON-RPC", function () {
   this.timeout(300_000);
-  const dirs = ["admin", "a", "b", "c", "wrong"].map((name) => tempDir(`prod-${name}`));
-  const [adminDir, dirA, dirB, dirC, dirWrong] = dirs.map((d) => d.path) as [string, string, string, string, string];
+  const dirs = ["admin", "a", "b", "c", "wrong", "stale"].map((name) => tempDir(`prod-${name}`));
+  const [adminDir, dirA, dirB, dirC, dirWrong, dirStale] = dirs.map((d) => d.path) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const deploymentId = `test-${randomBytes(6).toString("hex")}`;
   const ignitionDir = join(projectRoot, "ignition", "deployments", deploymentId);
   const admin = Wallet.createRandom();
@@ -215,6 +222,17 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     }
     expect(error?.message).to.equal(
       `log county-b is operated by ${operatorB.address}, not by this gateway's key ${operatorA.address}; it cannot anchor that log`,
+    );
+    // The right key but a DATA_DIR without the log's anchored history (a lost or old directory):
+    // appending would fork what the chain holds.
+    error = undefined;
+    try {
+      await start(gatewayConfig(dirStale, operatorA.privateKey, "county-a"));
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).to.equal(
+      'the chain holds a checkpoint of size 2 for this log but DATA_DIR has 0 leaves; DATA_DIR is older than the chain (see "Backups" in docs/operations.md)',
     );
   });
 
