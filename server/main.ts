@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
-import { checkLogOperator, externalDeployment, ignitionDeploymentDir } from "./chain/ignitionDeployment.ts";
+import { checkLogOperator, externalDeployment, ignitionDeploymentDir, logIdOf } from "./chain/ignitionDeployment.ts";
 import { operatorWallet } from "./chain/operatorWallet.ts";
 import { type Logger, createLogger } from "./observability/logger.ts";
 import { GatewayMetrics } from "./observability/metrics.ts";
@@ -152,7 +152,14 @@ export async function startGateway(config: GatewayConfig, log?: (line: string) =
       writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
     }
     const ledger = ledgerAt(deployment.address);
-    if (!embedded) await checkLogOperator(ledger, deployment.logId, config.logName, wallet.address);
+    if (!embedded) {
+      if (deployment.logId !== logIdOf(config.logName)) {
+        throw new Error(
+          `DATA_DIR/deployment.json is for log ${deployment.logId}, but LOG_NAME ${config.logName} is ${logIdOf(config.logName)}; one DATA_DIR serves one log`,
+        );
+      }
+      await checkLogOperator(ledger, deployment.logId, config.logName, wallet.address);
+    }
 
     const store = new LedgerStore(join(config.dataDir, "ledger"));
     await store.open();

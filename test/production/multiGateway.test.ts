@@ -223,6 +223,16 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     expect(error?.message).to.equal(
       `log county-b is operated by ${operatorB.address}, not by this gateway's key ${operatorA.address}; it cannot anchor that log`,
     );
+    // A DATA_DIR that already serves another log.
+    error = undefined;
+    try {
+      await start(gatewayConfig(dirA, operatorB.privateKey, "county-b"));
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).to.equal(
+      `DATA_DIR/deployment.json is for log ${logIdOf("county-a")}, but LOG_NAME county-b is ${logIdOf("county-b")}; one DATA_DIR serves one log`,
+    );
     // The right key but a DATA_DIR without the log's anchored history (a lost or old directory):
     // appending would fork what the chain holds.
     error = undefined;
