@@ -22,7 +22,7 @@
  *   dutyproof restore FILE --data-dir DIR              into a new directory
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
- * RPC_URL, OPERATOR_KEY(_FILE); GATEWAY_URL for submit and receipt; the keystore password from
+ * RPC_URL, CHAIN_ID, OPERATOR_KEY(_FILE), IGNITION_DEPLOYMENT_DIR, LOG_NAME; GATEWAY_URL for submit and receipt; the keystore password from
  * DUTYPROOF_PASSWORD or --password-file.
  */
 import { randomBytes } from "node:crypto";

@@ -61,9 +61,15 @@ export interface Finished {
 }
 
 /** Runs a command to its end, collecting its output (async: the test's own servers keep serving). */
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<Finished> {
+export function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+  cwd = projectRoot,
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -82,6 +88,15 @@ export const runCli = (args: string[], env: NodeJS.ProcessEnv, timeoutMs?: numbe
   run(process.execPath, [cliPath, ...args], env, timeoutMs);
 
 /**
+ * The environment for a Hardhat child process: without the HARDHAT_* variables the test runner
+ * sets for itself (HARDHAT_CONFIG would point the child at this project's config).
+ */
+export const hardhatEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith("HARDHAT_")));
+
+export const hardhatCli = join(projectRoot, "node_modules", "hardhat", "dist", "src", "cli.js");
+
+/**
  * `npx hardhat ignition deploy ignition/modules/DutyLedger.ts --network external` with the
  * network's URL and key in the environment; the deployment lands in ignition/deployments/<id>.
  */
@@ -89,10 +104,10 @@ export const ignitionDeploy = (deploymentId: string, env: NodeJS.ProcessEnv) =>
   run(
     process.execPath,
     [
-      join(projectRoot, "node_modules", "hardhat", "dist", "src", "cli.js"),
+      hardhatCli,
       ...["ignition", "deploy", "ignition/modules/DutyLedger.ts", "--network", "external"],
       ...["--deployment-id", deploymentId],
     ],
-    { ...env, HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "1" },
+    { ...hardhatEnv(env), HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "1" },
     180_000,
   );
