@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
@@ -120,12 +120,16 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     chain = await startExternalChain(testPort("production"), [
       ...["--chain-id", String(CHAIN_ID), "--gas-price", "0", "--base-fee", "0", "--no-priority-fee"],
     ]);
+    // The admin's key from a file (Ignition's `external` network and the CLI read it); the
+    // gateways below get theirs as OPERATOR_KEY.
+    const adminKeyFile = join(adminDir, "admin.key");
+    writeFileSync(adminKeyFile, admin.privateKey + "\n", { mode: 0o600 });
     adminEnv = {
       ...process.env,
       DATA_DIR: adminDir,
       RPC_URL: chain.rpcUrl,
       CHAIN_ID: String(CHAIN_ID),
-      OPERATOR_KEY: admin.privateKey,
+      OPERATOR_KEY_FILE: adminKeyFile,
       IGNITION_DEPLOYMENT_DIR: ignitionDir,
     };
     const deployed = await ignitionDeploy(deploymentId, adminEnv);
