@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 // The compiler comes from the `solc` npm package, never from a download: Hardhat 3
 // accepts a local soljson.js when `version` matches it and `path` is absolute.
@@ -11,6 +12,23 @@ const solcPath = require.resolve("solc/soljson.js");
 // The target network's genesis fixes which opcodes exist; Besu QBFT networks often
 // lag mainnet, so the EVM version is a setting (default: the compiler's own default).
 const evmVersion = process.env.EVM_VERSION;
+
+// The production network (`--network external`, docs/operations.md): its URL and key come from
+// the environment, or from Hardhat's encrypted keystore (`npx hardhat keystore set OPERATOR_KEY`),
+// with the same names the gateway reads. GAS_PRICE (wei, e.g. 0 on a free-gas Besu network) is
+// only needed on a legacy-fee chain; Ignition already sends zero fees when the base fee is zero.
+const env = process.env;
+const gasPrice = env.GAS_PRICE ? BigInt(env.GAS_PRICE) : undefined;
+const external = {
+  type: "http" as const,
+  chainType: "l1" as const,
+  url: configVariable("RPC_URL"),
+  accounts: [
+    env.OPERATOR_KEY_FILE ? readFileSync(env.OPERATOR_KEY_FILE, "utf8").trim() : configVariable("OPERATOR_KEY"),
+  ],
+  ...(env.CHAIN_ID ? { chainId: Number(env.CHAIN_ID) } : {}),
+  ...(gasPrice !== undefined ? { gasPrice, ignition: { gasPrice } } : {}),
+};
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
@@ -35,5 +53,8 @@ export default defineConfig({
   coverage: { skipFiles: ["contracts/test/**"] },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    external,
   },
+  // Ignition waits for as many confirmations as the gateway does before it counts a step done.
+  ignition: { requiredConfirmations: Number(env.CONFIRMATIONS || 1) },
 });

@@ -17,9 +17,13 @@
  *                                                      exit 0 clean, 1 findings, 3 chain or gateway unreachable
  *   dutyproof erase RECORD_ID --order REFERENCE          erase a record's personal fields (operator key)
  *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
+ *   dutyproof log create NAME --operator ADDRESS      admin: a log for a new gateway, and its operator
+ *   dutyproof audit-log (verify | show) [--json]       the administrative audit log and its hash chain
+ *   dutyproof backup --out FILE                        DATA_DIR as one file (gateway stopped)
+ *   dutyproof restore FILE --data-dir DIR              into a new directory
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
- * RPC_URL, OPERATOR_KEY(_FILE); GATEWAY_URL for submit and receipt; the keystore password from
+ * RPC_URL, CHAIN_ID, OPERATOR_KEY(_FILE), IGNITION_DEPLOYMENT_DIR, LOG_NAME; GATEWAY_URL for submit and receipt; the keystore password from
  * DUTYPROOF_PASSWORD or --password-file.
  */
 import { randomBytes } from "node:crypto";
@@ -56,6 +60,18 @@ import type { RecordNotices } from "../server/gateway/ledgerNotices.ts";
 import { operatorMessage } from "../server/http/adminRoutes.ts";
 import { loadOperatorKey, startGateway } from "../server/main.ts";
 import { installNativeHashes } from "../server/crypto/nativeHashes.ts";
+import { ignitionDeploymentDir, logIdOf, readIgnitionDeployment } from "../server/chain/ignitionDeployment.ts";
+import { operatorWallet } from "../server/chain/operatorWallet.ts";
+import {
+  appendAuditEntry,
+  audited,
+  auditLogPath,
+  currentUser,
+  readAuditLog,
+} from "../server/observability/AuditLog.ts";
+import { verifyAuditEntries } from "../server/core/auditChain.ts";
+import { backupDataDir, restoreDataDir } from "../server/backup/dataDirBackup.ts";
+import { createLogger } from "../server/observability/logger.ts";
 
 class UsageError extends Error {}
 
@@ -109,27 +125,45 @@ function password(values: Record<string, unknown>): string {
   return env;
 }
 
-/** The deployment, operator wallet and ledger of DATA_DIR, for the admin commands. */
+/**
+ * The deployment, operator wallet and ledger for the admin commands: DATA_DIR/deployment.json,
+ * or on an external chain (RPC_URL) Hardhat Ignition's deployment output.
+ */
 async function admin() {
   const config = configFromEnvironment();
   const path = join(config.dataDir, "deployment.json");
-  if (!existsSync(path)) throw new Error(`no deployment in ${config.dataDir}; start the gateway first (npm start)`);
-  const deployment = JSON.parse(readFileSync(path, "utf8")) as Deployment;
   const rpcUrl = config.rpcUrl ?? `http://127.0.0.1:${config.chainPort}`;
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(rpcUrl, undefined, {
+    staticNetwork: true,
+    cacheTimeout: -1,
+    pollingInterval: 250,
+  });
+  let chainId: number;
   try {
-    await provider.getBlockNumber();
+    chainId = Number(await provider.send("eth_chainId", []));
   } catch {
     throw new Error(`the chain at ${rpcUrl} does not answer; is the gateway running?`);
   }
-  const wallet = new Wallet(loadOperatorKey(config), provider);
+  if (config.expectedChainId !== undefined && config.expectedChainId !== chainId) {
+    throw new Error(`the RPC endpoint serves chain ${chainId}, but CHAIN_ID is ${config.expectedChainId}`);
+  }
+  let deployment: Deployment;
+  if (existsSync(path)) deployment = JSON.parse(readFileSync(path, "utf8")) as Deployment;
+  else if (config.rpcUrl) {
+    const found = readIgnitionDeployment(ignitionDeploymentDir(config.ignitionDir, chainId));
+    deployment = { ...found, logId: logIdOf(config.logName) };
+  } else throw new Error(`no deployment in ${config.dataDir}; start the gateway first (npm start)`);
+  const wallet = await operatorWallet(loadOperatorKey(config), provider, config.gasPrice);
   const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, wallet);
   // In embedded mode the chain's state is saved after each change, as the gateway does.
   const persist = async () => {
     if (!config.rpcUrl)
       await new LocalChainNode({ stateDir: join(config.dataDir, "chain"), port: config.chainPort }).snapshot();
   };
-  return { deployment, wallet, ledger, provider, persist };
+  // Every admin command is recorded in DATA_DIR's audit log: who (OS account and key), what, outcome.
+  const audit = <T>(action: string, target: Record<string, string | number | boolean>, run: () => Promise<T>) =>
+    audited(auditLogPath(config.dataDir), action, target, { user: currentUser(), address: wallet.address }, run);
+  return { deployment, wallet, ledger, provider, persist, audit };
 }
 
 /** Sends a ledger transaction; a revert becomes "the ledger refused: ErrorName(args)". */
@@ -199,19 +233,23 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const config = configFromEnvironment(env);
     // A transient fault in a background task (an RPC call while the chain restarts) must not
     // take the gateway down; it is logged, and the task's next round retries.
-    process.on("unhandledRejection", (reason) => console.error(`background task failed: ${String(reason)}`));
+    const logger = createLogger();
+    process.on("unhandledRejection", (reason) => logger.error(`background task failed: ${String(reason)}`));
     const gateway = await startGateway(config);
-    console.log(`dutyproof gateway ready
+    // The log is JSON lines; a person at a terminal also gets where things are.
+    if (process.stdout.isTTY)
+      console.error(`dutyproof gateway ready
   API        ${gateway.url}/v1/info
   API docs   ${gateway.url}/docs
+  metrics    ${gateway.url}/metrics
   chain RPC  ${gateway.rpcUrl} (chain ${gateway.deployment.chainId}, DutyLedger ${gateway.deployment.address})
   data       ${config.dataDir}`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      console.log(`${signal}: finishing in-flight work and stopping`);
-      void gateway.close().then(() => process.exit(0));
+      logger.info({ signal }, "stopping: finishing in-flight work");
+      void gateway.close({ drainMs: config.shutdownDrainMs }).then(() => process.exit(0));
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
@@ -238,17 +276,12 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     if (!signer && values.keystore) signer = JSON.parse(readFileSync(values.keystore, "utf8")).address;
     if (!signer || !isAddress(signer.startsWith("0x") ? signer : `0x${signer}`))
       throw new UsageError("give --signer ADDRESS or --keystore FILE");
-    const { ledger, persist } = await admin();
+    const { ledger, persist, audit } = await admin();
     const unitId = unitIdOf(name);
     const parentId = values.parent ? unitIdOf(values.parent) : "0x" + "00".repeat(32);
-    await send(
-      ledger,
-      ledger.getFunction("registerUnit")(
-        unitId,
-        parentId,
-        level,
-        getAddress(signer.startsWith("0x") ? signer : `0x${signer}`),
-      ),
+    const signerAddress = getAddress(signer.startsWith("0x") ? signer : `0x${signer}`);
+    await audit("unit.register", { unit: name, unitId, level, signer: signerAddress }, () =>
+      send(ledger, ledger.getFunction("registerUnit")(unitId, parentId, level, signerAddress)),
     );
     await persist();
     console.log(`unit ${name} registered as ${unitId}`);
@@ -260,10 +293,10 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const { values, positionals } = options(rest, ["department"]);
     const address = positionals[0];
     if (!address || !isAddress(address)) throw new UsageError("inspector register: give the inspector's address");
-    const { ledger, persist } = await admin();
-    await send(
-      ledger,
-      ledger.getFunction("registerInspector")(getAddress(address), departmentIdOf(required(values, "department"))),
+    const { ledger, persist, audit } = await admin();
+    const department = required(values, "department");
+    await audit("inspector.register", { inspector: getAddress(address), department }, () =>
+      send(ledger, ledger.getFunction("registerInspector")(getAddress(address), departmentIdOf(department))),
     );
     await persist();
     console.log(`inspector ${getAddress(address)} registered`);
@@ -273,8 +306,10 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const [action, file] = args;
     if (action !== "register" || !file) throw new UsageError("duty-type: expected register FILE");
     const entry = loadDutyTypeFile(file);
-    const { ledger, persist } = await admin();
-    const added = await registerDutyTypes(ledger, [entry.document]);
+    const { ledger, persist, audit } = await admin();
+    const added = await audit("duty-type.register", { code: entry.document.code, dutyTypeId: entry.id }, () =>
+      registerDutyTypes(ledger, [entry.document]),
+    );
     await persist();
     // The gateway reads DATA_DIR/duty-types again when it changes, so it accepts the type at once.
     const dir = join(configFromEnvironment().dataDir, "duty-types");
@@ -348,7 +383,13 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       throw new UsageError("--scope must be unit:NAME, inspector or auditor");
     }
     const config = configFromEnvironment();
-    const token = issueToken(join(config.dataDir, "tokens.json"), scope, values.label ?? "");
+    const token = await audited(
+      auditLogPath(config.dataDir),
+      "token.issue",
+      { scope, label: values.label ?? "" },
+      undefined,
+      async () => issueToken(join(config.dataDir, "tokens.json"), scope, values.label ?? ""),
+    );
     console.log(`token for ${scope} (shown once; send it as "Authorization: Bearer <token>"):\n${token}`);
   },
 
@@ -599,17 +640,86 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       throw new Error(`no deployment in ${config.dataDir}; erase runs where the gateway's DATA_DIR is`);
     const deployment = JSON.parse(readFileSync(path, "utf8")) as Deployment;
     const wallet = new Wallet(loadOperatorKey(config));
-    const signedAt = Math.floor(Date.now() / 1000);
-    const signature = await wallet.signMessage(operatorMessage("erase", deployment.logId, recordId, order, signedAt));
-    const { status, body } = await gatewayJson("/v1/admin/erasures", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `DutyproofOperator ${signature}` },
-      body: JSON.stringify({ recordId, order, signedAt }),
-    });
-    if (status >= 400) throw new Error(`refused (${status} ${body.code}): ${body.detail}`);
-    const erasure = body.erasure as { fields: string[]; erasedAt: number };
+    const erasure = await audited(
+      auditLogPath(config.dataDir),
+      "record.erase",
+      { recordId, order },
+      { user: currentUser(), address: wallet.address },
+      async () => {
+        const signedAt = Math.floor(Date.now() / 1000);
+        const message = operatorMessage("erase", deployment.logId, recordId, order, signedAt);
+        const signature = await wallet.signMessage(message);
+        const { status, body } = await gatewayJson("/v1/admin/erasures", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `DutyproofOperator ${signature}` },
+          body: JSON.stringify({ recordId, order, signedAt }),
+        });
+        if (status >= 400) throw new Error(`refused (${status} ${body.code}): ${body.detail}`);
+        return body.erasure as { fields: string[]; erasedAt: number };
+      },
+    );
     console.log(
       `record ${recordId}: personal content (${erasure.fields.join(", ") || "no personal fields"}) and salt erased at ${new Date(erasure.erasedAt * 1000).toISOString()} under order ${JSON.stringify(order)}`,
+    );
+  },
+
+  async log(args) {
+    const [action, ...rest] = args;
+    if (action !== "create") throw new UsageError("log: expected create NAME --operator ADDRESS");
+    const { values, positionals } = options(rest, ["operator"]);
+    const name = positionals[0];
+    if (!name) throw new UsageError("log create: give the new gateway's log name (LOG_NAME of that gateway)");
+    const operator = required(values, "operator");
+    if (!isAddress(operator)) throw new UsageError("--operator must be the new gateway's address (0x + 40 hex)");
+    const { ledger, persist, audit } = await admin();
+    const logId = logIdOf(name);
+    await audit("log.create", { log: name, logId, operator: getAddress(operator) }, () =>
+      send(ledger, ledger.getFunction("createLog")(logId, getAddress(operator))),
+    );
+    await persist();
+    console.log(`log ${name} created as ${logId}, operated by ${getAddress(operator)}`);
+  },
+
+  async "audit-log"(args) {
+    const [action, ...rest] = args;
+    if (action !== "verify" && action !== "show") throw new UsageError("audit-log: expected verify or show");
+    const { switches } = options(rest, [], ["json"]);
+    const path = auditLogPath(configFromEnvironment().dataDir);
+    const entries = readAuditLog(path);
+    const verdict = verifyAuditEntries(entries);
+    if (action === "show") {
+      for (const entry of entries) console.log(JSON.stringify(entry));
+    } else if (switches.has("json")) console.log(JSON.stringify({ path, ...verdict }, null, 2));
+    else if (verdict.ok) console.log(`intact: ${verdict.entries} entries, head ${verdict.head}`);
+    else console.log(`BROKEN at entry ${verdict.problem!.index}: ${verdict.problem!.reason}`);
+    if (!verdict.ok) throw new ExitCode(1);
+  },
+
+  async backup(args) {
+    const { values } = options(args, ["out", "data-dir"]);
+    const out = required(values, "out");
+    const dataDir = values["data-dir"] ?? configFromEnvironment().dataDir;
+    const result = await audited(auditLogPath(dataDir), "data-dir.backup", { out }, undefined, () =>
+      backupDataDir(dataDir, out),
+    );
+    console.log(
+      `backup of ${dataDir} written to ${out}: ${result.files} files, ${result.bytes} bytes, log size ${result.treeSize} (anchored ${result.anchoredSize})`,
+    );
+  },
+
+  async restore(args) {
+    const { values, positionals } = options(args, ["data-dir"]);
+    const file = positionals[0];
+    if (!file) throw new UsageError("restore: give the backup file");
+    const dataDir = required(values, "data-dir");
+    const result = await restoreDataDir(file, dataDir);
+    appendAuditEntry(auditLogPath(dataDir), {
+      action: "data-dir.restore",
+      target: { from: file, backupCreatedAt: result.createdAt, treeSize: result.treeSize },
+      outcome: "ok",
+    });
+    console.log(
+      `restored ${result.files} files into ${dataDir}: the log as of ${result.createdAt}, ${result.treeSize} records (${result.anchoredSize} anchored); records acknowledged after that are not in it`,
     );
   },
 

@@ -23,6 +23,12 @@ export interface GatewayConfig {
   rateLimitUnitBurst: number;
   /** Most clients or units whose rate-limit state is kept (bounds its memory). */
   rateLimitMaxKeys: number;
+  /** Gas price in wei for every transaction (legacy type); unset: decided from the network. */
+  gasPrice?: bigint;
+  /** Hardhat Ignition's deployment directory (external chain); default ignition/deployments/chain-<id>. */
+  ignitionDir?: string;
+  /** On SIGTERM/SIGINT, how long /readyz answers 503 before the listener closes. */
+  shutdownDrainMs: number;
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -55,6 +61,9 @@ export function configFromEnvironment(
     rateLimitUnitPerSecond: integer("RATE_LIMIT_UNIT_PER_S", env.RATE_LIMIT_UNIT_PER_S, 100),
     rateLimitUnitBurst: integer("RATE_LIMIT_UNIT_BURST", env.RATE_LIMIT_UNIT_BURST, 5_000, 1),
     rateLimitMaxKeys: integer("RATE_LIMIT_MAX_KEYS", env.RATE_LIMIT_MAX_KEYS, 10_000, 1),
+    gasPrice: env.GAS_PRICE ? BigInt(integer("GAS_PRICE", env.GAS_PRICE, 0, 0)) : undefined,
+    ignitionDir: env.IGNITION_DEPLOYMENT_DIR ? resolve(env.IGNITION_DEPLOYMENT_DIR) : undefined,
+    shutdownDrainMs: integer("SHUTDOWN_DRAIN_MS", env.SHUTDOWN_DRAIN_MS, 1_000),
     ...overrides,
   };
 }

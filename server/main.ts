@@ -2,10 +2,15 @@
  * Composition: wires the chain, the store, the services and the HTTP API into one gateway.
  * `npm start` / `dutyproof serve` call startGateway with settings from the environment.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { checkLogOperator, externalDeployment, ignitionDeploymentDir, logIdOf } from "./chain/ignitionDeployment.ts";
+import { operatorWallet } from "./chain/operatorWallet.ts";
+import { type Logger, createLogger } from "./observability/logger.ts";
+import { GatewayMetrics } from "./observability/metrics.ts";
+import { httpObservability, requestObserver } from "./observability/httpObservability.ts";
 import { eip712Domain } from "./core/eip712.ts";
 import { Catalog } from "./catalog/loadCatalog.ts";
 import { LocalChainNode } from "./chain/LocalChainNode.ts";
@@ -37,26 +42,64 @@ export interface RunningGateway {
   store: LedgerStore;
   anchorer: Anchorer;
   catalog: Catalog;
-  close: () => Promise<void>;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /**
+   * Graceful stop: /readyz answers 503 for `drainMs` while requests are still served, then the
+   * listener closes and requests in flight finish, the anchoring step in progress completes, the
+   * store is closed (flushed) and the embedded node snapshotted and stopped.
+   */
+  close: (options?: { drainMs?: number }) => Promise<void>;
 }
 
 /** Reads the operator key (env, file, or DATA_DIR/keys/operator.key, generated on first run). */
 export function loadOperatorKey(config: GatewayConfig): string {
-  if (config.operatorKey) return config.operatorKey;
-  if (config.operatorKeyFile) return readFileSync(config.operatorKeyFile, "utf8").trim();
+  if (config.operatorKey) return checkedKey(config.operatorKey, "OPERATOR_KEY");
+  if (config.operatorKeyFile) {
+    let text: string;
+    try {
+      text = readFileSync(config.operatorKeyFile, "utf8");
+    } catch {
+      throw new Error(`OPERATOR_KEY_FILE ${config.operatorKeyFile} cannot be read`);
+    }
+    return checkedKey(text.trim(), `OPERATOR_KEY_FILE ${config.operatorKeyFile}`);
+  }
   const keyPath = join(config.dataDir, "keys", "operator.key");
   if (!existsSync(keyPath)) {
     if (config.rpcUrl) throw new Error("an external chain needs OPERATOR_KEY or OPERATOR_KEY_FILE");
     mkdirSync(join(config.dataDir, "keys"), { recursive: true, mode: 0o700 });
     writeFileSync(keyPath, Wallet.createRandom().privateKey + "\n", { mode: 0o600, flag: "wx" });
   }
-  return readFileSync(keyPath, "utf8").trim();
+  return checkedKey(readFileSync(keyPath, "utf8").trim(), keyPath);
 }
 
-export async function startGateway(
-  config: GatewayConfig,
-  log: (message: string) => void = console.log,
-): Promise<RunningGateway> {
+/** A private key as 0x + 64 hex; the error names where it came from, never the value. */
+function checkedKey(key: string, source: string): string {
+  const normalized = key.startsWith("0x") ? key : `0x${key}`;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(normalized)) throw new Error(`${source} is not a private key (0x and 64 hex digits)`);
+  return normalized;
+}
+
+/** Total bytes of the files under `dir` (the LevelDB store), for /metrics. */
+function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    try {
+      const stat = statSync(join(dir, name));
+      total += stat.isDirectory() ? directoryBytes(join(dir, name)) : stat.size;
+    } catch {
+      // removed by a compaction meanwhile
+    }
+  }
+  return total;
+}
+
+/**
+ * Starts a gateway. Its log lines (JSON, pino) go to stdout, or to `log` one line a call when
+ * given (tests pass a function to keep or silence them).
+ */
+export async function startGateway(config: GatewayConfig, log?: (line: string) => void): Promise<RunningGateway> {
+  const logger = createLogger(log ? { write: log } : {});
   installNativeHashes();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const embedded = config.rpcUrl === undefined;
@@ -77,7 +120,8 @@ export async function startGateway(
     if (config.expectedChainId !== undefined && config.expectedChainId !== chainId) {
       throw new Error(`the RPC endpoint serves chain ${chainId}, but CHAIN_ID is ${config.expectedChainId}`);
     }
-    const wallet = new Wallet(loadOperatorKey(config), provider);
+    const wallet = await operatorWallet(loadOperatorKey(config), provider, config.gasPrice);
+    const ledgerAt = (address: string) => new Contract(address, loadDutyLedgerArtifact().abi as never, wallet);
     const catalog = new Catalog(join(config.dataDir, "duty-types"));
     const deploymentPath = join(config.dataDir, "deployment.json");
     let deployment: Deployment;
@@ -90,10 +134,21 @@ export async function startGateway(
           `no DutyLedger at ${deployment.address} on chain ${chainId}; the chain lost its state (restore DATA_DIR/chain)`,
         );
       }
+    } else if (!embedded) {
+      // An external chain: the ledger's address comes from Hardhat Ignition's deployment output.
+      deployment = await externalDeployment({
+        ignitionDir: ignitionDeploymentDir(config.ignitionDir, chainId),
+        chainId,
+        provider,
+        ledgerAt,
+        logName: config.logName,
+        operator: wallet.address,
+      });
+      writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
+      logger.info({ chainId, contract: deployment.address, logId: deployment.logId }, "deployment read from Ignition");
     } else {
-      if (!embedded) throw new Error("no deployment.json in DATA_DIR; deploy DutyLedger first (docs/operations.md)");
       await node!.rpc("anvil_setBalance", [wallet.address, "0x" + (10n ** 24n).toString(16)]);
-      log("first run: deploying DutyLedger and registering the starter duty catalog");
+      logger.info("first run: deploying DutyLedger and registering the starter duty catalog");
       deployment = await deployDutyLedger(wallet, {
         logName: config.logName,
         catalog: catalog.list().map((e) => e.document),
@@ -101,11 +156,27 @@ export async function startGateway(
       });
       writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
     }
-    const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, wallet);
+    const ledger = ledgerAt(deployment.address);
+    if (!embedded) {
+      if (deployment.logId !== logIdOf(config.logName)) {
+        throw new Error(
+          `DATA_DIR/deployment.json is for log ${deployment.logId}, but LOG_NAME ${config.logName} is ${logIdOf(config.logName)}; one DATA_DIR serves one log`,
+        );
+      }
+      await checkLogOperator(ledger, deployment.logId, config.logName, wallet.address);
+    }
 
     const store = new LedgerStore(join(config.dataDir, "ledger"));
     await store.open();
     stoppers.push(() => store.close());
+    // A store older than the chain's history of its own log (restored from an old backup, or
+    // another gateway's directory) would append leaves that fork anchored history: refuse.
+    const [chainSize] = await ledger.getFunction("latestCheckpoint")(deployment.logId);
+    if (Number(chainSize) > store.treeSize) {
+      throw new Error(
+        `the chain holds a checkpoint of size ${chainSize} for this log but DATA_DIR has ${store.treeSize} leaves; DATA_DIR is older than the chain (see "Backups" in docs/operations.md)`,
+      );
+    }
     const registry = new RegistryCache(ledger);
     const pool = new VerifyPool();
     stoppers.push(() => pool.close());
@@ -136,7 +207,7 @@ export async function startGateway(
       maxLeaves: config.anchorMaxLeaves,
       confirmations: config.confirmations,
       persistChain: node ? () => node.snapshot() : undefined,
-      log,
+      log: (message) => (message.startsWith("anchoring:") ? logger.warn(message) : logger.info(message)),
     });
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
@@ -144,14 +215,32 @@ export async function startGateway(
     // Set on shutdown: /readyz answers 503 so a load balancer stops sending, while requests in
     // flight finish.
     let draining = false;
+    const metrics = new GatewayMetrics({
+      logSize: () => store.treeSize,
+      anchored: async () => {
+        const [latest] = (await store.listCheckpoints({ reverse: true, limit: 20 })).filter(
+          (c) => c.status === "anchored",
+        );
+        const size = latest?.size ?? 0;
+        if (size >= store.treeSize) return { size };
+        const [oldest] = await store.recordsFrom(size, 1);
+        return { size, oldestWaitingSince: oldest?.record.receivedAt };
+      },
+      anchorFailures: () => anchorer.failures,
+      chainHead: () => provider.getBlockNumber(),
+      storeBytes: () => directoryBytes(join(config.dataDir, "ledger")),
+    });
     const tokens = new AccessTokens(join(config.dataDir, "tokens.json"));
+    const observe = requestObserver({ logger, metrics, draining: () => draining });
     const listener = createRequestListener({
       store,
       attestations,
       catalog: () => catalog.list(),
       deployment,
       rpcUrl,
-      log,
+      log: (message) => logger.error(message),
+      observability: httpObservability(observe, metrics),
+      observe,
       clientLimiter: new RateLimiter({
         perSecond: config.rateLimitClientPerSecond,
         burst: config.rateLimitClientBurst,
@@ -167,7 +256,7 @@ export async function startGateway(
         erase: async (recordId, order) => {
           const now = Math.floor(Date.now() / 1000);
           const { erasure } = await eraseRecord(store, (d) => catalog.get(d)?.document, recordId, order, now);
-          log(`record ${recordId}: personal content erased under order ${JSON.stringify(erasure.order)}`);
+          logger.info({ recordId, order: erasure.order }, "record's personal content erased");
           return { recordId, erasure };
         },
       },
@@ -204,13 +293,18 @@ export async function startGateway(
     if (node) stoppers.push(() => node.stop());
 
     let closing: Promise<void> | null = null;
-    const close = () =>
+    const close = (options: { drainMs?: number } = {}) =>
       (closing ??= (async () => {
         draining = true;
-        for (const stop of stoppers) await stop().catch((e: unknown) => log(`shutdown: ${String(e)}`));
+        const drainMs = options.drainMs ?? 0;
+        logger.info({ drainMs }, "draining: readyz answers 503, requests in flight finish");
+        if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+        for (const stop of stoppers) await stop().catch((e: unknown) => logger.error(`shutdown: ${String(e)}`));
         provider.destroy();
+        logger.info("stopped: store closed" + (node ? ", chain state saved" : ""));
       })());
-    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, close };
+    logger.info({ url, chainId: deployment.chainId, contract: deployment.address, logId: deployment.logId }, "ready");
+    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, logger, metrics, close };
   } catch (error) {
     for (const stop of stoppers) await stop().catch(() => {});
     provider.destroy();

@@ -24,7 +24,8 @@ import { gunzipSync } from "node:zlib";
 
 const require = createRequire(import.meta.url);
 
-function anvilBinary(): string {
+/** The anvil executable the `@foundry-rs/anvil` package installed for this platform. */
+export function anvilBinary(): string {
   const arch = process.arch === "x64" ? "amd64" : process.arch;
   try {
     return join(dirname(require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`)), "bin", "anvil");

@@ -34,6 +34,8 @@ export class Anchorer {
   private checkpointSize = 0;
   /** Last error seen, for /readyz and logs; cleared by a successful tick. */
   lastError: string | null = null;
+  /** Failed ticks since start (for /metrics). */
+  failures = 0;
 
   private readonly options: AnchorerOptions;
 
@@ -66,13 +68,25 @@ export class Anchorer {
         this.lastError = null;
       })
       .catch((error: unknown) => {
-        this.lastError = error instanceof Error ? error.message : String(error);
+        this.failures++;
+        this.lastError = this.describe(error);
         this.options.log?.(`anchoring: ${this.lastError}`);
       })
       .finally(() => {
         this.running = null;
       });
     return this.running;
+  }
+
+  /** An error in one line; a revert of the ledger by its custom error ("DutyLedgerNotLogOperator(…)"). */
+  private describe(error: unknown): string {
+    const e = error as { data?: unknown; info?: { error?: { data?: unknown } }; shortMessage?: string };
+    const data = [e?.data, e?.info?.error?.data].find((d): d is string => typeof d === "string" && d.length >= 10);
+    if (data) {
+      const revert = this.options.ledger.interface.parseError(data);
+      if (revert) return `the ledger refused the anchor: ${revert.name}(${[...revert.args].join(", ")})`;
+    }
+    return e?.shortMessage ?? (error instanceof Error ? error.message : String(error));
   }
 
   private async step(): Promise<void> {
@@ -161,6 +175,10 @@ export class Anchorer {
       if (onChain.root !== checkpoint.root) {
         throw new Error(`the chain holds another root for size ${checkpoint.size}: ${onChain.root}`);
       }
+      // Final only with enough blocks on top of it (CONFIRMATIONS); until then it stays 'sent'
+      // and its receipts pending, and a later tick looks again.
+      const confirmations = this.options.confirmations ?? 1;
+      if (confirmations > 1 && (await provider.getBlockNumber()) - onChain.blockNumber + 1 < confirmations) return;
       await this.options.persistChain?.();
       await store.putCheckpoint({
         ...checkpoint,

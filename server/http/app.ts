@@ -15,6 +15,7 @@ import type { Deployment } from "../chain/deployment.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
 import { ingestHandler } from "./ingest.ts";
+import type { RequestObserver } from "../observability/httpObservability.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
 import { clientRateLimit } from "./rateLimit.ts";
@@ -43,6 +44,10 @@ export interface AppOptions {
   clientLimiter?: RateLimiter;
   /** Operator actions (erasure), guarded by the operator key; absent: no admin routes. */
   admin?: AdminOptions;
+  /** Mounted before every route: request ids, request logs, metrics and GET /metrics. */
+  observability?: express.RequestHandler;
+  /** The same observer for the node:http ingest routes (ingest.ts). */
+  observe?: RequestObserver;
 }
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
@@ -105,6 +110,7 @@ export function createApp(options: AppOptions): express.Express {
   // Responses are small and never cached by clients; hashing each one for an ETag is wasted work.
   app.set("etag", false);
   app.set("query parser", "simple");
+  if (options.observability) app.use(options.observability);
   if (options.clientLimiter) app.use(clientRateLimit(options.clientLimiter));
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {

@@ -15,6 +15,7 @@ import { bodyShapeFaults } from "../core/bodyShape.ts";
 import { DutyproofError } from "../core/errors.ts";
 import type { RateLimiter } from "../core/rateLimit.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
+import type { RequestObserver } from "../observability/httpObservability.ts";
 import type { StoredRecord } from "../store/LedgerStore.ts";
 import { type Problem, problemOf } from "./problem.ts";
 
@@ -24,6 +25,8 @@ export interface IngestOptions {
   onAppended?: () => void;
   log?: (message: string) => void;
   maxBatch?: number;
+  /** Request ids, request log lines and metrics, as the Express routes get them. */
+  observe?: RequestObserver;
   /** Per-client (remote address) request limit, as on every other route; none when absent. */
   clientLimiter?: RateLimiter;
   /** Body limits in bytes. */
@@ -167,6 +170,12 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
     const handler = path === SINGLE_PATH ? single : path === BATCH_PATH ? batch : null;
     if (!handler) return false;
+    const requestId = options.observe?.(
+      req,
+      res,
+      () => path,
+      () => path,
+    );
     const run = async () => {
       const limiter = options.clientLimiter;
       if (limiter?.enabled) {
@@ -183,12 +192,16 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
     };
     run().catch((error: unknown) => {
       if (res.headersSent) return;
+      const withId = (problem: Problem): Problem => (requestId ? { ...problem, requestId } : problem);
       if (error instanceof DutyproofError) {
-        sendProblem(res, problemOf(error, url));
+        sendProblem(res, withId(problemOf(error, url)));
         return;
       }
       options.log?.(`internal error on POST ${url}: ${error instanceof Error ? error.stack : String(error)}`);
-      sendProblem(res, problemOf(new DutyproofError("internal", "the gateway failed to handle this request"), url));
+      sendProblem(
+        res,
+        withId(problemOf(new DutyproofError("internal", "the gateway failed to handle this request"), url)),
+      );
     });
     return true;
   };

@@ -18,6 +18,7 @@ const problem = {
           status: { type: "integer" },
           detail: { type: "string" },
           code: { type: "string" },
+          requestId: { type: "string", description: "the request's id, also in the X-Request-Id header" },
           errors: {
             type: "array",
             items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
@@ -61,6 +62,12 @@ export function openApiDocument() {
       "/livez": { get: { summary: "The process is alive", responses: { 200: jsonOk("alive") } } },
       "/readyz": {
         get: { summary: "Chain and store are usable", responses: { 200: jsonOk("ready"), 503: jsonOk("not ready") } },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics: ingest, backlog, checkpoint lag, anchoring failures, chain head, store size",
+          responses: { 200: { description: "Prometheus text format", content: { "text/plain": {} } } },
+        },
       },
       "/v1/info": {
         get: {

@@ -32,6 +32,8 @@ export function problemOf(error: DutyproofError, instance?: string): Problem {
 
 export function sendProblem(res: Response, problem: Problem): void {
   if (typeof problem.retryAfter === "number") res.set("Retry-After", String(problem.retryAfter));
+  // The request id the observability middleware gave this request, so a user can quote it.
+  if (typeof res.locals.requestId === "string") problem = { ...problem, requestId: res.locals.requestId };
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }
 

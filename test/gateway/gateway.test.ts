@@ -240,8 +240,15 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
         const res = await send();
         expect(res.status).to.equal(status);
         expect(res.headers.get("content-type")).to.match(/^application\/problem\+json/);
-        const problem = (await res.json()) as { code: string; status: number; errors?: Array<{ path: string }> };
+        const problem = (await res.json()) as {
+          code: string;
+          status: number;
+          requestId?: string;
+          errors?: Array<{ path: string }>;
+        };
         expect([problem.code, problem.status]).to.deep.equal([code, status]);
+        // The request id a user can quote, on the ingest routes as on every other.
+        expect(problem.requestId).to.be.a("string").and.equal(res.headers.get("x-request-id"));
         expect(JSON.stringify(problem)).to.not.match(/at .*\.ts:\d+/);
         if (paths) for (const p of paths) expect(problem.errors!.map((e) => e.path).join(" ")).to.include(p);
         expect(await sizeNow()).to.equal(before);

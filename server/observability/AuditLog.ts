@@ -1,0 +1,146 @@
+/**
+ * The append-only audit log of administrative actions (registrations, key rotations, erasures,
+ * token issuance, log creation): DATA_DIR/audit/admin.log, one hash-chained JSON entry a line
+ * (server/core/auditChain.ts), opened for appending only, fsynced after every entry. The CLI
+ * and the gateway may both append; a lock file keeps each append (read head, write next) whole.
+ * `dutyproof audit-log verify` checks the chain.
+ */
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { userInfo } from "node:os";
+import { dirname, join } from "node:path";
+import { type AuditEntry, type AuditVerification, chainAuditEntry, verifyAuditEntries } from "../core/auditChain.ts";
+
+export const auditLogPath = (dataDir: string): string => join(dataDir, "audit", "admin.log");
+
+/** The OS account running this process: the "who" of an action taken at the console. */
+export function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid:${process.getuid?.() ?? "?"}`;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Runs `body` holding `path`.lock; a lock older than 30 s is left over from a crash and taken. */
+function withLock<T>(path: string, body: () => T): T {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, "wx", 0o600));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 30_000) rmSync(lock, { force: true });
+      } catch {
+        // removed meanwhile
+      }
+      if (Date.now() > deadline) throw new Error(`the audit log ${path} stays locked (${lock})`, { cause: error });
+      sleepSync(20);
+    }
+  }
+  try {
+    return body();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** The last entry of the file, read from its tail. */
+function lastEntry(fd: number): AuditEntry | undefined {
+  const size = fstatSync(fd).size;
+  if (size === 0) return undefined;
+  let length = Math.min(size, 8192);
+  for (;;) {
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const lines = buffer.toString("utf8").trimEnd().split("\n");
+    if (lines.length > 1 || length === size) return JSON.parse(lines.at(-1)!) as AuditEntry;
+    length = Math.min(size, length * 4);
+  }
+}
+
+/** Appends one entry durably and returns it. */
+export function appendAuditEntry(
+  path: string,
+  action: Omit<AuditEntry, "seq" | "prev" | "hash" | "at" | "actor"> & { actor?: AuditEntry["actor"] },
+  now: Date = new Date(),
+): AuditEntry {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  return withLock(path, () => {
+    const fd = openSync(path, "a+", 0o600);
+    try {
+      const entry = chainAuditEntry(lastEntry(fd), {
+        at: now.toISOString(),
+        actor: action.actor ?? { user: currentUser() },
+        action: action.action,
+        target: action.target,
+        outcome: action.outcome,
+        ...(action.detail === undefined ? {} : { detail: action.detail }),
+      });
+      writeSync(fd, JSON.stringify(entry) + "\n");
+      fsyncSync(fd);
+      return entry;
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/** Every entry of the log, parsed (a line that is not JSON becomes null and fails verification). */
+export function readAuditLog(path: string): unknown[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        return null;
+      }
+    });
+}
+
+export function verifyAuditLog(path: string): AuditVerification {
+  return verifyAuditEntries(readAuditLog(path));
+}
+
+/**
+ * Runs an administrative action and records it with its outcome, failed ones included; the
+ * action's own error is rethrown after it is recorded.
+ */
+export async function audited<T>(
+  path: string,
+  action: string,
+  target: AuditEntry["target"],
+  actor: AuditEntry["actor"] | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await run();
+    appendAuditEntry(path, { action, target, outcome: "ok", ...(actor ? { actor } : {}) });
+    return result;
+  } catch (error) {
+    const detail = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 500);
+    appendAuditEntry(path, { action, target, outcome: "failed", detail, ...(actor ? { actor } : {}) });
+    throw error;
+  }
+}
