@@ -11,6 +11,7 @@ import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
+import { type BurdenRouterOptions, burdenRouter } from "./burdenRouter.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
 
@@ -32,6 +33,8 @@ export interface AppOptions {
   mayAudit?: (token: string | undefined) => Promise<boolean>;
   log?: (message: string) => void;
   maxBatch?: number;
+  /** Evidence demands, duty lists and burden reports (server/http/burdenRouter.ts). */
+  burden?: BurdenRouterOptions;
 }
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
@@ -307,6 +310,8 @@ export function createApp(options: AppOptions): express.Express {
   app.get("/docs", (_req, res) => {
     res.type("html").send(docsPage());
   });
+
+  if (options.burden) app.use(burdenRouter(options.burden));
 
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));
