@@ -35,6 +35,7 @@ export interface RunningGateway {
   store: LedgerStore;
   anchorer: Anchorer;
   catalog: Catalog;
+  burden: BurdenService;
   close: () => Promise<void>;
 }
 
@@ -199,7 +200,7 @@ export async function startGateway(
         for (const stop of stoppers) await stop().catch((e: unknown) => log(`shutdown: ${String(e)}`));
         provider.destroy();
       })());
-    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, close };
+    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, burden, close };
   } catch (error) {
     for (const stop of stoppers) await stop().catch(() => {});
     provider.destroy();

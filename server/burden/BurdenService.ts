@@ -201,7 +201,7 @@ export class BurdenService {
         demand,
         now,
         offList,
-        ...(repeated ? { repeated: { demandId: repeated.duplicateOf ?? repeated.demandId } } : {}),
+        ...(repeated ? { repeated: { demandId: repeated.demandId } } : {}),
         matchedByDutyType,
         onSiteUsed,
         quotaLimit,

@@ -3,7 +3,7 @@
  * window, the yearly on-site quota, and the decision that combines them. No I/O, no clock: the
  * service hands in the facts it read and the time.
  */
-import type { DemandEnvelope, DemandOutcome, OffListItem } from "./demand.ts";
+import type { Decision, DemandEnvelope, DemandOutcome, OffListItem } from "./demand.ts";
 
 /** Calendar years are counted in China Standard Time (UTC+8, no daylight saving). */
 export const CALENDAR_OFFSET_SECONDS = 8 * 3600;
@@ -63,13 +63,22 @@ export interface EarlierDemand {
   from: number;
   to: number;
   decidedAt: number;
-  refused: boolean;
+  decision: Decision;
 }
+
+/** Decisions whose package can answer a later demand: refusals answer nothing, and an absorbed repeat points at its original. */
+const ANSWERING: ReadonlySet<Decision> = new Set([
+  "answered_from_ledger",
+  "task_created",
+  "on_site_admitted",
+  "on_site_emergency",
+]);
 
 /**
  * Whether `demand` (decided at `now`) repeats `earlier`: the same unit, every duty type asked
  * already asked, the period inside the earlier one, and decided less than `windowSeconds` ago
- * (at exactly `windowSeconds` it is a new demand). A refused demand answers nothing.
+ * (at exactly `windowSeconds` it is a new demand). The window runs from the original demand:
+ * refused demands and absorbed repeats are never matched.
  */
 export function repeats(
   demand: Pick<DemandEnvelope, "unitId" | "dutyTypeIds" | "from" | "to">,
@@ -77,7 +86,7 @@ export function repeats(
   earlier: EarlierDemand,
   windowSeconds: number,
 ): boolean {
-  if (earlier.refused || earlier.unitId !== demand.unitId) return false;
+  if (!ANSWERING.has(earlier.decision) || earlier.unitId !== demand.unitId) return false;
   const age = now - earlier.decidedAt;
   if (age < 0 || age >= windowSeconds) return false;
   if (demand.from < earlier.from || demand.to > earlier.to) return false;

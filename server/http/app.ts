@@ -11,7 +11,7 @@ import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
-import { type BurdenRouterOptions, burdenRouter } from "./burdenRouter.ts";
+import { type BurdenRouterOptions, burdenRouter, demandAuditFields } from "./burdenRouter.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
 
@@ -255,17 +255,29 @@ export function createApp(options: AppOptions): express.Express {
         .strict(),
       req.query,
     );
-    const records = await store.recordsFrom(query.from, query.limit);
+    const records = await store.entriesFrom(query.from, query.limit);
     res.json({
       treeSize: store.treeSize,
-      records: records.map(({ position, record: r }) => ({
-        leafIndex: position,
-        claimedIndex: r.leafIndex,
-        recordId: r.recordId,
-        envelope: r.envelope,
-        signature: r.signature,
-        acceptedAt: Math.floor(r.receivedAt / 1000),
-      })),
+      records: records.map(({ position, record: r, entry }) =>
+        // Evidence demands are log entries of their own kind (docs/protocol.md §4).
+        entry
+          ? {
+              kind: entry.kind,
+              leafIndex: position,
+              claimedIndex: entry.leafIndex,
+              entryId: entry.entryId,
+              ...demandAuditFields(entry.value),
+              acceptedAt: Math.floor(entry.receivedAt / 1000),
+            }
+          : {
+              leafIndex: position,
+              claimedIndex: r!.leafIndex,
+              recordId: r!.recordId,
+              envelope: r!.envelope,
+              signature: r!.signature,
+              acceptedAt: Math.floor(r!.receivedAt / 1000),
+            },
+      ),
       next: query.from + query.limit < store.treeSize ? query.from + query.limit : null,
     });
   });

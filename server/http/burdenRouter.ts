@@ -7,7 +7,7 @@ import express, { type Request, type Response, Router } from "express";
 import { z } from "zod";
 import { DutyproofError } from "../core/errors.ts";
 import type { BurdenService } from "../burden/BurdenService.ts";
-import { demandEip712Definition } from "../burden/demand.ts";
+import { type DemandEntry, demandEip712Definition } from "../burden/demand.ts";
 import { reportCsv } from "../burden/report.ts";
 import { fieldErrors } from "../gateway/AttestationService.ts";
 
@@ -57,6 +57,12 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, prefix: string): 
     throw new DutyproofError("request.invalid", `${errors.length} parameter(s) at fault`, { errors });
   }
   return parsed.data;
+}
+
+/** The fields of a demand entry the audit feed serves (what its leaf commits to). */
+export function demandAuditFields(value: unknown) {
+  const { demand, signature, outcome, outcomeDigest } = value as DemandEntry;
+  return { demand, signature, outcome, outcomeDigest };
 }
 
 const bearer = (req: Request) => req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
