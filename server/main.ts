@@ -55,7 +55,8 @@ export function loadOperatorKey(config: GatewayConfig): string {
 export async function startGateway(
   config: GatewayConfig,
   log: (message: string) => void = console.log,
-  hooks: { burdenNow?: () => number } = {},
+  /** `now`: the gateway's clock in Unix seconds, for a simulation that replays a past year. */
+  hooks: { now?: () => number } = {},
 ): Promise<RunningGateway> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const embedded = config.rpcUrl === undefined;
@@ -114,7 +115,7 @@ export async function startGateway(
       catalog,
       domain: eip712Domain(deployment.chainId, deployment.address),
       deriveMany: (domain, items) => pool.derive(domain, items),
-      now: () => Math.floor(Date.now() / 1000),
+      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
     });
     const anchorer = new Anchorer({
       store,
@@ -138,7 +139,7 @@ export async function startGateway(
       deployment,
       domain: eip712Domain(deployment.chainId, deployment.address),
       settings: burdenSettingsFromEnvironment(),
-      now: hooks.burdenNow ?? (() => Math.floor(Date.now() / 1000)),
+      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
       onAppended: () => anchorer.poke(),
     });
 

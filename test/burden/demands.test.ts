@@ -116,7 +116,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
         },
       ),
       () => {},
-      { burdenNow: () => clock },
+      { now: () => clock },
     );
     const ledger = gateway.ledger;
     const send = async (name: string, ...args: unknown[]) => (await ledger.getFunction(name)(...args)).wait();
