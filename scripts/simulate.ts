@@ -258,11 +258,22 @@ export async function simulate(options: {
   try {
     const url = gateway.url;
     const post = async (path: string, body: unknown, token?: string, method = "POST") => {
-      const res = await fetch(url + path, {
+      const init = {
         method,
         headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify(body),
-      });
+      };
+      // A kept-alive connection the server closed while the client was busy can reset once;
+      // every request here is idempotent at the gateway (same record, same leaf; same demand,
+      // same entry), so it is sent again.
+      let res: Response | undefined;
+      for (let attempt = 1; !res; attempt++) {
+        try {
+          res = await fetch(url + path, init);
+        } catch (error) {
+          if (attempt >= 3) throw error;
+        }
+      }
       const json = (await res.json()) as Record<string, unknown>;
       if (res.status >= 400) throw new Error(`${path} answered ${res.status}: ${String(json.detail)}`);
       return json;
@@ -638,7 +649,8 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((error: unknown) => {
-    console.error(`simulate: ${error instanceof Error ? error.message : String(error)}`);
+    const cause = error instanceof Error && error.cause ? ` (${String(error.cause)})` : "";
+    console.error(`simulate: ${error instanceof Error ? error.message : String(error)}${cause}`);
     process.exit(1);
   });
 }
