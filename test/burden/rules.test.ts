@@ -61,6 +61,34 @@ describe("burden rules (pure)", () => {
     expect(recoverSigner(demandTypedDataDigest(domain, message), signature)).to.equal(demand.inspector);
   });
 
+  it("gives the worked example of docs/protocol.md §4, line by line", async () => {
+    // Digests recomputed with node's SHA-256, the signature with ethers (RFC 6979: deterministic).
+    const sha = (text: string) => "0x" + createHash("sha256").update(text).digest("hex");
+    expect(sha(canonicalJson(demand))).to.equal("0xca339e7bab07826e969fbaedeeac815f832c9b4af374a39f24f2103f6a344681");
+    const message = demandMessageOf(demand);
+    expect(bytesToHex(demandTypedDataDigest(domain, message))).to.equal(
+      "0x4d47c675e609152293e7a359f5808b5f48d29a5e242916457e9f0d9b78f1d40b",
+    );
+    const signature = await new Wallet("0x" + "01".repeat(32)).signTypedData(
+      domain,
+      { EvidenceDemand: [...demandEip712Types.EvidenceDemand] },
+      message,
+    );
+    expect(signature).to.equal(
+      "0x537b6c5cef011a074b81bd2acc055d20ab477c780f65f6e05f875c35655068f3336cf7ad4bc945d6a50258b75f4e7f561ebadeee34aa4fee5e2ff53e50757b0e1c",
+    );
+    const outcome = {
+      decision: "answered_from_ledger" as const,
+      reason: "the ledger holds 4 matching record(s); no task for the unit",
+      decidedAt: 1_780_000_005,
+      matched: 4,
+    };
+    expect(sha(canonicalJson(outcome))).to.equal("0x2a6f80f554b785ed7f068155d200522a6425dc63c618ad11f911ea7295e38739");
+    expect(bytesToHex(demandLeafHashOf(demandDigest(demand), signature, outcomeDigest(outcome)))).to.equal(
+      "0x0bb526527b518369bbb8ae74d0d04e211a3ec3a591a1181f210dfaf498fd8048",
+    );
+  });
+
   it("builds the DPD1 leaf from demand id, signature and outcome digest", () => {
     const signature = "0x" + "ab".repeat(64) + "1b";
     const outcome = outcomeDigest({ decision: "answered_from_ledger", reason: "r", decidedAt: 1, matched: 2 });
