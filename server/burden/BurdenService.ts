@@ -255,7 +255,7 @@ export class BurdenService {
       outcomeDigest: entry.outcomeDigest,
       leafIndex,
       leafHash,
-      answeredBy: await this.index.answers(entry.demandId),
+      answeredBy: await this.index.answers(entry.demandId, entry.demand.unitId),
       package: `/v1/demands/${entry.demandId}/package`,
     };
   }
@@ -345,7 +345,7 @@ export class BurdenService {
     for (const d of demands) {
       if (d.decision !== "task_created" && d.decision !== "on_site_admitted" && d.decision !== "on_site_emergency")
         continue;
-      const answeredBy = await this.index.answers(d.demandId);
+      const answeredBy = await this.index.answers(d.demandId, d.unitId);
       const state = answeredBy.length > 0 ? "answered" : "open";
       if (status !== "all" && status !== state) continue;
       tasks.push({ ...publicDemand(d), status: state, answeredBy });
@@ -426,7 +426,7 @@ export class BurdenService {
         decision: d.decision,
         onSite: d.onSite,
         emergency: d.emergency,
-        taskAnswered: isTask && (await this.index.answers(d.demandId)).length > 0,
+        taskAnswered: isTask && (await this.index.answers(d.demandId, d.unitId)).length > 0,
       });
     }
     return aggregate(facts, {

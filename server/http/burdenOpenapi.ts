@@ -66,8 +66,9 @@ export function burdenPaths(p: object) {
           201: jsonOk(
             "decided and logged: demand, signature, outcome, leafIndex, answeredBy, package URL (evidence inline with include=package)",
           ),
-          200: jsonOk("already logged (idempotent)"),
+          200: jsonOk("already logged (idempotent); include=package then needs a bearer token"),
           400: p,
+          401: p,
           403: p,
           415: p,
           422: p,

@@ -32,6 +32,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
   let eip712: Eip712Info;
   let definition: DemandDefinition;
   const villageKey = Wallet.createRandom();
+  const otherKey = Wallet.createRandom();
   const civil = Wallet.createRandom(); // inspector of civil-affairs
   const safety = Wallet.createRandom(); // inspector of emergency-management
   const retired = Wallet.createRandom(); // deactivated inspector
@@ -79,14 +80,15 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     fields: Record<string, string | number | boolean>,
     performedAt: number,
     demandId?: string,
+    unit = { id: village, key: villageKey as BaseWallet },
   ) => {
     const envelope = {
-      ...newEnvelope(village, types[dutyType]!, fields, performedAt),
+      ...newEnvelope(unit.id, types[dutyType]!, fields, performedAt),
       ...(demandId ? { demandId } : {}),
     };
     const res = await call("POST", "/v1/attestations", {
       envelope,
-      signature: await signEnvelope(villageKey, eip712, envelope),
+      signature: await signEnvelope(unit.key, eip712, envelope),
     });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return (res.body as { recordId: string }).recordId;
@@ -122,7 +124,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const send = async (name: string, ...args: unknown[]) => (await ledger.getFunction(name)(...args)).wait();
     await send("registerUnit", township, ZERO, 2, Wallet.createRandom().address);
     await send("registerUnit", village, township, 3, villageKey.address);
-    await send("registerUnit", other, township, 3, Wallet.createRandom().address);
+    await send("registerUnit", other, township, 3, otherKey.address);
     await send("registerInspector", civil.address, departmentIdOf("civil-affairs"));
     await send("registerInspector", safety.address, departmentIdOf("emergency-management"));
     await send("registerInspector", retired.address, departmentIdOf("civil-affairs"));
@@ -166,6 +168,11 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const again = await call("POST", "/v1/demands", { demand: res.body.demand, signature: res.body.signature });
     expect(again.status).to.equal(200);
     expect(again.body.leafIndex).to.equal(before);
+    // Once logged, a demand is public: sent again, its package needs a token.
+    const replayed = { demand: res.body.demand, signature: res.body.signature };
+    expect((await call("POST", "/v1/demands?include=package", replayed)).status).to.equal(401);
+    const withToken = await call("POST", "/v1/demands?include=package", replayed, inspectorToken);
+    expect(withToken.body.evidence.items).to.have.length(1);
     await waitAnchored();
     const receipt = await call("GET", `/v1/demands/${res.body.demandId}/receipt`);
     expect(receipt.status).to.equal(200);
@@ -185,6 +192,17 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect(open.body.tasks.map((t: { demandId: string }) => t.demandId)).to.include(demandId);
     expect((await call("GET", `/v1/units/${village}/tasks`)).status).to.equal(401);
     expect((await call("GET", `/v1/units/${other}/tasks`, undefined, villageToken)).status).to.equal(403);
+    // Another unit's record naming the demand answers nothing.
+    const visit = {
+      householdName: "赵某",
+      address: "二组",
+      visitPurpose: "routine",
+      followUpRequired: false,
+      visitors: "孙某",
+    };
+    await attest("household-visit", visit, clock - 60, demandId, { id: other, key: otherKey });
+    const still = await call("GET", `/v1/units/${village}/tasks`, undefined, villageToken);
+    expect(still.body.tasks.find((t: { demandId: string }) => t.demandId === demandId)).to.include({ status: "open" });
     const recordId = await attest(
       "household-visit",
       { householdName: "王某", address: "一组", visitPurpose: "routine", followUpRequired: false, visitors: "李某" },
