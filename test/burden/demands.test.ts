@@ -104,22 +104,19 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     throw new Error("not anchored");
   };
 
-  before(async () => {
-    gateway = await startGateway(
+  const chainPort = testPort("burden");
+  const start = () =>
+    startGateway(
       configFromEnvironment(
         {},
-        {
-          dataDir: dir.path,
-          port: 0,
-          chainPort: testPort("burden"),
-          anchorIntervalMs: 200,
-          anchorMaxLeaves: 1000,
-          logName: "burden",
-        },
+        { dataDir: dir.path, port: 0, chainPort, anchorIntervalMs: 200, anchorMaxLeaves: 1000, logName: "burden" },
       ),
       () => {},
       { now: () => clock },
     );
+
+  before(async () => {
+    gateway = await start();
     const ledger = gateway.ledger;
     const send = async (name: string, ...args: unknown[]) => (await ledger.getFunction(name)(...args)).wait();
     await send("registerUnit", township, ZERO, 2, Wallet.createRandom().address);
@@ -429,6 +426,17 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect((await call("GET", `/v1/units/${village}/summary?month=2026-13`, undefined, villageToken)).status).to.equal(
       422,
     );
+  });
+
+  it("keeps every demand across a restart, rebuilding its indexes from the log", async () => {
+    const list = async () => (await call("GET", `/v1/units/${other}/demands`, undefined, inspectorToken)).body.demands;
+    const before = await list();
+    const report = (await call("GET", "/v1/burden/report", undefined, inspectorToken)).body;
+    await gateway.store.sublevel("burden").clear(); // the derived indexes, lost
+    await gateway.close();
+    gateway = await start();
+    expect(await list()).to.deep.equal(before);
+    expect((await call("GET", "/v1/burden/report", undefined, inspectorToken)).body).to.deep.equal(report);
   });
 
   it("replays a log holding demands cleanly, and finds a demand altered in the store", async () => {
