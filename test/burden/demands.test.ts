@@ -14,6 +14,15 @@ import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
+import {
+  demandReceiptSchema,
+  demandViewSchema,
+  dutyListSchema,
+  reportSchema,
+  summarySchema,
+  tasksSchema,
+  unitDemandsSchema,
+} from "../../server/http/burdenResponses.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
@@ -156,6 +165,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect(res.body.outcome).to.include({ decision: "answered_from_ledger", matched: 1 });
     expect(res.body.leafIndex).to.equal(before);
     expect(await treeSize()).to.equal(before + 1);
+    demandViewSchema.strict().parse(res.body); // the OpenAPI document's shape, exactly
     const pkg = res.body.evidence;
     expect(pkg.format).to.equal("dutyproof/bundle/v1");
     expect(pkg.items).to.have.length(1);
@@ -174,6 +184,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const receipt = await call("GET", `/v1/demands/${res.body.demandId}/receipt`);
     expect(receipt.status).to.equal(200);
     expect(receipt.body).to.include({ status: "anchored", leafIndex: before });
+    demandReceiptSchema.strict().parse(receipt.body);
   });
 
   it("turns an unanswerable demand into a task the unit answers by attesting with the demand id", async () => {
@@ -186,6 +197,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect(res.body.outcome.decision).to.equal("task_created");
     const demandId = res.body.demandId as string;
     const open = await call("GET", `/v1/units/${village}/tasks`, undefined, villageToken);
+    tasksSchema.parse(open.body);
     expect(open.body.tasks.map((t: { demandId: string }) => t.demandId)).to.include(demandId);
     expect((await call("GET", `/v1/units/${village}/tasks`)).status).to.equal(401);
     expect((await call("GET", `/v1/units/${other}/tasks`, undefined, villageToken)).status).to.equal(403);
@@ -252,6 +264,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect((await change({ add: [visit] }, inspectorToken)).status).to.equal(403);
     const added = await change({ add: [visit] });
     expect(added.status).to.equal(200);
+    dutyListSchema.strict().parse(added.body);
     expect(added.body.dutyTypes.find((d: { dutyTypeId: string }) => d.dutyTypeId === visit)).to.include({
       onList: true,
     });
@@ -405,6 +418,8 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
   it("reports burden per department as JSON and CSV, and generates the monthly summary", async () => {
     const report = await call("GET", "/v1/burden/report?groupBy=department", undefined, inspectorToken);
     expect(report.status).to.equal(200);
+    reportSchema.strict().parse(report.body);
+    unitDemandsSchema.parse((await call("GET", `/v1/units/${village}/demands`, undefined, villageToken)).body);
     const keys = report.body.rows.map((r: { key: string }) => r.key);
     expect(keys).to.include.members(["civil-affairs", "emergency-management"]);
     expect(report.body.totals.duplicatesAbsorbed).to.equal(2);
@@ -420,6 +435,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const summary = await call("GET", `/v1/units/${village}/summary?month=${month}`, undefined, villageToken);
     expect(summary.status).to.equal(200);
     expect(summary.body.records).to.be.at.least(1);
+    summarySchema.strict().parse(summary.body);
     expect(summary.body.bundle.format).to.equal("dutyproof/bundle/v1");
     for (const item of summary.body.bundle.items)
       expect((await call("POST", "/v1/verify", item)).body.valid).to.equal(true);
