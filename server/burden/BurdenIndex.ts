@@ -19,6 +19,7 @@ export interface IndexedDemand {
   to: number;
   onSite: boolean;
   emergency: boolean;
+  emergencyReason?: string;
   department: string;
   inspector: string;
   decision: DemandEntry["outcome"]["decision"];
@@ -145,6 +146,7 @@ function indexedOf(entry: DemandEntry & { quotaLimit?: number }, leafIndex: numb
     to: demand.to,
     onSite: demand.onSite,
     emergency: demand.emergency !== undefined,
+    ...(demand.emergency ? { emergencyReason: demand.emergency.reason } : {}),
     department: demand.department,
     inspector: demand.inspector,
     decision: outcome.decision,

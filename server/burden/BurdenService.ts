@@ -406,7 +406,11 @@ export class BurdenService {
     to?: number;
     unitId?: string;
     department?: string;
-  }): Promise<Report> {
+  }): Promise<
+    Report & {
+      emergencies: Array<{ demandId: string; unitId: string; department: string; decidedAt: number; reason: string }>;
+    }
+  > {
     await this.catchUp();
     const demands = query.unitId
       ? await this.index.demandsOfUnit(query.unitId, query.from, query.to)
@@ -429,13 +433,24 @@ export class BurdenService {
         taskAnswered: isTask && (await this.index.answers(d.demandId, d.unitId)).length > 0,
       });
     }
-    return aggregate(facts, {
+    const report = aggregate(facts, {
       groupBy: query.groupBy,
       hours: this.options.settings.hours,
       quotaOfUnit: (unitId) => quotas.get(unitId) ?? this.options.settings.quota.perYear,
       ...(query.from !== undefined ? { from: query.from } : {}),
       ...(query.to !== undefined ? { to: query.to } : {}),
     });
+    // Emergencies are recorded and reported one by one, with the reason stated.
+    const emergencies = demands
+      .filter((d) => d.decision === "on_site_emergency" && (!query.department || d.department === query.department))
+      .map((d) => ({
+        demandId: d.demandId,
+        unitId: d.unitId,
+        department: d.department,
+        decidedAt: d.decidedAt,
+        reason: d.emergencyReason ?? "",
+      }));
+    return { ...report, emergencies };
   }
 
   /**

@@ -85,6 +85,17 @@ export const reportSchema = z.object({
   to: z.number().int().optional(),
   rows: z.array(reportRowSchema),
   totals: reportRowSchema,
+  emergencies: z
+    .array(
+      z.object({
+        demandId: hash32,
+        unitId: hash32,
+        department: z.string(),
+        decidedAt: z.number().int(),
+        reason: z.string().describe("the emergency as the inspector stated it"),
+      }),
+    )
+    .describe("every on-site inspection admitted as an emergency in the period"),
 });
 
 export const summarySchema = z.object({

@@ -350,6 +350,15 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
         overQuotaWithoutEmergency: 0,
         hoursSaved: 2 * 8,
       });
+      expect(report.body.emergencies).to.deep.equal([
+        {
+          demandId: emergency.body.demandId,
+          unitId: other,
+          department: "emergency-management",
+          decidedAt: yearStartOf(year + 1) - 5 * DAY,
+          reason: "燃气泄漏事故",
+        },
+      ]);
     } finally {
       clock = start;
     }
