@@ -9,6 +9,7 @@
  *   dutyproof inspector register ADDRESS --department CODE
  *   dutyproof duty-type register FILE                  register a duty-type schema document
  *   dutyproof submit --keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at SECONDS]
+ *                    [--demand DEMAND_ID]                   answers an evidence demand (a task)
  *   dutyproof receipt RECORD_ID
  *   dutyproof verify (FILE | --hash HASH) [--rpc URL] [--json] [--lang zh-CN|en]
  *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
@@ -16,11 +17,12 @@
  *   dutyproof replay (--token AUDITOR_TOKEN | --bundle FILE) [--rpc URL] [--json]
  *                                                      exit 0 clean, 1 findings, 3 chain or gateway unreachable
  *   dutyproof erase RECORD_ID --order REFERENCE          erase a record's personal fields (operator key)
- *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
+ *   dutyproof token issue --scope (unit:NAME | inspector | auditor | operator) [--label TEXT]
  *   dutyproof log create NAME --operator ADDRESS      admin: a log for a new gateway, and its operator
  *   dutyproof audit-log (verify | show) [--json]       the administrative audit log and its hash chain
  *   dutyproof backup --out FILE                        DATA_DIR as one file (gateway stopped)
  *   dutyproof restore FILE --data-dir DIR              into a new directory
+ *   dutyproof demand | tasks | duty-list | burden report | summary …   see scripts/burdenCommands.ts
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
  * RPC_URL, CHAIN_ID, OPERATOR_KEY(_FILE), IGNITION_DEPLOYMENT_DIR, LOG_NAME; GATEWAY_URL for submit and receipt; the keystore password from
@@ -72,6 +74,7 @@ import {
 import { verifyAuditEntries } from "../server/core/auditChain.ts";
 import { backupDataDir, restoreDataDir } from "../server/backup/dataDirBackup.ts";
 import { createLogger } from "../server/observability/logger.ts";
+import { burdenCommands } from "./burdenCommands.ts";
 
 class UsageError extends Error {}
 
@@ -319,7 +322,17 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async submit(args) {
-    const { values } = options(args, ["keystore", "unit", "duty-type", "fields", "performed-at", "password-file"]);
+    const { values } = options(args, [
+      "keystore",
+      "unit",
+      "duty-type",
+      "fields",
+      "performed-at",
+      "password-file",
+      "demand",
+    ]);
+    if (values.demand !== undefined && !/^0x[0-9a-f]{64}$/.test(values.demand))
+      throw new UsageError("--demand must be a demand id (0x + 64 hex)");
     let fields: Record<string, string | number | boolean>;
     try {
       fields = JSON.parse(required(values, "fields"));
@@ -347,6 +360,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       performedAt: values["performed-at"] ? Number(values["performed-at"]) : Math.floor(Date.now() / 1000),
       fields,
       salt: bytesToHex(randomBytes(32)),
+      ...(values.demand ? { demandId: values.demand } : {}),
     };
     const message = {
       unitId: envelope.unitId,
@@ -379,8 +393,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const { values } = options(rest, ["scope", "label"]);
     let scope = required(values, "scope");
     if (scope.startsWith("unit:")) scope = `unit:${unitIdOf(scope.slice(5))}`;
-    if (scope !== "inspector" && scope !== "auditor" && !scope.startsWith("unit:")) {
-      throw new UsageError("--scope must be unit:NAME, inspector or auditor");
+    if (scope !== "inspector" && scope !== "auditor" && scope !== "operator" && !scope.startsWith("unit:")) {
+      throw new UsageError("--scope must be unit:NAME, inspector, auditor or operator");
     }
     const config = configFromEnvironment();
     const token = await audited(
@@ -617,7 +631,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       const extras = `${report.corrections} correction(s), ${report.withdrawals} withdrawal(s), ${report.erased} erased`;
       console.log(
         report.clean
-          ? `clean: ${source}${report.records} records, ${report.checkpoints} checkpoints (anchored size ${report.anchoredSize}); every checkpoint extends the last, every record present, signed and unchanged; ${extras}`
+          ? `clean: ${source}${report.records} records${report.demands ? ` (${report.demands} of them evidence demands)` : ""}, ${report.checkpoints} checkpoints (anchored size ${report.anchoredSize}); every checkpoint extends the last, every record present, signed and unchanged; ${extras}`
           : `FINDINGS: ${problems.length} problem(s) in ${source}${report.records} records and ${report.checkpoints} checkpoints; ${extras}`,
       );
       for (const [kind, n] of Object.entries(report.counts)) console.log(`  ${kind}: ${n}`);
@@ -722,6 +736,15 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       `restored ${result.files} files into ${dataDir}: the log as of ${result.createdAt}, ${result.treeSize} records (${result.anchoredSize} anchored); records acknowledged after that are not in it`,
     );
   },
+  ...burdenCommands({
+    options,
+    required,
+    password,
+    gatewayJson,
+    gatewayUrl,
+    unitIdOf,
+    usage: (m) => new UsageError(m),
+  }),
 
   async receipt(args) {
     const recordId = args[0];

@@ -32,6 +32,8 @@ import { unitRateLimit } from "./http/rateLimit.ts";
 import { RateLimiter } from "./core/rateLimit.ts";
 import { eraseRecord } from "./gateway/ledgerNotices.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
+import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
+import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
 
 export interface RunningGateway {
   url: string;
@@ -42,6 +44,7 @@ export interface RunningGateway {
   store: LedgerStore;
   anchorer: Anchorer;
   catalog: Catalog;
+  burden: BurdenService;
   logger: Logger;
   metrics: GatewayMetrics;
   /**
@@ -98,7 +101,12 @@ function directoryBytes(dir: string): number {
  * Starts a gateway. Its log lines (JSON, pino) go to stdout, or to `log` one line a call when
  * given (tests pass a function to keep or silence them).
  */
-export async function startGateway(config: GatewayConfig, log?: (line: string) => void): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  log?: (line: string) => void,
+  /** `now`: the gateway's clock in Unix seconds, for a simulation that replays a past year. */
+  hooks: { now?: () => number } = {},
+): Promise<RunningGateway> {
   const logger = createLogger(log ? { write: log } : {});
   installNativeHashes();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -188,7 +196,7 @@ export async function startGateway(config: GatewayConfig, log?: (line: string) =
       catalog,
       domain: eip712Domain(deployment.chainId, deployment.address),
       deriveMany: (domain, items) => pool.derive(domain, items),
-      now: () => Math.floor(Date.now() / 1000),
+      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
       admitUnit: unitRateLimit(
         new RateLimiter({
           perSecond: config.rateLimitUnitPerSecond,
@@ -211,6 +219,17 @@ export async function startGateway(config: GatewayConfig, log?: (line: string) =
     });
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
+
+    const burden = new BurdenService({
+      store,
+      registry: chainBurdenRegistry(ledger),
+      catalog,
+      deployment,
+      domain: eip712Domain(deployment.chainId, deployment.address),
+      settings: burdenSettingsFromEnvironment(),
+      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
+      onAppended: () => anchorer.poke(),
+    });
 
     // Set on shutdown: /readyz answers 503 so a load balancer stops sending, while requests in
     // flight finish.
@@ -260,6 +279,11 @@ export async function startGateway(config: GatewayConfig, log?: (line: string) =
           return { recordId, erasure };
         },
       },
+      burden: {
+        service: burden,
+        mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
+        mayOperate: async (token) => tokens.mayOperate(token),
+      },
       // The verdict comes from the chain the receipt names, read through this gateway's RPC
       // endpoint; the gateway's own store plays no part in it.
       verify: async (body) => {
@@ -304,7 +328,7 @@ export async function startGateway(config: GatewayConfig, log?: (line: string) =
         logger.info("stopped: store closed" + (node ? ", chain state saved" : ""));
       })());
     logger.info({ url, chainId: deployment.chainId, contract: deployment.address, logId: deployment.logId }, "ready");
-    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, logger, metrics, close };
+    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, burden, logger, metrics, close };
   } catch (error) {
     for (const stop of stoppers) await stop().catch(() => {});
     provider.destroy();

@@ -4,12 +4,14 @@
  * and checks each chunk as it comes back. The findings are those of `replay`: a derivation is
  * only a shortcut for work the replay core would otherwise do itself, with the same code.
  */
+import type { AuditDemandEntry } from "../burden/demandAudit.ts";
 import { LogReplayer, type AuditRecord, type ReplayInput, type ReplayReport } from "../core/replay.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { VerifyPool } from "../crypto/VerifyPool.ts";
 
 /** Records a worker can derive: complete envelopes (not erased) with a signature string. */
-const derivable = (r: AuditRecord) =>
+const derivable = (r: AuditRecord | AuditDemandEntry): r is AuditRecord =>
+  !("kind" in r) &&
   r.erasure === undefined &&
   typeof r.signature === "string" &&
   typeof r.envelope === "object" &&
@@ -17,7 +19,7 @@ const derivable = (r: AuditRecord) =>
   typeof r.envelope.salt === "string";
 
 export async function replayOnWorkers(
-  input: Omit<ReplayInput, "records"> & { records: AuditRecord[] },
+  input: Omit<ReplayInput, "records"> & { records: Array<AuditRecord | AuditDemandEntry> },
   pool: VerifyPool,
   options: { chunk?: number; ahead?: number } = {},
 ): Promise<ReplayReport> {

@@ -11,6 +11,7 @@ import { DutyproofError } from "./errors.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest, recordEnvelopeSchema, signedMessageOf } from "./record.ts";
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
+import { type AuditDemandEntry, checkDemandEntry } from "../burden/demandAudit.ts";
 
 export interface AnchoredCheckpoint {
   size: number;
@@ -51,7 +52,10 @@ export type FindingKind =
   | "amendment.withdrawal_has_fields" // a withdrawal that carries fields
   | "amendment.target_not_current" // amends a record already corrected or withdrawn, or a withdrawal
   | "record.erased" // (not a problem) its personal content was erased under an order
-  | "record.unanchored"; // (not a problem) beyond the last anchored checkpoint
+  | "record.unanchored" // (not a problem) beyond the last anchored checkpoint
+  | "demand.altered" // an evidence demand or its outcome does not hash to what was logged
+  | "demand.bad_signature" // a demand's signature does not recover to its inspector
+  | "demand.inspector_not_valid"; // the inspector was not registered and active then
 
 /** Kinds that report a fact rather than a problem. */
 export const informationalKinds: ReadonlySet<FindingKind> = new Set(["record.erased", "record.unanchored"]);
@@ -68,6 +72,7 @@ export interface ReplayReport {
   clean: boolean;
   checkpoints: number;
   records: number;
+  demands: number; // evidence-demand entries among the leaves (docs/protocol.md §4)
   anchoredSize: number;
   /** Records that correct or withdraw an earlier one, and records whose content was erased. */
   corrections: number;
@@ -82,10 +87,12 @@ type UnitHistory = { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
 export interface ReplayInput {
   domain: Eip712Domain;
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
-  records: Iterable<AuditRecord>; // in leaf order
+  records: Iterable<AuditRecord | AuditDemandEntry>; // in leaf order
   /** The registry's history for a unit, from chain events. */
   unitHistory: (unitId: string) => UnitHistory;
   recover: (digest: Uint8Array, signature: string) => string | null;
+  /** Whether an inspector was active at a time, from chain events; not checked when absent. */
+  inspectorActiveAt?: (inspector: string, t: number) => boolean;
   onProgress?: (done: number) => void;
 }
 
@@ -257,6 +264,7 @@ export class LogReplayer {
   private expected = 0;
   private count = 0;
   private erased = 0;
+  private demands = 0;
 
   constructor(input: Omit<ReplayInput, "records">) {
     this.input = input;
@@ -288,13 +296,17 @@ export class LogReplayer {
   }
 
   /** Checks the next record of the log. */
-  add(record: AuditRecord): void {
+  add(record: AuditRecord | AuditDemandEntry): void {
     const { findings, anchoredSize } = this;
     const position = record.leafIndex;
     for (let missing = this.expected; missing < Math.min(position, anchoredSize); missing++) {
       findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
     }
     this.expected = position + 1;
+    if ("kind" in record) {
+      this.addDemand(record, position);
+      return;
+    }
     if (record.claimedIndex !== undefined && record.claimedIndex !== position) {
       findings.push({
         kind: "record.misplaced",
@@ -334,6 +346,29 @@ export class LogReplayer {
     this.input.onProgress?.(this.count);
   }
 
+  /** An evidence-demand entry (docs/protocol.md §4): its digests, signature and inspector. */
+  private addDemand(entry: AuditDemandEntry, position: number): void {
+    const { findings, input } = this;
+    if (entry.claimedIndex !== undefined && entry.claimedIndex !== position) {
+      findings.push({
+        kind: "record.misplaced",
+        leafIndex: position,
+        recordId: entry.entryId,
+        detail: `demand was logged at leaf ${entry.claimedIndex} but sits at ${position}`,
+      });
+    }
+    const checked = checkDemandEntry(entry, input.domain, input.recover, input.inspectorActiveAt);
+    for (const p of checked.problems) findings.push({ ...p, leafIndex: position, recordId: entry.entryId });
+    this.tree.appendLeafHash(checked.leafHash);
+    if (position >= this.anchoredSize) {
+      findings.push({ kind: "record.unanchored", leafIndex: position, detail: "not in any anchored checkpoint yet" });
+    }
+    this.checkRootsUpTo(this.tree.size);
+    this.count++;
+    this.demands++;
+    input.onProgress?.(this.count);
+  }
+
   /** The report, once every record was added. */
   finish(): ReplayReport {
     const { findings, anchoredSize } = this;
@@ -345,6 +380,7 @@ export class LogReplayer {
       ...summarise(findings),
       checkpoints: this.checkpoints.length,
       records: this.count,
+      demands: this.demands,
       anchoredSize,
       corrections: this.amendments.corrections,
       withdrawals: this.amendments.withdrawals,

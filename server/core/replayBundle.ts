@@ -110,6 +110,7 @@ export function replayBundle(input: BundleReplayInput): ReplayReport {
     ...summarise(findings),
     checkpoints: checkpoints.length,
     records: count,
+    demands: 0, // a bundle carries records only
     anchoredSize,
     corrections: amendments.corrections,
     withdrawals: amendments.withdrawals,

@@ -16,6 +16,7 @@ import { type AttestationService, fieldErrors } from "../gateway/AttestationServ
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
 import { ingestHandler } from "./ingest.ts";
 import type { RequestObserver } from "../observability/httpObservability.ts";
+import { type BurdenRouterOptions, burdenRouter, demandAuditFields } from "./burdenRouter.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
 import { clientRateLimit } from "./rateLimit.ts";
@@ -48,6 +49,8 @@ export interface AppOptions {
   observability?: express.RequestHandler;
   /** The same observer for the node:http ingest routes (ingest.ts). */
   observe?: RequestObserver;
+  /** Evidence demands, duty lists and burden reports (server/http/burdenRouter.ts). */
+  burden?: BurdenRouterOptions;
 }
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
@@ -267,20 +270,32 @@ export function createApp(options: AppOptions): express.Express {
         .strict(),
       req.query,
     );
-    const records = await store.recordsFrom(query.from, query.limit);
+    const records = await store.entriesFrom(query.from, query.limit);
     res.json({
       treeSize: store.treeSize,
-      records: records.map(({ position, record: r }) => ({
-        leafIndex: position,
-        claimedIndex: r.leafIndex,
-        recordId: r.recordId,
-        envelope: r.envelope,
-        signature: r.signature,
-        signer: r.signer,
-        leafHash: r.leafHash,
-        acceptedAt: Math.floor(r.receivedAt / 1000),
-        ...(r.erasure ? { erasure: r.erasure } : {}),
-      })),
+      records: records.map(({ position, record: r, entry }) =>
+        // Evidence demands are log entries of their own kind (docs/protocol.md §4).
+        entry
+          ? {
+              kind: entry.kind,
+              leafIndex: position,
+              claimedIndex: entry.leafIndex,
+              entryId: entry.entryId,
+              ...demandAuditFields(entry.value),
+              acceptedAt: Math.floor(entry.receivedAt / 1000),
+            }
+          : {
+              leafIndex: position,
+              claimedIndex: r!.leafIndex,
+              recordId: r!.recordId,
+              envelope: r!.envelope,
+              signature: r!.signature,
+              signer: r!.signer,
+              leafHash: r!.leafHash,
+              acceptedAt: Math.floor(r!.receivedAt / 1000),
+              ...(r!.erasure ? { erasure: r!.erasure } : {}),
+            },
+      ),
       next: query.from + query.limit < store.treeSize ? query.from + query.limit : null,
     });
   });
@@ -327,6 +342,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   if (options.admin) app.use(adminRoutes(options.admin));
+  if (options.burden) app.use(burdenRouter(options.burden));
 
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));
