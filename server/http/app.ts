@@ -11,6 +11,7 @@ import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
+import { consoleRoutes } from "./consoleRoutes.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
 
@@ -307,6 +308,7 @@ export function createApp(options: AppOptions): express.Express {
   app.get("/docs", (_req, res) => {
     res.type("html").send(docsPage());
   });
+  app.use(consoleRoutes({ store, rpcUrl: options.rpcUrl, mayRead: options.mayRead }));
 
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));
