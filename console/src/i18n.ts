@@ -211,6 +211,8 @@ const messages = {
   "ws.downloadEvidence": ["下载证据文件（记录＋回执）", "Download evidence (record + receipt)"],
   "ws.verifyNow": ["立即核验", "Verify now"],
   "ws.newRecord": ["再填一条", "Fill in another"],
+  "ws.answering": ["本条记录将答复调阅 {id}。", "This record answers evidence demand {id}."],
+  "ws.notAnswering": ["不关联调阅", "Do not link"],
   "fieldError.required": ["必填", "required"],
   "fieldError.notEmpty": ["不能为空", "must not be empty"],
   "fieldError.maxLength": ["最多 {n} 个字", "at most {n} characters"],

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Wallet, id } from "ethers";
+import { type HDNodeWallet, Wallet, id } from "ethers";
 import { type BrowserContext, type Page, chromium } from "playwright-core";
 import { reasonText } from "../../server/core/verifier.ts";
 import { configFromEnvironment } from "../../server/config.ts";
@@ -18,8 +18,10 @@ import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { buildConsole } from "../../scripts/build-console.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
+import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
 const chromiumPath = "/usr/bin/chromium";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const chromiumFlags = [
   "--no-sandbox",
   "--disable-gpu",
@@ -44,7 +46,9 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
   let page: Page;
   let token: string;
   let evidencePath: string;
+  let unitKey: HDNodeWallet;
   const outsideRequests: string[] = [];
+  const gatewayLog: string[] = [];
   const pageErrors: string[] = [];
 
   const screenshot = async (name: string) => {
@@ -71,9 +75,9 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
           logName: "console",
         },
       ),
-      () => {},
+      (message) => gatewayLog.push(message),
     );
-    const unitKey = Wallet.createRandom();
+    unitKey = Wallet.createRandom();
     const ledger = gateway.ledger;
     await (
       await ledger.getFunction("registerUnit")(township, "0x" + "00".repeat(32), 2, Wallet.createRandom().address)
@@ -108,7 +112,7 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
 
   after(async () => {
     await context?.close();
-    await gateway?.close();
+    await Promise.race([gateway?.close(), sleep(30_000)]);
     dir.remove();
     profile.remove();
   });
@@ -267,6 +271,20 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
   });
 
   it("shows the unit's timeline to a holder of its token, and refuses a wrong token", async () => {
+    // A correction of the first record, made by the unit's own system: the original is superseded.
+    const first = JSON.parse(readFileSync(evidencePath, "utf8"));
+    const info = (await (await fetch(gateway.url + "/v1/info")).json()) as { eip712: Eip712Info };
+    const correction = {
+      ...newEnvelope(village, first.envelope.dutyTypeId, { ...first.envelope.fields, visitors: "李某、张某、王某" }),
+      amends: { recordId: first.receipt.recordId, kind: "correction" as const, reason: "补记走访人员" },
+    };
+    const submitted = await fetch(gateway.url + "/v1/attestations", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ envelope: correction, signature: await signEnvelope(unitKey, info.eip712, correction) }),
+    });
+    expect(submitted.status).to.equal(201);
+
     await page.goto(gateway.url + "/console/#/timeline");
     await page.fill("#tl-unit", villageName);
     await page.fill("#tl-token", "dp_not-a-token");
@@ -278,19 +296,20 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     await page.click("#tl-search");
     await page.locator(".timeline-table tbody tr").first().waitFor();
     const text = await page.locator(".results").innerText();
-    expect(text).to.include("已锚定").and.include("入户走访").and.include("老人");
+    expect(text).to.include("已更正").and.include("入户走访").and.include("老人").and.include("王某");
+    expect(await page.locator(".timeline-table tbody tr").count()).to.equal(2);
     expect(text, "personal fields stay out of the list").to.not.include("欧阳娜娜");
     await screenshot("timeline");
 
-    await page.click(".timeline-table button >> text=核验");
+    await page.click(`tr[data-record="${first.receipt.recordId}"] button >> text=核验`);
     await page.locator("#verdict[data-verdict=valid]").waitFor();
   });
 
   it("shows the chain's status: health, log size and the latest checkpoints", async () => {
     await page.goto(gateway.url + "/console/#/chain");
     await page.locator("#checkpoints tbody tr").first().waitFor();
-    expect(await page.locator("#chain-log-size").innerText()).to.equal("1");
-    expect(await page.locator("#chain-anchored-size").innerText()).to.equal("1");
+    expect(await page.locator("#chain-log-size").innerText()).to.equal("2");
+    await page.locator("#chain-anchored-size >> text=2").waitFor();
     expect(await page.locator(".health-card.health-ok").count()).to.equal(4);
     expect(await page.locator("#checkpoints").innerText()).to.include("已锚定");
     await screenshot("chain");
@@ -317,10 +336,26 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     expect(await page.locator("nav").innerText()).to.include("履职记录");
   });
 
+  it("says plainly when the chain is down", async () => {
+    // The gateway's own chain node (started by this test's gateway) is stopped by its pid.
+    const pid = Number(readFileSync(join(dir.path, "chain", "anvil.pid"), "utf8"));
+    process.kill(pid, "SIGKILL");
+    await page.goto(gateway.url + "/console/#/chain");
+    await page.locator(".health-banner >> text=区块链节点无响应").waitFor({ timeout: 20_000 });
+    await page.locator(".health-card.health-bad >> text=无响应").waitFor({ timeout: 20_000 });
+    await screenshot("chain-down");
+    await page.evaluate(() => (location.hash = "#/verify"));
+    await page.setInputFiles("#verify-file", evidencePath);
+    await page.locator("#verdict >> text=区块链节点无响应").waitFor({ timeout: 30_000 });
+  });
+
   it("says plainly when the gateway is down", async () => {
     await page.goto(gateway.url + "/console/#/chain");
     await page.locator("#checkpoints").waitFor();
-    await gateway.close();
+    const closed = await Promise.race([gateway.close().then(() => true), sleep(30_000).then(() => false)]);
+    expect(closed, `the gateway stops within 30 s with its chain gone; its log:\n${gatewayLog.join("\n")}`).to.equal(
+      true,
+    );
     await page.evaluate(() => (location.hash = "#/verify"));
     await page.locator(".health-banner >> text=无法连接网关").waitFor({ timeout: 20_000 });
     await page.fill("#verify-paste", "0x" + "cd".repeat(32));

@@ -17,18 +17,13 @@ import {
   request,
   requestOk,
 } from "../api.ts";
-import { type Child, download, h, readFileBytes, replace } from "../dom.ts";
+import { type Child, download, h, replace } from "../dom.ts";
 import { formatTime, shortHash } from "../format.ts";
 import { localTitle, t } from "../i18n.ts";
+import { type UnlockedKey, unlockKeystore } from "../keystore.ts";
 import type { Page } from "../page.ts";
 import { rememberUnitName, unitIdOf } from "../units.ts";
 import { verifyFromElsewhere } from "./verify.ts";
-
-interface UnlockedKey {
-  address: string;
-  /** Signs a 32-byte digest; returns r ‖ s ‖ v (65 bytes, low s) as 0x hex. */
-  sign: (digest: Uint8Array) => string;
-}
 
 type Values = Record<string, string | boolean>;
 
@@ -57,6 +52,7 @@ let fieldIssues: Record<string, string> = {};
 let formError = "";
 let submitting = false;
 let submission: Submission | null = null;
+let answering: { demandId: string; unitId: string } | null = null;
 let rerender: (() => void) | null = null;
 let pollTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -73,14 +69,11 @@ async function unlock(password: string): Promise<void> {
   unlocking = 0.01;
   rerender?.();
   try {
-    const json = new TextDecoder().decode(await readFileBytes(keystoreFile!));
-    const { Wallet } = await import("ethers");
-    const wallet = await Wallet.fromEncryptedJson(json, password, (progress: number) => {
+    key = await unlockKeystore(keystoreFile!, password, (progress) => {
       unlocking = Math.max(0.01, progress);
       const bar = document.getElementById("unlock-progress") as HTMLProgressElement | null;
       if (bar) bar.value = unlocking;
     });
-    key = { address: wallet.address, sign: (digest) => wallet.signingKey.sign(digest).serialized };
     rememberUnitName(unitInput);
   } catch {
     unlockError = t("ws.badKeystore");
@@ -103,6 +96,16 @@ function collectFields(entry: DutyTypeEntry): Record<string, string | number | b
       f.type === "integer" || f.type === "number" ? Number(value) : f.type === "string" ? value.trim() : value;
   }
   return fields;
+}
+
+/** Opens the workstation to answer an evidence demand: the record will name the demand. */
+export function answerDemand(demand: { demandId: string; unitId: string; dutyTypeIds: string[] }): void {
+  answering = { demandId: demand.demandId, unitId: demand.unitId };
+  dutyTypeId = demand.dutyTypeIds[0] ?? "";
+  values = {};
+  fieldIssues = {};
+  submission = null;
+  location.hash = "#/workstation";
 }
 
 /** The core's English field messages, said in the user's language. */
@@ -154,6 +157,7 @@ async function submit(): Promise<void> {
       performedAt: Math.floor(performedMs / 1000),
       fields,
       salt: bytesToHex(salt),
+      ...(answering && answering.unitId === unitIdOf(unitInput) ? { demandId: answering.demandId } : {}),
     };
     const message = signedMessageOf(envelope);
     const signature = key.sign(typedDataDigest(eip712Domain(info.chainId, info.contracts.DutyLedger), message));
@@ -172,6 +176,7 @@ async function submit(): Promise<void> {
       return;
     }
     submission.leafIndex = Number(body.leafIndex);
+    if (envelope.demandId) answering = null;
     submission.duplicate = body.duplicate === true;
     void pollReceipt(submission, Date.now());
   } catch (error) {
@@ -341,6 +346,26 @@ function renderForm(catalog: DutyTypeEntry[] | null, catalogError: string): Chil
   const entry = catalog.find((d) => d.id === dutyTypeId);
   return [
     title,
+    answering
+      ? h(
+          "p",
+          { class: "notice notice-info", id: "ws-answering" },
+          t("ws.answering", { id: shortHash(answering.demandId) }),
+          " ",
+          h(
+            "button",
+            {
+              type: "button",
+              class: "button button-link",
+              onclick: () => {
+                answering = null;
+                rerender?.();
+              },
+            },
+            t("ws.notAnswering"),
+          ),
+        )
+      : null,
     h(
       "form",
       {
