@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { submissionSchema } from "../gateway/AttestationService.ts";
+import { consolePaths } from "./consoleOpenapi.ts";
 
 const problem = {
   description: "RFC 9457 problem details",
@@ -176,6 +177,7 @@ export function openApiDocument() {
       "/v1/checkpoints": {
         get: { summary: "Checkpoint history, newest first", responses: { 200: jsonOk("checkpoints") } },
       },
+      ...consolePaths(problem),
     },
   };
 }
