@@ -35,12 +35,14 @@ export const palette = ["#1d3b63", "#17683a", "#3f7fbf", "#d7a53a", "#8a5a00", "
 /** Draws `option` into `element` in the language's ECharts locale; returns the chart. */
 export function drawChart(element: HTMLElement, option: EChartsCoreOption, language: Language): EChartsType {
   const chart = init(element, undefined, { locale: language === "zh-CN" ? "ZH" : "EN", renderer: "canvas" });
-  const { tooltip, ...rest } = option as { tooltip?: object };
+  const { tooltip, series, ...rest } = option as { tooltip?: object; series?: Array<Record<string, unknown>> };
   chart.setOption({
     color: palette,
     aria: { enabled: true },
     textStyle: { fontFamily: "Noto Sans SC Variable, Microsoft YaHei, sans-serif" },
     ...rest,
+    // A month or two of data must not become one bar as wide as the chart.
+    series: series?.map((s) => (s.type === "bar" ? { barMaxWidth: 36, ...s } : s)),
     tooltip: { ...tooltip, renderMode: "richText", confine: true },
   });
   return chart;

@@ -170,6 +170,7 @@ const messages = {
   ],
   "ws.keySection": ["1. 单位与签名密钥", "1. Unit and signing key"],
   "ws.unit": ["单位名称或编号", "Unit name or id"],
+  "ws.unitPlaceholder": ["如 qingshui-1", "e.g. qingshui-1"],
   "ws.unitHint": [
     "登记时使用的名称（如 qingshui-1），或 0x 开头的单位编号",
     "The name it was registered with, or its 0x id",
@@ -291,6 +292,8 @@ const messages = {
     "Enter the department code (lower-case letters, digits, hyphens).",
   ],
   "dm.formSection": ["2. 调阅内容", "2. The demand"],
+  "dm.resultSection": ["3. 调阅结果", "3. Outcome"],
+  "dm.noResult": ["发起调阅后，结果显示在这里。", "The outcome appears here after sending."],
   "dm.dutyTypes": ["履职类型", "Duty types"],
   "dm.purpose": ["调阅事由", "Purpose"],
   "dm.onSite": ["现场检查", "On-site inspection"],
@@ -344,7 +347,7 @@ const messages = {
   "offList.removed_from_unit_list": ["已从该单位的职责清单中移除", "removed from the unit's list"],
   "dashboard.title": ["减负看板", "Burden dashboard"],
   "db.intro": [
-    "调阅给基层带来的负担，用账本的数据说话：多少调阅由账本直接答复、多少重复调阅被合并、现场检查是否超过年度次数、为基层节省了多少工时。",
+    "用账本的数据衡量基层负担：调阅由账本直接答复的比例、合并的重复调阅、现场检查与年度上限、节省的工时。",
     "The burden demands put on the grassroots, measured from the ledger: how many were answered from it, duplicates absorbed, on-site inspections against the yearly quota, staff hours saved.",
   ],
   "db.tokenHint": [
@@ -364,8 +367,8 @@ const messages = {
   "db.refusedSplit": ["清单外 {offList}，超次数 {quota}", "off-list {offList}, over quota {quota}"],
   "db.hours": ["节省工时", "Hours saved"],
   "db.hoursUnit": ["小时", "hours"],
-  "db.overQuota": ["无紧急理由的超次数现场检查", "Over quota without emergency"],
-  "db.emergencies": ["紧急现场检查 {n} 次（已记录理由）", "{n} emergencies, reasons recorded"],
+  "db.overQuota": ["违规超次数检查", "Over quota, no emergency"],
+  "db.emergencies": ["应为 0；紧急检查 {n} 次另计", "must be 0; {n} emergencies apart"],
   "db.chartMonthly": ["每月调阅与账本答复", "Demands and ledger answers per month"],
   "db.chartOutcomes": ["调阅结果", "What became of the demands"],
   "db.chartQuota": ["各单位现场检查与年度上限", "On-site inspections per unit against the yearly quota"],

@@ -122,6 +122,8 @@ export const dashboardPage: Page = (main) => {
       type: "password",
       autocomplete: "off",
       spellcheck: "false",
+      placeholder: "dp_…",
+      title: t("db.tokenHint"),
       value: sessionToken(),
     });
     const bind = (setter: (value: string) => void) => (e: Event) => setter((e.target as HTMLInputElement).value);
@@ -130,19 +132,13 @@ export const dashboardPage: Page = (main) => {
       h(
         "form",
         {
-          class: "form-grid form-grid-4",
+          class: "form-row",
           onsubmit: (event: Event) => {
             event.preventDefault();
             void load(token.value.trim());
           },
         },
-        h(
-          "div",
-          { class: "field" },
-          h("label", { for: "db-token" }, t("tl.token")),
-          token,
-          h("p", { class: "hint" }, t("db.tokenHint")),
-        ),
+        h("div", { class: "field" }, h("label", { for: "db-token" }, t("tl.token")), token),
         h(
           "div",
           { class: "field field-pair" },
@@ -185,7 +181,7 @@ export const dashboardPage: Page = (main) => {
         ),
         h(
           "div",
-          { class: "form-wide field-actions" },
+          { class: "field-actions" },
           h("button", { type: "submit", class: "button", id: "db-search", disabled: loading }, t("common.search")),
           reports
             ? h(

@@ -112,13 +112,15 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
     type: "password",
     autocomplete: "off",
     spellcheck: "false",
+    placeholder: "dp_…",
+    title: t("tl.tokenHint"),
     value: sessionToken(),
   });
   const bind = (setter: (value: string) => void) => (e: Event) => setter((e.target as HTMLInputElement).value);
   return h(
     "form",
     {
-      class: "form-grid form-grid-4",
+      class: "form-row",
       onsubmit: (event: Event) => {
         event.preventDefault();
         void search(token.value.trim());
@@ -128,16 +130,17 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
       "div",
       { class: "field" },
       h("label", { for: "tl-unit" }, t("field.unit")),
-      h("input", { id: "tl-unit", type: "text", value: unit, spellcheck: "false", oninput: bind((v) => (unit = v)) }),
-      h("p", { class: "hint" }, t("ws.unitHint")),
+      h("input", {
+        id: "tl-unit",
+        type: "text",
+        value: unit,
+        spellcheck: "false",
+        placeholder: t("ws.unitPlaceholder"),
+        title: t("ws.unitHint"),
+        oninput: bind((v) => (unit = v)),
+      }),
     ),
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: "tl-token" }, t("tl.token")),
-      token,
-      h("p", { class: "hint" }, t("tl.tokenHint")),
-    ),
+    h("div", { class: "field" }, h("label", { for: "tl-token" }, t("tl.token")), token),
     h(
       "div",
       { class: "field" },
@@ -167,7 +170,7 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
     ),
     h(
       "div",
-      { class: "form-wide field-actions" },
+      { class: "field-actions" },
       h("button", { type: "submit", class: "button", id: "tl-search", disabled: loading }, t("common.search")),
     ),
   );
@@ -241,7 +244,13 @@ function recordRow(r: TimelineRecord, catalog: DutyTypeEntry[], dutyTitle: strin
     .filter(([name]) => !entry?.fields.find((f) => f.name === name)?.personal)
     .map(([name, value]) => {
       const def = entry?.fields.find((f) => f.name === name);
-      const shown = typeof value === "boolean" ? (value ? t("common.yes") : t("common.no")) : String(value);
+      // A value's own closing full stop would stand before the separator ("。；").
+      const shown =
+        typeof value === "boolean"
+          ? value
+            ? t("common.yes")
+            : t("common.no")
+          : String(value).replace(/[。.；;，,\s]+$/u, "");
       return `${def ? localTitle(def.title) : name}：${shown}`;
     })
     .join("；");
