@@ -116,7 +116,7 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
 
   /** A unit's records, newest first, with their status: for the unit and authorised inspectors. */
   router.get("/v1/units/:unitId/records", async (req, res) => {
-    const unitId = parse(hash32, req.params.unitId, "path.unitId");
+    const { unitId } = parse(z.object({ unitId: hash32 }), req.params, "path.");
     const query = parse(
       z
         .object({

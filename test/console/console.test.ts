@@ -14,6 +14,7 @@ import { reasonText } from "../../server/core/verifier.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { consoleContentSecurityPolicy } from "../../server/http/consoleRoutes.ts";
+import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { buildConsole } from "../../scripts/build-console.ts";
 import { testPort } from "../helpers/ports.ts";
@@ -47,6 +48,7 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
   let token: string;
   let evidencePath: string;
   let unitKey: HDNodeWallet;
+  let inspectorToken: string;
   const outsideRequests: string[] = [];
   const gatewayLog: string[] = [];
   const pageErrors: string[] = [];
@@ -85,11 +87,16 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     await (await ledger.getFunction("registerUnit")(village, township, 3, unitKey.address)).wait();
     writeFileSync(join(dir.path, "village.json"), await unitKey.encrypt(password));
     token = issueToken(join(dir.path, "tokens.json"), `unit:${village}`, "console test");
+    const inspectorKey = Wallet.createRandom();
+    await (await ledger.getFunction("registerInspector")(inspectorKey.address, departmentIdOf("civil-affairs"))).wait();
+    writeFileSync(join(dir.path, "inspector.json"), await inspectorKey.encrypt(password));
+    inspectorToken = issueToken(join(dir.path, "tokens.json"), "inspector", "console test inspector");
 
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
       headless: true,
-      args: chromiumFlags,
+      // --lang: date inputs follow the browser's UI language, as on an office PC set up in Chinese.
+      args: [...chromiumFlags, "--lang=zh-CN"],
       viewport: { width: 1366, height: 768 },
       locale: "zh-CN",
       timezoneId: "Asia/Shanghai",
@@ -145,6 +152,25 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     await page.evaluate(() => document.fonts.ready);
     expect(await page.evaluate(() => document.fonts.check("16px 'Noto Sans SC Variable'", "核验"))).to.equal(true);
     await page.locator("[data-health=ok]").waitFor();
+    // Keyboard first: the first Tab reaches the skip link, which moves focus to the page.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.className)).to.equal("skip-link");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal("main");
+  });
+
+  it("answers bad input on the console's API routes with problems, and records only to a token", async () => {
+    const facts = await fetch(`${gateway.url}/v1/chain-facts?chainId=x&contract=0x12`);
+    expect(facts.status).to.equal(422);
+    expect(facts.headers.get("content-type")).to.include("application/problem+json");
+    const problem = (await facts.json()) as { errors: Array<{ path: string }> };
+    expect(problem.errors.map((e) => e.path)).to.include.members(["query.chainId", "query.contract", "query.logId"]);
+    expect((await fetch(`${gateway.url}/v1/units/${village}/records`)).status).to.equal(401);
+    const other = issueToken(join(dir.path, "tokens.json"), `unit:${township}`, "another unit");
+    const forbidden = await fetch(`${gateway.url}/v1/units/${village}/records`, {
+      headers: { authorization: `Bearer ${other}` },
+    });
+    expect(forbidden.status).to.equal(403);
   });
 
   it("signs a record in the browser with the unit's keystore, submits it and sees it anchored", async () => {
@@ -202,7 +228,7 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     const fileHash = createHash("sha256").update(readFileSync(evidencePath)).digest("hex");
     expect(text).to.include(`0x${fileHash}`).and.include("WebCrypto");
     expect(await page.locator(".checks li.check-ok").count()).to.equal(8);
-    await screenshot("verify-valid");
+    await screenshot("verify");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#report-text")]);
     const report = readFileSync(await download.path(), "utf8");
@@ -313,6 +339,85 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     expect(await page.locator(".health-card.health-ok").count()).to.equal(4);
     expect(await page.locator("#checkpoints").innerText()).to.include("已锚定");
     await screenshot("chain");
+  });
+
+  it("answers an inspector's demand from the ledger and absorbs the same demand made again", async () => {
+    await page.goto(gateway.url + "/console/#/demands");
+    await page.setInputFiles("#dm-keystore", join(dir.path, "inspector.json"));
+    await page.fill("#dm-password", password);
+    await page.fill("#dm-department", "civil-affairs");
+    await page.click("#dm-unlock");
+    await page.locator(".unlocked").waitFor({ timeout: 60_000 });
+
+    const year = new Date().getUTCFullYear();
+    await page.fill("#dm-unit", villageName);
+    await page.check("input[data-code=household-visit]");
+    await page.fill("#dm-from", `${year - 1}-01-01`);
+    await page.fill("#dm-to", `${year + 1}-01-01`);
+    await page.fill("#dm-purpose", "季度入户走访抽查");
+    await page.click("#dm-submit");
+    await page.locator("#dm-latest[data-decision=answered_from_ledger]").waitFor({ timeout: 30_000 });
+    expect(await page.locator("#dm-latest").innerText())
+      .to.include("已由账本答复")
+      .and.include("2 条相符的记录");
+
+    // The same unit, duty type and period again (another purpose): absorbed, no new task.
+    await page.fill("#dm-purpose", "民政局年度考核");
+    await page.click("#dm-submit");
+    await page.locator("#dm-latest[data-decision=duplicate_absorbed]").waitFor({ timeout: 30_000 });
+    expect(await page.locator("#dm-latest").innerText()).to.include("重复调阅，已合并");
+    await screenshot("demands");
+
+    // The package answering it verifies in the browser, record by record.
+    await page.click("#dm-latest button >> text=核验证据包");
+    await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
+    expect(await verdict().innerText()).to.include("导出包中 2 条记录全部核验通过");
+  });
+
+  it("refuses an off-list demand and turns an unanswerable one into a task the unit answers", async () => {
+    await page.evaluate(() => (location.hash = "#/demands"));
+    await page.locator("#dm-form").waitFor();
+    const year = new Date().getUTCFullYear();
+    // Grid patrols are a village's duty, not a township's.
+    await page.fill("#dm-unit", "qingshui");
+    await page.uncheck("input[data-code=household-visit]");
+    await page.check("input[data-code=grid-patrol]");
+    await page.fill("#dm-purpose", "网格巡查情况");
+    await page.click("#dm-submit");
+    await page.locator("#dm-latest[data-decision=refused_off_list]").waitFor({ timeout: 30_000 });
+    expect(await page.locator("#dm-latest").innerText()).to.include("清单外事项");
+
+    await page.fill("#dm-unit", villageName);
+    await page.uncheck("input[data-code=grid-patrol]");
+    await page.check("input[data-code=meeting-held]");
+    await page.fill("#dm-from", `${year - 1}-01-01`);
+    await page.click("#dm-submit");
+    await page.locator("#dm-latest[data-decision=task_created]").waitFor({ timeout: 30_000 });
+
+    await page.click("#dm-mode-unit");
+    await page.fill("#dm-unit-query", villageName);
+    await page.fill("#dm-token", token);
+    await page.click("#dm-unit-search");
+    await page.locator("#dm-tasks tbody tr").first().waitFor();
+    expect(await page.locator("#dm-tasks tbody tr").count()).to.equal(1);
+    expect(await page.locator("#dm-received tbody tr").count()).to.equal(3);
+    await page.click("#dm-tasks button >> text=去填报");
+    await page.locator("#ws-answering").waitFor();
+    expect(await page.locator("#ws-dutyType option:checked").innerText()).to.equal("会议召开");
+  });
+
+  it("loads the burden dashboard with its figures and charts", async () => {
+    await page.goto(gateway.url + "/console/#/dashboard");
+    await page.fill("#db-token", inspectorToken);
+    await page.click("#db-search");
+    await page.locator("#db-demands").waitFor();
+    expect(await page.locator("#db-demands").innerText()).to.equal("4");
+    expect(await page.locator("#db-duplicates").innerText()).to.equal("1");
+    expect(await page.locator("#db-over-quota").innerText()).to.equal("0");
+    await page.locator("#chart-quota canvas").waitFor();
+    expect(await page.locator(".chart canvas").count()).to.equal(4);
+    await page.waitForTimeout(1200); // the charts' entry animation
+    await screenshot("dashboard");
   });
 
   it("switches to English and back, keeping the choice across a reload", async () => {
