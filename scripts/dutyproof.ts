@@ -9,13 +9,15 @@
  *   dutyproof inspector register ADDRESS --department CODE
  *   dutyproof duty-type register FILE                  register a duty-type schema document
  *   dutyproof submit --keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at SECONDS]
+ *                    [--demand DEMAND_ID]                   answers an evidence demand (a task)
  *   dutyproof receipt RECORD_ID
  *   dutyproof verify (FILE | --hash HASH) [--rpc URL] [--json] [--lang zh-CN|en]
  *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
  *   dutyproof export --token TOKEN --unit NAME [--duty-type CODE] [--from DATE] [--to DATE] --out FILE
  *   dutyproof replay --token AUDITOR_TOKEN [--rpc URL] [--json]
  *                                                      exit 0 clean, 1 findings, 3 chain or gateway unreachable
- *   dutyproof token issue --scope (unit:NAME | inspector | auditor) [--label TEXT]
+ *   dutyproof token issue --scope (unit:NAME | inspector | auditor | operator) [--label TEXT]
+ *   dutyproof demand | tasks | duty-list | burden report | summary …   see scripts/burdenCommands.ts
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
  * RPC_URL, OPERATOR_KEY(_FILE); GATEWAY_URL for submit and receipt; the keystore password from
@@ -46,6 +48,7 @@ import { ChainUnreachableError, fetchChainFacts } from "../server/chain/chainFac
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { loadOperatorKey, startGateway } from "../server/main.ts";
+import { burdenCommands } from "./burdenCommands.ts";
 
 class UsageError extends Error {}
 
@@ -247,7 +250,17 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async submit(args) {
-    const { values } = options(args, ["keystore", "unit", "duty-type", "fields", "performed-at", "password-file"]);
+    const { values } = options(args, [
+      "keystore",
+      "unit",
+      "duty-type",
+      "fields",
+      "performed-at",
+      "password-file",
+      "demand",
+    ]);
+    if (values.demand !== undefined && !/^0x[0-9a-f]{64}$/.test(values.demand))
+      throw new UsageError("--demand must be a demand id (0x + 64 hex)");
     let fields: Record<string, string | number | boolean>;
     try {
       fields = JSON.parse(required(values, "fields"));
@@ -275,6 +288,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       performedAt: values["performed-at"] ? Number(values["performed-at"]) : Math.floor(Date.now() / 1000),
       fields,
       salt: bytesToHex(randomBytes(32)),
+      ...(values.demand ? { demandId: values.demand } : {}),
     };
     const message = {
       unitId: envelope.unitId,
@@ -307,8 +321,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const { values } = options(rest, ["scope", "label"]);
     let scope = required(values, "scope");
     if (scope.startsWith("unit:")) scope = `unit:${unitIdOf(scope.slice(5))}`;
-    if (scope !== "inspector" && scope !== "auditor" && !scope.startsWith("unit:")) {
-      throw new UsageError("--scope must be unit:NAME, inspector or auditor");
+    if (scope !== "inspector" && scope !== "auditor" && scope !== "operator" && !scope.startsWith("unit:")) {
+      throw new UsageError("--scope must be unit:NAME, inspector, auditor or operator");
     }
     const config = configFromEnvironment();
     const token = issueToken(join(config.dataDir, "tokens.json"), scope, values.label ?? "");
@@ -515,6 +529,16 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     }
     if (!report.clean) throw new ExitCode(1);
   },
+
+  ...burdenCommands({
+    options,
+    required,
+    password,
+    gatewayJson,
+    gatewayUrl,
+    unitIdOf,
+    usage: (m) => new UsageError(m),
+  }),
 
   async receipt(args) {
     const recordId = args[0];

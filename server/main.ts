@@ -23,6 +23,8 @@ import { fetchChainFacts } from "./chain/chainFacts.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createApp } from "./http/app.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
+import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
+import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
 
 export interface RunningGateway {
   url: string;
@@ -33,6 +35,7 @@ export interface RunningGateway {
   store: LedgerStore;
   anchorer: Anchorer;
   catalog: Catalog;
+  burden: BurdenService;
   close: () => Promise<void>;
 }
 
@@ -52,6 +55,8 @@ export function loadOperatorKey(config: GatewayConfig): string {
 export async function startGateway(
   config: GatewayConfig,
   log: (message: string) => void = console.log,
+  /** `now`: the gateway's clock in Unix seconds, for a simulation that replays a past year. */
+  hooks: { now?: () => number } = {},
 ): Promise<RunningGateway> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const embedded = config.rpcUrl === undefined;
@@ -110,7 +115,7 @@ export async function startGateway(
       catalog,
       domain: eip712Domain(deployment.chainId, deployment.address),
       deriveMany: (domain, items) => pool.derive(domain, items),
-      now: () => Math.floor(Date.now() / 1000),
+      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
     });
     const anchorer = new Anchorer({
       store,
@@ -127,6 +132,17 @@ export async function startGateway(
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
 
+    const burden = new BurdenService({
+      store,
+      registry: chainBurdenRegistry(ledger),
+      catalog,
+      deployment,
+      domain: eip712Domain(deployment.chainId, deployment.address),
+      settings: burdenSettingsFromEnvironment(),
+      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
+      onAppended: () => anchorer.poke(),
+    });
+
     // Set on shutdown: /readyz answers 503 so a load balancer stops sending, while requests in
     // flight finish.
     let draining = false;
@@ -141,6 +157,11 @@ export async function startGateway(
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       mayAudit: async (token) => tokens.mayAudit(token),
+      burden: {
+        service: burden,
+        mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
+        mayOperate: async (token) => tokens.mayOperate(token),
+      },
       // The verdict comes from the chain the receipt names, read through this gateway's RPC
       // endpoint; the gateway's own store plays no part in it.
       verify: async (body) => {
@@ -189,7 +210,7 @@ export async function startGateway(
         for (const stop of stoppers) await stop().catch((e: unknown) => log(`shutdown: ${String(e)}`));
         provider.destroy();
       })());
-    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, close };
+    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, burden, close };
   } catch (error) {
     for (const stop of stoppers) await stop().catch(() => {});
     provider.destroy();

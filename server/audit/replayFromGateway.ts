@@ -7,6 +7,8 @@ import { eip712Domain } from "../core/eip712.ts";
 import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
+import { type AuditDemandEntry, inspectorActiveAt } from "../burden/demandAudit.ts";
+import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
 
 export interface ReplayTarget {
@@ -45,19 +47,20 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     const ledger = ledgerAt(provider, info.contracts.DutyLedger);
     const checkpoints = await fetchCheckpoints(ledger, info.logId, info.deployBlock);
 
-    const records: AuditRecord[] = [];
+    const records: Array<AuditRecord | AuditDemandEntry> = [];
     let from: number | null = 0;
     let total = 0;
     while (from !== null) {
       const page = await getJson(`${target.gatewayUrl}/v1/audit/records?from=${from}&limit=2000`, target.token);
       if (page.status !== 200)
         throw new Error(`the gateway refused the audit feed (${page.status}): ${String(page.body.detail)}`);
-      records.push(...(page.body.records as AuditRecord[]));
+      records.push(...(page.body.records as Array<AuditRecord | AuditDemandEntry>));
       total = page.body.treeSize as number;
       from = page.body.next as number | null;
     }
     const histories = new Map<string, { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] }>();
-    for (const unitId of new Set(records.map((r) => r.envelope.unitId)))
+    const inspectors = await fetchInspectorHistory(ledger, info.deployBlock);
+    for (const unitId of new Set(records.flatMap((r) => ("kind" in r ? [] : [r.envelope.unitId]))))
       histories.set(unitId, await fetchUnitHistory(ledger, unitId));
 
     const report = replay({
@@ -66,6 +69,7 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
       records,
       unitHistory: (unitId) => histories.get(unitId) ?? { keys: [], statuses: [] },
       recover: recoverSigner,
+      inspectorActiveAt: (inspector, t) => inspectorActiveAt(inspectors.get(inspector) ?? [], t),
       onProgress: target.onProgress ? (done) => target.onProgress!(done, total) : undefined,
     });
     return { ...report, chainId, contract: info.contracts.DutyLedger, logId: info.logId };

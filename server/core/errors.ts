@@ -33,6 +33,16 @@ export const errorCatalogue = {
   "record.time_implausible": { status: 422, title: "Record time is in the future or too far in the past" },
   "record.not_found": { status: 404, title: "No record with this id" },
 
+  // Evidence demands (server/burden)
+  "demand.bad_signature": { status: 422, title: "Demand signature is malformed or not by the stated inspector" },
+  "demand.time_implausible": { status: 422, title: "Demand time is too far from the gateway's clock" },
+  "demand.unknown_inspector": { status: 403, title: "Signer is not a registered inspector" },
+  "demand.inspector_inactive": { status: 403, title: "Inspector is deactivated" },
+  "demand.department_mismatch": { status: 422, title: "Department is not the inspector's registered department" },
+  "demand.unknown_unit": { status: 422, title: "Unit is not registered on the ledger" },
+  "demand.unit_suspended": { status: 422, title: "Unit is suspended" },
+  "demand.not_found": { status: 404, title: "No demand with this id" },
+
   // Infrastructure
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
   "chain.unreachable": { status: 503, title: "The chain node does not answer" },

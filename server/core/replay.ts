@@ -8,6 +8,7 @@ import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { type Eip712Domain, typedDataDigest } from "./eip712.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
+import { type AuditDemandEntry, checkDemandEntry } from "../burden/demandAudit.ts";
 import { type KeyPeriodFact, MAX_ACCEPT_TO_ANCHOR_SECONDS, type StatusPeriodFact, keyValidAt } from "./verifier.ts";
 
 export interface AnchoredCheckpoint {
@@ -36,7 +37,10 @@ export type FindingKind =
   | "record.altered" // its content does not hash to its record id
   | "record.bad_signature" // the signature does not recover
   | "record.key_not_valid" // signed by a key that was not the unit's valid key then, or unit suspended
-  | "record.unanchored"; // beyond the last anchored checkpoint (expected for the newest records)
+  | "record.unanchored" // beyond the last anchored checkpoint (expected for the newest records)
+  | "demand.altered" // an evidence demand or its outcome does not hash to what was logged
+  | "demand.bad_signature" // a demand's signature does not recover to its inspector
+  | "demand.inspector_not_valid"; // the inspector was not registered and active then
 
 export interface Finding {
   kind: FindingKind;
@@ -50,6 +54,7 @@ export interface ReplayReport {
   clean: boolean;
   checkpoints: number;
   records: number;
+  demands: number; // evidence-demand entries among the leaves (docs/protocol.md §4)
   anchoredSize: number;
   findings: Finding[];
   counts: Partial<Record<FindingKind, number>>;
@@ -58,10 +63,12 @@ export interface ReplayReport {
 export interface ReplayInput {
   domain: Eip712Domain;
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
-  records: Iterable<AuditRecord>; // in leaf order
+  records: Iterable<AuditRecord | AuditDemandEntry>; // in leaf order
   /** The registry's history for a unit, from chain events. */
   unitHistory: (unitId: string) => { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
   recover: (digest: Uint8Array, signature: string) => string | null;
+  /** Whether an inspector was active at a time, from chain events; not checked when absent. */
+  inspectorActiveAt?: (inspector: string, t: number) => boolean;
   onProgress?: (done: number) => void;
 }
 
@@ -88,6 +95,7 @@ export function replay(input: ReplayInput): ReplayReport {
 
   const tree = new MemoryTree();
   let count = 0;
+  let demands = 0;
   const checkRootsUpTo = (size: number) => {
     while (nextCheckpoint < sizes.length && sizes[nextCheckpoint]! <= size) {
       const c = bySize.get(sizes[nextCheckpoint]!)!;
@@ -110,6 +118,27 @@ export function replay(input: ReplayInput): ReplayReport {
       findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
     }
     expected = position + 1;
+    if ("kind" in record) {
+      if (record.claimedIndex !== undefined && record.claimedIndex !== position) {
+        findings.push({
+          kind: "record.misplaced",
+          leafIndex: position,
+          recordId: record.entryId,
+          detail: `demand was logged at leaf ${record.claimedIndex} but sits at ${position}`,
+        });
+      }
+      const checked = checkDemandEntry(record, input.domain, input.recover, input.inspectorActiveAt);
+      for (const p of checked.problems) findings.push({ ...p, leafIndex: position, recordId: record.entryId });
+      tree.appendLeafHash(checked.leafHash);
+      if (position >= anchoredSize) {
+        findings.push({ kind: "record.unanchored", leafIndex: position, detail: "not in any anchored checkpoint yet" });
+      }
+      checkRootsUpTo(tree.size);
+      count++;
+      demands++;
+      input.onProgress?.(count);
+      continue;
+    }
     if (record.claimedIndex !== undefined && record.claimedIndex !== position) {
       findings.push({
         kind: "record.misplaced",
@@ -174,7 +203,8 @@ export function replay(input: ReplayInput): ReplayReport {
   return {
     clean: problems.length === 0,
     checkpoints: checkpoints.length,
-    records: count,
+    records: count - demands,
+    demands,
     anchoredSize,
     findings,
     counts,

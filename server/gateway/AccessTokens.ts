@@ -16,12 +16,12 @@ export interface TokenEntry {
 const hashOf = (token: string) => createHash("sha256").update(token, "utf8").digest("hex");
 
 export function validScope(scope: string): boolean {
-  return scope === "inspector" || scope === "auditor" || /^unit:0x[0-9a-f]{64}$/.test(scope);
+  return scope === "inspector" || scope === "auditor" || scope === "operator" || /^unit:0x[0-9a-f]{64}$/.test(scope);
 }
 
 /** Issues a token (returned once, never stored) and records its hash. */
 export function issueToken(path: string, scope: string, label: string): string {
-  if (!validScope(scope)) throw new Error(`scope must be inspector, auditor or unit:<unit id>, got ${scope}`);
+  if (!validScope(scope)) throw new Error(`scope must be inspector, auditor, operator or unit:<unit id>, got ${scope}`);
   const token = "dp_" + randomBytes(32).toString("base64url");
   const entries: TokenEntry[] = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as TokenEntry[]) : [];
   entries.push({ hash: hashOf(token), scope, label, issuedAt: Math.floor(Date.now() / 1000) });
@@ -58,6 +58,13 @@ export class AccessTokens {
     if (!token) return false;
     this.refresh(true);
     return this.entries.get(hashOf(token))?.scope === "auditor";
+  }
+
+  /** Whether `token` is an operator's (changes units' duty lists). */
+  mayOperate(token: string | undefined): boolean {
+    if (!token) return false;
+    this.refresh(true);
+    return this.entries.get(hashOf(token))?.scope === "operator";
   }
 
   /** Whether `token` may read the records of `unitId`. */

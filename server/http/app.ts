@@ -12,6 +12,7 @@ import type { Deployment } from "../chain/deployment.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
 import { consoleRoutes } from "./consoleRoutes.ts";
+import { type BurdenRouterOptions, burdenRouter, demandAuditFields } from "./burdenRouter.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
 
@@ -33,6 +34,8 @@ export interface AppOptions {
   mayAudit?: (token: string | undefined) => Promise<boolean>;
   log?: (message: string) => void;
   maxBatch?: number;
+  /** Evidence demands, duty lists and burden reports (server/http/burdenRouter.ts). */
+  burden?: BurdenRouterOptions;
 }
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
@@ -253,17 +256,29 @@ export function createApp(options: AppOptions): express.Express {
         .strict(),
       req.query,
     );
-    const records = await store.recordsFrom(query.from, query.limit);
+    const records = await store.entriesFrom(query.from, query.limit);
     res.json({
       treeSize: store.treeSize,
-      records: records.map(({ position, record: r }) => ({
-        leafIndex: position,
-        claimedIndex: r.leafIndex,
-        recordId: r.recordId,
-        envelope: r.envelope,
-        signature: r.signature,
-        acceptedAt: Math.floor(r.receivedAt / 1000),
-      })),
+      records: records.map(({ position, record: r, entry }) =>
+        // Evidence demands are log entries of their own kind (docs/protocol.md §4).
+        entry
+          ? {
+              kind: entry.kind,
+              leafIndex: position,
+              claimedIndex: entry.leafIndex,
+              entryId: entry.entryId,
+              ...demandAuditFields(entry.value),
+              acceptedAt: Math.floor(entry.receivedAt / 1000),
+            }
+          : {
+              leafIndex: position,
+              claimedIndex: r!.leafIndex,
+              recordId: r!.recordId,
+              envelope: r!.envelope,
+              signature: r!.signature,
+              acceptedAt: Math.floor(r!.receivedAt / 1000),
+            },
+      ),
       next: query.from + query.limit < store.treeSize ? query.from + query.limit : null,
     });
   });
@@ -309,6 +324,8 @@ export function createApp(options: AppOptions): express.Express {
     res.type("html").send(docsPage());
   });
   app.use(consoleRoutes({ store, rpcUrl: options.rpcUrl, mayRead: options.mayRead }));
+
+  if (options.burden) app.use(burdenRouter(options.burden));
 
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { submissionSchema } from "../gateway/AttestationService.ts";
 import { consolePaths } from "./consoleOpenapi.ts";
+import { burdenPaths, burdenSchemas, securitySchemes } from "./burdenOpenapi.ts";
 
 const problem = {
   description: "RFC 9457 problem details",
@@ -57,7 +58,7 @@ export function openApiDocument() {
       version: "1",
       description: "Signed duty records in, anchored receipts out. Errors are RFC 9457 problem details.",
     },
-    components: { schemas: { Submission: submission } },
+    components: { schemas: { Submission: submission, ...burdenSchemas() }, securitySchemes },
     paths: {
       "/livez": { get: { summary: "The process is alive", responses: { 200: jsonOk("alive") } } },
       "/readyz": {
@@ -178,6 +179,7 @@ export function openApiDocument() {
         get: { summary: "Checkpoint history, newest first", responses: { 200: jsonOk("checkpoints") } },
       },
       ...consolePaths(problem),
+      ...burdenPaths(problem),
     },
   };
 }

@@ -58,6 +58,27 @@ export interface AppendResult {
   created: boolean;
 }
 
+/**
+ * A log entry that is not a duty record (an evidence demand and its outcome): its own leaf
+ * format, its JSON value kept beside the records. `entryId` shares the records' key space in the
+ * leaf table, so it must never equal a record id (a different digest domain guarantees that).
+ */
+export interface EntryAppendRequest {
+  entryId: string;
+  kind: string; // e.g. "demand"
+  value: unknown; // JSON
+  leafHash: Hash;
+}
+
+export interface StoredEntry {
+  entryId: string;
+  kind: string;
+  value: unknown;
+  leafHash: string;
+  leafIndex: number;
+  receivedAt: number; // Unix milliseconds, gateway clock
+}
+
 function openSublevel(db: Level<string, string>, name: string) {
   return db.sublevel<string, string>(name, { valueEncoding: "utf8" });
 }
@@ -79,8 +100,12 @@ export class LedgerStore {
   /** Perfect subtrees covering [0, size), by level: the only nodes an append needs. */
   private frontier = new Map<number, Hash>();
   private size = 0;
-  private pending: Array<{ request: AppendRequest; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }> =
-    [];
+  private pending: Array<{
+    request: AppendRequest | EntryAppendRequest;
+    resolve: (r: AppendResult & { entry?: StoredEntry }) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  private readonly entries: Sublevel;
   private writing: Promise<void> | null = null;
   private closed = false;
 
@@ -95,6 +120,12 @@ export class LedgerStore {
     this.nodes = openSublevel(this.db, "node");
     this.checkpoints = openSublevel(this.db, "checkpoint");
     this.meta = openSublevel(this.db, "meta");
+    this.entries = openSublevel(this.db, "entry");
+  }
+
+  /** A sublevel of the same database for an adapter's own state (names start with "x-"). */
+  sublevel(name: string): Sublevel {
+    return openSublevel(this.db, `x-${name}`);
   }
 
   /** Opens the database and rebuilds the in-memory frontier from the stored nodes. */
@@ -153,6 +184,39 @@ export class LedgerStore {
     );
   }
 
+  async getEntry(entryId: string): Promise<StoredEntry | undefined> {
+    const value = await this.entries.get(entryId);
+    return value === undefined ? undefined : (JSON.parse(value) as StoredEntry);
+  }
+
+  /** Like recordsFrom, but every leaf: records and other entries (demands), in leaf order. */
+  async entriesFrom(
+    from: number,
+    limit: number,
+  ): Promise<Array<{ position: number; record?: StoredRecord; entry?: StoredEntry }>> {
+    const ids: Array<[number, string]> = [];
+    for await (const [key, id] of this.leaves.iterator({ gte: pad(from), limit })) ids.push([Number(key), id]);
+    const records = await this.records.getMany(ids.map(([, id]) => id));
+    const missing = ids.flatMap(([, id], i) => (records[i] === undefined ? [id] : []));
+    const entries = new Map<string, string | undefined>();
+    const found = await this.entries.getMany(missing);
+    missing.forEach((id, i) => entries.set(id, found[i]));
+    return ids.flatMap(([position, id], i): Array<{ position: number; record?: StoredRecord; entry?: StoredEntry }> => {
+      if (records[i] !== undefined) return [{ position, record: JSON.parse(records[i]!) as StoredRecord }];
+      const entry = entries.get(id);
+      return entry === undefined ? [] : [{ position, entry: JSON.parse(entry) as StoredEntry }];
+    });
+  }
+
+  /** Appends a non-record log entry durably, in the same group commit as records. */
+  appendEntry(request: EntryAppendRequest): Promise<{ entry: StoredEntry; created: boolean }> {
+    if (this.closed) return Promise.reject(new Error("store is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ request, resolve: (r) => resolve({ entry: r.entry!, created: r.created }), reject });
+      this.writing ??= this.drain();
+    });
+  }
+
   async leafIndexOf(leafHash: string): Promise<number | undefined> {
     const value = await this.leafIndexByHash.get(leafHash);
     return value === undefined ? undefined : Number(value);
@@ -183,34 +247,65 @@ export class LedgerStore {
   }
 
   private async writeGroup(group: typeof this.pending): Promise<void> {
-    const existing = await this.records.getMany(group.map((g) => g.request.recordId));
+    const isEntry = (r: AppendRequest | EntryAppendRequest): r is EntryAppendRequest => "entryId" in r;
+    // Records and other entries are looked up in their own sublevels; "~" never is a key of either.
+    const existing = await this.records.getMany(group.map((g) => (isEntry(g.request) ? "~" : g.request.recordId)));
+    const existingEntries = group.some((g) => isEntry(g.request))
+      ? await this.entries.getMany(group.map((g) => (isEntry(g.request) ? g.request.entryId : "~")))
+      : [];
     const ops: PutOperation[] = [];
-    const results: AppendResult[] = [];
+    const results: Array<AppendResult & { entry?: StoredEntry }> = [];
     const inGroup = new Map<string, StoredRecord>();
+    const entriesInGroup = new Map<string, StoredEntry>();
     const frontier = new Map(this.frontier);
     let size = this.size;
     const receivedAt = Date.now();
     for (const [i, { request }] of group.entries()) {
-      const stored =
-        existing[i] !== undefined ? (JSON.parse(existing[i]!) as StoredRecord) : inGroup.get(request.recordId);
-      if (stored) {
-        results.push({ record: stored, created: false });
-        continue;
+      let leafId: string;
+      if (isEntry(request)) {
+        const had =
+          existingEntries[i] !== undefined
+            ? (JSON.parse(existingEntries[i]!) as StoredEntry)
+            : entriesInGroup.get(request.entryId);
+        if (had) {
+          results.push({ record: undefined as never, entry: had, created: false });
+          continue;
+        }
+        const entry: StoredEntry = {
+          entryId: request.entryId,
+          kind: request.kind,
+          value: request.value,
+          leafHash: bytesToHex(request.leafHash),
+          leafIndex: size,
+          receivedAt,
+        };
+        entriesInGroup.set(entry.entryId, entry);
+        results.push({ record: undefined as never, entry, created: true });
+        ops.push({ type: "put", sublevel: this.entries, key: entry.entryId, value: JSON.stringify(entry) });
+        leafId = entry.entryId;
+      } else {
+        const stored =
+          existing[i] !== undefined ? (JSON.parse(existing[i]!) as StoredRecord) : inGroup.get(request.recordId);
+        if (stored) {
+          results.push({ record: stored, created: false });
+          continue;
+        }
+        const record: StoredRecord = {
+          recordId: request.recordId,
+          envelope: request.envelope,
+          signature: request.signature,
+          signer: request.signer,
+          leafHash: bytesToHex(request.leafHash),
+          leafIndex: size,
+          receivedAt,
+        };
+        inGroup.set(record.recordId, record);
+        results.push({ record, created: true });
+        ops.push({ type: "put", sublevel: this.records, key: record.recordId, value: JSON.stringify(record) });
+        leafId = record.recordId;
       }
-      const record: StoredRecord = {
-        recordId: request.recordId,
-        envelope: request.envelope,
-        signature: request.signature,
-        signer: request.signer,
-        leafHash: bytesToHex(request.leafHash),
-        leafIndex: size,
-        receivedAt,
-      };
-      inGroup.set(record.recordId, record);
-      results.push({ record, created: true });
-      ops.push({ type: "put", sublevel: this.records, key: record.recordId, value: JSON.stringify(record) });
-      ops.push({ type: "put", sublevel: this.leaves, key: pad(size), value: record.recordId });
-      ops.push({ type: "put", sublevel: this.leafIndexByHash, key: record.leafHash, value: String(size) });
+      ops.push({ type: "put", sublevel: this.leaves, key: pad(size), value: leafId });
+      ops.push({ type: "put", sublevel: this.leafIndexByHash, key: bytesToHex(request.leafHash), value: String(size) });
       // Fold the new leaf into the frontier, writing every perfect node it completes.
       let level = 0;
       let index = size;

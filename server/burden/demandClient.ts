@@ -1,0 +1,62 @@
+/**
+ * An inspector's side of the protocol: builds a demand envelope and signs it with ethers'
+ * EIP-712 encoder, from the definition the gateway serves at /v1/demands/eip712 (so a third
+ * party's client does the same). Used by the CLI, the county simulation and the tests.
+ */
+import { randomBytes } from "node:crypto";
+import type { BaseWallet } from "ethers";
+import { bytesToHex } from "../core/bytes.ts";
+import { type DemandEnvelope, demandDigest } from "./demand.ts";
+
+export interface DemandDefinition {
+  domain: Record<string, unknown>;
+  types: Record<string, ReadonlyArray<{ name: string; type: string }>>;
+  primaryType: string;
+}
+
+export interface DemandDraft {
+  unitId: string;
+  dutyTypeIds: string[];
+  from: number;
+  to: number;
+  purpose: string;
+  department: string;
+  onSite?: boolean;
+  emergencyReason?: string;
+  issuedAt: number;
+  salt?: string;
+}
+
+/** A demand envelope from a draft: duty types sorted and de-duplicated, a fresh salt. */
+export function demandOf(inspector: string, draft: DemandDraft): DemandEnvelope {
+  return {
+    version: 1,
+    unitId: draft.unitId,
+    dutyTypeIds: [...new Set(draft.dutyTypeIds)].sort(),
+    from: draft.from,
+    to: draft.to,
+    purpose: draft.purpose,
+    department: draft.department,
+    inspector: inspector.toLowerCase(),
+    onSite: draft.onSite ?? false,
+    ...(draft.emergencyReason ? { emergency: { reason: draft.emergencyReason } } : {}),
+    issuedAt: draft.issuedAt,
+    salt: draft.salt ?? bytesToHex(randomBytes(32)),
+  };
+}
+
+/** Signs a demand: EIP-712 EvidenceDemand over (unitId, inspector, issuedAt, demandDigest). */
+export async function signDemand(
+  wallet: BaseWallet,
+  definition: DemandDefinition,
+  demand: DemandEnvelope,
+): Promise<string> {
+  const message = {
+    unitId: demand.unitId,
+    inspector: demand.inspector,
+    issuedAt: demand.issuedAt,
+    demandDigest: bytesToHex(demandDigest(demand)),
+  };
+  const types = { [definition.primaryType]: [...definition.types[definition.primaryType]!] };
+  return wallet.signTypedData(definition.domain, types, message);
+}

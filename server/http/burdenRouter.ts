@@ -1,0 +1,164 @@
+/**
+ * HTTP routes of burden reduction: evidence demands, their packages and receipts, units' tasks,
+ * duty lists and monthly summaries, and burden reports (JSON or CSV). Validation uses the zod
+ * schemas below, which burdenOpenapi.ts turns into the OpenAPI document.
+ */
+import express, { type Request, type Response, Router } from "express";
+import { z } from "zod";
+import { DutyproofError } from "../core/errors.ts";
+import type { BurdenService } from "../burden/BurdenService.ts";
+import { type DemandEntry, demandEip712Definition } from "../burden/demand.ts";
+import { reportCsv } from "../burden/report.ts";
+import { fieldErrors } from "../gateway/AttestationService.ts";
+
+export interface BurdenRouterOptions {
+  service: BurdenService;
+  /** Whether a bearer token may read a unit's records ("*": every unit's). */
+  mayRead?: (token: string | undefined, unitId: string) => Promise<boolean>;
+  /** Whether a bearer token is an operator's. */
+  mayOperate?: (token: string | undefined) => Promise<boolean>;
+}
+
+const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
+
+export const burdenQuerySchemas = {
+  createDemand: z.object({ include: z.enum(["package"]).optional() }).strict(),
+  tasks: z.object({ status: z.enum(["open", "answered", "all"]).default("open") }).strict(),
+  dutyListChange: z
+    .object({
+      add: z.array(hash32).max(64).default([]).describe("duty type ids to put on the unit's list"),
+      remove: z.array(hash32).max(64).default([]).describe("duty type ids to take off the unit's list"),
+    })
+    .strict(),
+  summary: z
+    .object({
+      month: z
+        .string()
+        .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "must be YYYY-MM")
+        .describe("calendar month, UTC+8"),
+    })
+    .strict(),
+  report: z
+    .object({
+      groupBy: z.enum(["unit", "department", "month"]).default("unit"),
+      from: z.coerce.number().int().min(0).optional().describe("decided at or after, Unix seconds"),
+      to: z.coerce.number().int().min(0).optional().describe("decided before, Unix seconds"),
+      unitId: hash32.optional(),
+      department: z.string().max(64).optional(),
+      format: z.enum(["json", "csv"]).default("json"),
+    })
+    .strict(),
+};
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, prefix: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error, prefix);
+    throw new DutyproofError("request.invalid", `${errors.length} parameter(s) at fault`, { errors });
+  }
+  return parsed.data;
+}
+
+/** The fields of a demand entry the audit feed serves (what its leaf commits to). */
+export function demandAuditFields(value: unknown) {
+  const { demand, signature, outcome, outcomeDigest } = value as DemandEntry;
+  return { demand, signature, outcome, outcomeDigest };
+}
+
+const bearer = (req: Request) => req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+
+export function burdenRouter(options: BurdenRouterOptions): Router {
+  const { service } = options;
+  const router = Router();
+  const json = express.json({ limit: "64kb", strict: true, type: "application/json" });
+  const requireJson = (req: Request, _res: Response, next: (e?: unknown) => void) => {
+    next(
+      req.is("application/json")
+        ? undefined
+        : new DutyproofError("request.unsupported_media_type", "send the body as application/json"),
+    );
+  };
+  const mayRead = async (req: Request, unitId: string, what: string) => {
+    const token = bearer(req);
+    if (!token) throw new DutyproofError("request.unauthorized", `${what} needs a bearer token`);
+    if (!(await (options.mayRead?.(token, unitId) ?? false))) {
+      throw new DutyproofError("request.forbidden", `this token cannot read ${what}`);
+    }
+  };
+
+  router.get("/v1/demands/eip712", (_req, res) => {
+    res.json(demandEip712Definition(service.domain));
+  });
+
+  router.post("/v1/demands", requireJson, json, async (req, res) => {
+    const query = parse(burdenQuerySchemas.createDemand, req.query, "query.");
+    const { created, view } = await service.submit(req.body);
+    // The signed demand of a registered inspector is itself the authorisation to see the answer.
+    const body =
+      query.include === "package" ? { ...view, evidence: await service.evidencePackage(view.demandId) } : view;
+    res.status(created ? 201 : 200).json(body);
+  });
+
+  router.get("/v1/demands/:demandId", async (req, res) => {
+    res.json(await service.get(parse(hash32, req.params.demandId, "path.demandId")));
+  });
+
+  router.get("/v1/demands/:demandId/receipt", async (req, res) => {
+    const receipt = await service.receipt(parse(hash32, req.params.demandId, "path.demandId"));
+    res.status(receipt.status === "pending" ? 202 : 200).json(receipt);
+  });
+
+  router.get("/v1/demands/:demandId/package", async (req, res) => {
+    const view = await service.get(parse(hash32, req.params.demandId, "path.demandId"));
+    await mayRead(req, view.demand.unitId, "this unit's evidence");
+    res.json(await service.evidencePackage(view.demandId));
+  });
+
+  router.get("/v1/units/:unitId/tasks", async (req, res) => {
+    const unitId = parse(hash32, req.params.unitId, "path.unitId");
+    const query = parse(burdenQuerySchemas.tasks, req.query, "query.");
+    await mayRead(req, unitId, "this unit's tasks");
+    res.json(await service.tasks(unitId, query.status));
+  });
+
+  router.get("/v1/units/:unitId/demands", async (req, res) => {
+    const unitId = parse(hash32, req.params.unitId, "path.unitId");
+    await mayRead(req, unitId, "this unit's demands");
+    res.json(await service.demandsOf(unitId));
+  });
+
+  router.get("/v1/units/:unitId/duty-list", async (req, res) => {
+    res.json(await service.dutyList(parse(hash32, req.params.unitId, "path.unitId")));
+  });
+
+  router.patch("/v1/units/:unitId/duty-list", requireJson, json, async (req, res) => {
+    const unitId = parse(hash32, req.params.unitId, "path.unitId");
+    const token = bearer(req);
+    if (!token) throw new DutyproofError("request.unauthorized", "changing a duty list needs an operator's token");
+    if (!(await (options.mayOperate?.(token) ?? false))) {
+      throw new DutyproofError("request.forbidden", "not an operator token");
+    }
+    const change = parse(burdenQuerySchemas.dutyListChange, req.body, "");
+    res.json(await service.changeDutyList(unitId, change));
+  });
+
+  router.get("/v1/units/:unitId/summary", async (req, res) => {
+    const unitId = parse(hash32, req.params.unitId, "path.unitId");
+    const query = parse(burdenQuerySchemas.summary, req.query, "query.");
+    await mayRead(req, unitId, "this unit's records");
+    res.json(await service.monthlySummary(unitId, query.month));
+  });
+
+  router.get("/v1/burden/report", async (req, res) => {
+    const query = parse(burdenQuerySchemas.report, req.query, "query.");
+    await mayRead(req, query.unitId ?? "*", query.unitId ? "this unit's burden report" : "the county's burden report");
+    const report = await service.report(query);
+    if (query.format === "csv") {
+      res.type("text/csv; charset=utf-8").attachment(`burden-${query.groupBy}.csv`).send(reportCsv(report));
+      return;
+    }
+    res.json(report);
+  });
+
+  return router;
+}

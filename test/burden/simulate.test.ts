@@ -1,0 +1,31 @@
+/**
+ * The county simulation's quick scenario inside npm test: a real gateway, chain and LevelDB,
+ * a seeded county year, and the issue's targets checked on what the gateway decided.
+ */
+import { expect } from "chai";
+import { simulate } from "../../scripts/simulate.ts";
+import { testPort } from "../helpers/ports.ts";
+
+describe("county simulation (quick scenario)", function () {
+  this.timeout(300_000);
+
+  it("meets the targets: >= 90% without new paperwork, every repeat absorbed, none over quota, replay clean", async () => {
+    const result = await simulate({
+      seed: 7,
+      quick: true,
+      year: 2025,
+      chainPort: testPort("burden"),
+      replay: true,
+      log: () => {},
+    });
+    expect(result.demands).to.be.greaterThan(300);
+    expect(result.withoutNewPaperworkShare).to.be.at.least(0.9);
+    expect(result.duplicatesSubmitted).to.be.greaterThan(0);
+    expect(result.duplicatesAbsorbedShare).to.equal(1);
+    expect(result.offListRefused).to.be.at.least(result.offListSubmitted).and.greaterThan(0);
+    expect(result.overQuotaWithoutEmergency).to.equal(0);
+    expect(result.hoursSaved).to.be.greaterThan(0);
+    expect(result.replayClean).to.equal(true);
+    expect(result.targetsMet).to.equal(true);
+  });
+});
