@@ -95,8 +95,7 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
       headless: true,
-      // --lang: date inputs follow the browser's UI language, as on an office PC set up in Chinese.
-      args: [...chromiumFlags, "--lang=zh-CN"],
+      args: chromiumFlags,
       viewport: { width: 1366, height: 768 },
       locale: "zh-CN",
       timezoneId: "Asia/Shanghai",

@@ -10,7 +10,7 @@ import { eip712Domain } from "../../../server/core/eip712.ts";
 import { ApiError, type DutyTypeEntry, type GatewayInfo, dutyTypes, errorText, request, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
 import { chinaDateToSeconds, formatTime, shortHash } from "../format.ts";
-import { type MessageKey, localTitle, t } from "../i18n.ts";
+import { type MessageKey, language, localTitle, t } from "../i18n.ts";
 import { type UnlockedKey, unlockKeystore } from "../keystore.ts";
 import type { Page } from "../page.ts";
 import { rememberUnitName, unitIdOf, unitNameOf } from "../units.ts";
@@ -501,7 +501,13 @@ function outcomeCard(r: DemandResult, catalog: DutyTypeEntry[], latest: boolean)
           facts.map((f, i) => [i ? " " : "", f]),
         )
       : null,
-    h("p", { class: "hint" }, t("dm.logged", { id: shortHash(r.demandId), leaf: r.leafIndex }), " · ", o.reason),
+    h(
+      "p",
+      { class: "hint" },
+      t("dm.logged", { id: shortHash(r.demandId), leaf: r.leafIndex }),
+      // The gateway states its reason in English; the facts above say it in the user's language.
+      language() === "en" ? [" · ", o.reason] : null,
+    ),
     pkg && pkg.items.length > 0
       ? h(
           "div",
