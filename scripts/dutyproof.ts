@@ -520,7 +520,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       const problems = report.findings.filter((f) => f.kind !== "record.unanchored");
       console.log(
         report.clean
-          ? `clean: ${report.records} records, ${report.checkpoints} checkpoints (anchored size ${report.anchoredSize}); every checkpoint extends the last, every record present, signed and unchanged`
+          ? `clean: ${report.records} records${report.demands ? ` and ${report.demands} evidence demands` : ""}, ${report.checkpoints} checkpoints (anchored size ${report.anchoredSize}); every checkpoint extends the last, every record present, signed and unchanged`
           : `FINDINGS: ${problems.length} problem(s) in ${report.records} records and ${report.checkpoints} checkpoints`,
       );
       for (const [kind, n] of Object.entries(report.counts)) console.log(`  ${kind}: ${n}`);

@@ -19,6 +19,7 @@ export interface IndexedDemand {
   to: number;
   onSite: boolean;
   emergency: boolean;
+  emergencyReason?: string;
   department: string;
   inspector: string;
   decision: DemandEntry["outcome"]["decision"];
@@ -73,11 +74,16 @@ export class BurdenIndex {
     return ids;
   }
 
-  /** Record ids that answer a demand (their envelope carries its id). */
-  async answers(demandId: string): Promise<string[]> {
+  /**
+   * Record ids that answer a demand: their envelope carries its id and they are the asked unit's
+   * (a record of another unit naming the demand answers nothing).
+   */
+  async answers(demandId: string, unitId: string): Promise<string[]> {
     const prefix = `a!${demandId}!`;
     const ids: string[] = [];
-    for await (const key of this.index.keys({ gte: prefix, lt: prefix + "~" })) ids.push(key.slice(prefix.length));
+    for await (const [key, unit] of this.index.iterator({ gte: prefix, lt: prefix + "~" })) {
+      if (unit === unitId) ids.push(key.slice(prefix.length));
+    }
     return ids;
   }
 
@@ -125,7 +131,7 @@ function recordKeys(record: StoredRecord): Array<{ type: "put"; key: string; val
       value: "",
     },
   ];
-  if (e.demandId) keys.push({ type: "put", key: `a!${e.demandId}!${record.recordId}`, value: "" });
+  if (e.demandId) keys.push({ type: "put", key: `a!${e.demandId}!${record.recordId}`, value: e.unitId });
   return keys;
 }
 
@@ -140,6 +146,7 @@ function indexedOf(entry: DemandEntry & { quotaLimit?: number }, leafIndex: numb
     to: demand.to,
     onSite: demand.onSite,
     emergency: demand.emergency !== undefined,
+    ...(demand.emergency ? { emergencyReason: demand.emergency.reason } : {}),
     department: demand.department,
     inspector: demand.inspector,
     decision: outcome.decision,

@@ -255,7 +255,7 @@ export class BurdenService {
       outcomeDigest: entry.outcomeDigest,
       leafIndex,
       leafHash,
-      answeredBy: await this.index.answers(entry.demandId),
+      answeredBy: await this.index.answers(entry.demandId, entry.demand.unitId),
       package: `/v1/demands/${entry.demandId}/package`,
     };
   }
@@ -345,7 +345,7 @@ export class BurdenService {
     for (const d of demands) {
       if (d.decision !== "task_created" && d.decision !== "on_site_admitted" && d.decision !== "on_site_emergency")
         continue;
-      const answeredBy = await this.index.answers(d.demandId);
+      const answeredBy = await this.index.answers(d.demandId, d.unitId);
       const state = answeredBy.length > 0 ? "answered" : "open";
       if (status !== "all" && status !== state) continue;
       tasks.push({ ...publicDemand(d), status: state, answeredBy });
@@ -406,7 +406,11 @@ export class BurdenService {
     to?: number;
     unitId?: string;
     department?: string;
-  }): Promise<Report> {
+  }): Promise<
+    Report & {
+      emergencies: Array<{ demandId: string; unitId: string; department: string; decidedAt: number; reason: string }>;
+    }
+  > {
     await this.catchUp();
     const demands = query.unitId
       ? await this.index.demandsOfUnit(query.unitId, query.from, query.to)
@@ -426,16 +430,27 @@ export class BurdenService {
         decision: d.decision,
         onSite: d.onSite,
         emergency: d.emergency,
-        taskAnswered: isTask && (await this.index.answers(d.demandId)).length > 0,
+        taskAnswered: isTask && (await this.index.answers(d.demandId, d.unitId)).length > 0,
       });
     }
-    return aggregate(facts, {
+    const report = aggregate(facts, {
       groupBy: query.groupBy,
       hours: this.options.settings.hours,
       quotaOfUnit: (unitId) => quotas.get(unitId) ?? this.options.settings.quota.perYear,
       ...(query.from !== undefined ? { from: query.from } : {}),
       ...(query.to !== undefined ? { to: query.to } : {}),
     });
+    // Emergencies are recorded and reported one by one, with the reason stated.
+    const emergencies = demands
+      .filter((d) => d.decision === "on_site_emergency" && (!query.department || d.department === query.department))
+      .map((d) => ({
+        demandId: d.demandId,
+        unitId: d.unitId,
+        department: d.department,
+        decidedAt: d.decidedAt,
+        reason: d.emergencyReason ?? "",
+      }));
+    return { ...report, emergencies };
   }
 
   /**

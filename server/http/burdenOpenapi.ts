@@ -5,11 +5,27 @@
 import { z } from "zod";
 import { demandSubmissionSchema } from "../burden/demand.ts";
 import { burdenQuerySchemas } from "./burdenRouter.ts";
+import {
+  demandReceiptSchema,
+  demandViewSchema,
+  dutyListSchema,
+  reportSchema,
+  summarySchema,
+  tasksSchema,
+  unitDemandsSchema,
+} from "./burdenResponses.ts";
 
 const jsonOk = (description: string) => ({
   description,
   content: { "application/json": { schema: { type: "object" } } },
 });
+/** A JSON answer whose shape is the named component schema. */
+const jsonRef = (description: string, name: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${name}` } } },
+});
+const outputSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { target: "draft-2020-12", unrepresentable: "any", io: "output" });
 const toSchema = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { target: "draft-2020-12", unrepresentable: "any", io: "input" });
 const hashParam = (name: string, description: string) => ({
@@ -36,6 +52,13 @@ export function burdenSchemas() {
   return {
     DemandSubmission: toSchema(demandSubmissionSchema),
     DutyListChange: toSchema(burdenQuerySchemas.dutyListChange),
+    DemandView: outputSchema(demandViewSchema),
+    DemandReceipt: outputSchema(demandReceiptSchema),
+    Tasks: outputSchema(tasksSchema),
+    UnitDemands: outputSchema(unitDemandsSchema),
+    DutyList: outputSchema(dutyListSchema),
+    BurdenReport: outputSchema(reportSchema),
+    MonthlySummary: outputSchema(summarySchema),
   };
 }
 
@@ -63,11 +86,13 @@ export function burdenPaths(p: object) {
           content: { "application/json": { schema: { $ref: "#/components/schemas/DemandSubmission" } } },
         },
         responses: {
-          201: jsonOk(
+          201: jsonRef(
             "decided and logged: demand, signature, outcome, leafIndex, answeredBy, package URL (evidence inline with include=package)",
+            "DemandView",
           ),
-          200: jsonOk("already logged (idempotent)"),
+          200: jsonRef("already logged (idempotent); include=package then needs a bearer token", "DemandView"),
           400: p,
+          401: p,
           403: p,
           415: p,
           422: p,
@@ -79,14 +104,14 @@ export function burdenPaths(p: object) {
       get: {
         summary: "A demand, its outcome and the records that answer it",
         parameters: [demandId],
-        responses: { 200: jsonOk("demand"), 404: p, 422: p },
+        responses: { 200: jsonRef("demand", "DemandView"), 404: p, 422: p },
       },
     },
     "/v1/demands/{demandId}/receipt": {
       get: {
         summary: "Inclusion proof of the demand's log entry in an anchored checkpoint (202 while pending)",
         parameters: [demandId],
-        responses: { 200: jsonOk("anchored"), 202: jsonOk("pending"), 404: p },
+        responses: { 200: jsonRef("anchored", "DemandReceipt"), 202: jsonRef("pending", "DemandReceipt"), 404: p },
       },
     },
     "/v1/demands/{demandId}/package": {
@@ -104,7 +129,7 @@ export function burdenPaths(p: object) {
           "The unit's tasks: demands it answers by attesting with envelope.demandId, and admitted on-site inspections",
         parameters: [unitId, ...queryParameters(burdenQuerySchemas.tasks)],
         security: bearer,
-        responses: { 200: jsonOk("tasks"), 401: p, 403: p, 422: p },
+        responses: { 200: jsonRef("tasks", "Tasks"), 401: p, 403: p, 422: p },
       },
     },
     "/v1/units/{unitId}/demands": {
@@ -112,14 +137,14 @@ export function burdenPaths(p: object) {
         summary: "Every demand made on the unit, newest first",
         parameters: [unitId],
         security: bearer,
-        responses: { 200: jsonOk("demands"), 401: p, 403: p },
+        responses: { 200: jsonRef("demands", "UnitDemands"), 401: p, 403: p },
       },
     },
     "/v1/units/{unitId}/duty-list": {
       get: {
         summary: "The unit's duty list (权责清单): every catalog duty type, on the list or why not",
         parameters: [unitId],
-        responses: { 200: jsonOk("duty list"), 422: p },
+        responses: { 200: jsonRef("duty list", "DutyList"), 422: p },
       },
       patch: {
         summary: "Add duty types to, or remove them from, the unit's list (operator token)",
@@ -129,7 +154,7 @@ export function burdenPaths(p: object) {
           required: true,
           content: { "application/json": { schema: { $ref: "#/components/schemas/DutyListChange" } } },
         },
-        responses: { 200: jsonOk("duty list"), 401: p, 403: p, 422: p },
+        responses: { 200: jsonRef("duty list", "DutyList"), 401: p, 403: p, 422: p },
       },
     },
     "/v1/units/{unitId}/summary": {
@@ -137,7 +162,7 @@ export function burdenPaths(p: object) {
         summary: "Monthly summary (月汇总) generated from the unit's records, with a verifiable bundle",
         parameters: [unitId, ...queryParameters(burdenQuerySchemas.summary)],
         security: bearer,
-        responses: { 200: jsonOk("summary"), 401: p, 403: p, 422: p },
+        responses: { 200: jsonRef("summary", "MonthlySummary"), 401: p, 403: p, 422: p },
       },
     },
     "/v1/burden/report": {
@@ -149,7 +174,10 @@ export function burdenPaths(p: object) {
         responses: {
           200: {
             description: "report",
-            content: { "application/json": { schema: { type: "object" } }, "text/csv": { schema: { type: "string" } } },
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/BurdenReport" } },
+              "text/csv": { schema: { type: "string" } },
+            },
           },
           401: p,
           403: p,

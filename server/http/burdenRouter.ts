@@ -93,7 +93,10 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
   router.post("/v1/demands", requireJson, json, async (req, res) => {
     const query = parse(burdenQuerySchemas.createDemand, req.query, "query.");
     const { created, view } = await service.submit(req.body);
-    // The signed demand of a registered inspector is itself the authorisation to see the answer.
+    // A fresh demand signed by a registered inspector is itself the authorisation to see the
+    // answer. A demand already logged is public (GET /v1/demands/{id}), so sending it again
+    // proves nothing: its package then needs a token, as GET …/package does.
+    if (query.include === "package" && !created) await mayRead(req, view.demand.unitId, "this unit's evidence");
     const body =
       query.include === "package" ? { ...view, evidence: await service.evidencePackage(view.demandId) } : view;
     res.status(created ? 201 : 200).json(body);

@@ -14,6 +14,15 @@ import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
+import {
+  demandReceiptSchema,
+  demandViewSchema,
+  dutyListSchema,
+  reportSchema,
+  summarySchema,
+  tasksSchema,
+  unitDemandsSchema,
+} from "../../server/http/burdenResponses.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
@@ -32,6 +41,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
   let eip712: Eip712Info;
   let definition: DemandDefinition;
   const villageKey = Wallet.createRandom();
+  const otherKey = Wallet.createRandom();
   const civil = Wallet.createRandom(); // inspector of civil-affairs
   const safety = Wallet.createRandom(); // inspector of emergency-management
   const retired = Wallet.createRandom(); // deactivated inspector
@@ -79,14 +89,15 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     fields: Record<string, string | number | boolean>,
     performedAt: number,
     demandId?: string,
+    unit = { id: village, key: villageKey as BaseWallet },
   ) => {
     const envelope = {
-      ...newEnvelope(village, types[dutyType]!, fields, performedAt),
+      ...newEnvelope(unit.id, types[dutyType]!, fields, performedAt),
       ...(demandId ? { demandId } : {}),
     };
     const res = await call("POST", "/v1/attestations", {
       envelope,
-      signature: await signEnvelope(villageKey, eip712, envelope),
+      signature: await signEnvelope(unit.key, eip712, envelope),
     });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return (res.body as { recordId: string }).recordId;
@@ -102,27 +113,24 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     throw new Error("not anchored");
   };
 
-  before(async () => {
-    gateway = await startGateway(
+  const chainPort = testPort("burden");
+  const start = () =>
+    startGateway(
       configFromEnvironment(
         {},
-        {
-          dataDir: dir.path,
-          port: 0,
-          chainPort: testPort("burden"),
-          anchorIntervalMs: 200,
-          anchorMaxLeaves: 1000,
-          logName: "burden",
-        },
+        { dataDir: dir.path, port: 0, chainPort, anchorIntervalMs: 200, anchorMaxLeaves: 1000, logName: "burden" },
       ),
       () => {},
       { now: () => clock },
     );
+
+  before(async () => {
+    gateway = await start();
     const ledger = gateway.ledger;
     const send = async (name: string, ...args: unknown[]) => (await ledger.getFunction(name)(...args)).wait();
     await send("registerUnit", township, ZERO, 2, Wallet.createRandom().address);
     await send("registerUnit", village, township, 3, villageKey.address);
-    await send("registerUnit", other, township, 3, Wallet.createRandom().address);
+    await send("registerUnit", other, township, 3, otherKey.address);
     await send("registerInspector", civil.address, departmentIdOf("civil-affairs"));
     await send("registerInspector", safety.address, departmentIdOf("emergency-management"));
     await send("registerInspector", retired.address, departmentIdOf("civil-affairs"));
@@ -157,6 +165,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect(res.body.outcome).to.include({ decision: "answered_from_ledger", matched: 1 });
     expect(res.body.leafIndex).to.equal(before);
     expect(await treeSize()).to.equal(before + 1);
+    demandViewSchema.strict().parse(res.body); // the OpenAPI document's shape, exactly
     const pkg = res.body.evidence;
     expect(pkg.format).to.equal("dutyproof/bundle/v1");
     expect(pkg.items).to.have.length(1);
@@ -166,10 +175,16 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const again = await call("POST", "/v1/demands", { demand: res.body.demand, signature: res.body.signature });
     expect(again.status).to.equal(200);
     expect(again.body.leafIndex).to.equal(before);
+    // Once logged, a demand is public: sent again, its package needs a token.
+    const replayed = { demand: res.body.demand, signature: res.body.signature };
+    expect((await call("POST", "/v1/demands?include=package", replayed)).status).to.equal(401);
+    const withToken = await call("POST", "/v1/demands?include=package", replayed, inspectorToken);
+    expect(withToken.body.evidence.items).to.have.length(1);
     await waitAnchored();
     const receipt = await call("GET", `/v1/demands/${res.body.demandId}/receipt`);
     expect(receipt.status).to.equal(200);
     expect(receipt.body).to.include({ status: "anchored", leafIndex: before });
+    demandReceiptSchema.strict().parse(receipt.body);
   });
 
   it("turns an unanswerable demand into a task the unit answers by attesting with the demand id", async () => {
@@ -182,9 +197,21 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect(res.body.outcome.decision).to.equal("task_created");
     const demandId = res.body.demandId as string;
     const open = await call("GET", `/v1/units/${village}/tasks`, undefined, villageToken);
+    tasksSchema.parse(open.body);
     expect(open.body.tasks.map((t: { demandId: string }) => t.demandId)).to.include(demandId);
     expect((await call("GET", `/v1/units/${village}/tasks`)).status).to.equal(401);
     expect((await call("GET", `/v1/units/${other}/tasks`, undefined, villageToken)).status).to.equal(403);
+    // Another unit's record naming the demand answers nothing.
+    const visit = {
+      householdName: "赵某",
+      address: "二组",
+      visitPurpose: "routine",
+      followUpRequired: false,
+      visitors: "孙某",
+    };
+    await attest("household-visit", visit, clock - 60, demandId, { id: other, key: otherKey });
+    const still = await call("GET", `/v1/units/${village}/tasks`, undefined, villageToken);
+    expect(still.body.tasks.find((t: { demandId: string }) => t.demandId === demandId)).to.include({ status: "open" });
     const recordId = await attest(
       "household-visit",
       { householdName: "王某", address: "一组", visitPurpose: "routine", followUpRequired: false, visitors: "李某" },
@@ -237,6 +264,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect((await change({ add: [visit] }, inspectorToken)).status).to.equal(403);
     const added = await change({ add: [visit] });
     expect(added.status).to.equal(200);
+    dutyListSchema.strict().parse(added.body);
     expect(added.body.dutyTypes.find((d: { dutyTypeId: string }) => d.dutyTypeId === visit)).to.include({
       onList: true,
     });
@@ -322,6 +350,15 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
         overQuotaWithoutEmergency: 0,
         hoursSaved: 2 * 8,
       });
+      expect(report.body.emergencies).to.deep.equal([
+        {
+          demandId: emergency.body.demandId,
+          unitId: other,
+          department: "emergency-management",
+          decidedAt: yearStartOf(year + 1) - 5 * DAY,
+          reason: "燃气泄漏事故",
+        },
+      ]);
     } finally {
       clock = start;
     }
@@ -390,6 +427,8 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
   it("reports burden per department as JSON and CSV, and generates the monthly summary", async () => {
     const report = await call("GET", "/v1/burden/report?groupBy=department", undefined, inspectorToken);
     expect(report.status).to.equal(200);
+    reportSchema.strict().parse(report.body);
+    unitDemandsSchema.parse((await call("GET", `/v1/units/${village}/demands`, undefined, villageToken)).body);
     const keys = report.body.rows.map((r: { key: string }) => r.key);
     expect(keys).to.include.members(["civil-affairs", "emergency-management"]);
     expect(report.body.totals.duplicatesAbsorbed).to.equal(2);
@@ -405,12 +444,24 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const summary = await call("GET", `/v1/units/${village}/summary?month=${month}`, undefined, villageToken);
     expect(summary.status).to.equal(200);
     expect(summary.body.records).to.be.at.least(1);
+    summarySchema.strict().parse(summary.body);
     expect(summary.body.bundle.format).to.equal("dutyproof/bundle/v1");
     for (const item of summary.body.bundle.items)
       expect((await call("POST", "/v1/verify", item)).body.valid).to.equal(true);
     expect((await call("GET", `/v1/units/${village}/summary?month=2026-13`, undefined, villageToken)).status).to.equal(
       422,
     );
+  });
+
+  it("keeps every demand across a restart, rebuilding its indexes from the log", async () => {
+    const list = async () => (await call("GET", `/v1/units/${other}/demands`, undefined, inspectorToken)).body.demands;
+    const before = await list();
+    const report = (await call("GET", "/v1/burden/report", undefined, inspectorToken)).body;
+    await gateway.store.sublevel("burden").clear(); // the derived indexes, lost
+    await gateway.close();
+    gateway = await start();
+    expect(await list()).to.deep.equal(before);
+    expect((await call("GET", "/v1/burden/report", undefined, inspectorToken)).body).to.deep.equal(report);
   });
 
   it("replays a log holding demands cleanly, and finds a demand altered in the store", async () => {
