@@ -375,6 +375,8 @@ const messages = {
   "db.chartHours": ["每月节省工时", "Staff hours saved per month"],
   "db.onSite": ["现场检查", "On-site inspections"],
   "db.quotaLine": ["年度上限 {n}", "yearly quota {n}"],
+  "db.emergencyList": ["紧急现场检查及其理由（{n}）", "Emergency on-site inspections and their reasons ({n})"],
+  "db.emergencyReason": ["紧急理由", "Stated emergency"],
 } satisfies Record<string, [string, string]>;
 
 export type MessageKey = keyof typeof messages;

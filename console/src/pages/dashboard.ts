@@ -7,7 +7,7 @@
 import type { EChartsType } from "echarts/core";
 import { errorText, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
-import { chinaDateToSeconds, formatNumber, shortHash } from "../format.ts";
+import { chinaDateToSeconds, formatNumber, formatTime, shortHash } from "../format.ts";
 import { type MessageKey, language, t } from "../i18n.ts";
 import type { Page } from "../page.ts";
 import { rememberUnitName, unitIdOf, unitNameOf } from "../units.ts";
@@ -32,6 +32,8 @@ interface Report {
   groupBy: "unit" | "department" | "month";
   rows: ReportRow[];
   totals: ReportRow;
+  /** Emergency on-site inspections, each with its stated reason. */
+  emergencies?: Array<{ demandId: string; unitId: string; department: string; decidedAt: number; reason: string }>;
 }
 
 interface Reports {
@@ -270,7 +272,47 @@ function renderBody(): Child {
       chartPanel("db.chartQuota", "chart-quota"),
       chartPanel("db.chartHours", "chart-hours"),
     ),
+    emergencyTable(reports.months.emergencies ?? []),
   ];
+}
+
+function emergencyTable(list: NonNullable<Report["emergencies"]>): Child {
+  if (list.length === 0) return null;
+  return h(
+    "section",
+    { class: "panel emergencies" },
+    h("h2", null, t("db.emergencyList", { n: list.length })),
+    h(
+      "table",
+      { class: "data-table", id: "db-emergencies" },
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          h("th", { scope: "col" }, t("dm.decidedAt")),
+          h("th", { scope: "col" }, t("field.unit")),
+          h("th", { scope: "col" }, t("dm.department")),
+          h("th", { scope: "col" }, t("db.emergencyReason")),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        list.map((e) =>
+          h(
+            "tr",
+            null,
+            h("td", { class: "nowrap" }, formatTime(e.decidedAt)),
+            h("td", null, unitLabel(e.unitId)),
+            h("td", null, e.department),
+            h("td", { class: "summary-cell" }, e.reason),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function chartPanel(title: MessageKey, id: string): HTMLElement {
