@@ -170,6 +170,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`dutyproof gateway ready
   API        ${gateway.url}/v1/info
   API docs   ${gateway.url}/docs
+  console    ${gateway.url}/console/
   chain RPC  ${gateway.rpcUrl} (chain ${gateway.deployment.chainId}, DutyLedger ${gateway.deployment.address})
   data       ${config.dataDir}`);
     let stopping = false;
