@@ -2,7 +2,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "coverage/", "types/", "data/", "ignition/deployments/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "coverage/",
+      "types/",
+      "data/",
+      "ignition/deployments/",
+      "build/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -244,6 +244,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       console.error(`dutyproof gateway ready
   API        ${gateway.url}/v1/info
   API docs   ${gateway.url}/docs
+  console    ${gateway.url}/console/
   metrics    ${gateway.url}/metrics
   chain RPC  ${gateway.rpcUrl} (chain ${gateway.deployment.chainId}, DutyLedger ${gateway.deployment.address})
   data       ${config.dataDir}`);

@@ -313,7 +313,16 @@ export async function startGateway(
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const url = `http://${config.host}:${port}`;
-    stoppers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    stoppers.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // A browser keeps sockets open that carry no request (preconnects, keep-alive), which
+          // would hold close() forever; requests in flight get a grace period, then all are cut.
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 10_000).unref();
+        }),
+    );
     if (node) stoppers.push(() => node.stop());
 
     let closing: Promise<void> | null = null;

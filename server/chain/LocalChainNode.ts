@@ -145,7 +145,8 @@ export class LocalChainNode {
 
   /** Snapshots and stops the node. */
   async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
+    // A node that died of a signal has exitCode null and its "exit" already emitted.
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     try {
       await this.snapshot();
     } catch {

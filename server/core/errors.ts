@@ -64,6 +64,7 @@ export const errorCatalogue = {
 
   // Infrastructure
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
+  "chain.unreachable": { status: 503, title: "The chain node does not answer" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -16,6 +16,7 @@ import { type AttestationService, fieldErrors } from "../gateway/AttestationServ
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
 import { ingestHandler } from "./ingest.ts";
 import type { RequestObserver } from "../observability/httpObservability.ts";
+import { consoleRoutes } from "./consoleRoutes.ts";
 import { type BurdenRouterOptions, burdenRouter, demandAuditFields } from "./burdenRouter.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
@@ -340,6 +341,7 @@ export function createApp(options: AppOptions): express.Express {
   app.get("/docs", (_req, res) => {
     res.type("html").send(docsPage());
   });
+  app.use(consoleRoutes({ store, rpcUrl: options.rpcUrl, mayRead: options.mayRead }));
 
   if (options.admin) app.use(adminRoutes(options.admin));
   if (options.burden) app.use(burdenRouter(options.burden));

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { submissionSchema } from "../gateway/AttestationService.ts";
+import { consolePaths } from "./consoleOpenapi.ts";
 import { burdenPaths, burdenSchemas, securitySchemes } from "./burdenOpenapi.ts";
 
 const problem = {
@@ -206,6 +207,7 @@ export function openApiDocument() {
       "/v1/checkpoints": {
         get: { summary: "Checkpoint history, newest first", responses: { 200: jsonOk("checkpoints") } },
       },
+      ...consolePaths(problem),
       ...burdenPaths(problem),
     },
   };

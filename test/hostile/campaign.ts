@@ -666,7 +666,7 @@ export async function runCampaign(options: {
         const res = await fetch(url + request.path, {
           method: request.method,
           headers: request.headers,
-          body: request.body,
+          body: request.body as BodyInit | undefined,
           signal: AbortSignal.timeout(60_000),
         });
         const text = await res.text();
