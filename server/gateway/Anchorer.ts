@@ -8,6 +8,7 @@
 import { type Contract, type JsonRpcProvider, Transaction, type Wallet } from "ethers";
 import { bytesToHex } from "../core/bytes.ts";
 import type { LedgerStore, StoredCheckpoint } from "../store/LedgerStore.ts";
+import { faultPoint } from "../faultPoint.ts";
 
 export interface AnchorerOptions {
   store: LedgerStore;
@@ -138,8 +139,10 @@ export class Anchorer {
       rawTransaction,
     };
     await store.putCheckpoint(checkpoint);
+    faultPoint("anchor.stored");
     this.checkpointSize = size;
     await this.broadcast(rawTransaction);
+    faultPoint("anchor.sent");
     await this.reconcile(checkpoint);
   }
 
@@ -162,6 +165,7 @@ export class Anchorer {
         throw new Error(`the chain holds another root for size ${checkpoint.size}: ${onChain.root}`);
       }
       await this.options.persistChain?.();
+      faultPoint("anchor.confirmed");
       await store.putCheckpoint({
         ...checkpoint,
         status: "anchored",
@@ -169,6 +173,7 @@ export class Anchorer {
         anchoredAt: onChain.anchoredAt,
         rawTransaction: undefined,
       });
+      faultPoint("anchor.marked");
       this.options.log?.(`anchored size ${checkpoint.size} in block ${onChain.blockNumber}`);
       return;
     }

@@ -13,6 +13,7 @@ import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import type { RegistryCache } from "./RegistryCache.ts";
 import { type DerivedRecord, deriveRecord } from "./deriveRecord.ts";
+import { faultPoint } from "../faultPoint.ts";
 
 export const submissionSchema = z
   .object({
@@ -95,6 +96,7 @@ export class AttestationService {
     const derived = deriveMany
       ? await deriveMany(domain, valid)
       : valid.map((v) => deriveRecord(v.envelope, v.signature, domain));
+    faultPoint("batch.derived");
     let next = 0;
     return Promise.allSettled(
       parsed.map((p) => (p.ok ? this.accept(p.submission, derived[next++]!) : Promise.reject(p.error))),
@@ -175,6 +177,7 @@ export class AttestationService {
     }
 
     let result;
+    faultPoint("accept.checked");
     try {
       result = await store.append({
         recordId,

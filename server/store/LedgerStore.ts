@@ -18,6 +18,7 @@ import {
 } from "../core/merkle/index.ts";
 import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
+import { faultPoint } from "../faultPoint.ts";
 
 /** A record as stored: what the unit sent, and where it sits in the log. */
 export interface StoredRecord {
@@ -229,7 +230,9 @@ export class LedgerStore {
     try {
       if (ops.length > 0) {
         ops.push({ type: "put", sublevel: this.meta, key: "size", value: String(size) });
+        faultPoint("store.commit.before");
         await this.db.batch(ops, { sync: true });
+        faultPoint("store.commit.after");
         this.frontier = frontier;
         this.size = size;
       }
