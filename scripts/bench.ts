@@ -4,16 +4,19 @@
  * its own `dutyproof serve` process with its embedded chain; this process only sends load
  * (records are signed before the clock starts: signing is the unit's cost, not the gateway's).
  *
- *   npm run bench            full run
- *   npm run bench -- --quick about a minute
+ *   npm run bench            full run (builds a 1M-leaf log)
+ *   npm run bench -- --quick under two minutes; figures at 1M leaves are extrapolated and say so
  *
- * Writes bench/results.json: {"machine": …, "figures": [{"name","value","unit","baseline","target"}]}.
+ * Phases: ingest (single, batch, ack → anchored); the baseline of one transaction per record on
+ * the same chain node; gas per record by checkpoint size; the proof service, memory and proof
+ * verification at a large log (scripts/benchPhases.ts). Writes bench/results.json:
+ * {"machine": …, "figures": [{"name","value","unit","baseline","target", "estimated"?, "note"?}]}.
+ * Figures from steps that live elsewhere are merged in through `externalSteps` below.
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
-import { cpus, totalmem } from "node:os";
+import { cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
@@ -26,10 +29,53 @@ import { LocalChainNode } from "../server/chain/LocalChainNode.ts";
 import type { Deployment } from "../server/chain/deployment.ts";
 import { startServe } from "../test/helpers/serve.ts";
 import { tempDir } from "../test/helpers/tempDir.ts";
+import {
+  type Figure,
+  extrapolate,
+  figure,
+  growStore,
+  measureGasPerRecord,
+  measureOnChainVerifyGas,
+  measureProofService,
+  measureTransactionPerRecord,
+  measureTypeScriptVerify,
+  percentile,
+  rssMiB,
+  sampleLeafHashes,
+} from "./benchPhases.ts";
+import { UniformTree, hashLeaf } from "../server/core/merkle/index.ts";
+import { measureReplay } from "./bench-replay.ts";
+import { cpuSecondsOf, httpCall } from "./benchHttp.ts";
+
+/**
+ * Steps whose code lives outside this file, run after the others; each returns figures for
+ * results.json. The replay step belongs here: at merge, `measureReplay(records)` from
+ * scripts/bench-replay.ts fills `replay_1m_s` (records/s at 1M records, signatures checked).
+ */
+const externalSteps: Array<() => Promise<Figure[]>> = [
+  async () => {
+    // Replay with every signature checked: 1M records, or 100,000 under --quick, scaled.
+    const records = quick ? 100_000 : 1_000_000;
+    console.error(`replay of ${records} records, every signature checked…`);
+    const run = await measureReplay(records);
+    const seconds = +((run.seconds * 1_000_000) / records).toFixed(1);
+    return [
+      figure("replay_1m_s", seconds, "s", {
+        target: "<= 60",
+        estimated: records < 1_000_000,
+        note: `${run.records} records replayed in ${run.seconds.toFixed(1)} s (${run.recordsPerSecond} records/s; scripts/bench-replay.ts)${records < 1_000_000 ? ", scaled linearly to 1M" : ""}`,
+      }),
+      figure("replay_records_per_s", run.recordsPerSecond, "records/s"),
+    ];
+  },
+];
 
 const quick = process.argv.includes("--quick");
-const singleCount = Number(process.env.BENCH_SINGLE ?? (quick ? 6_000 : 30_000));
-const batchCount = Number(process.env.BENCH_BATCH ?? (quick ? 30_000 : 200_000));
+const singleCount = Number(process.env.BENCH_SINGLE ?? (quick ? 4_000 : 30_000));
+const batchCount = Number(process.env.BENCH_BATCH ?? (quick ? 20_000 : 200_000));
+const baselineCount = Number(process.env.BENCH_BASELINE ?? (quick ? 400 : 3_000));
+/** Log sizes at which the gateway's memory and proof service are measured. */
+const logSizes = quick ? [60_000, 120_000] : [500_000, 1_000_000];
 const batchSize = 500;
 const anchorIntervalMs = Number(process.env.BENCH_ANCHOR_INTERVAL_MS ?? 1_000);
 
@@ -37,64 +83,40 @@ const native = createRequire(import.meta.url)("secp256k1") as {
   ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
 };
 
-/**
- * The load generator's HTTP client: node:http with keep-alive. Node's fetch costs about 550 µs
- * of CPU per request here against 160 µs for this, and the load generator shares the machine's
- * two cores with the gateway it measures.
- */
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-function httpCall(url: string, method: string, body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = {};
-    if (body !== undefined) {
-      headers["content-type"] = "application/json";
-      headers["content-length"] = Buffer.byteLength(body);
-    }
-    const req = request(url, { method, agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-/** CPU seconds (user + system, every thread) a process has used, from /proc. */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function main(): Promise<void> {
   const dir = tempDir("bench");
   const port = 28_000 + Math.floor(Math.random() * 1_000);
   const chainPort = port + 1_000;
   const url = `http://127.0.0.1:${port}`;
-  const server: ChildProcess = await startServe(
-    url,
-    {
-      ...process.env,
-      DATA_DIR: dir.path,
-      PORT: String(port),
-      CHAIN_PORT: String(chainPort),
-      ANCHOR_INTERVAL_MS: String(anchorIntervalMs),
-      ANCHOR_MAX_LEAVES: "50000",
-      // One load generator stands for many clients and one unit for many units: rate limits off.
-      RATE_LIMIT_CLIENT_PER_S: "0",
-      RATE_LIMIT_UNIT_PER_S: "0",
-    },
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-      nodeFlags: process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [],
-      timeoutMs: 60_000,
-    },
-  );
+  const serve = () =>
+    startServe(
+      url,
+      {
+        ...process.env,
+        DATA_DIR: dir.path,
+        PORT: String(port),
+        CHAIN_PORT: String(chainPort),
+        ANCHOR_INTERVAL_MS: String(anchorIntervalMs),
+        ANCHOR_MAX_LEAVES: "50000",
+        // One load generator stands for many clients and one unit for many units: limits off.
+        RATE_LIMIT_CLIENT_PER_S: "0",
+        RATE_LIMIT_UNIT_PER_S: "0",
+      },
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+        nodeFlags: process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [],
+        timeoutMs: 60_000,
+      },
+    );
+  const stop = async (child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  let server: ChildProcess = await serve();
   try {
     const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
     const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
@@ -109,7 +131,9 @@ async function main(): Promise<void> {
     await new LocalChainNode({ stateDir: join(dir.path, "chain"), port: chainPort }).snapshot();
     provider.destroy();
     const catalog = (
-      (await (await fetch(`${url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
+      JSON.parse((await httpCall(`${url}/v1/duty-types`, "GET")).text) as {
+        dutyTypes: Array<{ id: string; code: string }>;
+      }
     ).dutyTypes;
     const patrol = catalog.find((d) => d.code === "grid-patrol")!.id;
     const domain = eip712Domain(deployment.chainId, deployment.address);
@@ -137,6 +161,7 @@ async function main(): Promise<void> {
 
     // Single endpoint: 64 concurrent clients.
     const latencies: number[] = [];
+    const singleLeafHashes: string[] = [];
     // Ack → anchored: a sample of records is followed from its acknowledgment, concurrently
     // with the load, by polling its receipt every 50 ms (few enough polls not to load the gateway).
     const anchorDelays: number[] = [];
@@ -154,8 +179,7 @@ async function main(): Promise<void> {
           }
         })(),
       );
-    const cpuPerRecord: Array<{ path: string; serverUs: number; clientUs: number }> = [];
-    const records = (bodies: string[]) => (bodies === batches ? batchCount : bodies.length);
+    const cpuPerRecord: Array<{ serverUs: number; clientUs: number }> = [];
     /** Sends every body to `path` from `clients` concurrent clients; returns the seconds it took. */
     const drive = async (
       clients: number,
@@ -178,10 +202,10 @@ async function main(): Promise<void> {
       );
       const seconds = (performance.now() - start) / 1000;
       const client = process.cpuUsage(clientCpu);
+      const records = bodies === batches ? batchCount : bodies.length;
       cpuPerRecord.push({
-        path,
-        serverUs: Math.round(((cpuSecondsOf(server.pid!) - serverCpu) * 1e6) / records(bodies)),
-        clientUs: Math.round((client.user + client.system) / records(bodies)),
+        serverUs: Math.round(((cpuSecondsOf(server.pid!) - serverCpu) * 1e6) / records),
+        clientUs: Math.round((client.user + client.system) / records),
       });
       return seconds;
     };
@@ -194,7 +218,8 @@ async function main(): Promise<void> {
       (status, body, sentAt) => {
         if (status !== 201) throw new Error(`single submit answered ${status}: ${body}`);
         latencies.push(performance.now() - sentAt);
-        const { recordId } = JSON.parse(body) as { recordId: string };
+        const { recordId, leafHash } = JSON.parse(body) as { recordId: string; leafHash: string };
+        if (singleLeafHashes.length < baselineCount) singleLeafHashes.push(leafHash);
         if (following.length < 50 && Math.random() < 0.01) follow(recordId, Date.now());
       },
     );
@@ -217,29 +242,133 @@ async function main(): Promise<void> {
     const sample = JSON.parse(singles[0]!) as { envelope: RecordEnvelope; signature: string };
     const sampleDigest = typedDataDigest(domain, signedMessageOf(sample.envelope));
 
-    const figure = (name: string, value: number, unit: string, target: string | null = null) => ({
-      name,
-      value,
-      unit,
-      baseline: null,
-      target,
-    });
-    const [singleCpu, batchCpu] = cpuPerRecord;
-    const figures = [
-      figure("ingest_single_records_per_s", Math.round(singleCount / singleSeconds), "records/s", ">= 3000"),
-      figure("ingest_single_gateway_cpu_us_per_record", singleCpu!.serverUs, "µs"),
-      figure("ingest_single_load_generator_cpu_us_per_record", singleCpu!.clientUs, "µs"),
-      figure("ingest_single_latency_p50_ms", +percentile(latencies, 50).toFixed(1), "ms"),
-      figure("ingest_single_latency_p99_ms", +percentile(latencies, 99).toFixed(1), "ms"),
-      figure("ingest_batch_records_per_s", Math.round(batchCount / batchSeconds), "records/s", ">= 10000"),
-      figure("ingest_batch_gateway_cpu_us_per_record", batchCpu!.serverUs, "µs"),
-      figure("anchor_latency_p50_s", +percentile(anchorDelays, 50).toFixed(2), "s"),
-      figure(
-        "anchor_latency_p95_s",
-        +percentile(anchorDelays, 95).toFixed(2),
-        "s",
-        `<= ${anchorIntervalMs / 1000 + 2}`,
+    const singleRate = Math.round(singleCount / singleSeconds);
+    const batchRate = Math.round(batchCount / batchSeconds);
+    await stop(server);
+
+    // The chain node on its own (the gateway stopped): the baseline and the gas figures.
+    console.error("baseline: one transaction per record; gas per record by checkpoint size…");
+    const node = new LocalChainNode({ stateDir: join(dir.path, "chain"), port: chainPort });
+    await node.start();
+    const chainProvider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const chainWallet = operator.connect(chainProvider);
+    const baseline = await measureTransactionPerRecord(
+      chainWallet,
+      chainProvider,
+      singleLeafHashes,
+      Number(process.env.BENCH_CLIENTS ?? 64),
+    );
+    const gas = await measureGasPerRecord(chainWallet, chainProvider, deployment.address, [100, 1_000, 10_000]);
+    const gasTree = new UniformTree(hashLeaf(new TextEncoder().encode("dutyproof bench verify leaf")));
+    const verifySize = 2 ** 20;
+    const verifyIndex = Math.floor(verifySize * 0.37);
+    const verifyArgs = {
+      leafHash: bytesToHex(gasTree.root(1)),
+      index: verifyIndex,
+      size: verifySize,
+      proof: gasTree.inclusionProof(verifyIndex, verifySize).map(bytesToHex),
+      root: bytesToHex(gasTree.root(verifySize)),
+    };
+    const verifyGas = await measureOnChainVerifyGas(chainWallet, chainProvider, deployment.address, verifyArgs);
+    const verifyUs = measureTypeScriptVerify(
+      verifyArgs.leafHash,
+      verifyArgs.index,
+      verifyArgs.size,
+      verifyArgs.proof,
+      verifyArgs.root,
+    );
+    chainProvider.destroy();
+    await node.stop();
+
+    // The log grown through the store (not through signed submissions) to each size; at each,
+    // the gateway restarted, its proof service loaded, its memory read.
+    const rssPoints: Array<[number, number]> = [];
+    let proofs: Awaited<ReturnType<typeof measureProofService>> | null = null;
+    let provedAt = 0;
+    for (const target of [0, ...logSizes]) {
+      const current = await growStore(dir.path, 0, "");
+      const size = await growStore(dir.path, Math.max(0, target - current), `${target}`);
+      console.error(`log of ${size} leaves: proof service and memory…`);
+      const leafHashes = await sampleLeafHashes(dir.path, 2_000);
+      server = await serve();
+      proofs = await measureProofService(url, leafHashes, size, {
+        seconds: quick ? 3 : 10,
+        clients: 16,
+        offeredPerSecond: 1_000,
+      });
+      provedAt = size;
+      rssPoints.push([size, rssMiB(server.pid!)]);
+      await stop(server);
+    }
+    const largest = rssPoints[rssPoints.length - 1]![0];
+    const rssAt = (n: number) => {
+      const exact = rssPoints.find(([size]) => size >= n);
+      return exact ? exact[1] : +extrapolate(rssPoints, n).toFixed(1);
+    };
+    const trend = `linear fit through ${rssPoints.map(([n, mb]) => `${n} leaves: ${mb} MB`).join(", ")}`;
+    const proofNote =
+      provedAt >= 1_000_000
+        ? undefined
+        : `measured at a ${provedAt}-leaf log (--quick); a 1M-leaf proof has ${Math.ceil(Math.log2(1_000_000))} hashes instead of ${Math.ceil(Math.log2(provedAt))}`;
+
+    const figures: Figure[] = [
+      figure("ingest_single_records_per_s", singleRate, "records/s", {
+        baseline: baseline.recordsPerSecond,
+        target: ">= 3000",
+        note: `baseline: ${singleLeafHashes.length} of the same records, one RecordPerTransaction.anchorRecord transaction each (contracts/test), ${Number(process.env.BENCH_CLIENTS ?? 64)} clients, counted when mined on the same anvil node (which does not fsync its state per block)`,
+      }),
+      figure("ingest_single_gateway_cpu_us_per_record", cpuPerRecord[0]!.serverUs, "µs", {
+        note: "CPU time of the gateway process (all threads) per record, from /proc",
+      }),
+      figure("ingest_single_load_generator_cpu_us_per_record", cpuPerRecord[0]!.clientUs, "µs"),
+      figure("ingest_batch_gateway_cpu_us_per_record", cpuPerRecord[1]!.serverUs, "µs"),
+      figure("ingest_single_latency_p50_ms", +percentile(latencies, 50).toFixed(1), "ms", {
+        baseline: baseline.p50Ms,
+      }),
+      figure("ingest_single_latency_p99_ms", +percentile(latencies, 99).toFixed(1), "ms", {
+        baseline: baseline.p99Ms,
+      }),
+      figure("ingest_batch_records_per_s", batchRate, "records/s", {
+        baseline: baseline.recordsPerSecond,
+        target: ">= 10000",
+      }),
+      ...[100, 1_000, 10_000].map((n) =>
+        figure(`gas_per_record_${n}`, +gas.get(n)!.toFixed(1), "gas", {
+          baseline: baseline.gasPerRecord,
+          target: n === 10_000 ? "<= 10" : null,
+          note: `DutyLedger.anchor gasUsed / ${n}, consistency proof checked on chain, log of about 2^20 leaves`,
+        }),
       ),
+      figure("anchor_latency_p50_s", +percentile(anchorDelays, 50).toFixed(2), "s"),
+      figure("anchor_latency_p95_s", +percentile(anchorDelays, 95).toFixed(2), "s", {
+        target: `<= ${anchorIntervalMs / 1000 + 2}`,
+      }),
+      figure("verify_api_requests_per_s", proofs!.requestsPerSecond, "requests/s", {
+        estimated: provedAt < 1_000_000,
+        note: proofNote,
+      }),
+      figure("verify_api_p99_ms", proofs!.offeredP99Ms, "ms", {
+        target: "<= 10 at 1000 requests/s",
+        estimated: provedAt < 1_000_000,
+        note: `GET /v1/proofs/inclusion offered at a fixed 1,000 requests/s${proofNote ? "; " + proofNote : ""}`,
+      }),
+      figure("verify_typescript_us", verifyUs, "µs", {
+        note: "server/core verifyInclusion, 20-hash proof (2^20 leaves)",
+      }),
+      figure("verify_onchain_gas", verifyGas, "gas", {
+        target: "<= 20000",
+        note: "DutyLedger.verifyInclusion execution gas via GasProbe, 20-hash proof",
+      }),
+      figure("rss_mb_1m", rssAt(1_000_000), "MB", {
+        baseline: rssPoints[0]![1],
+        estimated: largest < 1_000_000,
+        note: `gateway process VmRSS after proof load; baseline: the same gateway at ${rssPoints[0]![0]} leaves; ${trend}`,
+      }),
+      figure("rss_mb_10m", +extrapolate(rssPoints, 10_000_000).toFixed(1), "MB", {
+        target: "<= 300",
+        estimated: true,
+        note: trend,
+      }),
       figure(
         "record_signer_recovery_us",
         stage(() => recoverSigner(sampleDigest, sample.signature)),
@@ -256,11 +385,14 @@ async function main(): Promise<void> {
         "µs",
       ),
     ];
+    for (const step of externalSteps) figures.push(...(await step()));
     const machine = {
       cpus: cpus().length,
       cpu: cpus()[0]?.model,
       memoryGiB: Math.round(totalmem() / 2 ** 30),
+      os: `${platform()} ${release()}`,
       node: process.version,
+      load: "the machine's other work is not measured; runs on a shared machine vary (see README)",
     };
     mkdirSync(join(import.meta.dirname, "..", "bench"), { recursive: true });
     writeFileSync(
@@ -270,11 +402,13 @@ async function main(): Promise<void> {
     console.log(
       `gateway benchmark${quick ? " (--quick)" : ""}: ${singleCount} single, ${batchCount} batched (${batchSize}/request), checkpoint every ${anchorIntervalMs} ms`,
     );
-    console.log("| figure | value | target |\n|---|---:|---|");
-    for (const f of figures) console.log(`| ${f.name} | ${f.value} ${f.unit} | ${f.target ?? ""} |`);
+    console.log("| figure | value | baseline | target |\n|---|---:|---:|---|");
+    for (const f of figures) {
+      const value = f.value === null ? "not measured" : `${f.estimated ? "~" : ""}${f.value} ${f.unit}`;
+      console.log(`| ${f.name} | ${value} | ${f.baseline ?? ""} | ${f.target ?? ""} |`);
+    }
   } finally {
-    server.kill("SIGTERM");
-    await new Promise((resolve) => server.once("exit", resolve));
+    await stop(server);
     dir.remove();
   }
 }

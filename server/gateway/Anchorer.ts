@@ -8,6 +8,7 @@
 import { type Contract, type JsonRpcProvider, Transaction, type Wallet } from "ethers";
 import { bytesToHex } from "../core/bytes.ts";
 import type { LedgerStore, StoredCheckpoint } from "../store/LedgerStore.ts";
+import { faultPoint } from "../faultPoint.ts";
 
 export interface AnchorerOptions {
   store: LedgerStore;
@@ -152,8 +153,10 @@ export class Anchorer {
       rawTransaction,
     };
     await store.putCheckpoint(checkpoint);
+    faultPoint("anchor.stored");
     this.checkpointSize = size;
     await this.broadcast(rawTransaction);
+    faultPoint("anchor.sent");
     await this.reconcile(checkpoint);
   }
 
@@ -180,6 +183,7 @@ export class Anchorer {
       const confirmations = this.options.confirmations ?? 1;
       if (confirmations > 1 && (await provider.getBlockNumber()) - onChain.blockNumber + 1 < confirmations) return;
       await this.options.persistChain?.();
+      faultPoint("anchor.confirmed");
       await store.putCheckpoint({
         ...checkpoint,
         status: "anchored",
@@ -187,6 +191,7 @@ export class Anchorer {
         anchoredAt: onChain.anchoredAt,
         rawTransaction: undefined,
       });
+      faultPoint("anchor.marked");
       this.options.log?.(`anchored size ${checkpoint.size} in block ${onChain.blockNumber}`);
       return;
     }

@@ -14,6 +14,7 @@ import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import type { RegistryCache } from "./RegistryCache.ts";
 import { type DerivedRecord, deriveRecord } from "./deriveRecord.ts";
+import { faultPoint } from "../faultPoint.ts";
 
 export const submissionSchema = z
   .object({
@@ -131,6 +132,7 @@ export class AttestationService {
     const derived = deriveMany
       ? await deriveMany(domain, valid)
       : valid.map((v) => deriveRecord(v.envelope, v.signature, domain));
+    faultPoint("batch.derived");
     let next = 0;
     return Promise.allSettled(
       parsed.map((p) => (p.ok ? this.accept(p.submission, derived[next++]!) : Promise.reject(p.error))),
@@ -253,6 +255,7 @@ export class AttestationService {
     }
 
     let result;
+    faultPoint("accept.checked");
     try {
       result = await store.append({
         recordId,

@@ -19,6 +19,7 @@ import {
 import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
+import { faultPoint } from "../faultPoint.ts";
 
 /** A record as stored: what the unit sent, and where it sits in the log. */
 export interface StoredRecord {
@@ -111,6 +112,9 @@ export class LedgerStore {
   private readonly entries: Sublevel;
   private writing: Promise<void> | null = null;
   private closed = false;
+  /** A write failed: reopen before the next one (see `write`). */
+  private broken = false;
+  private reopening: Promise<void> | null = null;
 
   readonly location: string;
 
@@ -137,6 +141,13 @@ export class LedgerStore {
   /** Opens the database and rebuilds the in-memory frontier from the stored nodes. */
   async open(): Promise<void> {
     await this.db.open();
+    // Sublevels close with their database but do not reopen with it.
+    const sublevels = [this.records, this.leaves, this.leafIndexByHash, this.nodes, this.checkpoints, this.meta];
+    await Promise.all(sublevels.map((sublevel) => sublevel.open()));
+    await this.loadFrontier();
+  }
+
+  private async loadFrontier(): Promise<void> {
     const size = await this.meta.get("size");
     this.size = size === undefined ? 0 : Number(size);
     this.frontier = new Map();
@@ -144,6 +155,39 @@ export class LedgerStore {
       const ids = rangeNodes(0, this.size);
       const hashes = await this.readNodes(ids);
       ids.forEach((id, i) => this.frontier.set(id.level, hashes[i]!));
+    }
+  }
+
+  /**
+   * One synced batch. A failed write (disk full, I/O error) can leave a torn record at the end
+   * of LevelDB's write-ahead log, and records appended after it would be dropped with it when
+   * the log is next replayed; so after a failure the database is closed and reopened (which
+   * replays the log, drops the torn record and starts a fresh log) before anything else is
+   * written. While that reopening fails (the disk is still full), the database stays closed:
+   * writes and reads fail until a later write reopens it.
+   */
+  private async write(ops: PutOperation[]): Promise<void> {
+    await this.reopenIfBroken();
+    try {
+      await this.db.batch(ops, { sync: true });
+    } catch (error) {
+      this.broken = true;
+      throw error;
+    }
+  }
+
+  private async reopenIfBroken(): Promise<void> {
+    if (this.broken) {
+      this.reopening ??= (async () => {
+        try {
+          await this.db.close();
+          await this.open();
+          this.broken = false;
+        } finally {
+          this.reopening = null;
+        }
+      })();
+      await this.reopening;
     }
   }
 
@@ -276,7 +320,8 @@ export class LedgerStore {
       while (this.pending.length > 0) {
         const group = this.pending;
         this.pending = [];
-        await this.writeGroup(group);
+        // A database that could not be reopened after a failed write rejects the whole group.
+        await this.writeGroup(group).catch((error: unknown) => group.forEach((g) => g.reject(error)));
       }
     } finally {
       this.writing = null;
@@ -284,6 +329,7 @@ export class LedgerStore {
   }
 
   private async writeGroup(group: typeof this.pending): Promise<void> {
+    await this.reopenIfBroken();
     const isEntry = (r: AppendRequest | EntryAppendRequest): r is EntryAppendRequest => "entryId" in r;
     // Records and other entries are looked up in their own sublevels; "~" never is a key of either.
     const existing = await this.records.getMany(group.map((g) => (isEntry(g.request) ? "~" : g.request.recordId)));
@@ -366,7 +412,9 @@ export class LedgerStore {
     try {
       if (ops.length > 0) {
         ops.push({ type: "put", sublevel: this.meta, key: "size", value: String(size) });
-        await this.db.batch(ops, { sync: true });
+        faultPoint("store.commit.before");
+        await this.write(ops);
+        faultPoint("store.commit.after");
         this.frontier = frontier;
         this.size = size;
       }
@@ -418,9 +466,7 @@ export class LedgerStore {
 
   async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
     const value = JSON.stringify(checkpoint);
-    await this.db.batch([{ type: "put", sublevel: this.checkpoints, key: pad(checkpoint.size), value }], {
-      sync: true,
-    });
+    await this.write([{ type: "put", sublevel: this.checkpoints, key: pad(checkpoint.size), value }]);
   }
 
   async getCheckpoint(size: number): Promise<StoredCheckpoint | undefined> {
