@@ -228,10 +228,15 @@ async function main(): Promise<void> {
     anchorDelays.sort((a, b) => a - b);
 
     // Batch endpoint: 4 concurrent clients, 500 records a request.
-    const batchSeconds = await drive(4, batches, "/v1/attestations/batch", (status, body) => {
-      const out = JSON.parse(body) as { results?: Array<{ status: number }> };
-      if (status !== 200 || out.results!.some((r) => r.status !== 201)) throw new Error("a batch item was refused");
-    });
+    const batchSeconds = await drive(
+      Number(process.env.BENCH_BATCH_CLIENTS ?? 4),
+      batches,
+      "/v1/attestations/batch",
+      (status, body) => {
+        const out = JSON.parse(body) as { results?: Array<{ status: number }> };
+        if (status !== 200 || out.results!.some((r) => r.status !== 201)) throw new Error("a batch item was refused");
+      },
+    );
 
     // What one record costs the gateway's CPU, stage by stage, on this machine (10,000 each).
     const stage = (f: (i: number) => unknown) => {

@@ -21,7 +21,12 @@ export function httpCall(url: string, method: string, body?: string): Promise<{ 
       res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
       res.on("error", reject);
     });
-    req.on("error", reject);
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed while idle: send again on a fresh one (every
+      // request the benchmark makes is idempotent; Node's documented pattern for this race).
+      if (req.reusedSocket && error.code === "ECONNRESET") httpCall(url, method, body).then(resolve, reject);
+      else reject(error);
+    });
     req.end(body);
   });
 }
