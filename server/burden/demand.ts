@@ -3,12 +3,12 @@
  * same domain as records), the outcome the gateway decides, and the log entry both become.
  * docs/protocol.md §4 defines each. Pure: no I/O, no clock.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { z } from "zod";
 import { bytesToHex, hexToBytes } from "../core/bytes.ts";
 import { canonicalBytes } from "../core/canonical.ts";
-import { type Eip712Domain, domainSeparator } from "../core/eip712.ts";
+import { sha256 } from "../core/sha256.ts";
+import { type Eip712Domain, concat, domainSeparator, uintWord, word } from "../core/eip712.ts";
 import { type Hash, hashLeaf } from "../core/merkle/hasher.ts";
 
 const bytes32 = z
@@ -115,29 +115,6 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
 const EVIDENCE_DEMAND_TYPEHASH = keccak_256(
   utf8("EvidenceDemand(bytes32 unitId,address inspector,uint64 issuedAt,bytes32 demandDigest)"),
 );
-
-function word(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(32);
-  out.set(bytes, 32 - bytes.length);
-  return out;
-}
-
-function uintWord(value: number): Uint8Array {
-  let n = BigInt(value);
-  const out = new Uint8Array(32);
-  for (let i = 31; i >= 0 && n > 0n; i--, n >>= 8n) out[i] = Number(n & 0xffn);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** The 32-byte EIP-712 digest an inspector signs for a demand (checked against ethers in tests). */
 export function demandTypedDataDigest(domain: Eip712Domain, message: EvidenceDemandMessage): Uint8Array {

@@ -47,14 +47,16 @@ const DUTY_RECORD_TYPEHASH = keccak_256(
   utf8("DutyRecord(bytes32 unitId,bytes32 dutyTypeId,uint64 performedAt,bytes32 recordDigest)"),
 );
 
-function word(bytes: Uint8Array): Uint8Array {
+/** `bytes` right-aligned in a 32-byte ABI word. */
+export function word(bytes: Uint8Array): Uint8Array {
   if (bytes.length > 32) throw new RangeError("an ABI word holds at most 32 bytes");
   const out = new Uint8Array(32);
   out.set(bytes, 32 - bytes.length);
   return out;
 }
 
-function uintWord(value: number | bigint): Uint8Array {
+/** An unsigned integer as a 32-byte big-endian ABI word. */
+export function uintWord(value: number | bigint): Uint8Array {
   let n = BigInt(value);
   if (n < 0n) throw new RangeError("unsigned values only");
   const out = new Uint8Array(32);
@@ -62,7 +64,7 @@ function uintWord(value: number | bigint): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
