@@ -14,7 +14,7 @@ import { departmentIdOf } from "../chain/deployment.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
 import { fieldErrors } from "../gateway/AttestationService.ts";
-import { anchoredReceipt } from "../http/app.ts";
+import { anchoredReceipt, anchoringFacts } from "../http/app.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 import { BurdenIndex, type IndexedDemand } from "./BurdenIndex.ts";
 import type { BurdenSettings } from "./burdenSettings.ts";
@@ -280,15 +280,7 @@ export class BurdenService {
       demandId,
       leafHash: view.leafHash,
       leafIndex: view.leafIndex,
-      treeSize: checkpoint.size,
-      root: checkpoint.root,
-      inclusionProof: proof,
-      logId: deployment.logId,
-      chainId: deployment.chainId,
-      contract: deployment.address,
-      transactionHash: checkpoint.txHash,
-      blockNumber: checkpoint.blockNumber,
-      anchoredAt: checkpoint.anchoredAt,
+      ...anchoringFacts(checkpoint, proof, deployment),
     };
   }
 

@@ -84,6 +84,14 @@ export function anchoredReceipt(
     signature: record.signature,
     leafHash: record.leafHash,
     leafIndex: record.leafIndex,
+    ...anchoringFacts(checkpoint, proof, deployment),
+    acceptedAt: Math.floor(record.receivedAt / 1000),
+  };
+}
+
+/** Where a leaf was anchored: the checkpoint, the proof into it and the chain that holds it. */
+export function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], deployment: Deployment) {
+  return {
     treeSize: checkpoint.size,
     root: checkpoint.root,
     inclusionProof: proof,
@@ -93,7 +101,6 @@ export function anchoredReceipt(
     transactionHash: checkpoint.txHash,
     blockNumber: checkpoint.blockNumber,
     anchoredAt: checkpoint.anchoredAt,
-    acceptedAt: Math.floor(record.receivedAt / 1000),
   };
 }
 
