@@ -3,9 +3,9 @@
  * Node's HTTP server directly, in front of the Express app that serves every other route.
  *
  * Why: ingest is the gateway's hot path, and Express's per-request machinery (router, request
- * and response decoration, body-parser, res.json) cost about 270 µs of CPU per request here,
- * more than the signature check itself (measured: a no-op POST handler at about 390 µs of
- * server CPU per request through Express 5 with express.json, 116 µs on node:http; see
+ * and response decoration, body-parser, res.json) cost about 210 µs of CPU per request here,
+ * more than the signature check itself (`npm run bench:http-path`: a no-op POST handler at
+ * 322 µs of server CPU per request through Express 5 with express.json, 109 µs on node:http;
  * docs/operations.md "Ingest path"). Behaviour is the same as the Express routes it replaces:
  * the same media-type, size and JSON checks, the same problem+json errors, the same bodies.
  */
