@@ -1,7 +1,8 @@
 /**
- * The gateway's LevelDB store: accepted records, the Merkle log's leaves and perfect-subtree
- * nodes, and the checkpoints with their anchoring transactions (the outbox). Every write that
- * acknowledges something is one synced batch, so a crash leaves either all of it or none.
+ * The gateway's LevelDB store: accepted records, the Merkle log's leaves and its perfect-subtree
+ * hashes in tiles (core/merkle/tiles.ts), and the checkpoints with their anchoring transactions
+ * (the outbox). Every write that acknowledges something is one synced batch, so a crash leaves
+ * either all of it or none.
  *
  * Appends are serialised through one writer and grouped: requests that arrive while a batch is
  * being written share the next batch and its fsync ("group commit").
@@ -11,10 +12,16 @@ import { bytesToHex, hexToBytes } from "../core/bytes.ts";
 import {
   type Hash,
   type NodeId,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  Tile,
+  TileWriter,
   consistencyProofRanges,
   hashChildren,
   inclusionProofRanges,
   rangeNodes,
+  tileAddress,
+  tileKey,
 } from "../core/merkle/index.ts";
 import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
@@ -86,23 +93,68 @@ function openSublevel(db: Level<string, string>, name: string) {
   return db.sublevel<string, string>(name, { valueEncoding: "utf8" });
 }
 type Sublevel = ReturnType<typeof openSublevel>;
-type PutOperation = { type: "put"; sublevel: Sublevel; key: string; value: string };
+function openBinarySublevel(db: Level<string, string>, name: string) {
+  return db.sublevel<string, Uint8Array>(name, { valueEncoding: "view" });
+}
+type BinarySublevel = ReturnType<typeof openBinarySublevel>;
+type PutOperation =
+  | { type: "put"; sublevel: Sublevel; key: string; value: string }
+  | { type: "put"; sublevel: BinarySublevel; key: string; value: Uint8Array };
 
 const pad = (n: number) => n.toString().padStart(16, "0");
+/** Key of a node in the store's first layout, one key per node (read only to migrate it). */
 const nodeKey = (node: NodeId) => `${node.level.toString().padStart(2, "0")}:${pad(node.index)}`;
+/** The layout of the log's hashes this code writes (meta key "layout"). */
+const LAYOUT = "tiles-8";
+
+/** A small least-recently-used map of full tiles (which never change). */
+class TileCache {
+  private readonly entries = new Map<string, Tile>();
+  private readonly capacity: number;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+  get(key: string): Tile | undefined {
+    const tile = this.entries.get(key);
+    if (tile) {
+      this.entries.delete(key);
+      this.entries.set(key, tile);
+    }
+    return tile;
+  }
+  set(key: string, tile: Tile): void {
+    this.entries.delete(key);
+    this.entries.set(key, tile);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+  clear(): void {
+    this.entries.clear();
+  }
+}
 
 export class LedgerStore {
   private readonly db: Level<string, string>;
   private readonly records: Sublevel;
   private readonly leaves: Sublevel;
   private readonly leafIndexByHash: Sublevel;
+  /** The first layout's one key per node; only read, to migrate an older store to tiles. */
   private readonly nodes: Sublevel;
+  private readonly tiles: BinarySublevel;
   private readonly checkpoints: Sublevel;
   private readonly meta: Sublevel;
   private readonly amendedBy: Sublevel;
 
   /** Perfect subtrees covering [0, size), by level: the only nodes an append needs. */
   private frontier = new Map<number, Hash>();
+  /** The last tile of each tile level, as committed: the only tiles that are not yet full. */
+  private edge = new Map<number, Tile>();
+  /**
+   * Full tiles read for proofs. Tiles above the leaves are few (at 10M leaves, 154 of 16 KB),
+   * so nearly all proofs read just one tile, of leaves, from disk.
+   */
+  private readonly upperTiles = new TileCache(1024);
+  private readonly leafTiles = new TileCache(256);
+  private readonly foldedRanges = new Map<string, Hash>();
   private size = 0;
   private pending: Array<{
     request: AppendRequest | EntryAppendRequest;
@@ -127,6 +179,7 @@ export class LedgerStore {
     this.leaves = openSublevel(this.db, "leaf");
     this.leafIndexByHash = openSublevel(this.db, "leafhash");
     this.nodes = openSublevel(this.db, "node");
+    this.tiles = openBinarySublevel(this.db, "tile");
     this.checkpoints = openSublevel(this.db, "checkpoint");
     this.meta = openSublevel(this.db, "meta");
     this.amendedBy = openSublevel(this.db, "amendedby");
@@ -138,24 +191,82 @@ export class LedgerStore {
     return openSublevel(this.db, `x-${name}`);
   }
 
-  /** Opens the database and rebuilds the in-memory frontier from the stored nodes. */
+  /** Opens the database and rebuilds the in-memory right edge of the log from the stored tiles. */
   async open(): Promise<void> {
     await this.db.open();
     // Sublevels close with their database but do not reopen with it.
-    const sublevels = [this.records, this.leaves, this.leafIndexByHash, this.nodes, this.checkpoints, this.meta];
-    await Promise.all(sublevels.map((sublevel) => sublevel.open()));
-    await this.loadFrontier();
-  }
-
-  private async loadFrontier(): Promise<void> {
+    const sublevels = [this.records, this.leaves, this.leafIndexByHash, this.nodes, this.tiles, this.checkpoints];
+    await Promise.all([...sublevels, this.meta].map((sublevel) => sublevel.open()));
     const size = await this.meta.get("size");
     this.size = size === undefined ? 0 : Number(size);
+    const layout = await this.meta.get("layout");
+    if (layout === undefined) await this.migrateToTiles();
+    else if (layout !== LAYOUT) throw new Error(`the store's log layout ${layout} is not one this gateway reads`);
+    this.upperTiles.clear();
+    this.leafTiles.clear();
+    await this.loadEdge();
+  }
+
+  private async loadEdge(): Promise<void> {
+    this.edge = new Map();
     this.frontier = new Map();
-    if (this.size > 0) {
-      const ids = rangeNodes(0, this.size);
-      const hashes = await this.readNodes(ids);
-      ids.forEach((id, i) => this.frontier.set(id.level, hashes[i]!));
+    if (this.size === 0) return;
+    for (let level = 0; ; level++) {
+      // Nodes of level 8·level that are complete, and the tile holding the last of them.
+      const nodes = Math.floor(this.size / 2 ** (TILE_HEIGHT * level));
+      if (nodes === 0) break;
+      const index = Math.floor((nodes - 1) / TILE_WIDTH);
+      const [tile] = await this.readTiles([{ level, index }], false);
+      this.edge.set(level, tile!);
     }
+    const ids = rangeNodes(0, this.size);
+    const hashes = await this.readNodes(ids);
+    ids.forEach((id, i) => this.frontier.set(id.level, hashes[i]!));
+  }
+
+  /**
+   * A store written before tiles keeps one key per node. Its leaf hashes (the level-0 nodes) are
+   * folded into tiles again, and the result must give the root the old nodes give; then the
+   * layout is recorded and the old keys are removed. A crash part-way leaves the layout unset,
+   * and the next open starts the migration over (tile writes are idempotent).
+   */
+  private async migrateToTiles(): Promise<void> {
+    if (this.size > 0) {
+      const oldFrontier = rangeNodes(0, this.size).map((id) => this.nodes.get(nodeKey(id)));
+      const oldRoot = foldFrontier(
+        (await Promise.all(oldFrontier)).map((value, i) => {
+          if (value === undefined) throw new Error(`log node ${nodeKey(rangeNodes(0, this.size)[i]!)} is missing`);
+          return hexToBytes(value);
+        }),
+      );
+      let writer = new TileWriter(new Map());
+      const frontier = new Map<number, Hash>();
+      let count = 0;
+      const flush = async () => {
+        const ops = [...writer.changedTiles()].map(([key, tile]) => ({
+          type: "put" as const,
+          sublevel: this.tiles,
+          key,
+          value: tile.encode(),
+        }));
+        await this.db.batch(ops as never, { sync: false });
+        writer = new TileWriter(writer.edgeAfter());
+      };
+      for await (const value of this.nodes.values({ gte: "00:", lt: "00;" })) {
+        if (count === this.size) break;
+        foldLeaf(frontier, count, hexToBytes(value), (node, hash) => writer.set(node, hash));
+        count++;
+        if (count % 65_536 === 0) await flush();
+      }
+      await flush();
+      if (count !== this.size) throw new Error(`the log has ${this.size} leaves but ${count} leaf hashes are stored`);
+      const levels = [...frontier.keys()].sort((a, b) => a - b).map((level) => frontier.get(level)!);
+      if (bytesToHex(foldFrontier(levels.reverse())) !== bytesToHex(oldRoot)) {
+        throw new Error("the log's tiles do not give the root its stored nodes give");
+      }
+    }
+    await this.db.batch([{ type: "put", sublevel: this.meta, key: "layout", value: LAYOUT }], { sync: true });
+    await this.nodes.clear();
   }
 
   /**
@@ -169,7 +280,8 @@ export class LedgerStore {
   private async write(ops: PutOperation[]): Promise<void> {
     await this.reopenIfBroken();
     try {
-      await this.db.batch(ops, { sync: true });
+      // Tile values are binary: the database's own value type (utf8) does not describe them.
+      await this.db.batch(ops as never, { sync: true });
     } catch (error) {
       this.broken = true;
       throw error;
@@ -205,10 +317,8 @@ export class LedgerStore {
   /** The log's current root. */
   currentRoot(): Hash {
     if (this.size === 0) return emptyRoot();
-    const levels = [...this.frontier.keys()].sort((a, b) => a - b);
-    let hash = this.frontier.get(levels[0]!)!;
-    for (const level of levels.slice(1)) hash = hashChildren(this.frontier.get(level)!, hash);
-    return hash;
+    const levels = [...this.frontier.keys()].sort((a, b) => b - a);
+    return foldFrontier(levels.map((level) => this.frontier.get(level)!));
   }
 
   async getRecord(recordId: string): Promise<StoredRecord | undefined> {
@@ -299,7 +409,8 @@ export class LedgerStore {
   }
 
   async leafIndexOf(leafHash: string): Promise<number | undefined> {
-    const value = await this.leafIndexByHash.get(leafHash);
+    // Read like a tile (6 against 20 µs of CPU): the proof service's other read.
+    const value = await this.quickGet<string>(this.leafIndexByHash, leafHash);
     return value === undefined ? undefined : Number(value);
   }
 
@@ -341,6 +452,7 @@ export class LedgerStore {
     const inGroup = new Map<string, StoredRecord>();
     const entriesInGroup = new Map<string, StoredEntry>();
     const frontier = new Map(this.frontier);
+    const tiles = new TileWriter(this.edge);
     let size = this.size;
     const receivedAt = Date.now();
     for (const [i, { request }] of group.entries()) {
@@ -394,28 +506,20 @@ export class LedgerStore {
       }
       ops.push({ type: "put", sublevel: this.leaves, key: pad(size), value: leafId });
       ops.push({ type: "put", sublevel: this.leafIndexByHash, key: bytesToHex(request.leafHash), value: String(size) });
-      // Fold the new leaf into the frontier, writing every perfect node it completes.
-      let level = 0;
-      let index = size;
-      let hash = request.leafHash;
-      ops.push({ type: "put", sublevel: this.nodes, key: nodeKey({ level, index }), value: bytesToHex(hash) });
-      while (index % 2 === 1) {
-        hash = hashChildren(frontier.get(level)!, hash);
-        frontier.delete(level);
-        level++;
-        index = (index - 1) / 2;
-        ops.push({ type: "put", sublevel: this.nodes, key: nodeKey({ level, index }), value: bytesToHex(hash) });
-      }
-      frontier.set(level, hash);
+      foldLeaf(frontier, size, request.leafHash, (node, hash) => tiles.set(node, hash));
       size++;
     }
     try {
       if (ops.length > 0) {
+        for (const [key, tile] of tiles.changedTiles()) {
+          ops.push({ type: "put", sublevel: this.tiles, key, value: tile.encode() });
+        }
         ops.push({ type: "put", sublevel: this.meta, key: "size", value: String(size) });
         faultPoint("store.commit.before");
         await this.write(ops);
         faultPoint("store.commit.after");
         this.frontier = frontier;
+        this.edge = tiles.edgeAfter();
         this.size = size;
       }
       group.forEach((g, i) => g.resolve(results[i]!));
@@ -424,24 +528,86 @@ export class LedgerStore {
     }
   }
 
+  /**
+   * One small read, synchronous while the database is open (a read then skips the thread pool);
+   * while it is being reopened after a failed write, the read waits for it like any other.
+   */
+  private quickGet<V>(
+    sublevel: { getSync(key: string): V | undefined; get(key: string): Promise<V | undefined> },
+    key: string,
+  ) {
+    return this.db.status === "open" ? sublevel.getSync(key) : sublevel.get(key);
+  }
+
   /** Hashes of perfect nodes, in the order asked. Precondition: every node is complete. */
   async readNodes(ids: readonly NodeId[]): Promise<Hash[]> {
-    const values = await this.nodes.getMany(ids.map(nodeKey));
-    return values.map((value, i) => {
-      if (value === undefined) throw new Error(`log node ${nodeKey(ids[i]!)} is missing`);
-      return hexToBytes(value);
+    const addresses = ids.map(tileAddress);
+    // A proof's nodes lie in a few tiles (one per tile level, a second at the right edge).
+    const wanted: Array<{ level: number; index: number }> = [];
+    const slot = addresses.map(({ level, index }) => {
+      let at = wanted.findIndex((w) => w.level === level && w.index === index);
+      if (at < 0) at = wanted.push({ level, index }) - 1;
+      return at;
+    });
+    const tiles = await this.readTiles(wanted, true);
+    return addresses.map((a, i) => {
+      const tile = tiles[slot[i]!]!;
+      if (!tile.has(a.row, a.position)) throw new Error(`log node ${ids[i]!.level}/${ids[i]!.index} is missing`);
+      return tile.get(a.row, a.position);
     });
   }
 
+  /**
+   * Tiles by address: the committed right edge, then the caches, then one read for the rest.
+   * Only full tiles are cached (a partial one read from disk may already be behind the edge).
+   */
+  private async readTiles(addresses: ReadonlyArray<{ level: number; index: number }>, cache: boolean): Promise<Tile[]> {
+    const out: Array<Tile | undefined> = addresses.map(({ level, index }) => {
+      const edge = this.edge.get(level);
+      if (edge?.index === index) return edge;
+      const key = tileKey(level, index);
+      return level === 0 ? this.leafTiles.get(key) : this.upperTiles.get(key);
+    });
+    const missing = addresses.flatMap((a, i) => (out[i] === undefined ? [i] : []));
+    if (missing.length > 0) {
+      const keys = missing.map((i) => tileKey(addresses[i]!.level, addresses[i]!.index));
+      // One key, the usual case, is read synchronously: a 16 KB tile costs about 9 µs of CPU
+      // that way against 37 µs through the thread pool (measured at a 1M-leaf log). A read that
+      // misses the page cache then holds the event loop for one disk read.
+      const values: Array<Uint8Array | undefined> =
+        keys.length === 1 ? [await this.quickGet<Uint8Array>(this.tiles, keys[0]!)] : await this.tiles.getMany(keys);
+      missing.forEach((i, j) => {
+        const { level, index } = addresses[i]!;
+        const value = values[j];
+        if (value === undefined) throw new Error(`log tile ${tileKey(level, index)} is missing`);
+        const tile = Tile.decode(level, index, value);
+        if (cache && tile.full) (level === 0 ? this.leafTiles : this.upperTiles).set(tileKey(level, index), tile);
+        out[i] = tile;
+      });
+    }
+    return out as Tile[];
+  }
+
+  /**
+   * Hashes of leaf ranges. A range that is not one perfect subtree (a proof's right edge) is
+   * folded from several nodes; its hash never changes, and every proof into the same tree size
+   * shares it, so folded hashes are kept (a few thousand, dropped all at once when full).
+   */
   private async hashRanges(ranges: Array<{ begin: number; end: number }>): Promise<Hash[]> {
-    const perRange = ranges.map((r) => rangeNodes(r.begin, r.end));
+    const out: Array<Hash | undefined> = ranges.map((r) => this.foldedRanges.get(`${r.begin}:${r.end}`));
+    const perRange = ranges.map((r, i) => (out[i] === undefined ? rangeNodes(r.begin, r.end) : []));
     const hashes = await this.readNodes(perRange.flat());
     let at = 0;
-    return perRange.map((ids) => {
+    return perRange.map((ids, r) => {
+      if (out[r] !== undefined) return out[r];
       const own = hashes.slice(at, at + ids.length);
       at += ids.length;
       let hash = own[own.length - 1]!;
       for (let i = own.length - 2; i >= 0; i--) hash = hashChildren(own[i]!, hash);
+      if (ids.length > 1) {
+        if (this.foldedRanges.size >= 4096) this.foldedRanges.clear();
+        this.foldedRanges.set(`${ranges[r]!.begin}:${ranges[r]!.end}`, hash);
+      }
       return hash;
     });
   }
@@ -498,4 +664,35 @@ export class LedgerStore {
     }
     return undefined;
   }
+}
+
+/**
+ * Folds leaf `index` into `frontier` (the perfect subtrees covering the leaves before it, by
+ * level), in place; `completed` sees the leaf and every node it completes, in order.
+ */
+function foldLeaf(
+  next: Map<number, Hash>,
+  index: number,
+  leafHash: Hash,
+  completed: (node: NodeId, hash: Hash) => void,
+): void {
+  let level = 0;
+  let at = index;
+  let hash = leafHash;
+  completed({ level, index: at }, hash);
+  while (at % 2 === 1) {
+    hash = hashChildren(next.get(level)!, hash);
+    next.delete(level);
+    level++;
+    at = (at - 1) / 2;
+    completed({ level, index: at }, hash);
+  }
+  next.set(level, hash);
+}
+
+/** The root from the perfect subtrees covering [0, size), left (largest) to right. */
+function foldFrontier(left: Hash[]): Hash {
+  let hash = left[left.length - 1]!;
+  for (let i = left.length - 2; i >= 0; i--) hash = hashChildren(left[i]!, hash);
+  return hash;
 }

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { join } from "node:path";
+import { Level } from "level";
 import { bytesToHex } from "../../server/core/bytes.ts";
-import { MemoryTree, hashLeaf } from "../../server/core/merkle/index.ts";
+import { MemoryTree, hashChildren, hashLeaf } from "../../server/core/merkle/index.ts";
 import type { RecordEnvelope } from "../../server/core/record.ts";
 import { type AppendRequest, LedgerStore } from "../../server/store/LedgerStore.ts";
 import { tempDir } from "../helpers/tempDir.ts";
@@ -103,5 +104,103 @@ describe("store/LedgerStore (LevelDB on disk)", () => {
     expect((await store.anchoredCheckpointCovering(10))?.size).to.equal(30);
     expect(await store.anchoredCheckpointCovering(30)).to.equal(undefined);
     await store.close();
+  });
+
+  it("keeps the log's hashes in tiles across tile boundaries, reopened at each boundary", async () => {
+    const location = join(dir.path, "db");
+    const reference = new MemoryTree();
+    let appended = 0;
+    for (const target of [255, 256, 257, 511, 512, 700, 1024, 1100]) {
+      const store = new LedgerStore(location);
+      await store.open();
+      expect(store.treeSize).to.equal(appended);
+      await Promise.all(Array.from({ length: target - appended }, (_, i) => store.append(request(appended + i))));
+      for (; appended < target; appended++) reference.appendLeafHash(request(appended).leafHash);
+      expect(bytesToHex(store.currentRoot()), `root at ${target}`).to.equal(bytesToHex(reference.root()));
+      for (const index of [0, 1, 255, 256, target - 2, target - 1].filter((i) => i < target)) {
+        expect((await store.inclusionProof(index, target)).map(bytesToHex), `leaf ${index} of ${target}`).to.deep.equal(
+          reference.inclusionProof(index, target).map(bytesToHex),
+        );
+      }
+      for (const earlier of [1, 255, 256, 257, 300].filter((n) => n <= target)) {
+        expect(bytesToHex(await store.rootAt(earlier))).to.equal(bytesToHex(reference.root(earlier)));
+        expect((await store.consistencyProof(earlier, target)).map(bytesToHex)).to.deep.equal(
+          reference.consistencyProof(earlier, target).map(bytesToHex),
+        );
+      }
+      await store.close();
+    }
+  });
+
+  it("serves proofs for earlier sizes while appends are being committed", async () => {
+    const store = new LedgerStore(join(dir.path, "db"));
+    await store.open();
+    const reference = new MemoryTree();
+    for (let i = 0; i < 600; i++) reference.appendLeafHash(request(i).leafHash);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => store.append(request(i))));
+    const appends = Array.from({ length: 300 }, (_, i) => store.append(request(300 + i)));
+    const proofs = Array.from({ length: 300 }, (_, i) => store.inclusionProof(i % 290, 300 - (i % 7)));
+    const got = await Promise.all(proofs);
+    await Promise.all(appends);
+    got.forEach((proof, i) =>
+      expect(proof.map(bytesToHex)).to.deep.equal(reference.inclusionProof(i % 290, 300 - (i % 7)).map(bytesToHex)),
+    );
+    expect(bytesToHex(store.currentRoot())).to.equal(bytesToHex(reference.root()));
+    await store.close();
+  });
+
+  /** Writes a log of `count` leaves the way the store did before tiles: one key per node. */
+  async function writeNodeLayout(location: string, count: number, corrupt?: number): Promise<MemoryTree> {
+    const reference = new MemoryTree();
+    const db = new Level<string, string>(location, { valueEncoding: "utf8" });
+    const nodes = db.sublevel<string, string>("node", { valueEncoding: "utf8" });
+    const meta = db.sublevel<string, string>("meta", { valueEncoding: "utf8" });
+    const key = (level: number, index: number) =>
+      `${String(level).padStart(2, "0")}:${String(index).padStart(16, "0")}`;
+    const ops: Array<{ type: "put"; sublevel: typeof nodes; key: string; value: string }> = [];
+    let row = Array.from({ length: count }, (_, i) => request(i).leafHash);
+    row.forEach((hash) => reference.appendLeafHash(hash));
+    for (let level = 0; row.length > 0; level++) {
+      row.forEach((hash, i) => ops.push({ type: "put", sublevel: nodes, key: key(level, i), value: bytesToHex(hash) }));
+      row = Array.from({ length: Math.floor(row.length / 2) }, (_, i) => hashChildren(row[2 * i]!, row[2 * i + 1]!));
+    }
+    if (corrupt !== undefined)
+      ops.push({ type: "put", sublevel: nodes, key: key(0, corrupt), value: "0x" + "ab".repeat(32) });
+    ops.push({ type: "put", sublevel: meta, key: "size", value: String(count) });
+    await db.batch(ops as never);
+    await db.close();
+    return reference;
+  }
+
+  it("migrates a store written with one key per node to tiles, and refuses one whose leaves do not give its root", async () => {
+    const location = join(dir.path, "db");
+    const reference = await writeNodeLayout(location, 1_000);
+    let store = new LedgerStore(location);
+    await store.open();
+    expect(store.treeSize).to.equal(1_000);
+    expect(bytesToHex(store.currentRoot())).to.equal(bytesToHex(reference.root()));
+    expect((await store.inclusionProof(517, 1_000)).map(bytesToHex)).to.deep.equal(
+      reference.inclusionProof(517, 1_000).map(bytesToHex),
+    );
+    await store.append(request(1_000));
+    reference.appendLeafHash(request(1_000).leafHash);
+    expect(bytesToHex(store.currentRoot())).to.equal(bytesToHex(reference.root()));
+    await store.close();
+    // The old keys are gone and the layout is recorded: the next open reads tiles only.
+    const db = new Level<string, string>(location, { valueEncoding: "utf8" });
+    expect(await db.sublevel("node").keys().all()).to.deep.equal([]);
+    expect(await db.sublevel<string, string>("meta", { valueEncoding: "utf8" }).get("layout")).to.equal("tiles-8");
+    await db.close();
+    store = new LedgerStore(location);
+    await store.open();
+    expect(bytesToHex(store.currentRoot())).to.equal(bytesToHex(reference.root()));
+    await store.close();
+
+    const other = join(dir.path, "corrupt");
+    await writeNodeLayout(other, 300, 299 - 44);
+    const broken = new LedgerStore(other);
+    let refusal: unknown;
+    await broken.open().catch((error: unknown) => (refusal = error));
+    expect(String(refusal)).to.match(/do not give the root/);
   });
 });

@@ -4,3 +4,4 @@ export * from "./proofs.ts";
 export * from "./verify.ts";
 export { MemoryTree } from "./MemoryTree.ts";
 export { UniformTree } from "./UniformTree.ts";
+export * from "./tiles.ts";

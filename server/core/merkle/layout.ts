@@ -98,9 +98,13 @@ export function rangeNodes(begin: number, end: number): NodeId[] {
   let at = begin;
   while (at < end) {
     let level = 0;
-    while (2 ** (level + 1) <= end - at && at % 2 ** (level + 1) === 0) level++;
-    nodes.push({ level, index: at / 2 ** level });
-    at += 2 ** level;
+    let span = 1;
+    while (span * 2 <= end - at && at % (span * 2) === 0) {
+      span *= 2;
+      level++;
+    }
+    nodes.push({ level, index: at / span });
+    at += span;
   }
   return nodes;
 }
