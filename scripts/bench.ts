@@ -288,6 +288,7 @@ async function main(): Promise<void> {
     // The log grown through the store (not through signed submissions) to each size; at each,
     // the gateway restarted, its proof service loaded, its memory read.
     const rssPoints: Array<[number, number]> = [];
+    const privatePoints: Array<[number, number]> = [];
     let proofs: Awaited<ReturnType<typeof measureProofService>> | null = null;
     let provedAt = 0;
     for (const target of [0, ...logSizes]) {
@@ -303,14 +304,17 @@ async function main(): Promise<void> {
       });
       provedAt = size;
       rssPoints.push([size, rssMiB(server.pid!)]);
+      privatePoints.push([size, rssMiB(server.pid!, "RssAnon")]);
       await stop(server);
     }
     const largest = rssPoints[rssPoints.length - 1]![0];
-    const rssAt = (n: number) => {
-      const exact = rssPoints.find(([size]) => size >= n);
-      return exact ? exact[1] : +extrapolate(rssPoints, n).toFixed(1);
+    const rssAt = (n: number, points = rssPoints) => {
+      const exact = points.find(([size]) => size >= n);
+      return exact ? exact[1] : +extrapolate(points, n).toFixed(1);
     };
-    const trend = `linear fit through ${rssPoints.map(([n, mb]) => `${n} leaves: ${mb} MB`).join(", ")}`;
+    const trendOf = (points: Array<[number, number]>) =>
+      `linear fit through ${points.map(([n, mb]) => `${n} leaves: ${mb} MB`).join(", ")}`;
+    const trend = trendOf(rssPoints);
     const proofNote =
       provedAt >= 1_000_000
         ? undefined
@@ -373,6 +377,15 @@ async function main(): Promise<void> {
         target: "<= 300",
         estimated: true,
         note: trend,
+      }),
+      figure("rss_private_mb_1m", rssAt(1_000_000, privatePoints), "MB", {
+        baseline: privatePoints[0]![1],
+        estimated: largest < 1_000_000,
+        note: "RssAnon: the gateway's own memory, without the LevelDB table pages it maps (page cache the kernel can drop)",
+      }),
+      figure("rss_private_mb_10m", +extrapolate(privatePoints, 10_000_000).toFixed(1), "MB", {
+        estimated: true,
+        note: trendOf(privatePoints),
       }),
       figure(
         "record_signer_recovery_us",

@@ -173,10 +173,13 @@ export async function growStore(dataDir: string, count: number, tag: string): Pr
   }
 }
 
-/** A process's resident set size in MiB, from /proc. */
-export function rssMiB(pid: number): number {
+/**
+ * A process's resident set size in MiB, from /proc: all of it (VmRSS), or only its anonymous
+ * memory (RssAnon: heaps and stacks, without the file pages it maps, such as LevelDB's tables).
+ */
+export function rssMiB(pid: number, part: "VmRSS" | "RssAnon" = "VmRSS"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+  const kib = Number(new RegExp(`${part}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN);
   return +(kib / 1024).toFixed(1);
 }
 
