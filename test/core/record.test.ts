@@ -1,10 +1,12 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
+import { keccak_256 as pureKeccak256 } from "@noble/hashes/sha3.js";
 import { TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
 import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
 import { canonicalJson } from "../../server/core/canonical.ts";
 import { dutyTypeIdOf, validateFields } from "../../server/core/dutyType.ts";
 import { eip712Domain, eip712Types, parseSignature, typedDataDigest } from "../../server/core/eip712.ts";
+import { useKeccak256 } from "../../server/core/keccak256.ts";
 import {
   type RecordEnvelope,
   leafDataOf,
@@ -69,6 +71,27 @@ describe("core/record", () => {
     );
     expect(recoverSigner(hexToBytes(vector.eip712Digest), vector.signature)).to.equal(vector.signer.toLowerCase());
     expect(new Wallet("0x" + "01".repeat(32)).address).to.equal(vector.signer);
+  });
+
+  it("hashes every EIP-712 digest and recovered key through the core's Keccak-256 seam", () => {
+    const lengths: number[] = [];
+    useKeccak256((data) => {
+      lengths.push(data.length);
+      return pureKeccak256(data);
+    });
+    try {
+      const domain = eip712Domain(vector.chainId, vector.verifyingContract);
+      expect(bytesToHex(typedDataDigest(domain, signedMessageOf(vector.envelope)))).to.equal(vector.eip712Digest);
+      expect(lengths, "struct hash (160 bytes), then 0x1901 ‖ separator ‖ struct hash (66)").to.deep.equal([160, 66]);
+      lengths.length = 0;
+      // A key this process has never seen, so the address is not a cached one.
+      const wallet = Wallet.createRandom();
+      const signature = wallet.signingKey.sign(hexToBytes(vector.eip712Digest)).serialized;
+      expect(recoverSigner(hexToBytes(vector.eip712Digest), signature)).to.equal(wallet.address.toLowerCase());
+      expect(lengths, "the uncompressed public key without its 0x04 prefix").to.deep.equal([64]);
+    } finally {
+      useKeccak256(null);
+    }
   });
 
   it("builds the leaf as 'DPL1' ‖ digest ‖ signature under the 0x00 prefix", () => {
