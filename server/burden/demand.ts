@@ -3,10 +3,10 @@
  * same domain as records), the outcome the gateway decides, and the log entry both become.
  * docs/protocol.md §4 defines each. Pure: no I/O, no clock.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { z } from "zod";
 import { bytesToHex, hexToBytes } from "../core/bytes.ts";
 import { canonicalBytes } from "../core/canonical.ts";
+import { keccak256 } from "../core/keccak256.ts";
 import { sha256 } from "../core/sha256.ts";
 import { type Eip712Domain, concat, domainSeparator, uintWord, word } from "../core/eip712.ts";
 import { type Hash, hashLeaf } from "../core/merkle/hasher.ts";
@@ -112,13 +112,13 @@ export function demandMessageOf(demand: DemandEnvelope): EvidenceDemandMessage {
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /** keccak256("EvidenceDemand(bytes32 unitId,address inspector,uint64 issuedAt,bytes32 demandDigest)") */
-const EVIDENCE_DEMAND_TYPEHASH = keccak_256(
+const EVIDENCE_DEMAND_TYPEHASH = keccak256(
   utf8("EvidenceDemand(bytes32 unitId,address inspector,uint64 issuedAt,bytes32 demandDigest)"),
 );
 
 /** The 32-byte EIP-712 digest an inspector signs for a demand (checked against ethers in tests). */
 export function demandTypedDataDigest(domain: Eip712Domain, message: EvidenceDemandMessage): Uint8Array {
-  const structHash = keccak_256(
+  const structHash = keccak256(
     concat([
       EVIDENCE_DEMAND_TYPEHASH,
       word(hexToBytes(message.unitId)),
@@ -127,7 +127,7 @@ export function demandTypedDataDigest(domain: Eip712Domain, message: EvidenceDem
       word(hexToBytes(message.demandDigest)),
     ]),
   );
-  return keccak_256(concat([Uint8Array.of(0x19, 0x01), domainSeparator(domain), structHash]));
+  return keccak256(concat([Uint8Array.of(0x19, 0x01), domainSeparator(domain), structHash]));
 }
 
 /** The definition an inspector's client signs with, in the shape EIP-712 libraries take. */

@@ -2,8 +2,8 @@
  * The EIP-712 definition units sign with. The domain binds a signature to one chain and one
  * DutyLedger deployment, so a record signed for a test network is worthless on another.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { hexToBytes } from "./bytes.ts";
+import { keccak256 } from "./keccak256.ts";
 import type { DutyRecordMessage } from "./record.ts";
 
 export const EIP712_PRIMARY_TYPE = "DutyRecord";
@@ -40,10 +40,10 @@ export function eip712Definition(chainId: number, verifyingContract: string) {
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /** keccak256 of the EIP-712 type strings (printf '%s' 'DutyRecord(…)' | keccak-256sum). */
-const DOMAIN_TYPEHASH = keccak_256(
+const DOMAIN_TYPEHASH = keccak256(
   utf8("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
 );
-const DUTY_RECORD_TYPEHASH = keccak_256(
+const DUTY_RECORD_TYPEHASH = keccak256(
   utf8("DutyRecord(bytes32 unitId,bytes32 dutyTypeId,uint64 performedAt,bytes32 recordDigest)"),
 );
 
@@ -81,11 +81,11 @@ export function domainSeparator(domain: Eip712Domain): Uint8Array {
   const key = `${domain.chainId}:${domain.verifyingContract.toLowerCase()}`;
   let separator = separators.get(key);
   if (!separator) {
-    separator = keccak_256(
+    separator = keccak256(
       concat([
         DOMAIN_TYPEHASH,
-        keccak_256(utf8(domain.name)),
-        keccak_256(utf8(domain.version)),
+        keccak256(utf8(domain.name)),
+        keccak256(utf8(domain.version)),
         uintWord(domain.chainId),
         word(hexToBytes(domain.verifyingContract.toLowerCase())),
       ]),
@@ -127,8 +127,8 @@ export function typedDataDigest(domain: Eip712Domain, message: DutyRecordMessage
   outer[0] = 0x19;
   outer[1] = 0x01;
   outer.set(domainSeparator(domain), 2);
-  outer.set(keccak_256(struct), 34);
-  return keccak_256(outer);
+  outer.set(keccak256(struct), 34);
+  return keccak256(outer);
 }
 
 /** secp256k1 group order n and n/2: signatures must have s <= n/2 (EIP-2). */

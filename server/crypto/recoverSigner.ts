@@ -3,11 +3,11 @@
  * package), about 30x faster than pure JavaScript; falls back to ethers where the native
  * module cannot load.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { recoverAddress } from "ethers";
 import { createRequire } from "node:module";
 import { bytesToHex } from "../core/bytes.ts";
 import { parseSignature } from "../core/eip712.ts";
+import { keccak256 } from "../core/keccak256.ts";
 
 interface NativeSecp256k1 {
   ecdsaRecover(signature: Uint8Array, recovery: number, message: Uint8Array, compressed: boolean): Uint8Array;
@@ -31,7 +31,7 @@ function addressOf(publicKey: Uint8Array): string {
   const key = bytesToHex(publicKey);
   let address = addressOfKey.get(key);
   if (address === undefined) {
-    address = bytesToHex(keccak_256(publicKey.subarray(1)).subarray(12));
+    address = bytesToHex(keccak256(publicKey.subarray(1)).subarray(12));
     if (addressOfKey.size >= MAX_CACHED_KEYS) addressOfKey.clear();
     addressOfKey.set(key, address);
   }

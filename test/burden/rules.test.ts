@@ -1,10 +1,12 @@
 /** The pure burden rules with plain vectors: signing digest, leaf, year, window, list, quota, reports. */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { expect } from "chai";
 import { TypedDataEncoder, Wallet } from "ethers";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { eip712Domain } from "../../server/core/eip712.ts";
 import { canonicalJson } from "../../server/core/canonical.ts";
+import { useKeccak256 } from "../../server/core/keccak256.ts";
+import { useSha256 } from "../../server/core/sha256.ts";
 import {
   type DemandEnvelope,
   demandDigest,
@@ -30,6 +32,7 @@ import {
   yearStartOf,
 } from "../../server/burden/rules.ts";
 import { burdenSettingsFromEnvironment } from "../../server/burden/burdenSettings.ts";
+import { installNativeHashes, nativeKeccak256 } from "../../server/crypto/nativeHashes.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 
 const h = (byte: string) => "0x" + byte.repeat(32);
@@ -87,6 +90,25 @@ describe("burden rules (pure)", () => {
     expect(bytesToHex(demandLeafHashOf(demandDigest(demand), signature, outcomeDigest(outcome)))).to.equal(
       "0x0bb526527b518369bbb8ae74d0d04e211a3ec3a591a1181f210dfaf498fd8048",
     );
+  });
+
+  it("gives the same demand digests with the native hashes installed as a gateway runs them", () => {
+    installNativeHashes();
+    try {
+      expect(useKeccak256(nativeKeccak256), "the native Keccak-256 is not the one installed").to.equal(nativeKeccak256);
+      const message = demandMessageOf(demand);
+      expect(bytesToHex(demandTypedDataDigest(domain, message))).to.equal(
+        "0x4d47c675e609152293e7a359f5808b5f48d29a5e242916457e9f0d9b78f1d40b",
+      );
+      const types = { EvidenceDemand: [...demandEip712Types.EvidenceDemand] };
+      for (let i = 0; i < 50; i++) {
+        const other = { ...message, issuedAt: message.issuedAt + i, demandDigest: bytesToHex(randomBytes(32)) };
+        expect(bytesToHex(demandTypedDataDigest(domain, other))).to.equal(TypedDataEncoder.hash(domain, types, other));
+      }
+    } finally {
+      useSha256(null);
+      useKeccak256(null);
+    }
   });
 
   it("builds the DPD1 leaf from demand id, signature and outcome digest", () => {

@@ -1,10 +1,13 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
+import { keccak_256 as pureKeccak256 } from "@noble/hashes/sha3.js";
 import { TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
 import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
 import { canonicalJson } from "../../server/core/canonical.ts";
 import { dutyTypeIdOf, validateFields } from "../../server/core/dutyType.ts";
 import { eip712Domain, eip712Types, parseSignature, typedDataDigest } from "../../server/core/eip712.ts";
+import { useKeccak256 } from "../../server/core/keccak256.ts";
+import { useSha256 } from "../../server/core/sha256.ts";
 import {
   type RecordEnvelope,
   leafDataOf,
@@ -14,6 +17,7 @@ import {
   signedMessageOf,
 } from "../../server/core/record.ts";
 import { loadCatalog } from "../../server/catalog/loadCatalog.ts";
+import { installNativeHashes, nativeKeccak256 } from "../../server/crypto/nativeHashes.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 
 // The worked example of docs/protocol.md §3. The key is 0x0101…01, a test key nobody may use.
@@ -38,6 +42,11 @@ const vector = {
 };
 
 describe("core/record", () => {
+  after(() => {
+    useSha256(null);
+    useKeccak256(null);
+  });
+
   it("canonicalises the envelope by RFC 8785 and digests it with SHA-256", () => {
     expect(canonicalJson(vector.envelope)).to.equal(vector.jcs);
     // Independently: sha256 of the UTF-8 bytes (printf '%s' "$jcs" | sha256sum).
@@ -45,30 +54,59 @@ describe("core/record", () => {
     expect(bytesToHex(recordDigest(vector.envelope))).to.equal(vector.recordDigest);
   });
 
-  it("produces the EIP-712 digest any EIP-712 library signs, and the signature recovers to the unit", () => {
-    const domain = eip712Domain(vector.chainId, vector.verifyingContract);
-    const message = signedMessageOf(vector.envelope);
-    expect(bytesToHex(typedDataDigest(domain, message))).to.equal(vector.eip712Digest);
-    // The hand-written encoding equals ethers' generic EIP-712 encoder, here and on random messages.
-    const types = { DutyRecord: [...eip712Types.DutyRecord] };
-    expect(TypedDataEncoder.hash(domain, types, message)).to.equal(vector.eip712Digest);
-    for (let i = 0; i < 200; i++) {
-      const random = {
-        unitId: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
-        dutyTypeId: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
-        performedAt: Math.floor(Math.random() * 2 ** 40),
-        recordDigest: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
-      };
-      const otherDomain = eip712Domain(1 + Math.floor(Math.random() * 1e9), Wallet.createRandom().address);
-      expect(bytesToHex(typedDataDigest(otherDomain, random))).to.equal(
-        TypedDataEncoder.hash(otherDomain, types, random),
+  for (const keccak of ["pure", "native"] as const) {
+    it(`produces the EIP-712 digest any EIP-712 library signs, and the signature recovers to the unit (${keccak} Keccak-256)`, () => {
+      if (keccak === "native") {
+        installNativeHashes();
+        expect(useKeccak256(nativeKeccak256), "the native Keccak-256 is not the one installed").to.equal(
+          nativeKeccak256,
+        );
+      } else useKeccak256(null);
+      const domain = eip712Domain(vector.chainId, vector.verifyingContract);
+      const message = signedMessageOf(vector.envelope);
+      expect(bytesToHex(typedDataDigest(domain, message))).to.equal(vector.eip712Digest);
+      // The hand-written encoding equals ethers' generic EIP-712 encoder, here and on random messages.
+      const types = { DutyRecord: [...eip712Types.DutyRecord] };
+      expect(TypedDataEncoder.hash(domain, types, message)).to.equal(vector.eip712Digest);
+      for (let i = 0; i < 200; i++) {
+        const random = {
+          unitId: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
+          dutyTypeId: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
+          performedAt: Math.floor(Math.random() * 2 ** 40),
+          recordDigest: bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))),
+        };
+        const otherDomain = eip712Domain(1 + Math.floor(Math.random() * 1e9), Wallet.createRandom().address);
+        expect(bytesToHex(typedDataDigest(otherDomain, random))).to.equal(
+          TypedDataEncoder.hash(otherDomain, types, random),
+        );
+      }
+      expect(verifyTypedData(domain, { DutyRecord: [...eip712Types.DutyRecord] }, message, vector.signature)).to.equal(
+        vector.signer,
       );
+      expect(recoverSigner(hexToBytes(vector.eip712Digest), vector.signature)).to.equal(vector.signer.toLowerCase());
+      expect(new Wallet("0x" + "01".repeat(32)).address).to.equal(vector.signer);
+    });
+  }
+
+  it("hashes every EIP-712 digest and recovered key through the core's Keccak-256 seam", () => {
+    const lengths: number[] = [];
+    useKeccak256((data) => {
+      lengths.push(data.length);
+      return pureKeccak256(data);
+    });
+    try {
+      const domain = eip712Domain(vector.chainId, vector.verifyingContract);
+      expect(bytesToHex(typedDataDigest(domain, signedMessageOf(vector.envelope)))).to.equal(vector.eip712Digest);
+      expect(lengths, "struct hash (160 bytes), then 0x1901 ‖ separator ‖ struct hash (66)").to.deep.equal([160, 66]);
+      lengths.length = 0;
+      // A key this process has never seen, so the address is not a cached one.
+      const wallet = Wallet.createRandom();
+      const signature = wallet.signingKey.sign(hexToBytes(vector.eip712Digest)).serialized;
+      expect(recoverSigner(hexToBytes(vector.eip712Digest), signature)).to.equal(wallet.address.toLowerCase());
+      expect(lengths, "the uncompressed public key without its 0x04 prefix").to.deep.equal([64]);
+    } finally {
+      useKeccak256(null);
     }
-    expect(verifyTypedData(domain, { DutyRecord: [...eip712Types.DutyRecord] }, message, vector.signature)).to.equal(
-      vector.signer,
-    );
-    expect(recoverSigner(hexToBytes(vector.eip712Digest), vector.signature)).to.equal(vector.signer.toLowerCase());
-    expect(new Wallet("0x" + "01".repeat(32)).address).to.equal(vector.signer);
   });
 
   it("builds the leaf as 'DPL1' ‖ digest ‖ signature under the 0x00 prefix", () => {
