@@ -57,6 +57,26 @@ export interface AppOptions {
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
 const size = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
+// Query schemas are built once: zod compiles a schema on its first parse, so one built inside a
+// handler is compiled again on every request.
+const exportQuery = z
+  .object({
+    unitId: hash32,
+    dutyTypeId: hash32.optional(),
+    from: z.coerce.number().int().optional().describe("performedAt lower bound, Unix seconds"),
+    to: z.coerce.number().int().optional().describe("performedAt upper bound (exclusive), Unix seconds"),
+  })
+  .strict();
+const auditQuery = z
+  .object({
+    from: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(5000).default(1000),
+  })
+  .strict();
+const inclusionQuery = z.object({ leafHash: hash32, treeSize: size }).strict();
+const consistencyQuery = z.object({ from: size, to: size }).strict();
+const checkpointsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+
 function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
@@ -216,17 +236,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.get("/v1/export", async (req, res) => {
-    const query = parseQuery(
-      z
-        .object({
-          unitId: hash32,
-          dutyTypeId: hash32.optional(),
-          from: z.coerce.number().int().optional().describe("performedAt lower bound, Unix seconds"),
-          to: z.coerce.number().int().optional().describe("performedAt upper bound (exclusive), Unix seconds"),
-        })
-        .strict(),
-      req.query,
-    );
+    const query = parseQuery(exportQuery, req.query);
     const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "an export needs a bearer token");
     if (!(await (options.mayRead?.(token, query.unitId) ?? false))) {
@@ -269,15 +279,7 @@ export function createApp(options: AppOptions): express.Express {
     if (!token) throw new DutyproofError("request.unauthorized", "the audit feed needs an auditor's bearer token");
     if (!(await (options.mayAudit?.(token) ?? false)))
       throw new DutyproofError("request.forbidden", "not an auditor token");
-    const query = parseQuery(
-      z
-        .object({
-          from: z.coerce.number().int().min(0).default(0),
-          limit: z.coerce.number().int().min(1).max(5000).default(1000),
-        })
-        .strict(),
-      req.query,
-    );
+    const query = parseQuery(auditQuery, req.query);
     const records = await store.entriesFrom(query.from, query.limit);
     res.json({
       treeSize: store.treeSize,
@@ -309,7 +311,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.get("/v1/proofs/inclusion", async (req, res) => {
-    const query = parseQuery(z.object({ leafHash: hash32, treeSize: size }).strict(), req.query);
+    const query = parseQuery(inclusionQuery, req.query);
     const index = await store.leafIndexOf(query.leafHash);
     if (index === undefined || index >= query.treeSize || query.treeSize > store.treeSize) {
       throw new DutyproofError("proof.not_available", "no such leaf below that tree size");
@@ -319,7 +321,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.get("/v1/proofs/consistency", async (req, res) => {
-    const query = parseQuery(z.object({ from: size, to: size }).strict(), req.query);
+    const query = parseQuery(consistencyQuery, req.query);
     if (query.from > query.to || query.to > store.treeSize) {
       throw new DutyproofError("proof.not_available", "sizes must satisfy 1 <= from <= to <= log size");
     }
@@ -334,10 +336,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.get("/v1/checkpoints", async (req, res) => {
-    const query = parseQuery(
-      z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
-      req.query,
-    );
+    const query = parseQuery(checkpointsQuery, req.query);
     const list = await store.listCheckpoints({ reverse: true, limit: query.limit });
     res.json({ checkpoints: list.map((c) => publicCheckpoint(c, deployment)) });
   });
