@@ -13,7 +13,7 @@ import { eip712Definition } from "../core/eip712.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
-import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
+import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import { ingestHandler } from "./ingest.ts";
 import type { RequestObserver } from "../observability/httpObservability.ts";
 import { consoleRoutes } from "./consoleRoutes.ts";
@@ -23,6 +23,7 @@ import { problemHandler } from "./problem.ts";
 import { clientRateLimit } from "./rateLimit.ts";
 import { type AdminOptions, adminRoutes } from "./adminRoutes.ts";
 import { amendmentLines, bundleItem, noticesOf } from "../gateway/ledgerNotices.ts";
+import { anchoredReceipt, publicCheckpoint } from "../gateway/receipts.ts";
 
 export interface AppOptions {
   store: LedgerStore;
@@ -84,44 +85,6 @@ function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> 
     throw new DutyproofError("request.invalid", `${errors.length} parameter(s) at fault`, { errors });
   }
   return parsed.data;
-}
-
-/** The receipt of an anchored record: everything needed to verify it with an EVM client. */
-export function anchoredReceipt(
-  record: StoredRecord,
-  checkpoint: StoredCheckpoint,
-  proof: string[],
-  deployment: Deployment,
-) {
-  return {
-    status: "anchored" as const,
-    version: 1,
-    recordId: record.recordId,
-    unitId: record.envelope.unitId,
-    dutyTypeId: record.envelope.dutyTypeId,
-    performedAt: record.envelope.performedAt,
-    signer: record.signer,
-    signature: record.signature,
-    leafHash: record.leafHash,
-    leafIndex: record.leafIndex,
-    ...anchoringFacts(checkpoint, proof, deployment),
-    acceptedAt: Math.floor(record.receivedAt / 1000),
-  };
-}
-
-/** Where a leaf was anchored: the checkpoint, the proof into it and the chain that holds it. */
-export function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], deployment: Deployment) {
-  return {
-    treeSize: checkpoint.size,
-    root: checkpoint.root,
-    inclusionProof: proof,
-    logId: deployment.logId,
-    chainId: deployment.chainId,
-    contract: deployment.address,
-    transactionHash: checkpoint.txHash,
-    blockNumber: checkpoint.blockNumber,
-    anchoredAt: checkpoint.anchoredAt,
-  };
 }
 
 /** The gateway's request listener: the ingest routes on node:http (ingest.ts), then Express. */
@@ -355,17 +318,4 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));
   return app;
-}
-
-function publicCheckpoint(c: StoredCheckpoint, deployment: Deployment) {
-  return {
-    logId: deployment.logId,
-    size: c.size,
-    root: c.root,
-    previousSize: c.previousSize,
-    status: c.status,
-    transactionHash: c.txHash,
-    blockNumber: c.blockNumber,
-    anchoredAt: c.anchoredAt,
-  };
 }
