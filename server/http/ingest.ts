@@ -1,6 +1,7 @@
 /**
  * The two ingest routes, POST /v1/attestations and POST /v1/attestations/batch, served on
- * Node's HTTP server directly, in front of the Express app that serves every other route.
+ * Node's HTTP server directly, in front of the Express app (readPath.ts serves the public read
+ * routes the same way).
  *
  * Why: ingest is the gateway's hot path, and Express's per-request machinery (router, request
  * and response decoration, body-parser, res.json) cost about 210 µs of CPU per request here,
