@@ -14,7 +14,7 @@ import { departmentIdOf } from "../chain/deployment.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
 import { fieldErrors } from "../gateway/AttestationService.ts";
-import { anchoredReceipt, anchoringFacts } from "../http/app.ts";
+import { anchoredReceipt, anchoringFacts } from "../gateway/receipts.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 import { BurdenIndex, type IndexedDemand } from "./BurdenIndex.ts";
 import type { BurdenSettings } from "./burdenSettings.ts";

@@ -10,7 +10,7 @@ import type { DutyTypeDocument } from "../core/dutyType.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
-import { anchoredReceipt } from "../http/app.ts";
+import { anchoredReceipt } from "./receipts.ts";
 
 export interface RecordNotices {
   supersededBy?: AmendmentNotice;

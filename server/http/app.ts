@@ -5,16 +5,17 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { RequestListener } from "node:http";
 import { z } from "zod";
-import { bytesToHex } from "../core/bytes.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { bodyShapeFaults } from "../core/bodyShape.ts";
 import type { RateLimiter } from "../core/rateLimit.ts";
 import { eip712Definition } from "../core/eip712.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
-import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
-import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
+import type { AttestationService } from "../gateway/AttestationService.ts";
+import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import { ingestHandler } from "./ingest.ts";
+import { hash32, parseQuery } from "./parseQuery.ts";
+import { readPathHandler } from "./readPath.ts";
 import type { RequestObserver } from "../observability/httpObservability.ts";
 import { consoleRoutes } from "./consoleRoutes.ts";
 import { type BurdenRouterOptions, burdenRouter, demandAuditFields } from "./burdenRouter.ts";
@@ -23,6 +24,7 @@ import { problemHandler } from "./problem.ts";
 import { clientRateLimit } from "./rateLimit.ts";
 import { type AdminOptions, adminRoutes } from "./adminRoutes.ts";
 import { amendmentLines, bundleItem, noticesOf } from "../gateway/ledgerNotices.ts";
+import { publicCheckpoint } from "../gateway/receipts.ts";
 
 export interface AppOptions {
   store: LedgerStore;
@@ -48,72 +50,47 @@ export interface AppOptions {
   admin?: AdminOptions;
   /** Mounted before every route: request ids, request logs, metrics and GET /metrics. */
   observability?: express.RequestHandler;
-  /** The same observer for the node:http ingest routes (ingest.ts). */
+  /** The same observer for the node:http routes (ingest.ts, readPath.ts). */
   observe?: RequestObserver;
   /** Evidence demands, duty lists and burden reports (server/http/burdenRouter.ts). */
   burden?: BurdenRouterOptions;
 }
 
-const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
-const size = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+// Query schemas are built once: zod compiles a schema on its first parse, so one built inside a
+// handler is compiled again on every request.
+const exportQuery = z
+  .object({
+    unitId: hash32,
+    dutyTypeId: hash32.optional(),
+    from: z.coerce.number().int().optional().describe("performedAt lower bound, Unix seconds"),
+    to: z.coerce.number().int().optional().describe("performedAt upper bound (exclusive), Unix seconds"),
+  })
+  .strict();
+const auditQuery = z
+  .object({
+    from: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(5000).default(1000),
+  })
+  .strict();
+const checkpointsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
 
-function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error, "query.");
-    throw new DutyproofError("request.invalid", `${errors.length} parameter(s) at fault`, { errors });
-  }
-  return parsed.data;
-}
-
-/** The receipt of an anchored record: everything needed to verify it with an EVM client. */
-export function anchoredReceipt(
-  record: StoredRecord,
-  checkpoint: StoredCheckpoint,
-  proof: string[],
-  deployment: Deployment,
-) {
-  return {
-    status: "anchored" as const,
-    version: 1,
-    recordId: record.recordId,
-    unitId: record.envelope.unitId,
-    dutyTypeId: record.envelope.dutyTypeId,
-    performedAt: record.envelope.performedAt,
-    signer: record.signer,
-    signature: record.signature,
-    leafHash: record.leafHash,
-    leafIndex: record.leafIndex,
-    ...anchoringFacts(checkpoint, proof, deployment),
-    acceptedAt: Math.floor(record.receivedAt / 1000),
-  };
-}
-
-/** Where a leaf was anchored: the checkpoint, the proof into it and the chain that holds it. */
-export function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], deployment: Deployment) {
-  return {
-    treeSize: checkpoint.size,
-    root: checkpoint.root,
-    inclusionProof: proof,
-    logId: deployment.logId,
-    chainId: deployment.chainId,
-    contract: deployment.address,
-    transactionHash: checkpoint.txHash,
-    blockNumber: checkpoint.blockNumber,
-    anchoredAt: checkpoint.anchoredAt,
-  };
-}
-
-/** The gateway's request listener: the ingest routes on node:http (ingest.ts), then Express. */
+/**
+ * The gateway's request listener: the ingest routes (ingest.ts) and the public read routes
+ * (readPath.ts) on node:http, then Express.
+ */
 export function createRequestListener(options: AppOptions): RequestListener {
   const app = createApp(options);
   const ingest = ingestHandler(options);
+  const read = readPathHandler(options);
   return (req, res) => {
-    if (!ingest(req, res)) app(req, res);
+    if (!ingest(req, res) && !read(req, res)) app(req, res);
   };
 }
 
-/** Every route but the two ingest routes, which createRequestListener serves in front. */
+/**
+ * Every route but those createRequestListener serves in front: the two ingest routes, proofs,
+ * the latest checkpoint and receipts.
+ */
 export function createApp(options: AppOptions): express.Express {
   const { store, deployment } = options;
   const app = express();
@@ -169,29 +146,6 @@ export function createApp(options: AppOptions): express.Express {
     res.json({ dutyTypes: options.catalog().map((e) => ({ id: e.id, ...e.document })) });
   });
 
-  /** The receipt of a record, found by its record id or by its leaf hash. */
-  const receiptByHash = async (req: Request, res: Response) => {
-    const hash = parseQuery(hash32, req.params.hash);
-    let record = await store.getRecord(hash);
-    if (!record) {
-      const index = await store.leafIndexOf(hash);
-      const recordId = index === undefined ? undefined : await store.recordIdAt(index);
-      record = recordId ? await store.getRecord(recordId) : undefined;
-    }
-    if (!record) throw new DutyproofError("record.not_found", `no record or leaf ${hash}`);
-    const recordId = record.recordId;
-    const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
-    if (!checkpoint) {
-      res.status(202).json({ status: "pending", recordId, leafIndex: record.leafIndex, leafHash: record.leafHash });
-      return;
-    }
-    const proof = (await store.inclusionProof(record.leafIndex, checkpoint.size)).map(bytesToHex);
-    res.json({ ...anchoredReceipt(record, checkpoint, proof, deployment), ...(await noticesOf(store, record)) });
-  };
-  app.get("/v1/attestations/:hash/receipt", receiptByHash);
-  // A bare hash (record id or leaf hash) is enough to ask; the answer is checked on chain.
-  app.get("/v1/receipts/:hash", receiptByHash);
-
   app.get("/v1/attestations/:recordId", async (req, res) => {
     const recordId = parseQuery(hash32, req.params.recordId);
     const record = await store.getRecord(recordId);
@@ -216,17 +170,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.get("/v1/export", async (req, res) => {
-    const query = parseQuery(
-      z
-        .object({
-          unitId: hash32,
-          dutyTypeId: hash32.optional(),
-          from: z.coerce.number().int().optional().describe("performedAt lower bound, Unix seconds"),
-          to: z.coerce.number().int().optional().describe("performedAt upper bound (exclusive), Unix seconds"),
-        })
-        .strict(),
-      req.query,
-    );
+    const query = parseQuery(exportQuery, req.query);
     const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "an export needs a bearer token");
     if (!(await (options.mayRead?.(token, query.unitId) ?? false))) {
@@ -269,15 +213,7 @@ export function createApp(options: AppOptions): express.Express {
     if (!token) throw new DutyproofError("request.unauthorized", "the audit feed needs an auditor's bearer token");
     if (!(await (options.mayAudit?.(token) ?? false)))
       throw new DutyproofError("request.forbidden", "not an auditor token");
-    const query = parseQuery(
-      z
-        .object({
-          from: z.coerce.number().int().min(0).default(0),
-          limit: z.coerce.number().int().min(1).max(5000).default(1000),
-        })
-        .strict(),
-      req.query,
-    );
+    const query = parseQuery(auditQuery, req.query);
     const records = await store.entriesFrom(query.from, query.limit);
     res.json({
       treeSize: store.treeSize,
@@ -308,36 +244,8 @@ export function createApp(options: AppOptions): express.Express {
     });
   });
 
-  app.get("/v1/proofs/inclusion", async (req, res) => {
-    const query = parseQuery(z.object({ leafHash: hash32, treeSize: size }).strict(), req.query);
-    const index = await store.leafIndexOf(query.leafHash);
-    if (index === undefined || index >= query.treeSize || query.treeSize > store.treeSize) {
-      throw new DutyproofError("proof.not_available", "no such leaf below that tree size");
-    }
-    const proof = (await store.inclusionProof(index, query.treeSize)).map(bytesToHex);
-    res.json({ leafHash: query.leafHash, leafIndex: index, treeSize: query.treeSize, proof });
-  });
-
-  app.get("/v1/proofs/consistency", async (req, res) => {
-    const query = parseQuery(z.object({ from: size, to: size }).strict(), req.query);
-    if (query.from > query.to || query.to > store.treeSize) {
-      throw new DutyproofError("proof.not_available", "sizes must satisfy 1 <= from <= to <= log size");
-    }
-    const proof = (await store.consistencyProof(query.from, query.to)).map(bytesToHex);
-    res.json({ from: query.from, to: query.to, proof });
-  });
-
-  app.get("/v1/checkpoints/latest", async (_req, res) => {
-    const [latest] = (await store.listCheckpoints({ reverse: true, limit: 20 })).filter((c) => c.status === "anchored");
-    if (!latest) throw new DutyproofError("request.not_found", "no checkpoint has been anchored yet");
-    res.json(publicCheckpoint(latest, deployment));
-  });
-
   app.get("/v1/checkpoints", async (req, res) => {
-    const query = parseQuery(
-      z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
-      req.query,
-    );
+    const query = parseQuery(checkpointsQuery, req.query);
     const list = await store.listCheckpoints({ reverse: true, limit: query.limit });
     res.json({ checkpoints: list.map((c) => publicCheckpoint(c, deployment)) });
   });
@@ -356,17 +264,4 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));
   return app;
-}
-
-function publicCheckpoint(c: StoredCheckpoint, deployment: Deployment) {
-  return {
-    logId: deployment.logId,
-    size: c.size,
-    root: c.root,
-    previousSize: c.previousSize,
-    status: c.status,
-    transactionHash: c.txHash,
-    blockNumber: c.blockNumber,
-    anchoredAt: c.anchoredAt,
-  };
 }

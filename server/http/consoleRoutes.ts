@@ -44,6 +44,26 @@ export interface ConsoleRoutesOptions {
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
 
+// Built once, not per request: zod compiles a schema on its first parse.
+const chainFactsQuery = z
+  .object({
+    chainId: z.coerce.number().int().min(1),
+    contract: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address"),
+    logId: hash32,
+    treeSize: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    unitId: hash32,
+  })
+  .strict();
+const unitPath = z.object({ unitId: hash32 });
+const unitRecordsQuery = z
+  .object({
+    dutyTypeId: hash32.optional(),
+    from: z.coerce.number().int().optional().describe("performedAt lower bound, Unix seconds"),
+    to: z.coerce.number().int().optional().describe("performedAt upper bound (exclusive), Unix seconds"),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+
 function parse<T extends z.ZodType>(schema: T, value: unknown, prefix: string): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
@@ -92,19 +112,7 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
    * here: the browser verifies it with the same core verifier as the CLI.
    */
   router.get("/v1/chain-facts", async (req, res) => {
-    const query = parse(
-      z
-        .object({
-          chainId: z.coerce.number().int().min(1),
-          contract: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address"),
-          logId: hash32,
-          treeSize: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-          unitId: hash32,
-        })
-        .strict(),
-      req.query,
-      "query.",
-    );
+    const query = parse(chainFactsQuery, req.query, "query.");
     try {
       res.json(await fetchChainFacts(options.rpcUrl, query as unknown as Receipt));
     } catch (error) {
@@ -116,19 +124,8 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
 
   /** A unit's records, newest first, with their status: for the unit and authorised inspectors. */
   router.get("/v1/units/:unitId/records", async (req, res) => {
-    const { unitId } = parse(z.object({ unitId: hash32 }), req.params, "path.");
-    const query = parse(
-      z
-        .object({
-          dutyTypeId: hash32.optional(),
-          from: z.coerce.number().int().optional().describe("performedAt lower bound, Unix seconds"),
-          to: z.coerce.number().int().optional().describe("performedAt upper bound (exclusive), Unix seconds"),
-          limit: z.coerce.number().int().min(1).max(5000).default(500),
-        })
-        .strict(),
-      req.query,
-      "query.",
-    );
+    const { unitId } = parse(unitPath, req.params, "path.");
+    const query = parse(unitRecordsQuery, req.query, "query.");
     const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "a unit's records need a bearer token");
     if (!(await (options.mayRead?.(token, unitId) ?? false)))

@@ -1,6 +1,7 @@
 /**
  * The two ingest routes, POST /v1/attestations and POST /v1/attestations/batch, served on
- * Node's HTTP server directly, in front of the Express app that serves every other route.
+ * Node's HTTP server directly, in front of the Express app (readPath.ts serves the public read
+ * routes the same way).
  *
  * Why: ingest is the gateway's hot path, and Express's per-request machinery (router, request
  * and response decoration, body-parser, res.json) cost about 210 µs of CPU per request here,
@@ -13,22 +14,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { bodyShapeFaults } from "../core/bodyShape.ts";
 import { DutyproofError } from "../core/errors.ts";
-import type { RateLimiter } from "../core/rateLimit.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
-import type { RequestObserver } from "../observability/httpObservability.ts";
 import type { StoredRecord } from "../store/LedgerStore.ts";
-import { type Problem, problemOf } from "./problem.ts";
+import { type NodeRouteOptions, serveOnNode, writeBody } from "./serveOnNode.ts";
 
-export interface IngestOptions {
+export interface IngestOptions extends NodeRouteOptions {
   attestations: AttestationService;
   /** Called after records were appended (to wake the anchorer). */
   onAppended?: () => void;
-  log?: (message: string) => void;
   maxBatch?: number;
-  /** Request ids, request log lines and metrics, as the Express routes get them. */
-  observe?: RequestObserver;
-  /** Per-client (remote address) request limit, as on every other route; none when absent. */
-  clientLimiter?: RateLimiter;
   /** Body limits in bytes. */
   maxSingleBytes?: number;
   maxBatchBytes?: number;
@@ -46,16 +40,6 @@ export function acknowledgement(record: StoredRecord, created: boolean) {
     duplicate: !created,
     receipt: `/v1/attestations/${record.recordId}/receipt`,
   };
-}
-
-function send(res: ServerResponse, status: number, body: string, type = "application/json; charset=utf-8"): void {
-  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function sendProblem(res: ServerResponse, problem: Problem): void {
-  if (typeof problem.retryAfter === "number") res.setHeader("Retry-After", String(problem.retryAfter));
-  send(res, problem.status, JSON.stringify(problem), "application/problem+json; charset=utf-8");
 }
 
 /** The media type must be JSON in UTF-8, unencoded: what express.json accepted on these routes. */
@@ -131,7 +115,7 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
     const body = await readJson(req, options.maxSingleBytes ?? 64 * 1024);
     const { created, record } = await attestations.submit(body);
     if (created) options.onAppended?.();
-    send(res, created ? 201 : 200, JSON.stringify(acknowledgement(record, created)));
+    writeBody(res, created ? 201 : 200, JSON.stringify(acknowledgement(record, created)));
   };
 
   const batch = async (req: IncomingMessage, res: ServerResponse) => {
@@ -159,7 +143,7 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
       return { index, status: error.status, code: error.code, detail: error.message, errors, retryAfter };
     });
     if (anyCreated) options.onAppended?.();
-    send(res, 200, JSON.stringify({ results }));
+    writeBody(res, 200, JSON.stringify({ results }));
   };
 
   return (req, res) => {
@@ -170,39 +154,14 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
     const handler = path === SINGLE_PATH ? single : path === BATCH_PATH ? batch : null;
     if (!handler) return false;
-    const requestId = options.observe?.(
+    serveOnNode(
+      options,
       req,
       res,
       () => path,
       () => path,
+      () => handler(req, res),
     );
-    const run = async () => {
-      const limiter = options.clientLimiter;
-      if (limiter?.enabled) {
-        // The socket's address: a forwarded-for header is the client's own claim.
-        const decision = limiter.take(req.socket.remoteAddress ?? "unknown", Date.now());
-        if (!decision.allowed) {
-          req.resume();
-          throw new DutyproofError("request.rate_limited", "too many requests from this client", {
-            retryAfter: decision.retryAfterSeconds,
-          });
-        }
-      }
-      await handler(req, res);
-    };
-    run().catch((error: unknown) => {
-      if (res.headersSent) return;
-      const withId = (problem: Problem): Problem => (requestId ? { ...problem, requestId } : problem);
-      if (error instanceof DutyproofError) {
-        sendProblem(res, withId(problemOf(error, url)));
-        return;
-      }
-      options.log?.(`internal error on POST ${url}: ${error instanceof Error ? error.stack : String(error)}`);
-      sendProblem(
-        res,
-        withId(problemOf(new DutyproofError("internal", "the gateway failed to handle this request"), url)),
-      );
-    });
     return true;
   };
 }

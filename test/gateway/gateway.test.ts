@@ -473,4 +473,152 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
     expect((await get(`/v1/attestations/0x${"00".repeat(32)}/receipt`)).status).to.equal(404);
     expect((await get("/v1/attestations/not-a-hash/receipt")).status).to.equal(422);
   });
+
+  describe("public read routes, served on node:http in front of Express", () => {
+    type Problem = { code: string; status: number; detail: string; requestId?: string; errors?: FieldError[] };
+    type FieldError = { path: string; message: string };
+    let recordId: string;
+    let leafHash: string;
+    let treeSize: number;
+    const inclusion = () => `/v1/proofs/inclusion?leafHash=${leafHash}&treeSize=${treeSize}`;
+    const servedPaths = () => [
+      inclusion(),
+      `/v1/proofs/consistency?from=1&to=${treeSize}`,
+      "/v1/checkpoints/latest",
+      `/v1/attestations/${recordId}/receipt`,
+      `/v1/receipts/${leafHash}`,
+    ];
+
+    before(async () => {
+      const envelope = newEnvelope(village, household, visitFields);
+      const signature = await signEnvelope(unitKey, info.eip712, envelope);
+      const ack = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
+        recordId: string;
+        leafHash: string;
+        receipt: string;
+      };
+      ({ recordId, leafHash } = ack);
+      ({ treeSize } = await waitFor("the receipt", async () => {
+        const res = await get(ack.receipt);
+        return res.status === 200 ? ((await res.json()) as { treeSize: number }) : undefined;
+      }));
+    });
+
+    /** Asserts a problem+json answer with its request id, and returns it. */
+    const problemOf = async (res: Response, status: number, code: string): Promise<Problem> => {
+      expect([res.status, res.headers.get("content-type")]).to.deep.equal([
+        status,
+        "application/problem+json; charset=utf-8",
+      ]);
+      const problem = (await res.json()) as Problem;
+      expect([problem.status, problem.code]).to.deep.equal([status, code]);
+      expect(problem.requestId).to.be.a("string").and.equal(res.headers.get("x-request-id"));
+      return problem;
+    };
+    const faultsOf = async (path: string) =>
+      (await problemOf(await get(path), 422, "request.invalid")).errors!.map((e) => e.path);
+
+    it("names every query parameter at fault, missing, malformed or unknown, with the request id", async () => {
+      expect(await faultsOf("/v1/proofs/inclusion")).to.deep.equal(["query.leafHash", "query.treeSize"]);
+      expect(await faultsOf("/v1/proofs/inclusion?leafHash=0xAB&treeSize=0")).to.deep.equal([
+        "query.leafHash",
+        "query.treeSize",
+      ]);
+      expect(await faultsOf("/v1/proofs/consistency?from=x&to=1.5")).to.deep.equal(["query.from", "query.to"]);
+      expect(await faultsOf("/v1/receipts/0x12")).to.deep.equal(["query.(body)"]);
+      const unknown = await problemOf(await get(`${inclusion()}&extra=1&__proto__=2`), 422, "request.invalid");
+      expect(unknown.errors).to.have.length(1);
+      expect(unknown.errors![0]!.message).to.include('"extra"').and.include('"__proto__"');
+      const traced = await fetch(gateway.url + "/v1/proofs/consistency", { headers: { "x-request-id": "trace-read" } });
+      expect((await problemOf(traced, 422, "request.invalid")).requestId).to.equal("trace-read");
+    });
+
+    it("refuses a query parameter given twice, even twice the same", async () => {
+      expect(await faultsOf(`${inclusion()}&treeSize=${treeSize}`)).to.deep.equal(["query.treeSize"]);
+      expect(await faultsOf(`${inclusion()}&leafHash=${leafHash}`)).to.deep.equal(["query.leafHash"]);
+      expect(await faultsOf(`/v1/proofs/consistency?from=1&to=1&from=1`)).to.deep.equal(["query.from"]);
+    });
+
+    it("answers broken percent-encoding with a 4xx problem, never a 500", async () => {
+      for (const path of ["/v1/receipts/%E0%A4%A", "/v1/attestations/%/receipt", "/v1/receipts/0x%zz"]) {
+        await problemOf(await get(path), 400, "request.unreadable");
+      }
+      expect(await faultsOf("/v1/proofs/inclusion?leafHash=%E0%A4%A&treeSize=%")).to.deep.equal([
+        "query.leafHash",
+        "query.treeSize",
+      ]);
+      expect(await faultsOf(`${inclusion()}&%=1`)).to.deep.equal(["query.(body)"]);
+    });
+
+    it("answers HEAD as GET, without the body", async () => {
+      for (const path of [...servedPaths(), "/v1/proofs/inclusion?treeSize=x", "/v1/receipts/%"]) {
+        const full = await get(path);
+        const body = await full.text();
+        const head = await fetch(gateway.url + path, { method: "HEAD" });
+        expect([head.status, head.headers.get("content-type"), head.headers.get("content-length")], path).to.deep.equal(
+          [full.status, full.headers.get("content-type"), String(Buffer.byteLength(body))],
+        );
+        expect(head.headers.get("x-request-id")).to.be.a("string");
+        expect(await head.text()).to.equal("");
+      }
+    });
+
+    it("takes a trailing slash, any letter case and an unused query string, as Express did", async () => {
+      const same = async (path: string, variant: string) => {
+        const [a, b] = [await get(path), await get(variant)];
+        expect([b.status, await b.text()], variant).to.deep.equal([a.status, await a.text()]);
+        expect(a.status).to.be.oneOf([200, 202]);
+      };
+      await same(inclusion(), inclusion().replace("?", "/?"));
+      await same("/v1/checkpoints/latest", "/v1/checkpoints/latest/");
+      await same("/v1/checkpoints/latest", "/v1/checkpoints/latest?client=test");
+      await same(`/v1/receipts/${recordId}`, `/v1/receipts/${recordId}/`);
+      await same(`/v1/receipts/${recordId}`, `/v1/receipts/${recordId}?client=test`);
+      await same(`/v1/receipts/${recordId}`, `/V1/Receipts/${recordId}`);
+      await same(`/v1/attestations/${recordId}/receipt`, `/v1/attestations/${recordId}/receipt/`);
+      // Two slashes are another path, as they were.
+      await problemOf(await get(`/v1/receipts/${recordId}//`), 404, "request.not_found");
+    });
+
+    it("leaves every other path and method to Express's 404 problem", async () => {
+      for (const path of ["/v1/proofs/nope", "/v1/proofs", "/v1/proofs/inclusion/extra", "/v1/receipts/"]) {
+        expect((await problemOf(await get(path), 404, "request.not_found")).detail).to.equal(`no route GET ${path}`);
+      }
+      const posted = await fetch(gateway.url + inclusion(), { method: "POST" });
+      expect((await problemOf(posted, 404, "request.not_found")).detail).to.equal("no route POST /v1/proofs/inclusion");
+    });
+
+    it("counts these routes in /metrics under their route templates", async () => {
+      const count = (page: string, route: string, status: number) =>
+        Number(
+          page
+            .split("\n")
+            .find((l) =>
+              l.startsWith(`dutyproof_http_requests_total{method="GET",route="${route}",status="${status}"} `),
+            )
+            ?.split(" ")[1] ?? 0,
+        );
+      const before = await (await get("/metrics")).text();
+      await get(`/v1/receipts/${leafHash}`);
+      await get(`/v1/receipts/${leafHash}`);
+      await get("/v1/proofs/inclusion?treeSize=x");
+      await new Promise((r) => setTimeout(r, 50));
+      const after = await (await get("/metrics")).text();
+      expect(count(after, "/v1/receipts/:hash", 200) - count(before, "/v1/receipts/:hash", 200)).to.equal(2);
+      expect(count(after, "/v1/proofs/inclusion", 422) - count(before, "/v1/proofs/inclusion", 422)).to.equal(1);
+    });
+
+    it("is still documented in the OpenAPI document", async () => {
+      const { paths } = (await (await get("/openapi.json")).json()) as { paths: Record<string, { get?: unknown }> };
+      for (const path of [
+        "/v1/proofs/inclusion",
+        "/v1/proofs/consistency",
+        "/v1/checkpoints/latest",
+        "/v1/attestations/{recordId}/receipt",
+        "/v1/receipts/{hash}",
+      ]) {
+        expect(paths[path]?.get, path).to.be.an("object");
+      }
+    });
+  });
 });

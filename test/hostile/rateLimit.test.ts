@@ -4,6 +4,7 @@
  * problem+json with Retry-After.
  */
 import { expect } from "chai";
+import { request } from "node:http";
 import { type BaseWallet, Wallet, id } from "ethers";
 import { configFromEnvironment } from "../../server/config.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
@@ -127,5 +128,41 @@ describe("rate limits per client and per unit (real gateway)", function () {
     // Probes stay answered, so an orchestrator does not restart a throttled gateway.
     expect((await fetch(`${gateway.url}/livez`)).status).to.equal(200);
     expect((await fetch(`${gateway.url}/readyz`)).status).to.equal(200);
+  });
+
+  it("spends and refuses the same allowance on the read routes served on node:http", async () => {
+    // Another loopback address is another client, with a full bucket of its own.
+    const fromOtherClient = (path: string, method = "GET") =>
+      new Promise<Response>((resolve, reject) => {
+        const req = request(`${gateway.url}${path}`, { method, localAddress: "127.0.0.2" }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            const body = method === "HEAD" ? null : Buffer.concat(chunks);
+            resolve(new Response(body, { status: res.statusCode, headers: res.headers as Record<string, string> }));
+          });
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const leaf = "0x" + "ab".repeat(32);
+    const reads = [
+      `/v1/proofs/inclusion?leafHash=${leaf}&treeSize=1`,
+      "/v1/proofs/consistency?from=1&to=1",
+      "/v1/checkpoints/latest",
+      `/v1/attestations/${leaf}/receipt`,
+      `/v1/receipts/${leaf}`,
+    ];
+    for (let i = 0; i < clientBurst; i++) {
+      expect((await fromOtherClient(reads[i % reads.length]!)).status).to.not.equal(429);
+    }
+    for (const path of reads) {
+      const res = await fromOtherClient(path);
+      await expectLimited(res.clone(), /client/);
+      expect(((await res.json()) as { requestId: string }).requestId).to.equal(res.headers.get("x-request-id"));
+    }
+    const head = await fromOtherClient("/v1/checkpoints/latest", "HEAD");
+    expect(head.status).to.equal(429);
+    expect(Number(head.headers.get("retry-after"))).to.be.at.least(1);
   });
 });
