@@ -9,7 +9,8 @@ import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { type Eip712Domain, typedDataDigest } from "./eip712.ts";
 import { DutyproofError } from "./errors.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
-import { type RecordEnvelope, leafHashOf, recordDigest, recordEnvelopeSchema, signedMessageOf } from "./record.ts";
+import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
+import { recordEnvelopeSchema } from "./recordSchema.ts";
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 import { type AuditDemandEntry, checkDemandEntry } from "../burden/demandAudit.ts";
 

@@ -9,7 +9,8 @@ import { z } from "zod";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { eip712Domain, typedDataDigest } from "./eip712.ts";
 import { isValidInclusion } from "./merkle/verify.ts";
-import { type RecordEnvelope, leafHashOf, recordDigest, recordEnvelopeSchema } from "./record.ts";
+import { type RecordEnvelope, leafHashOf, recordDigest } from "./record.ts";
+import { recordEnvelopeSchema } from "./recordSchema.ts";
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/);
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);

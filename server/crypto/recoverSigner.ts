@@ -3,7 +3,6 @@
  * package), about 30x faster than pure JavaScript; falls back to ethers where the native
  * module cannot load.
  */
-import { recoverAddress } from "ethers";
 import { createRequire } from "node:module";
 import { bytesToHex } from "../core/bytes.ts";
 import { parseSignature } from "../core/eip712.ts";
@@ -18,6 +17,15 @@ try {
   native = createRequire(import.meta.url)("secp256k1/bindings.js") as NativeSecp256k1;
 } catch {
   native = null;
+}
+/**
+ * ethers' recovery, loaded only where the native module is missing: the verify workers import
+ * this module, and ethers held several MB of every worker's memory.
+ */
+let fallback: ((digest: Uint8Array, signature: string) => string) | null = null;
+function recoverWithEthers(digest: Uint8Array, signature: string): string {
+  fallback ??= (createRequire(import.meta.url)("ethers") as typeof import("ethers")).recoverAddress;
+  return fallback(digest, signature);
 }
 
 /**
@@ -53,7 +61,7 @@ export function recoverSigner(digest: Uint8Array, signature: string): string | n
       const publicKey = native.ecdsaRecover(compact, parts.recovery, digest, false);
       return addressOf(publicKey);
     }
-    return recoverAddress(digest, signature).toLowerCase();
+    return recoverWithEthers(digest, signature).toLowerCase();
   } catch {
     return null;
   }

@@ -8,7 +8,7 @@ import { hexToBytes } from "../core/bytes.ts";
 import { validateFields } from "../core/dutyType.ts";
 import type { Eip712Domain } from "../core/eip712.ts";
 import { DutyproofError, type FieldError } from "../core/errors.ts";
-import { recordEnvelopeSchema } from "../core/record.ts";
+import { recordEnvelopeSchema } from "../core/recordSchema.ts";
 import { checkAmendment, isWithdrawal } from "../core/amendment.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";

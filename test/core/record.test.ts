@@ -13,9 +13,9 @@ import {
   leafDataOf,
   leafHashOf,
   recordDigest,
-  recordEnvelopeSchema,
   signedMessageOf,
 } from "../../server/core/record.ts";
+import { recordEnvelopeSchema } from "../../server/core/recordSchema.ts";
 import { loadCatalog } from "../../server/catalog/loadCatalog.ts";
 import { installNativeHashes, nativeKeccak256 } from "../../server/crypto/nativeHashes.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";

@@ -1,0 +1,51 @@
+/**
+ * The record envelope's schema (zod), apart from core/record.ts so that code which only hashes
+ * records (the verify workers) does not load zod: each worker thread that did held about 20 MB
+ * more of memory.
+ */
+import { z } from "zod";
+
+const bytes32 = z
+  .string()
+  .regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits")
+  .describe("32 bytes as 0x-prefixed lower-case hex");
+
+/** Field values a duty-type schema can describe: strings, numbers, booleans. */
+export const fieldValueSchema = z.union([z.string().max(4000), z.number().finite(), z.boolean()]);
+
+/**
+ * A record's link to an earlier record of the same unit: a correction replaces its content, a
+ * withdrawal retracts it. The earlier record stays in the log; verifying it reports the link.
+ */
+export const amendsSchema = z
+  .object({
+    recordId: bytes32.describe("the record id being corrected or withdrawn"),
+    kind: z.enum(["correction", "withdrawal"]).describe("correction replaces the content; withdrawal retracts it"),
+    reason: z.string().min(1).max(500).describe("why, in the unit's words"),
+  })
+  .strict();
+
+/**
+ * The record envelope, version 1. Every key is required except the two links, `amends` and
+ * `demandId`; no others are allowed. An absent link is absent from the canonical bytes, so
+ * records without links have the same digest as before links existed.
+ */
+export const recordEnvelopeSchema = z
+  .object({
+    version: z.literal(1).describe("envelope version"),
+    unitId: bytes32.describe("the attesting unit's registry id"),
+    dutyTypeId: bytes32.describe("SHA-256 of the duty type's canonical schema document"),
+    performedAt: z
+      .number()
+      .int()
+      .min(946684800, "must be Unix seconds after 2000-01-01")
+      .max(4102444800, "must be Unix seconds before 2100-01-01")
+      .describe("when the duty was performed, Unix seconds"),
+    fields: z.record(z.string().min(1).max(64), fieldValueSchema).describe("the duty type's fields, by name"),
+    salt: bytes32.describe("32 random bytes, so that the digest reveals nothing about low-entropy fields"),
+    amends: amendsSchema.optional().describe("set when this record corrects or withdraws an earlier one"),
+    demandId: bytes32.optional().describe("set when this record answers an evidence demand (its demand id)"),
+  })
+  .strict();
+
+export type RecordEnvelope = z.infer<typeof recordEnvelopeSchema>;
