@@ -96,6 +96,26 @@ describe("core/merkle/tiles", () => {
     expect(() => Tile.decode(0, 0, Uint8Array.of(1, 1))).to.throw(/malformed/);
   });
 
+  it("reads a full stored tile in place, read-only, and clones it writable", () => {
+    const tile = new Tile(1, 3);
+    for (let p = 0; p < TILE_WIDTH; p++) {
+      tile.set(0, p, filler(p));
+      for (let row = 1; row < 8 && (p + 1) % (1 << row) === 0; row++) {
+        tile.set(row, (p + 1) / (1 << row) - 1, filler(1000 * row + p));
+      }
+    }
+    const stored = tile.encode();
+    const read = Tile.decode(1, 3, stored);
+    expect(read.full).to.equal(true);
+    // In place: the entry is a view of the stored bytes.
+    expect(read.get(7, 1).buffer).to.equal(stored.buffer);
+    expect(bytesToHex(read.get(7, 1))).to.equal(bytesToHex(tile.get(7, 1)));
+    expect(() => read.set(1, 0, filler(9))).to.throw(/read-only/);
+    const copy = read.clone();
+    expect(bytesToHex(copy.encode())).to.equal(bytesToHex(stored));
+    expect(copy.get(0, 0).buffer).to.not.equal(stored.buffer);
+  });
+
   it("refuses entries out of log order", () => {
     const tile = new Tile(0, 0);
     expect(() => tile.set(0, 1, filler(1))).to.throw(/out of order/);

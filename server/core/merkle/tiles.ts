@@ -48,18 +48,24 @@ export function tileAddress(node: NodeId): TileAddress {
 /** Offset of row `row` in a tile's entries: 256 + 128 + … for the rows below it. */
 const rowStart = (row: number) => 2 * TILE_WIDTH - ((2 * TILE_WIDTH) >> row);
 
-/** One tile in memory, always at full size; `width` says how much of it is present. */
+/**
+ * One tile in memory, laid out at full size (`width` says how much of it is present) from byte
+ * `offset` of `bytes`. A full tile read from the store is its stored value itself, header and
+ * all (offset 2): a full tile's rows are the stored rows, so reading it copies nothing.
+ */
 export class Tile {
   readonly level: number;
   readonly index: number;
   width: number;
   private readonly bytes: Uint8Array;
+  private readonly offset: number;
 
-  constructor(level: number, index: number, width = 0, bytes = new Uint8Array(ENTRIES * HASH)) {
+  constructor(level: number, index: number, width = 0, bytes: Uint8Array = new Uint8Array(ENTRIES * HASH), offset = 0) {
     this.level = level;
     this.index = index;
     this.width = width;
     this.bytes = bytes;
+    this.offset = offset;
   }
 
   get full(): boolean {
@@ -73,7 +79,7 @@ export class Tile {
 
   /** The entry's hash. Precondition: has(row, position). The view shares the tile's memory. */
   get(row: number, position: number): Hash {
-    const at = (rowStart(row) + position) * HASH;
+    const at = this.offset + (rowStart(row) + position) * HASH;
     return this.bytes.subarray(at, at + HASH);
   }
 
@@ -82,6 +88,7 @@ export class Tile {
    * tile), higher rows only once the row-0 entries under them are present.
    */
   set(row: number, position: number, hash: Hash): void {
+    if (this.offset !== 0) throw new Error(`tile ${this.level}/${this.index} is read-only`);
     if (row === 0) {
       if (position !== this.width) throw new Error(`tile ${this.level}/${this.index}: leaf ${position} out of order`);
       this.width++;
@@ -91,8 +98,10 @@ export class Tile {
     this.bytes.set(hash, (rowStart(row) + position) * HASH);
   }
 
+  /** A writable copy. */
   clone(): Tile {
-    return new Tile(this.level, this.index, this.width, this.bytes.slice());
+    const from = this.offset;
+    return new Tile(this.level, this.index, this.width, this.bytes.slice(from, from + ENTRIES * HASH));
   }
 
   /** The stored form: width (2 bytes, big-endian), then each row's present entries in order. */
@@ -105,7 +114,7 @@ export class Tile {
     let at = 2;
     for (let row = 0; row < TILE_HEIGHT; row++) {
       const length = (this.width >> row) * HASH;
-      const from = rowStart(row) * HASH;
+      const from = this.offset + rowStart(row) * HASH;
       out.set(this.bytes.subarray(from, from + length), at);
       at += length;
     }
@@ -119,6 +128,7 @@ export class Tile {
     if (width < 1 || width > TILE_WIDTH || encoded.length !== 2 + entries * HASH) {
       throw new Error(`tile ${level}/${index} is malformed (${encoded.length} bytes, width ${width})`);
     }
+    if (width === TILE_WIDTH) return new Tile(level, index, width, encoded, 2);
     const tile = new Tile(level, index, width);
     let at = 2;
     for (let row = 0; row < TILE_HEIGHT; row++) {
