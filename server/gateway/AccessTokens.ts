@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { withLock } from "../fileLock.ts";
 
 export interface TokenEntry {
   hash: string; // hex SHA-256 of the token
@@ -19,14 +20,20 @@ export function validScope(scope: string): boolean {
   return scope === "inspector" || scope === "auditor" || scope === "operator" || /^unit:0x[0-9a-f]{64}$/.test(scope);
 }
 
-/** Issues a token (returned once, never stored) and records its hash. */
+/**
+ * Issues a token (returned once, never stored) and records its hash. Two commands issuing at
+ * once used to share one temporary file and read the same old list, so one failed or one token
+ * was lost; the file is now read and replaced under a lock.
+ */
 export function issueToken(path: string, scope: string, label: string): string {
   if (!validScope(scope)) throw new Error(`scope must be inspector, auditor, operator or unit:<unit id>, got ${scope}`);
   const token = "dp_" + randomBytes(32).toString("base64url");
-  const entries: TokenEntry[] = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as TokenEntry[]) : [];
-  entries.push({ hash: hashOf(token), scope, label, issuedAt: Math.floor(Date.now() / 1000) });
-  writeFileSync(`${path}.tmp`, JSON.stringify(entries, null, 2) + "\n", { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  withLock(path, () => {
+    const entries: TokenEntry[] = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as TokenEntry[]) : [];
+    entries.push({ hash: hashOf(token), scope, label, issuedAt: Math.floor(Date.now() / 1000) });
+    writeFileSync(`${path}.tmp`, JSON.stringify(entries, null, 2) + "\n", { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  });
   return token;
 }
 

@@ -14,13 +14,12 @@ import {
   openSync,
   readFileSync,
   readSync,
-  rmSync,
-  statSync,
   writeSync,
 } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { type AuditEntry, type AuditVerification, chainAuditEntry, verifyAuditEntries } from "../core/auditChain.ts";
+import { withLock } from "../fileLock.ts";
 
 export const auditLogPath = (dataDir: string): string => join(dataDir, "audit", "admin.log");
 
@@ -30,36 +29,6 @@ export function currentUser(): string {
     return userInfo().username;
   } catch {
     return `uid:${process.getuid?.() ?? "?"}`;
-  }
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Runs `body` holding `path`.lock; a lock older than 30 s is left over from a crash and taken. */
-function withLock<T>(path: string, body: () => T): T {
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, "wx", 0o600));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 30_000) rmSync(lock, { force: true });
-      } catch {
-        // removed meanwhile
-      }
-      if (Date.now() > deadline) throw new Error(`the audit log ${path} stays locked (${lock})`, { cause: error });
-      sleepSync(20);
-    }
-  }
-  try {
-    return body();
-  } finally {
-    rmSync(lock, { force: true });
   }
 }
 

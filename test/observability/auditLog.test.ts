@@ -88,8 +88,15 @@ describe("administrative audit log", function () {
     const runs = await Promise.all(
       [1, 2, 3, 4].map((i) => runCli(["token", "issue", "--scope", "inspector", "--label", `desk ${i}`], env)),
     );
-    expect(runs.map((r) => r.status)).to.deep.equal([0, 0, 0, 0]);
+    expect(
+      runs.map((r) => r.status),
+      runs.map((r) => r.stderr).join(""),
+    ).to.deep.equal([0, 0, 0, 0]);
     expect(verifyAuditLog(path)).to.include({ ok: true, entries: 4 });
+    // The token file, too, keeps all four (it is read and replaced under its own lock).
+    const tokens = JSON.parse(readFileSync(join(dir.path, "tokens.json"), "utf8")) as Array<{ label: string }>;
+    const desks = tokens.map((t) => t.label).filter((label) => label.startsWith("desk"));
+    expect(desks.sort()).to.deep.equal(["desk 1", "desk 2", "desk 3", "desk 4"]);
     expect(join(dir.path, "audit", "admin.log")).to.equal(path);
   });
 });
