@@ -10,6 +10,7 @@ import { verifyMessage } from "ethers";
 import { z } from "zod";
 import { DutyproofError } from "../core/errors.ts";
 import { fieldErrors } from "../gateway/AttestationService.ts";
+import { hash32 } from "./parseQuery.ts";
 
 export interface AdminOptions {
   operatorAddress: string;
@@ -25,7 +26,7 @@ export function operatorMessage(action: "erase", logId: string, recordId: string
 
 const eraseSchema = z
   .object({
-    recordId: z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits"),
+    recordId: hash32,
     order: z.string().describe("reference of the order that requires the erasure"),
     signedAt: z.number().int().describe("Unix seconds when the operator signed"),
   })

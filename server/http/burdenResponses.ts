@@ -5,8 +5,7 @@
 import { z } from "zod";
 import { DECISIONS, demandEnvelopeSchema, demandOutcomeSchema } from "../burden/demand.ts";
 import { bundleSchema } from "../core/verifier.ts";
-
-const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+import { hash32 } from "./parseQuery.ts";
 
 export const demandViewSchema = z.object({
   demandId: hash32,

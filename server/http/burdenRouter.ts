@@ -9,7 +9,7 @@ import { DutyproofError } from "../core/errors.ts";
 import type { BurdenService } from "../burden/BurdenService.ts";
 import { type DemandEntry, demandEip712Definition } from "../burden/demand.ts";
 import { reportCsv } from "../burden/report.ts";
-import { fieldErrors } from "../gateway/AttestationService.ts";
+import { hash32, parseParameters } from "./parseQuery.ts";
 
 export interface BurdenRouterOptions {
   service: BurdenService;
@@ -18,8 +18,6 @@ export interface BurdenRouterOptions {
   /** Whether a bearer token is an operator's. */
   mayOperate?: (token: string | undefined) => Promise<boolean>;
 }
-
-const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
 
 export const burdenQuerySchemas = {
   createDemand: z.object({ include: z.enum(["package"]).optional() }).strict(),
@@ -49,15 +47,6 @@ export const burdenQuerySchemas = {
     })
     .strict(),
 };
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, prefix: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error, prefix);
-    throw new DutyproofError("request.invalid", `${errors.length} parameter(s) at fault`, { errors });
-  }
-  return parsed.data;
-}
 
 /** The fields of a demand entry the audit feed serves (what its leaf commits to). */
 export function demandAuditFields(value: unknown) {
@@ -91,7 +80,7 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
   });
 
   router.post("/v1/demands", requireJson, json, async (req, res) => {
-    const query = parse(burdenQuerySchemas.createDemand, req.query, "query.");
+    const query = parseParameters(burdenQuerySchemas.createDemand, req.query, "query.");
     const { created, view } = await service.submit(req.body);
     // A fresh demand signed by a registered inspector is itself the authorisation to see the
     // answer. A demand already logged is public (GET /v1/demands/{id}), so sending it again
@@ -103,57 +92,57 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
   });
 
   router.get("/v1/demands/:demandId", async (req, res) => {
-    res.json(await service.get(parse(hash32, req.params.demandId, "path.demandId")));
+    res.json(await service.get(parseParameters(hash32, req.params.demandId, "path.demandId")));
   });
 
   router.get("/v1/demands/:demandId/receipt", async (req, res) => {
-    const receipt = await service.receipt(parse(hash32, req.params.demandId, "path.demandId"));
+    const receipt = await service.receipt(parseParameters(hash32, req.params.demandId, "path.demandId"));
     res.status(receipt.status === "pending" ? 202 : 200).json(receipt);
   });
 
   router.get("/v1/demands/:demandId/package", async (req, res) => {
-    const view = await service.get(parse(hash32, req.params.demandId, "path.demandId"));
+    const view = await service.get(parseParameters(hash32, req.params.demandId, "path.demandId"));
     await mayRead(req, view.demand.unitId, "this unit's evidence");
     res.json(await service.evidencePackage(view.demandId));
   });
 
   router.get("/v1/units/:unitId/tasks", async (req, res) => {
-    const unitId = parse(hash32, req.params.unitId, "path.unitId");
-    const query = parse(burdenQuerySchemas.tasks, req.query, "query.");
+    const unitId = parseParameters(hash32, req.params.unitId, "path.unitId");
+    const query = parseParameters(burdenQuerySchemas.tasks, req.query, "query.");
     await mayRead(req, unitId, "this unit's tasks");
     res.json(await service.tasks(unitId, query.status));
   });
 
   router.get("/v1/units/:unitId/demands", async (req, res) => {
-    const unitId = parse(hash32, req.params.unitId, "path.unitId");
+    const unitId = parseParameters(hash32, req.params.unitId, "path.unitId");
     await mayRead(req, unitId, "this unit's demands");
     res.json(await service.demandsOf(unitId));
   });
 
   router.get("/v1/units/:unitId/duty-list", async (req, res) => {
-    res.json(await service.dutyList(parse(hash32, req.params.unitId, "path.unitId")));
+    res.json(await service.dutyList(parseParameters(hash32, req.params.unitId, "path.unitId")));
   });
 
   router.patch("/v1/units/:unitId/duty-list", requireJson, json, async (req, res) => {
-    const unitId = parse(hash32, req.params.unitId, "path.unitId");
+    const unitId = parseParameters(hash32, req.params.unitId, "path.unitId");
     const token = bearer(req);
     if (!token) throw new DutyproofError("request.unauthorized", "changing a duty list needs an operator's token");
     if (!(await (options.mayOperate?.(token) ?? false))) {
       throw new DutyproofError("request.forbidden", "not an operator token");
     }
-    const change = parse(burdenQuerySchemas.dutyListChange, req.body, "");
+    const change = parseParameters(burdenQuerySchemas.dutyListChange, req.body, "");
     res.json(await service.changeDutyList(unitId, change));
   });
 
   router.get("/v1/units/:unitId/summary", async (req, res) => {
-    const unitId = parse(hash32, req.params.unitId, "path.unitId");
-    const query = parse(burdenQuerySchemas.summary, req.query, "query.");
+    const unitId = parseParameters(hash32, req.params.unitId, "path.unitId");
+    const query = parseParameters(burdenQuerySchemas.summary, req.query, "query.");
     await mayRead(req, unitId, "this unit's records");
     res.json(await service.monthlySummary(unitId, query.month));
   });
 
   router.get("/v1/burden/report", async (req, res) => {
-    const query = parse(burdenQuerySchemas.report, req.query, "query.");
+    const query = parseParameters(burdenQuerySchemas.report, req.query, "query.");
     await mayRead(req, query.unitId ?? "*", query.unitId ? "this unit's burden report" : "the county's burden report");
     const report = await service.report(query);
     if (query.format === "csv") {

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { DutyproofError } from "../core/errors.ts";
 import { ChainUnreachableError, fetchChainFacts } from "../chain/chainFacts.ts";
 import type { Receipt } from "../core/verifier.ts";
-import { fieldErrors } from "../gateway/AttestationService.ts";
+import { hash32, parseParameters } from "./parseQuery.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 
 /** Where scripts/build-console.ts writes the bundle. */
@@ -42,8 +42,6 @@ export interface ConsoleRoutesOptions {
   buildDir?: string;
 }
 
-const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits");
-
 // Built once, not per request: zod compiles a schema on its first parse.
 const chainFactsQuery = z
   .object({
@@ -63,15 +61,6 @@ const unitRecordsQuery = z
     limit: z.coerce.number().int().min(1).max(5000).default(500),
   })
   .strict();
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, prefix: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const errors = fieldErrors(parsed.error, prefix);
-    throw new DutyproofError("request.invalid", `${errors.length} parameter(s) at fault`, { errors });
-  }
-  return parsed.data;
-}
 
 /** Status of a record in a unit's timeline. */
 export type TimelineStatus = "pending" | "anchored" | "superseded" | "withdrawn";
@@ -112,7 +101,7 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
    * here: the browser verifies it with the same core verifier as the CLI.
    */
   router.get("/v1/chain-facts", async (req, res) => {
-    const query = parse(chainFactsQuery, req.query, "query.");
+    const query = parseParameters(chainFactsQuery, req.query, "query.");
     try {
       res.json(await fetchChainFacts(options.rpcUrl, query as unknown as Receipt));
     } catch (error) {
@@ -124,8 +113,8 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
 
   /** A unit's records, newest first, with their status: for the unit and authorised inspectors. */
   router.get("/v1/units/:unitId/records", async (req, res) => {
-    const { unitId } = parse(unitPath, req.params, "path.");
-    const query = parse(unitRecordsQuery, req.query, "query.");
+    const { unitId } = parseParameters(unitPath, req.params, "path.");
+    const query = parseParameters(unitRecordsQuery, req.query, "query.");
     const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "a unit's records need a bearer token");
     if (!(await (options.mayRead?.(token, unitId) ?? false)))
