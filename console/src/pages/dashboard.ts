@@ -7,6 +7,7 @@
 import type { EChartsType } from "echarts/core";
 import { errorText, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
+import { bindValue, dateRangeField } from "../fields.ts";
 import { chinaDateToSeconds, formatNumber, formatTime, shortHash } from "../format.ts";
 import { type MessageKey, language, t } from "../i18n.ts";
 import type { Page } from "../page.ts";
@@ -128,7 +129,6 @@ export const dashboardPage: Page = (main) => {
       title: t("db.tokenHint"),
       value: sessionToken(),
     });
-    const bind = (setter: (value: string) => void) => (e: Event) => setter((e.target as HTMLInputElement).value);
     replace(
       filters,
       h(
@@ -141,21 +141,11 @@ export const dashboardPage: Page = (main) => {
           },
         },
         h("div", { class: "field" }, h("label", { for: "db-token" }, t("tl.token")), token),
-        h(
-          "div",
-          { class: "field field-pair" },
-          h(
-            "div",
-            null,
-            h("label", { for: "db-from" }, t("tl.from")),
-            h("input", { id: "db-from", type: "date", value: from, oninput: bind((v) => (from = v)) }),
-          ),
-          h(
-            "div",
-            null,
-            h("label", { for: "db-to" }, t("tl.to")),
-            h("input", { id: "db-to", type: "date", value: to, oninput: bind((v) => (to = v)) }),
-          ),
+        dateRangeField(
+          "db",
+          { from, to },
+          (v) => (from = v),
+          (v) => (to = v),
         ),
         h(
           "div",
@@ -163,7 +153,7 @@ export const dashboardPage: Page = (main) => {
           h("label", { for: "db-department" }, t("dm.department")),
           h(
             "select",
-            { id: "db-department", onchange: bind((v) => (department = v)) },
+            { id: "db-department", onchange: bindValue((v) => (department = v)) },
             h("option", { value: "" }, t("common.all")),
             departmentsSeen.map((d) => h("option", { value: d, selected: d === department }, d)),
           ),
@@ -178,7 +168,7 @@ export const dashboardPage: Page = (main) => {
             value: unit,
             spellcheck: "false",
             placeholder: t("common.all"),
-            oninput: bind((v) => (unit = v)),
+            oninput: bindValue((v) => (unit = v)),
           }),
         ),
         h(

@@ -9,6 +9,7 @@ import { demandMessageOf, demandTypedDataDigest, type DemandEnvelope } from "../
 import { eip712Domain } from "../../../server/core/eip712.ts";
 import { ApiError, type DutyTypeEntry, type GatewayInfo, dutyTypes, errorText, request, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
+import { bindValue, dateRangeField } from "../fields.ts";
 import { chinaDateToSeconds, formatTime, shortHash } from "../format.ts";
 import { type MessageKey, language, localTitle, t } from "../i18n.ts";
 import { type UnlockedKey, unlockKeystore } from "../keystore.ts";
@@ -255,7 +256,6 @@ function periodText(fromSeconds: number, toSeconds: number): string {
 }
 
 function renderInspector(catalog: DutyTypeEntry[]): Child {
-  const bind = (setter: (value: string) => void) => (e: Event) => setter((e.target as HTMLInputElement).value);
   const password = h("input", { type: "password", id: "dm-password", autocomplete: "off", disabled: unlocking });
   const keyPanel = key
     ? h(
@@ -311,7 +311,7 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
             type: "text",
             value: department,
             spellcheck: "false",
-            oninput: bind((v) => (department = v)),
+            oninput: bindValue((v) => (department = v)),
           }),
           h("p", { class: "hint" }, t("dm.departmentHint")),
         ),
@@ -345,24 +345,20 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
       "div",
       { class: "field" },
       h("label", { for: "dm-unit" }, t("field.unit")),
-      h("input", { id: "dm-unit", type: "text", value: unit, spellcheck: "false", oninput: bind((v) => (unit = v)) }),
+      h("input", {
+        id: "dm-unit",
+        type: "text",
+        value: unit,
+        spellcheck: "false",
+        oninput: bindValue((v) => (unit = v)),
+      }),
       h("p", { class: "hint" }, t("ws.unitHint")),
     ),
-    h(
-      "div",
-      { class: "field field-pair" },
-      h(
-        "div",
-        null,
-        h("label", { for: "dm-from" }, t("tl.from")),
-        h("input", { id: "dm-from", type: "date", value: from, oninput: bind((v) => (from = v)) }),
-      ),
-      h(
-        "div",
-        null,
-        h("label", { for: "dm-to" }, t("tl.to")),
-        h("input", { id: "dm-to", type: "date", value: to, oninput: bind((v) => (to = v)) }),
-      ),
+    dateRangeField(
+      "dm",
+      { from, to },
+      (v) => (from = v),
+      (v) => (to = v),
     ),
     h(
       "fieldset",
@@ -398,7 +394,7 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
         type: "text",
         maxlength: "500",
         value: purpose,
-        oninput: bind((v) => (purpose = v)),
+        oninput: bindValue((v) => (purpose = v)),
       }),
     ),
     h(
@@ -431,7 +427,7 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
             type: "text",
             maxlength: "500",
             value: emergencyReason,
-            oninput: bind((v) => (emergencyReason = v)),
+            oninput: bindValue((v) => (emergencyReason = v)),
           }),
           h("p", { class: "hint" }, t("dm.emergencyHint")),
         )

@@ -5,6 +5,7 @@
  */
 import { type DutyTypeEntry, dutyTypes, errorText, request, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
+import { bindValue, dateRangeField } from "../fields.ts";
 import { chinaDateParts, chinaDateToSeconds, formatTime, shortHash } from "../format.ts";
 import { type MessageKey, localTitle, t } from "../i18n.ts";
 import type { Page } from "../page.ts";
@@ -116,7 +117,6 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
     title: t("tl.tokenHint"),
     value: sessionToken(),
   });
-  const bind = (setter: (value: string) => void) => (e: Event) => setter((e.target as HTMLInputElement).value);
   return h(
     "form",
     {
@@ -137,7 +137,7 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
         spellcheck: "false",
         placeholder: t("ws.unitPlaceholder"),
         title: t("ws.unitHint"),
-        oninput: bind((v) => (unit = v)),
+        oninput: bindValue((v) => (unit = v)),
       }),
     ),
     h("div", { class: "field" }, h("label", { for: "tl-token" }, t("tl.token")), token),
@@ -147,26 +147,16 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
       h("label", { for: "tl-dutyType" }, t("field.dutyType")),
       h(
         "select",
-        { id: "tl-dutyType", onchange: bind((v) => (dutyTypeId = v)) },
+        { id: "tl-dutyType", onchange: bindValue((v) => (dutyTypeId = v)) },
         h("option", { value: "" }, t("common.all")),
         catalog.map((d) => h("option", { value: d.id, selected: d.id === dutyTypeId }, localTitle(d.title))),
       ),
     ),
-    h(
-      "div",
-      { class: "field field-pair" },
-      h(
-        "div",
-        null,
-        h("label", { for: "tl-from" }, t("tl.from")),
-        h("input", { id: "tl-from", type: "date", value: from, oninput: bind((v) => (from = v)) }),
-      ),
-      h(
-        "div",
-        null,
-        h("label", { for: "tl-to" }, t("tl.to")),
-        h("input", { id: "tl-to", type: "date", value: to, oninput: bind((v) => (to = v)) }),
-      ),
+    dateRangeField(
+      "tl",
+      { from, to },
+      (v) => (from = v),
+      (v) => (to = v),
     ),
     h(
       "div",
