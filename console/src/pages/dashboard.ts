@@ -12,22 +12,7 @@ import { chinaDateToSeconds, formatNumber, formatTime, shortHash } from "../form
 import { type MessageKey, language, t } from "../i18n.ts";
 import type { Page } from "../page.ts";
 import { rememberUnitName, unitIdOf, unitNameOf } from "../units.ts";
-
-interface ReportRow {
-  key: string;
-  demands: number;
-  answeredFromLedger: number;
-  duplicatesAbsorbed: number;
-  offListRefused: number;
-  overQuotaRefused: number;
-  tasksCreated: number;
-  tasksAnswered: number;
-  onSiteAdmitted: number;
-  onSiteQuotaPerYear?: number;
-  emergencies: number;
-  overQuotaWithoutEmergency: number;
-  hoursSaved: number;
-}
+import type { ReportRow } from "../../../server/burden/report.ts";
 
 interface Report {
   groupBy: "unit" | "department" | "month";

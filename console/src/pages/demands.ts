@@ -17,15 +17,7 @@ import type { Page } from "../page.ts";
 import { rememberUnitName, unitIdOf, unitNameOf } from "../units.ts";
 import { verifyFromElsewhere } from "./verify.ts";
 import { answerDemand } from "./workstation.ts";
-
-type Decision =
-  | "answered_from_ledger"
-  | "duplicate_absorbed"
-  | "task_created"
-  | "on_site_admitted"
-  | "on_site_emergency"
-  | "refused_off_list"
-  | "refused_over_quota";
+import type { Decision } from "../../../server/burden/demand.ts";
 
 interface Outcome {
   decision: Decision;
