@@ -112,14 +112,7 @@ export class LocalChainNode {
   }
 
   async rpc(method: string, params: unknown[]): Promise<unknown> {
-    const response = await fetch(this.rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    });
-    const body = (await response.json()) as { result?: unknown; error?: { message: string } };
-    if (body.error) throw new Error(`${method}: ${body.error.message}`);
-    return body.result;
+    return jsonRpc(this.rpcUrl, method, params);
   }
 
   /** Writes the node's whole state to DATA_DIR durably; returns once it is on disk. */
@@ -160,4 +153,16 @@ export class LocalChainNode {
     });
     this.child = null;
   }
+}
+
+/** One JSON-RPC call over HTTP; an error answer becomes an Error naming the method. */
+export async function jsonRpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
 }

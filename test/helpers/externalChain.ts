@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { anvilBinary } from "../../server/chain/LocalChainNode.ts";
+import { anvilBinary, jsonRpc } from "../../server/chain/LocalChainNode.ts";
 import { cliPath } from "./serve.ts";
 
 export const projectRoot = join(import.meta.dirname, "..", "..");
@@ -23,16 +23,7 @@ export async function startExternalChain(port: number, args: string[] = []): Pro
     stdio: "ignore",
   });
   const rpcUrl = `http://127.0.0.1:${port}`;
-  const rpc = async (method: string, params: unknown[] = []) => {
-    const response = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    });
-    const body = (await response.json()) as { result?: unknown; error?: { message: string } };
-    if (body.error) throw new Error(`${method}: ${body.error.message}`);
-    return body.result;
-  };
+  const rpc = (method: string, params: unknown[] = []) => jsonRpc(rpcUrl, method, params);
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
