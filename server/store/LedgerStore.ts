@@ -232,10 +232,11 @@ export class LedgerStore {
    */
   private async migrateToTiles(): Promise<void> {
     if (this.size > 0) {
-      const oldFrontier = rangeNodes(0, this.size).map((id) => this.nodes.get(nodeKey(id)));
+      const oldFrontier = rangeNodes(0, this.size);
+      const oldValues = await this.nodes.getMany(oldFrontier.map(nodeKey));
       const oldRoot = foldFrontier(
-        (await Promise.all(oldFrontier)).map((value, i) => {
-          if (value === undefined) throw new Error(`log node ${nodeKey(rangeNodes(0, this.size)[i]!)} is missing`);
+        oldValues.map((value, i) => {
+          if (value === undefined) throw new Error(`log node ${nodeKey(oldFrontier[i]!)} is missing`);
           return hexToBytes(value);
         }),
       );
@@ -594,7 +595,8 @@ export class LedgerStore {
    * shares it, so folded hashes are kept (a few thousand, dropped all at once when full).
    */
   private async hashRanges(ranges: Array<{ begin: number; end: number }>): Promise<Hash[]> {
-    const out: Array<Hash | undefined> = ranges.map((r) => this.foldedRanges.get(`${r.begin}:${r.end}`));
+    const keys = ranges.map((r) => `${r.begin}:${r.end}`);
+    const out: Array<Hash | undefined> = keys.map((key) => this.foldedRanges.get(key));
     const perRange = ranges.map((r, i) => (out[i] === undefined ? rangeNodes(r.begin, r.end) : []));
     const hashes = await this.readNodes(perRange.flat());
     let at = 0;
@@ -606,7 +608,7 @@ export class LedgerStore {
       for (let i = own.length - 2; i >= 0; i--) hash = hashChildren(own[i]!, hash);
       if (ids.length > 1) {
         if (this.foldedRanges.size >= 4096) this.foldedRanges.clear();
-        this.foldedRanges.set(`${ranges[r]!.begin}:${ranges[r]!.end}`, hash);
+        this.foldedRanges.set(keys[r]!, hash);
       }
       return hash;
     });
