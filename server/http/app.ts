@@ -250,11 +250,16 @@ export function createApp(options: AppOptions): express.Express {
     res.json({ checkpoints: list.map((c) => publicCheckpoint(c, deployment)) });
   });
 
+  // Both are the same for the life of the process: built on first request, not on every one.
+  let openApi: string | undefined;
+  let docs: string | undefined;
   app.get("/openapi.json", (_req, res) => {
-    res.json(openApiDocument());
+    openApi ??= JSON.stringify(openApiDocument());
+    res.type("json").send(openApi);
   });
   app.get("/docs", (_req, res) => {
-    res.type("html").send(docsPage());
+    docs ??= docsPage();
+    res.type("html").send(docs);
   });
   app.use(consoleRoutes({ store, rpcUrl: options.rpcUrl, mayRead: options.mayRead }));
 
