@@ -22,3 +22,24 @@ export function dateRangeField(
     date(`${prefix}-to`, t("tl.to"), range.to, setTo),
   );
 }
+
+/** Where the pages keep the read token for the browser tab's session. */
+const tokenKey = "dutyproof.token";
+
+/** The token this tab was last given, or "" (also where session storage is unavailable). */
+export function sessionToken(): string {
+  try {
+    return sessionStorage.getItem(tokenKey) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Keeps `token` for this tab; without session storage it is simply asked again next time. */
+export function rememberToken(token: string): void {
+  try {
+    sessionStorage.setItem(tokenKey, token);
+  } catch {
+    // no session storage
+  }
+}

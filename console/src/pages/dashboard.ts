@@ -7,7 +7,7 @@
 import type { EChartsType } from "echarts/core";
 import { errorText, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
-import { bindValue, dateRangeField } from "../fields.ts";
+import { bindValue, dateRangeField, rememberToken, sessionToken } from "../fields.ts";
 import { chinaDateToSeconds, formatNumber, formatTime, shortHash } from "../format.ts";
 import { type MessageKey, language, t } from "../i18n.ts";
 import type { Page } from "../page.ts";
@@ -28,7 +28,6 @@ interface Reports {
   departments: Report;
 }
 
-const tokenKey = "dutyproof.token";
 let from = "";
 let to = "";
 let department = "";
@@ -38,14 +37,6 @@ let error = "";
 let reports: Reports | null = null;
 let departmentsSeen: string[] = [];
 let rerender: (() => void) | null = null;
-
-function sessionToken(): string {
-  try {
-    return sessionStorage.getItem(tokenKey) ?? "";
-  } catch {
-    return "";
-  }
-}
 
 function reportQuery(groupBy: Report["groupBy"], format?: "csv"): string {
   const query = new URLSearchParams({ groupBy });
@@ -60,11 +51,7 @@ function reportQuery(groupBy: Report["groupBy"], format?: "csv"): string {
 }
 
 async function load(token: string): Promise<void> {
-  try {
-    sessionStorage.setItem(tokenKey, token);
-  } catch {
-    // asked again next time
-  }
+  rememberToken(token);
   loading = true;
   error = "";
   rerender?.();

@@ -9,7 +9,7 @@ import { demandMessageOf, demandTypedDataDigest, type DemandEnvelope } from "../
 import { eip712Domain } from "../../../server/core/eip712.ts";
 import { ApiError, type DutyTypeEntry, type GatewayInfo, dutyTypes, errorText, request, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
-import { bindValue, dateRangeField } from "../fields.ts";
+import { bindValue, dateRangeField, rememberToken, sessionToken } from "../fields.ts";
 import { chinaDateToSeconds, formatTime, shortHash } from "../format.ts";
 import { type MessageKey, language, localTitle, t } from "../i18n.ts";
 import { type UnlockedKey, unlockKeystore } from "../keystore.ts";
@@ -87,15 +87,6 @@ let unitError = "";
 let unitView: { tasks: ListedDemand[]; demands: ListedDemand[] } | null = null;
 let rerender: (() => void) | null = null;
 
-const tokenKey = "dutyproof.token";
-const sessionToken = () => {
-  try {
-    return sessionStorage.getItem(tokenKey) ?? "";
-  } catch {
-    return "";
-  }
-};
-
 async function unlock(password: string): Promise<void> {
   unlockError = "";
   if (!keystoreFile) unlockError = t("ws.needKeystore");
@@ -162,11 +153,7 @@ async function send(): Promise<void> {
 }
 
 async function loadUnit(token: string): Promise<void> {
-  try {
-    sessionStorage.setItem(tokenKey, token);
-  } catch {
-    // the token is asked again next time
-  }
+  rememberToken(token);
   unitError = "";
   if (!unitQuery.trim()) {
     unitError = t("ws.needUnit");

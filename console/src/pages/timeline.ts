@@ -5,7 +5,7 @@
  */
 import { type DutyTypeEntry, dutyTypes, errorText, request, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
-import { bindValue, dateRangeField } from "../fields.ts";
+import { bindValue, dateRangeField, rememberToken, sessionToken } from "../fields.ts";
 import { chinaDateParts, chinaDateToSeconds, formatTime, shortHash } from "../format.ts";
 import { type MessageKey, localTitle, t } from "../i18n.ts";
 import type { Page } from "../page.ts";
@@ -25,7 +25,6 @@ interface TimelineRecord {
   amendedBy?: string;
 }
 
-const tokenKey = "dutyproof.token";
 let unit = "";
 let dutyTypeId = "";
 let from = "";
@@ -35,20 +34,8 @@ let result: { total: number; records: TimelineRecord[] } | null = null;
 let error = "";
 let rerender: (() => void) | null = null;
 
-function sessionToken(): string {
-  try {
-    return sessionStorage.getItem(tokenKey) ?? "";
-  } catch {
-    return "";
-  }
-}
-
 async function search(token: string): Promise<void> {
-  try {
-    sessionStorage.setItem(tokenKey, token);
-  } catch {
-    // no session storage: the token is asked again next time
-  }
+  rememberToken(token);
   error = "";
   if (!unit.trim()) {
     error = t("ws.needUnit");
