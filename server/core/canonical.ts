@@ -11,7 +11,9 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
+const encoder = new TextEncoder();
+
 /** UTF-8 bytes of the canonical form. */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(canonicalJson(value));
+  return encoder.encode(canonicalJson(value));
 }

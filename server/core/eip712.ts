@@ -2,7 +2,7 @@
  * The EIP-712 definition units sign with. The domain binds a signature to one chain and one
  * DutyLedger deployment, so a record signed for a test network is worthless on another.
  */
-import { hexToBytes } from "./bytes.ts";
+import { hexToBytes, isHex } from "./bytes.ts";
 import { keccak256 } from "./keccak256.ts";
 import type { DutyRecordMessage } from "./record.ts";
 
@@ -135,16 +135,34 @@ export function typedDataDigest(domain: Eip712Domain, message: DutyRecordMessage
 export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 export const SECP256K1_HALF_N = SECP256K1_N >> 1n;
 
-/** Splits a 65-byte r‖s‖v signature, checking its shape; returns null when malformed or high-s. */
+const N_BYTES = uintWord(SECP256K1_N);
+const HALF_N_BYTES = uintWord(SECP256K1_HALF_N);
+
+/** Compares the 32-byte big-endian numbers `a` (at `at`) and `b`: negative, zero or positive. */
+function compareWord(a: Uint8Array, at: number, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const d = a[at + i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function isZeroWord(a: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 32; i++) if (a[at + i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Splits a 65-byte r‖s‖v signature, checking its shape; returns null when malformed or high-s:
+ * r and s must be in 1..n-1, s at most n/2, v 27 or 28. Byte comparisons, not bigints: this runs
+ * for every submitted record.
+ */
 export function parseSignature(signature: string): { r: Uint8Array; s: Uint8Array; recovery: 0 | 1 } | null {
-  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return null;
+  if (typeof signature !== "string" || signature.length !== 132 || !isHex(signature)) return null;
   const bytes = hexToBytes(signature);
-  const r = bytes.subarray(0, 32);
-  const s = bytes.subarray(32, 64);
+  if (isZeroWord(bytes, 0) || compareWord(bytes, 0, N_BYTES) >= 0) return null;
+  if (isZeroWord(bytes, 32) || compareWord(bytes, 32, HALF_N_BYTES) > 0) return null;
   const v = bytes[64]!;
-  const sValue = BigInt("0x" + signature.slice(66, 130));
-  const rValue = BigInt("0x" + signature.slice(2, 66));
-  if (rValue === 0n || rValue >= SECP256K1_N || sValue === 0n || sValue > SECP256K1_HALF_N) return null;
   if (v !== 27 && v !== 28) return null;
-  return { r, s, recovery: v === 27 ? 0 : 1 };
+  return { r: bytes.subarray(0, 32), s: bytes.subarray(32, 64), recovery: v === 27 ? 0 : 1 };
 }

@@ -174,7 +174,14 @@ export class LedgerStore {
     this.location = location;
     // Uncompressed tables: an erased value can then be shown absent by scanning the files
     // (test/audit/amendments.test.ts); records are mostly random hex, which Snappy barely shrinks.
-    this.db = new Level<string, string>(location, { valueEncoding: "utf8", compression: false } as never);
+    // A 32 MB memtable instead of LevelDB's 4 MB: a record's random-keyed entries are merged
+    // into the level below once per 32 MB written, not once per 4 MB. Compaction then cost the
+    // gateway 16 µs of CPU per batched record instead of 52 (docs/operations.md "Ingest path").
+    this.db = new Level<string, string>(location, {
+      valueEncoding: "utf8",
+      compression: false,
+      writeBufferSize: 32 * 1024 * 1024,
+    } as never);
     this.records = openSublevel(this.db, "record");
     this.leaves = openSublevel(this.db, "leaf");
     this.leafIndexByHash = openSublevel(this.db, "leafhash");

@@ -1,0 +1,83 @@
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import { bytesToHex as nobleToHex, hexToBytes as nobleFromHex } from "@noble/hashes/utils.js";
+import { bytesEqual, bytesToHex, hexToBytes, isHex } from "../../server/core/bytes.ts";
+import { SECP256K1_HALF_N, SECP256K1_N, parseSignature } from "../../server/core/eip712.ts";
+
+const word = (n: bigint) => n.toString(16).padStart(64, "0");
+const signature = (r: bigint, s: bigint, v = 27) => "0x" + word(r) + word(s) + v.toString(16);
+
+describe("core/bytes: the hex codec", () => {
+  it("agrees with @noble/hashes on every length 0–80 and every byte value", () => {
+    for (let length = 0; length <= 80; length++) {
+      const bytes = new Uint8Array(randomBytes(length));
+      const hex = bytesToHex(bytes);
+      expect(hex).to.equal("0x" + nobleToHex(bytes));
+      expect(bytesEqual(hexToBytes(hex), bytes)).to.equal(true);
+    }
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(bytesToHex(all)).to.equal("0x" + nobleToHex(all));
+    expect(bytesEqual(hexToBytes("0x" + nobleToHex(all).toUpperCase()), nobleFromHex(nobleToHex(all)))).to.equal(true);
+  });
+
+  it("accepts exactly 0x followed by whole bytes of hex digits, in either case", () => {
+    for (const good of ["0x", "0x00", "0xaBcD", "0x" + "f".repeat(64)]) {
+      expect(isHex(good), good).to.equal(true);
+      expect(hexToBytes(good).length).to.equal((good.length - 2) / 2);
+    }
+    const bad = ["", "0", "0x0", "00ab", "0X00", "x0ab", "0xgg", "0x0g", "0x 0", "0xab\n", "0x٠٠", "0xa\u0100", "ab"];
+    for (const value of bad) {
+      expect(isHex(value), JSON.stringify(value)).to.equal(false);
+      expect(() => hexToBytes(value), JSON.stringify(value)).to.throw(TypeError, /not 0x-prefixed hex/);
+    }
+    expect(isHex(42)).to.equal(false);
+    expect(isHex(null)).to.equal(false);
+  });
+
+  it("checks the length in bytes when asked", () => {
+    expect(isHex("0x" + "ab".repeat(32), 32)).to.equal(true);
+    expect(isHex("0x" + "ab".repeat(31), 32)).to.equal(false);
+    expect(isHex("0x" + "ab".repeat(33), 32)).to.equal(false);
+    expect(isHex("0x" + "zz".repeat(32), 32)).to.equal(false);
+  });
+});
+
+describe("core/eip712: signature ranges", () => {
+  it("takes r in 1..n-1, s in 1..n/2 and v 27 or 28, at the exact boundaries", () => {
+    expect(parseSignature(signature(1n, 1n))?.recovery).to.equal(0);
+    expect(parseSignature(signature(SECP256K1_N - 1n, SECP256K1_HALF_N, 28))?.recovery).to.equal(1);
+    expect(parseSignature(signature(0n, 1n))).to.equal(null);
+    expect(parseSignature(signature(SECP256K1_N, 1n))).to.equal(null);
+    expect(parseSignature(signature(SECP256K1_N + 1n, 1n))).to.equal(null);
+    expect(parseSignature(signature(1n, 0n))).to.equal(null);
+    expect(parseSignature(signature(1n, SECP256K1_HALF_N + 1n))).to.equal(null);
+    expect(parseSignature(signature(1n, SECP256K1_N - 1n))).to.equal(null);
+    for (const v of [0, 1, 26, 29, 255]) expect(parseSignature(signature(1n, 1n, v)), `v ${v}`).to.equal(null);
+  });
+
+  it("agrees with a bigint reading of r and s on random signatures", () => {
+    for (let i = 0; i < 500; i++) {
+      const raw = randomBytes(65);
+      raw[64] = 27 + (i % 2);
+      // Half of them near the limits, where a byte comparison could go wrong.
+      if (i % 4 === 1) raw.set(Buffer.from(word(SECP256K1_HALF_N), "hex").subarray(0, 16 + (i % 16)), 32);
+      if (i % 4 === 3) raw.set(Buffer.from(word(SECP256K1_N), "hex").subarray(0, 16 + (i % 16)), 0);
+      const hex = "0x" + raw.toString("hex");
+      const r = BigInt("0x" + hex.slice(2, 66));
+      const s = BigInt("0x" + hex.slice(66, 130));
+      const valid = r > 0n && r < SECP256K1_N && s > 0n && s <= SECP256K1_HALF_N;
+      expect(parseSignature(hex) !== null, hex).to.equal(valid);
+      expect(parseSignature(hex.toUpperCase().replace("0X", "0x")) !== null).to.equal(valid);
+    }
+  });
+
+  it("refuses signatures of the wrong length or with non-hex characters", () => {
+    const good = signature(5n, 7n);
+    expect(parseSignature(good)).to.not.equal(null);
+    expect(parseSignature(good + "00")).to.equal(null);
+    expect(parseSignature(good.slice(0, -2))).to.equal(null);
+    expect(parseSignature(good.slice(0, -1) + "g")).to.equal(null);
+    expect(parseSignature(good.replace("0x", "0X"))).to.equal(null);
+    expect(parseSignature(42 as unknown as string)).to.equal(null);
+  });
+});
