@@ -75,9 +75,12 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 const separators = new Map<string, Uint8Array>();
+/** The last domain object asked for: a worker is handed one per job and asks once per record. */
+let lastDomain: { domain: Eip712Domain; separator: Uint8Array } | null = null;
 
 /** hashStruct(EIP712Domain) of the domain, cached: it changes only with the deployment. */
 export function domainSeparator(domain: Eip712Domain): Uint8Array {
+  if (lastDomain?.domain === domain) return lastDomain.separator;
   const key = `${domain.chainId}:${domain.verifyingContract.toLowerCase()}`;
   let separator = separators.get(key);
   if (!separator) {
@@ -92,6 +95,7 @@ export function domainSeparator(domain: Eip712Domain): Uint8Array {
     );
     separators.set(key, separator);
   }
+  lastDomain = { domain, separator };
   return separator;
 }
 
@@ -117,12 +121,25 @@ function putUint(out: Uint8Array, at: number, value: number): void {
  * per submitted record; test/core/record.test.ts checks it against ethers' encoder.
  */
 export function typedDataDigest(domain: Eip712Domain, message: DutyRecordMessage): Uint8Array {
+  return recordMessageDigest(domain, message, hexToBytes(message.recordDigest));
+}
+
+/**
+ * typedDataDigest with the record digest as bytes (`message.recordDigest` is not read): the
+ * gateway has just computed it, and a hex round trip per record is wasted work.
+ */
+export function recordMessageDigest(
+  domain: Eip712Domain,
+  message: Pick<DutyRecordMessage, "unitId" | "dutyTypeId" | "performedAt">,
+  recordDigest: Uint8Array,
+): Uint8Array {
+  if (recordDigest.length !== 32) throw new RangeError("expected 32 bytes of record digest");
   const struct = new Uint8Array(160);
   struct.set(DUTY_RECORD_TYPEHASH, 0);
   putHex(struct, 32, message.unitId, 32);
   putHex(struct, 64, message.dutyTypeId, 32);
   putUint(struct, 96, message.performedAt);
-  putHex(struct, 128, message.recordDigest, 32);
+  struct.set(recordDigest, 128);
   const outer = new Uint8Array(66);
   outer[0] = 0x19;
   outer[1] = 0x01;
@@ -152,17 +169,30 @@ function isZeroWord(a: Uint8Array, at: number): boolean {
   return true;
 }
 
+/** A signature's parts; `bytes` is the whole 65-byte r ‖ s ‖ v. */
+export interface SignatureParts {
+  bytes: Uint8Array;
+  r: Uint8Array;
+  s: Uint8Array;
+  recovery: 0 | 1;
+}
+
 /**
  * Splits a 65-byte r‖s‖v signature, checking its shape; returns null when malformed or high-s:
  * r and s must be in 1..n-1, s at most n/2, v 27 or 28. Byte comparisons, not bigints: this runs
  * for every submitted record.
  */
-export function parseSignature(signature: string): { r: Uint8Array; s: Uint8Array; recovery: 0 | 1 } | null {
+export function parseSignature(signature: string): SignatureParts | null {
   if (typeof signature !== "string" || signature.length !== 132 || !isHex(signature)) return null;
-  const bytes = hexToBytes(signature);
+  return signatureParts(hexToBytes(signature));
+}
+
+/** parseSignature for the signature's 65 bytes. */
+export function signatureParts(bytes: Uint8Array): SignatureParts | null {
+  if (bytes.length !== 65) return null;
   if (isZeroWord(bytes, 0) || compareWord(bytes, 0, N_BYTES) >= 0) return null;
   if (isZeroWord(bytes, 32) || compareWord(bytes, 32, HALF_N_BYTES) > 0) return null;
   const v = bytes[64]!;
   if (v !== 27 && v !== 28) return null;
-  return { r: bytes.subarray(0, 32), s: bytes.subarray(32, 64), recovery: v === 27 ? 0 : 1 };
+  return { bytes, r: bytes.subarray(0, 32), s: bytes.subarray(32, 64), recovery: v === 27 ? 0 : 1 };
 }

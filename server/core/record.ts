@@ -62,3 +62,14 @@ export function leafDataOf(digest: Hash, signature: string): Uint8Array {
 export function leafHashOf(digest: Hash, signature: string): Hash {
   return hashLeaf(leafDataOf(digest, signature));
 }
+
+/** leafHashOf with the signature's 65 bytes: SHA-256(0x00 ‖ "DPL1" ‖ digest ‖ signature), one buffer. */
+export function leafHashOfBytes(digest: Hash, signature: Uint8Array): Hash {
+  if (digest.length !== 32 || signature.length !== 65) throw new RangeError("digest must be 32 bytes and signature 65");
+  const input = new Uint8Array(1 + 4 + 32 + 65);
+  input[0] = 0x00; // RFC 9162 leaf prefix
+  input.set(LEAF_MAGIC, 1);
+  input.set(digest, 5);
+  input.set(signature, 37);
+  return sha256(input);
+}

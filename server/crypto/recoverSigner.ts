@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { bytesToHex } from "../core/bytes.ts";
-import { parseSignature } from "../core/eip712.ts";
+import { type SignatureParts, parseSignature } from "../core/eip712.ts";
 import { keccak256 } from "../core/keccak256.ts";
 
 interface NativeSecp256k1 {
@@ -52,16 +52,21 @@ function addressOf(publicKey: Uint8Array): string {
  */
 export function recoverSigner(digest: Uint8Array, signature: string): string | null {
   const parts = parseSignature(signature);
-  if (!parts) return null;
+  return parts ? recoverSignerFromParts(digest, parts, signature) : null;
+}
+
+/**
+ * recoverSigner for a signature already split by parseSignature or signatureParts (the
+ * gateway needs its bytes for the leaf too); `signature` is its hex, for the fallback only.
+ */
+export function recoverSignerFromParts(digest: Uint8Array, parts: SignatureParts, signature?: string): string | null {
   try {
     if (native) {
-      const compact = new Uint8Array(64);
-      compact.set(parts.r, 0);
-      compact.set(parts.s, 32);
-      const publicKey = native.ecdsaRecover(compact, parts.recovery, digest, false);
+      // r ‖ s: the first 64 of the signature's bytes.
+      const publicKey = native.ecdsaRecover(parts.bytes.subarray(0, 64), parts.recovery, digest, false);
       return addressOf(publicKey);
     }
-    return recoverWithEthers(digest, signature).toLowerCase();
+    return recoverWithEthers(digest, signature ?? bytesToHex(parts.bytes)).toLowerCase();
   } catch {
     return null;
   }

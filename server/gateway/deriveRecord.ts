@@ -2,10 +2,10 @@
  * The CPU-heavy part of checking a submission: the record's digest, its leaf hash and the key
  * that signed it. A pure function of its input, so it runs the same inline or in a worker.
  */
-import { bytesToHex } from "../core/bytes.ts";
-import { type Eip712Domain, typedDataDigest } from "../core/eip712.ts";
-import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "../core/record.ts";
-import { recoverSigner } from "../crypto/recoverSigner.ts";
+import { bytesToHex, hexToBytes, isHex } from "../core/bytes.ts";
+import { type Eip712Domain, recordMessageDigest, signatureParts } from "../core/eip712.ts";
+import { type RecordEnvelope, leafHashOf, leafHashOfBytes, recordDigest } from "../core/record.ts";
+import { recoverSignerFromParts } from "../crypto/recoverSigner.ts";
 
 export interface DerivedRecord {
   recordId: string;
@@ -16,6 +16,12 @@ export interface DerivedRecord {
 
 export function deriveRecord(envelope: RecordEnvelope, signature: string, domain: Eip712Domain): DerivedRecord {
   const digest = recordDigest(envelope);
-  const signer = recoverSigner(typedDataDigest(domain, signedMessageOf(envelope, digest)), signature);
-  return { recordId: bytesToHex(digest), leafHash: bytesToHex(leafHashOf(digest, signature)), signer };
+  // The signature's bytes are decoded once, for the recovery and for the leaf. A signature that
+  // is hex of the right length but high-s (or otherwise invalid) still gets its leaf hash: the
+  // gateway answers a replay of an accepted record by comparing leaf hashes.
+  const bytes = isHex(signature, 65) ? hexToBytes(signature) : null;
+  const parts = bytes && signatureParts(bytes);
+  const signer = parts ? recoverSignerFromParts(recordMessageDigest(domain, envelope, digest), parts, signature) : null;
+  const leafHash = bytes ? leafHashOfBytes(digest, bytes) : leafHashOf(digest, signature);
+  return { recordId: bytesToHex(digest), leafHash: bytesToHex(leafHash), signer };
 }

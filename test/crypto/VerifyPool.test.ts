@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { eip712Domain } from "../../server/core/eip712.ts";
+import { bytesToHex } from "../../server/core/bytes.ts";
+import { SECP256K1_N, eip712Domain, typedDataDigest } from "../../server/core/eip712.ts";
+import { leafHashOf, recordDigest, signedMessageOf } from "../../server/core/record.ts";
 import { VerifyPool } from "../../server/crypto/VerifyPool.ts";
+import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 import { deriveRecord } from "../../server/gateway/deriveRecord.ts";
 import { newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
@@ -38,5 +41,41 @@ describe("crypto/VerifyPool (worker threads)", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it("derives what the protocol's own functions give, for good, high-s, wrong-v and foreign signatures", async () => {
+    const domain = eip712Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+    const key = Wallet.createRandom();
+    const eip712 = {
+      domain: { ...domain },
+      types: {
+        DutyRecord: [
+          { name: "unitId", type: "bytes32" },
+          { name: "dutyTypeId", type: "bytes32" },
+          { name: "performedAt", type: "uint64" },
+          { name: "recordDigest", type: "bytes32" },
+        ],
+      },
+      primaryType: "DutyRecord",
+    };
+    const envelope = newEnvelope("0x" + "11".repeat(32), "0x" + "22".repeat(32), { n: 1 });
+    const good = await signEnvelope(key, eip712, envelope);
+    const s = BigInt("0x" + good.slice(66, 130));
+    const v = good.slice(130);
+    const highS = good.slice(0, 66) + (SECP256K1_N - s).toString(16).padStart(64, "0") + (v === "1b" ? "1c" : "1b");
+    const wrongV = good.slice(0, 130) + (v === "1b" ? "1c" : "1b");
+    const other = await signEnvelope(Wallet.createRandom(), eip712, envelope);
+    for (const signature of [good, highS, wrongV, other, good.toUpperCase().replace("0X", "0x")]) {
+      const digest = recordDigest(envelope);
+      const expected = {
+        recordId: bytesToHex(digest),
+        leafHash: bytesToHex(leafHashOf(digest, signature)),
+        signer: recoverSigner(typedDataDigest(domain, signedMessageOf(envelope, digest)), signature),
+      };
+      expect(deriveRecord(envelope, signature, domain), signature).to.deep.equal(expected);
+    }
+    expect(deriveRecord(envelope, good, domain).signer).to.equal(key.address.toLowerCase());
+    expect(deriveRecord(envelope, highS, domain).signer).to.equal(null);
+    expect(deriveRecord(envelope, wrongV, domain).signer).to.not.equal(key.address.toLowerCase());
   });
 });
