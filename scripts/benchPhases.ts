@@ -4,14 +4,17 @@
  * large log, and the gateway's memory as the log grows. Each returns figures for
  * bench/results.json.
  */
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Contract, ContractFactory, type JsonRpcProvider, Transaction, type Wallet, id } from "ethers";
 import { bytesToHex, hexToBytes } from "../server/core/bytes.ts";
 import { UniformTree, hashLeaf, verifyInclusion } from "../server/core/merkle/index.ts";
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { LedgerStore } from "../server/store/LedgerStore.ts";
-import { httpCall } from "./benchHttp.ts";
+import type { RecordEnvelope } from "../server/core/record.ts";
+import { cpuSecondsOf, httpCall } from "./benchHttp.ts";
 
 /** One line of bench/results.json. `value` null means the step that measures it has not run. */
 export interface Figure {
@@ -143,6 +146,51 @@ export async function measureGasPerRecord(
     out.set(records, Number(receipt.gasUsed) / records);
   }
   return out;
+}
+
+/**
+ * CPU (every thread of this process, LevelDB's own included) per record appended to a fresh
+ * LedgerStore in groups of `group`, as the gateway's batch endpoint appends them: the store's
+ * share of a record's cost, without HTTP, signatures or anything else of the gateway's.
+ */
+export async function measureStoreAppend(
+  count: number,
+  group: number,
+): Promise<{ records: number; cpuUsPerRecord: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "dutyproof-bench-store-"));
+  const store = new LedgerStore(join(dir, "ledger"));
+  try {
+    await store.open();
+    const requests = Array.from({ length: count }, (_, i) => {
+      const salt = bytesToHex(randomBytes(32));
+      const envelope: RecordEnvelope = {
+        version: 1,
+        unitId: "0x" + "ab".repeat(32),
+        dutyTypeId: "0x" + "cd".repeat(32),
+        performedAt: 1_795_000_000,
+        fields: { gridCode: `B-${i}`, durationMinutes: 45, issuesFound: i % 3, gridWorker: "网格员" },
+        salt,
+      };
+      return {
+        recordId: bytesToHex(randomBytes(32)),
+        envelope,
+        signature: bytesToHex(randomBytes(65)),
+        signer: "0x" + "12".repeat(20),
+        leafHash: new Uint8Array(randomBytes(32)),
+      };
+    });
+    const before = cpuSecondsOf(process.pid);
+    for (let at = 0; at < count; at += group) {
+      await Promise.all(requests.slice(at, at + group).map((request) => store.append(request)));
+    }
+    // Compaction the appends set off counts too: wait for LevelDB's background thread to finish.
+    await sleep(2_000);
+    const cpu = cpuSecondsOf(process.pid) - before;
+    return { records: count, cpuUsPerRecord: Math.round((cpu * 1e6) / count) };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Appends `count` records straight to a (closed) gateway's store: the fast way to a large log. */
