@@ -8,22 +8,25 @@ import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 import { deriveRecord } from "../../server/gateway/deriveRecord.ts";
 import { newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
+/** The EIP-712 definition a unit signs with, for the test helpers' signer. */
+const eip712Of = (domain: ReturnType<typeof eip712Domain>) => ({
+  domain: { ...domain },
+  types: {
+    DutyRecord: [
+      { name: "unitId", type: "bytes32" },
+      { name: "dutyTypeId", type: "bytes32" },
+      { name: "performedAt", type: "uint64" },
+      { name: "recordDigest", type: "bytes32" },
+    ],
+  },
+  primaryType: "DutyRecord",
+});
+
 describe("crypto/VerifyPool (worker threads)", () => {
   it("derives exactly what the inline path derives, in input order, across workers", async function () {
     this.timeout(60_000);
     const domain = eip712Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-    const eip712 = {
-      domain: { ...domain },
-      types: {
-        DutyRecord: [
-          { name: "unitId", type: "bytes32" },
-          { name: "dutyTypeId", type: "bytes32" },
-          { name: "performedAt", type: "uint64" },
-          { name: "recordDigest", type: "bytes32" },
-        ],
-      },
-      primaryType: "DutyRecord",
-    };
+    const eip712 = eip712Of(domain);
     const keys = [Wallet.createRandom(), Wallet.createRandom()];
     const items = [];
     for (let i = 0; i < 101; i++) {
@@ -46,18 +49,7 @@ describe("crypto/VerifyPool (worker threads)", () => {
   it("derives what the protocol's own functions give, for good, high-s, wrong-v and foreign signatures", async () => {
     const domain = eip712Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
     const key = Wallet.createRandom();
-    const eip712 = {
-      domain: { ...domain },
-      types: {
-        DutyRecord: [
-          { name: "unitId", type: "bytes32" },
-          { name: "dutyTypeId", type: "bytes32" },
-          { name: "performedAt", type: "uint64" },
-          { name: "recordDigest", type: "bytes32" },
-        ],
-      },
-      primaryType: "DutyRecord",
-    };
+    const eip712 = eip712Of(domain);
     const envelope = newEnvelope("0x" + "11".repeat(32), "0x" + "22".repeat(32), { n: 1 });
     const good = await signEnvelope(key, eip712, envelope);
     const s = BigInt("0x" + good.slice(66, 130));
