@@ -189,9 +189,12 @@ async function main(): Promise<void> {
     const anchorDelays: number[] = [];
     const followed = new Map<string, { leafIndex: number; at: number }>();
     let followedCount = 0;
-    let loadDone = false;
+    let loadDone = 0; // when the load ended (performance.now()), 0 while it runs
     const follower = (async () => {
       while (!loadDone || followed.size > 0) {
+        if (loadDone && performance.now() - loadDone > 60_000) {
+          throw new Error(`${followed.size} acknowledged records were not anchored within 60 s of the load's end`);
+        }
         await sleep(25);
         const latest = await httpCall(`${url}/v1/checkpoints/latest`, "GET");
         if (latest.status !== 200) continue;
@@ -205,6 +208,7 @@ async function main(): Promise<void> {
         }
       }
     })();
+    follower.catch(() => {}); // a failure is reported where it is awaited, after the load
     /**
      * Sends every body to `path` from `clients` concurrent keep-alive connections, each with one
      * request in flight; returns the seconds it took and the CPU per record of both sides.
@@ -272,7 +276,7 @@ async function main(): Promise<void> {
       },
     );
     latencies.sort((a, b) => a - b);
-    loadDone = true;
+    loadDone = performance.now();
     await follower;
     anchorDelays.sort((a, b) => a - b);
 
