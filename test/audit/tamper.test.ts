@@ -77,16 +77,30 @@ describe("tamper detection at scale", function () {
     const [admin] = await deployed.ethers.getSigners();
     await (await ledger.getFunction("registerUnit")(unitId, "0x" + "00".repeat(32), 3, unitKey.address)).wait();
     await (await ledger.getFunction("createLog")(logId, admin!.address)).wait();
-    // Records accepted after the registration (store clock) and before the anchoring (chain clock).
-    await new Promise((r) => setTimeout(r, 1100));
+    // Records accepted after the registration (store clock) and before the anchoring (chain
+    // clock). The two clocks differ: Hardhat's simulated chain starts its clock when the test
+    // process starts, not when the chain is created, and then gives every block at least one more
+    // second. So the store waits until its clock has passed the registration, and each anchor is
+    // timed after the records it covers.
+    const provider = deployed.ethers.provider;
+    const registeredAt = (await provider.getBlock("latest"))!.timestamp;
+    while (Date.now() / 1000 < registeredAt + 1) await new Promise((r) => setTimeout(r, 100));
+    const anchorAfterNow = async () => {
+      const latest = (await provider.getBlock("latest"))!.timestamp;
+      await provider.send("evm_setNextBlockTimestamp", [Math.max(latest + 1, Math.ceil(Date.now() / 1000) + 1)]);
+    };
     const store = new LedgerStore(location);
     await store.open();
     for (let i = 0; i < RECORDS; i++) {
       const r = sign(newEnvelope(unitId, "0x" + "22".repeat(32), fields(i)));
       await store.append({ ...r, leafHash: leafHashOf(r.digest, r.signature) });
-      if (i === 9) await (await ledger.getFunction("anchor")(logId, 10, bytesToHex(await store.rootAt(10)), [])).wait();
+      if (i === 9) {
+        await anchorAfterNow();
+        await (await ledger.getFunction("anchor")(logId, 10, bytesToHex(await store.rootAt(10)), [])).wait();
+      }
     }
     const proof = (await store.consistencyProof(10, RECORDS)).map(bytesToHex);
+    await anchorAfterNow();
     await (await ledger.getFunction("anchor")(logId, RECORDS, bytesToHex(store.currentRoot()), proof)).wait();
     await store.close();
     checkpoints = await fetchCheckpoints(ledger as never, logId, 0);
