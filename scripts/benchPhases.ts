@@ -183,7 +183,7 @@ export async function measureStoreAppend(
     for (let at = 0; at < count; at += group) {
       await Promise.all(requests.slice(at, at + group).map((request) => store.append(request)));
     }
-    // Compaction the appends set off counts too: wait for LevelDB's background thread to finish.
+    // Compaction the appends set off counts too: LevelDB's background thread gets 2 s to run it.
     await sleep(2_000);
     const cpu = cpuSecondsOf(process.pid) - before;
     return { records: count, cpuUsPerRecord: Math.round((cpu * 1e6) / count) };
