@@ -33,6 +33,7 @@ import { startServe } from "../test/helpers/serve.ts";
 import { tempDir } from "../test/helpers/tempDir.ts";
 import {
   type Figure,
+  benchFields,
   extrapolate,
   figure,
   growStore,
@@ -78,7 +79,7 @@ const singleCount = Number(process.env.BENCH_SINGLE ?? (quick ? 4_000 : 30_000))
 /**
  * Single records sent before the single-endpoint clock starts and not counted: a fresh gateway
  * runs its first few thousand requests in V8's baseline tiers (about 60% more CPU per request
- * here) before its hot code is optimised.
+ * in scratch runs here) before its hot code is optimised.
  */
 const warmupCount = Number(process.env.BENCH_WARMUP ?? (quick ? 1_000 : 5_000));
 /**
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
         unitId,
         dutyTypeId: patrol,
         performedAt: now - 60,
-        fields: { gridCode: `B-${i}`, durationMinutes: 45, issuesFound: i % 3, gridWorker: "网格员" },
+        fields: benchFields(i),
         salt: bytesToHex(randomBytes(32)),
       };
       const { signature, recid } = native.ecdsaSign(typedDataDigest(domain, signedMessageOf(envelope)), key);

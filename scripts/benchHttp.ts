@@ -89,15 +89,13 @@ export class RawHttpConnection {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
       this.takeAnswer();
     });
-    const fail = (error: Error) => {
-      this.socket = null;
-      this.buffered = Buffer.alloc(0);
-      const waiting = this.waiting;
-      this.waiting = null;
-      waiting?.reject(error);
-    };
-    socket.on("error", fail);
-    socket.on("close", () => fail(new Error("the gateway closed the connection")));
+    // Only the current socket's end fails the request: a closed one's late events do not.
+    socket.on("error", (error) => {
+      if (this.socket === socket) this.fail(error);
+    });
+    socket.on("close", () => {
+      if (this.socket === socket) this.fail(new Error("the gateway closed the connection"));
+    });
     this.socket = socket;
     return socket;
   }
@@ -122,9 +120,11 @@ export class RawHttpConnection {
     waiting.resolve({ status, body });
   }
 
+  /** Drops the connection (the next request opens another) and rejects the waiting request. */
   private fail(error: Error): void {
     const waiting = this.waiting;
     this.waiting = null;
+    this.buffered = Buffer.alloc(0);
     this.close();
     waiting?.reject(error);
   }

@@ -148,6 +148,14 @@ export async function measureGasPerRecord(
   return out;
 }
 
+/** The grid-patrol fields of the benchmark's `i`-th record. */
+export const benchFields = (i: number) => ({
+  gridCode: `B-${i}`,
+  durationMinutes: 45,
+  issuesFound: i % 3,
+  gridWorker: "网格员",
+});
+
 /**
  * CPU (every thread of this process, LevelDB's own included) per record appended to a fresh
  * LedgerStore in groups of `group`, as the gateway's batch endpoint appends them: the store's
@@ -162,14 +170,13 @@ export async function measureStoreAppend(
   try {
     await store.open();
     const requests = Array.from({ length: count }, (_, i) => {
-      const salt = bytesToHex(randomBytes(32));
       const envelope: RecordEnvelope = {
         version: 1,
         unitId: "0x" + "ab".repeat(32),
         dutyTypeId: "0x" + "cd".repeat(32),
         performedAt: 1_795_000_000,
-        fields: { gridCode: `B-${i}`, durationMinutes: 45, issuesFound: i % 3, gridWorker: "网格员" },
-        salt,
+        fields: benchFields(i),
+        salt: bytesToHex(randomBytes(32)),
       };
       return {
         recordId: bytesToHex(randomBytes(32)),

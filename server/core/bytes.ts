@@ -19,8 +19,11 @@ for (let i = 0; i < 6; i++) {
 /** Two lower-case hex digits for each byte value. */
 const byteHex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** Decodes 0x-prefixed hex into a new array; null unless it is whole bytes of hex digits. */
-function decode(value: string): Uint8Array | null {
+/**
+ * Decodes 0x-prefixed hex into a new array; null unless it is whole bytes of hex digits. For
+ * input that may be bad: one pass both checks and decodes, where isHex then hexToBytes is two.
+ */
+export function decodeHex(value: string): Uint8Array | null {
   const length = value.length;
   if (length % 2 !== 0 || value.charCodeAt(0) !== 0x30 || value.charCodeAt(1) !== 0x78) return null;
   const out = new Uint8Array((length - 2) / 2);
@@ -49,7 +52,7 @@ export function isHex(value: unknown, length?: number): value is string {
 
 /** Decodes 0x-prefixed hex. Precondition: `isHex(hex)`. */
 export function hexToBytes(hex: string): Uint8Array {
-  const bytes = typeof hex === "string" ? decode(hex) : null;
+  const bytes = typeof hex === "string" ? decodeHex(hex) : null;
   if (!bytes) throw new TypeError(`not 0x-prefixed hex of whole bytes: ${JSON.stringify(hex).slice(0, 80)}`);
   return bytes;
 }

@@ -2,7 +2,7 @@
  * The EIP-712 definition units sign with. The domain binds a signature to one chain and one
  * DutyLedger deployment, so a record signed for a test network is worthless on another.
  */
-import { hexToBytes, isHex } from "./bytes.ts";
+import { decodeHex, hexToBytes } from "./bytes.ts";
 import { keccak256 } from "./keccak256.ts";
 import type { DutyRecordMessage } from "./record.ts";
 
@@ -183,8 +183,9 @@ export interface SignatureParts {
  * for every submitted record.
  */
 export function parseSignature(signature: string): SignatureParts | null {
-  if (typeof signature !== "string" || signature.length !== 132 || !isHex(signature)) return null;
-  return signatureParts(hexToBytes(signature));
+  if (typeof signature !== "string" || signature.length !== 132) return null;
+  const bytes = decodeHex(signature);
+  return bytes && signatureParts(bytes);
 }
 
 /** parseSignature for the signature's 65 bytes. */

@@ -45,11 +45,11 @@ export const LEAF_MAGIC = Uint8Array.of(0x44, 0x50, 0x4c, 0x31);
 
 /**
  * The log leaf of a signed record: "DPL1" ‖ record digest (32 bytes) ‖ signature (65 bytes,
- * r ‖ s ‖ v). Committing to the signature binds the leaf to the key that signed it.
- * Precondition: digest is 32 bytes, signature 65 bytes.
+ * r ‖ s ‖ v), the signature as 0x hex or as its bytes. Committing to the signature binds the
+ * leaf to the key that signed it. Precondition: digest is 32 bytes, signature 65 bytes.
  */
-export function leafDataOf(digest: Hash, signature: string): Uint8Array {
-  const sig = hexToBytes(signature);
+export function leafDataOf(digest: Hash, signature: string | Uint8Array): Uint8Array {
+  const sig = typeof signature === "string" ? hexToBytes(signature) : signature;
   if (digest.length !== 32 || sig.length !== 65) throw new RangeError("digest must be 32 bytes and signature 65");
   const data = new Uint8Array(4 + 32 + 65);
   data.set(LEAF_MAGIC, 0);
@@ -59,17 +59,6 @@ export function leafDataOf(digest: Hash, signature: string): Uint8Array {
 }
 
 /** The RFC 9162 leaf hash of a signed record. */
-export function leafHashOf(digest: Hash, signature: string): Hash {
+export function leafHashOf(digest: Hash, signature: string | Uint8Array): Hash {
   return hashLeaf(leafDataOf(digest, signature));
-}
-
-/** leafHashOf with the signature's 65 bytes: SHA-256(0x00 ‖ "DPL1" ‖ digest ‖ signature), one buffer. */
-export function leafHashOfBytes(digest: Hash, signature: Uint8Array): Hash {
-  if (digest.length !== 32 || signature.length !== 65) throw new RangeError("digest must be 32 bytes and signature 65");
-  const input = new Uint8Array(1 + 4 + 32 + 65);
-  input[0] = 0x00; // RFC 9162 leaf prefix
-  input.set(LEAF_MAGIC, 1);
-  input.set(digest, 5);
-  input.set(signature, 37);
-  return sha256(input);
 }

@@ -52,21 +52,21 @@ function addressOf(publicKey: Uint8Array): string {
  */
 export function recoverSigner(digest: Uint8Array, signature: string): string | null {
   const parts = parseSignature(signature);
-  return parts ? recoverSignerFromParts(digest, parts, signature) : null;
+  return parts ? recoverSignerFromParts(digest, parts) : null;
 }
 
 /**
  * recoverSigner for a signature already split by parseSignature or signatureParts (the
- * gateway needs its bytes for the leaf too); `signature` is its hex, for the fallback only.
+ * gateway needs its bytes for the leaf too).
  */
-export function recoverSignerFromParts(digest: Uint8Array, parts: SignatureParts, signature?: string): string | null {
+export function recoverSignerFromParts(digest: Uint8Array, parts: SignatureParts): string | null {
   try {
     if (native) {
       // r ‖ s: the first 64 of the signature's bytes.
       const publicKey = native.ecdsaRecover(parts.bytes.subarray(0, 64), parts.recovery, digest, false);
       return addressOf(publicKey);
     }
-    return recoverWithEthers(digest, signature ?? bytesToHex(parts.bytes)).toLowerCase();
+    return recoverWithEthers(digest, bytesToHex(parts.bytes)).toLowerCase();
   } catch {
     return null;
   }

@@ -2,9 +2,9 @@
  * The CPU-heavy part of checking a submission: the record's digest, its leaf hash and the key
  * that signed it. A pure function of its input, so it runs the same inline or in a worker.
  */
-import { bytesToHex, hexToBytes, isHex } from "../core/bytes.ts";
+import { bytesToHex, decodeHex } from "../core/bytes.ts";
 import { type Eip712Domain, recordMessageDigest, signatureParts } from "../core/eip712.ts";
-import { type RecordEnvelope, leafHashOf, leafHashOfBytes, recordDigest } from "../core/record.ts";
+import { type RecordEnvelope, leafHashOf, recordDigest } from "../core/record.ts";
 import { recoverSignerFromParts } from "../crypto/recoverSigner.ts";
 
 export interface DerivedRecord {
@@ -19,9 +19,9 @@ export function deriveRecord(envelope: RecordEnvelope, signature: string, domain
   // The signature's bytes are decoded once, for the recovery and for the leaf. A signature that
   // is hex of the right length but high-s (or otherwise invalid) still gets its leaf hash: the
   // gateway answers a replay of an accepted record by comparing leaf hashes.
-  const bytes = isHex(signature, 65) ? hexToBytes(signature) : null;
+  const bytes = signature.length === 132 ? decodeHex(signature) : null;
   const parts = bytes && signatureParts(bytes);
-  const signer = parts ? recoverSignerFromParts(recordMessageDigest(domain, envelope, digest), parts, signature) : null;
-  const leafHash = bytes ? leafHashOfBytes(digest, bytes) : leafHashOf(digest, signature);
+  const signer = parts ? recoverSignerFromParts(recordMessageDigest(domain, envelope, digest), parts) : null;
+  const leafHash = leafHashOf(digest, bytes ?? signature);
   return { recordId: bytesToHex(digest), leafHash: bytesToHex(leafHash), signer };
 }

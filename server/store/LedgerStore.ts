@@ -176,7 +176,9 @@ export class LedgerStore {
     // (test/audit/amendments.test.ts); records are mostly random hex, which Snappy barely shrinks.
     // A 32 MB memtable instead of LevelDB's 4 MB: a record's random-keyed entries are merged
     // into the level below once per 32 MB written, not once per 4 MB. Compaction then cost the
-    // gateway 16 µs of CPU per batched record instead of 52 (docs/operations.md "Ingest path").
+    // gateway 16 µs of CPU per batched record instead of 52, in a scratch run of 100,000 batched
+    // records (docs/operations.md "Ingest path"; `npm run bench` reports the store's whole cost
+    // as store_append_cpu_us_per_record).
     this.db = new Level<string, string>(location, {
       valueEncoding: "utf8",
       compression: false,
@@ -290,7 +292,8 @@ export class LedgerStore {
     try {
       // A chained batch: one call into LevelDB per operation with its key and value, where an
       // array batch has the binding read each operation's fields back out of a JavaScript object
-      // (about 10 against 6 µs of the main thread's CPU per record: three puts each).
+      // (about 10 against 6 µs of the main thread's CPU per record of three puts, in a scratch
+      // measurement of 500-record batches).
       // Tile values are binary: each put takes its sublevel's encodings.
       const batch = this.db.batch();
       for (const op of ops) batch.put(op.key, op.value as string, { sublevel: op.sublevel as Sublevel });

@@ -119,6 +119,9 @@ describe("core/record", () => {
         .digest("hex");
     expect(independent).to.equal(vector.leafHash);
     expect(bytesToHex(leafHashOf(hexToBytes(vector.recordDigest), vector.signature))).to.equal(vector.leafHash);
+    // The signature as bytes gives the same leaf (the verify workers pass it so).
+    const asBytes = leafHashOf(hexToBytes(vector.recordDigest), hexToBytes(vector.signature));
+    expect(bytesToHex(asBytes)).to.equal(vector.leafHash);
   });
 
   it("refuses high-s, malformed and wrong-v signatures before recovery", () => {
