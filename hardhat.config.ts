@@ -12,6 +12,10 @@ const solcPath = require.resolve("solc/soljson.js");
 // The target network's genesis fixes which opcodes exist; Besu QBFT networks often
 // lag mainnet, so the EVM version is a setting (default: the compiler's own default).
 const evmVersion = process.env.EVM_VERSION;
+const solcSettings = {
+  optimizer: { enabled: true, runs: 10_000 },
+  ...(evmVersion ? { evmVersion } : {}),
+};
 
 // The production network (`--network external`, docs/operations.md): its URL and key come from
 // the environment, or from Hardhat's encrypted keystore (`npx hardhat keystore set OPERATOR_KEY`),
@@ -32,12 +36,14 @@ const external = {
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  // Both profiles spelled out: Hardhat derives a missing production profile (the one `ignition
+  // deploy` builds with) from the compiler version alone, dropping these settings, so a deployment
+  // would get 200 optimizer runs and ignore EVM_VERSION. Production builds each contract on its
+  // own (Hardhat's default there); the bytecode matches the default profile's but for its metadata.
   solidity: {
-    version: solcVersion,
-    path: solcPath,
-    settings: {
-      optimizer: { enabled: true, runs: 10_000 },
-      ...(evmVersion ? { evmVersion } : {}),
+    profiles: {
+      default: { version: solcVersion, path: solcPath, settings: solcSettings },
+      production: { version: solcVersion, path: solcPath, settings: solcSettings, isolated: true },
     },
   },
   paths: {

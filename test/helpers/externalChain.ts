@@ -4,6 +4,7 @@
  * operator does; plus the CLI run as a child process without blocking the event loop.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { anvilBinary, jsonRpc } from "../../server/chain/LocalChainNode.ts";
 import { cliPath } from "./serve.ts";
@@ -88,10 +89,28 @@ export const hardhatEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
 export const hardhatCli = join(projectRoot, "node_modules", "hardhat", "dist", "src", "cli.js");
 
 /**
- * `npx hardhat ignition deploy ignition/modules/DutyLedger.ts --network external` with the
- * network's URL and key in the environment; the deployment lands in ignition/deployments/<id>.
+ * A copy of the project's build inputs in `dir`, for Hardhat commands that write artifacts.
+ * `ignition deploy` builds with the production profile, whose bytecode differs from the default
+ * build's; run in the project itself it would replace the artifacts under the running suite, whose
+ * simulated chains then meet bytecode they were not told about. Sources and settings are copied;
+ * node_modules and server/ (which the Ignition module imports) are linked.
  */
-export const ignitionDeploy = (deploymentId: string, env: NodeJS.ProcessEnv) =>
+export function scratchProject(dir: string): string {
+  for (const entry of ["contracts", "hardhat.config.ts", "package.json", "tsconfig.json"]) {
+    cpSync(join(projectRoot, entry), join(dir, entry), { recursive: true });
+  }
+  mkdirSync(join(dir, "ignition"), { recursive: true });
+  cpSync(join(projectRoot, "ignition", "modules"), join(dir, "ignition", "modules"), { recursive: true });
+  for (const entry of ["node_modules", "server"]) symlinkSync(join(projectRoot, entry), join(dir, entry));
+  return dir;
+}
+
+/**
+ * `npx hardhat ignition deploy ignition/modules/DutyLedger.ts --network external`, run in `project`
+ * (a scratchProject) with the network's URL and key in the environment; the deployment lands in
+ * its ignition/deployments/<id>.
+ */
+export const ignitionDeploy = (project: string, deploymentId: string, env: NodeJS.ProcessEnv) =>
   run(
     process.execPath,
     [
@@ -101,4 +120,5 @@ export const ignitionDeploy = (deploymentId: string, env: NodeJS.ProcessEnv) =>
     ],
     { ...hardhatEnv(env), HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "1" },
     180_000,
+    project,
   );

@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
@@ -19,8 +19,8 @@ import { type RunningGateway, startGateway } from "../../server/main.ts";
 import {
   type ExternalChain,
   ignitionDeploy,
-  projectRoot,
   runCli,
+  scratchProject,
   startExternalChain,
 } from "../helpers/externalChain.ts";
 import { testPort } from "../helpers/ports.ts";
@@ -32,8 +32,9 @@ const CHAIN_ID = 4242;
 
 describe("production: several gateways on one Ignition deployment over JSON-RPC", function () {
   this.timeout(300_000);
-  const dirs = ["admin", "a", "b", "c", "wrong", "stale"].map((name) => tempDir(`prod-${name}`));
-  const [adminDir, dirA, dirB, dirC, dirWrong, dirStale] = dirs.map((d) => d.path) as [
+  const dirs = ["project", "admin", "a", "b", "c", "wrong", "stale"].map((name) => tempDir(`prod-${name}`));
+  const [projectDir, adminDir, dirA, dirB, dirC, dirWrong, dirStale] = dirs.map((d) => d.path) as [
+    string,
     string,
     string,
     string,
@@ -42,7 +43,7 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     string,
   ];
   const deploymentId = `test-${randomBytes(6).toString("hex")}`;
-  const ignitionDir = join(projectRoot, "ignition", "deployments", deploymentId);
+  const ignitionDir = join(projectDir, "ignition", "deployments", deploymentId);
   const admin = Wallet.createRandom();
   const operatorA = Wallet.createRandom();
   const operatorB = Wallet.createRandom();
@@ -132,7 +133,7 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
       OPERATOR_KEY_FILE: adminKeyFile,
       IGNITION_DEPLOYMENT_DIR: ignitionDir,
     };
-    const deployed = await ignitionDeploy(deploymentId, adminEnv);
+    const deployed = await ignitionDeploy(scratchProject(projectDir), deploymentId, adminEnv);
     printed.push(deployed.stdout, deployed.stderr);
     expect(deployed.status, deployed.stderr + deployed.stdout).to.equal(0);
   });
@@ -140,7 +141,6 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
   after(async () => {
     for (const gateway of gateways) await gateway.close();
     await chain?.stop();
-    rmSync(ignitionDir, { recursive: true, force: true });
     for (const dir of dirs) dir.remove();
   });
 
