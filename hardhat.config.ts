@@ -39,7 +39,7 @@ export default defineConfig({
   // Both profiles spelled out: Hardhat derives a missing production profile (the one `ignition
   // deploy` builds with) from the compiler version alone, dropping these settings, so a deployment
   // would get 200 optimizer runs and ignore EVM_VERSION. Production builds each contract on its
-  // own (Hardhat's default there); the bytecode matches the default profile's but for its metadata.
+  // own (Hardhat's default there); its bytecode is the default profile's, byte for byte.
   solidity: {
     profiles: {
       default: { version: solcVersion, path: solcPath, settings: solcSettings },
