@@ -89,11 +89,11 @@ export const hardhatEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
 export const hardhatCli = join(projectRoot, "node_modules", "hardhat", "dist", "src", "cli.js");
 
 /**
- * A copy of the project's build inputs in `dir`, for Hardhat commands that write artifacts.
- * `ignition deploy` builds with the production profile, whose bytecode differs from the default
- * build's; run in the project itself it would replace the artifacts under the running suite, whose
- * simulated chains then meet bytecode they were not told about. Sources and settings are copied;
- * node_modules and server/ (which the Ignition module imports) are linked.
+ * A copy of the project's build inputs in `dir`, for Hardhat commands that write artifacts, so
+ * that no test rewrites the artifacts the running suite uses. (Run in the project, an Ignition
+ * deploy once replaced them with a differently built contract, and the simulated chains created
+ * afterwards could no longer name its errors.) Sources and settings are copied; node_modules and
+ * server/ (which the Ignition module imports) are linked.
  */
 export function scratchProject(dir: string): string {
   for (const entry of ["contracts", "hardhat.config.ts", "package.json", "tsconfig.json"]) {
