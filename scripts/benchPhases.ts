@@ -5,8 +5,7 @@
  * bench/results.json.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Contract, ContractFactory, type JsonRpcProvider, Transaction, type Wallet, id } from "ethers";
 import { bytesToHex, hexToBytes } from "../server/core/bytes.ts";
@@ -14,6 +13,7 @@ import { UniformTree, hashLeaf, verifyInclusion } from "../server/core/merkle/in
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { LedgerStore } from "../server/store/LedgerStore.ts";
 import type { RecordEnvelope } from "../server/core/record.ts";
+import { tempDir } from "../test/helpers/tempDir.ts";
 import { cpuSecondsOf, httpCall } from "./benchHttp.ts";
 
 /** One line of bench/results.json. `value` null means the step that measures it has not run. */
@@ -165,8 +165,8 @@ export async function measureStoreAppend(
   count: number,
   group: number,
 ): Promise<{ records: number; cpuUsPerRecord: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "dutyproof-bench-store-"));
-  const store = new LedgerStore(join(dir, "ledger"));
+  const dir = tempDir("bench-store");
+  const store = new LedgerStore(join(dir.path, "ledger"));
   try {
     await store.open();
     const requests = Array.from({ length: count }, (_, i) => {
@@ -196,7 +196,7 @@ export async function measureStoreAppend(
     return { records: count, cpuUsPerRecord: Math.round((cpu * 1e6) / count) };
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    dir.remove();
   }
 }
 

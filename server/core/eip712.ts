@@ -183,9 +183,13 @@ export interface SignatureParts {
  * for every submitted record.
  */
 export function parseSignature(signature: string): SignatureParts | null {
-  if (typeof signature !== "string" || signature.length !== 132) return null;
-  const bytes = decodeHex(signature);
+  const bytes = signatureBytes(signature);
   return bytes && signatureParts(bytes);
+}
+
+/** The 65 bytes of a signature given as 0x hex; null unless it is 130 hex digits. No range checks. */
+export function signatureBytes(signature: string): Uint8Array | null {
+  return typeof signature === "string" && signature.length === 132 ? decodeHex(signature) : null;
 }
 
 /** parseSignature for the signature's 65 bytes. */

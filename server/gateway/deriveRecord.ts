@@ -2,8 +2,8 @@
  * The CPU-heavy part of checking a submission: the record's digest, its leaf hash and the key
  * that signed it. A pure function of its input, so it runs the same inline or in a worker.
  */
-import { bytesToHex, decodeHex } from "../core/bytes.ts";
-import { type Eip712Domain, recordMessageDigest, signatureParts } from "../core/eip712.ts";
+import { bytesToHex } from "../core/bytes.ts";
+import { type Eip712Domain, recordMessageDigest, signatureBytes, signatureParts } from "../core/eip712.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest } from "../core/record.ts";
 import { recoverSignerFromParts } from "../crypto/recoverSigner.ts";
 
@@ -19,7 +19,7 @@ export function deriveRecord(envelope: RecordEnvelope, signature: string, domain
   // The signature's bytes are decoded once, for the recovery and for the leaf. A signature that
   // is hex of the right length but high-s (or otherwise invalid) still gets its leaf hash: the
   // gateway answers a replay of an accepted record by comparing leaf hashes.
-  const bytes = signature.length === 132 ? decodeHex(signature) : null;
+  const bytes = signatureBytes(signature);
   const parts = bytes && signatureParts(bytes);
   const signer = parts ? recoverSignerFromParts(recordMessageDigest(domain, envelope, digest), parts) : null;
   const leafHash = leafHashOf(digest, bytes ?? signature);

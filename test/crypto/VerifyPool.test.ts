@@ -1,32 +1,28 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { bytesToHex } from "../../server/core/bytes.ts";
-import { SECP256K1_N, eip712Domain, typedDataDigest } from "../../server/core/eip712.ts";
+import {
+  type Eip712Domain,
+  SECP256K1_N,
+  eip712Definition,
+  eip712Domain,
+  typedDataDigest,
+} from "../../server/core/eip712.ts";
 import { leafHashOf, recordDigest, signedMessageOf } from "../../server/core/record.ts";
 import { VerifyPool } from "../../server/crypto/VerifyPool.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 import { deriveRecord } from "../../server/gateway/deriveRecord.ts";
-import { newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
+import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
-/** The EIP-712 definition a unit signs with, for the test helpers' signer. */
-const eip712Of = (domain: ReturnType<typeof eip712Domain>) => ({
-  domain: { ...domain },
-  types: {
-    DutyRecord: [
-      { name: "unitId", type: "bytes32" },
-      { name: "dutyTypeId", type: "bytes32" },
-      { name: "performedAt", type: "uint64" },
-      { name: "recordDigest", type: "bytes32" },
-    ],
-  },
-  primaryType: "DutyRecord",
-});
+/** The EIP-712 definition as /v1/info serves it (JSON), which the unit helper signs with. */
+const servedDefinition = (domain: Eip712Domain) =>
+  JSON.parse(JSON.stringify(eip712Definition(domain.chainId, domain.verifyingContract))) as Eip712Info;
 
 describe("crypto/VerifyPool (worker threads)", () => {
   it("derives exactly what the inline path derives, in input order, across workers", async function () {
     this.timeout(60_000);
     const domain = eip712Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-    const eip712 = eip712Of(domain);
+    const eip712 = servedDefinition(domain);
     const keys = [Wallet.createRandom(), Wallet.createRandom()];
     const items = [];
     for (let i = 0; i < 101; i++) {
@@ -49,7 +45,7 @@ describe("crypto/VerifyPool (worker threads)", () => {
   it("derives what the protocol's own functions give, for good, high-s, wrong-v and foreign signatures", async () => {
     const domain = eip712Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
     const key = Wallet.createRandom();
-    const eip712 = eip712Of(domain);
+    const eip712 = servedDefinition(domain);
     const envelope = newEnvelope("0x" + "11".repeat(32), "0x" + "22".repeat(32), { n: 1 });
     const good = await signEnvelope(key, eip712, envelope);
     const s = BigInt("0x" + good.slice(66, 130));

@@ -18,7 +18,7 @@ describe("observability/logger: secret keys are redacted", () => {
     const { text, parsed } = logged({
       token: "dpt_live_secret_1",
       operatorKey: "0xoperator-secret",
-      request: { method: "GET", headers: { authorization: "Bearer deep-secret" }, authorization: "Bearer secret-2" },
+      request: { method: "GET", authorization: "Bearer secret-2" },
       unit: { privateKey: "0xunit-secret", name: "village" },
       headers: { authorization: "Bearer secret-3", accept: "application/json" },
       status: 201,
