@@ -21,7 +21,7 @@ const byteHex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2,
 
 /**
  * Decodes 0x-prefixed hex into a new array; null unless it is whole bytes of hex digits. For
- * input that may be bad: one pass both checks and decodes, where isHex then hexToBytes is two.
+ * input that may be bad: one pass both checks and decodes.
  */
 export function decodeHex(value: string): Uint8Array | null {
   const length = value.length;
@@ -38,22 +38,10 @@ export function decodeHex(value: string): Uint8Array | null {
   return out;
 }
 
-/** Whether `value` is a 0x-prefixed hex string of whole bytes (of `length` bytes if given). */
-export function isHex(value: unknown, length?: number): value is string {
-  if (typeof value !== "string" || value.length % 2 !== 0) return false;
-  if (length !== undefined && value.length !== 2 + 2 * length) return false;
-  if (value.charCodeAt(0) !== 0x30 || value.charCodeAt(1) !== 0x78) return false;
-  for (let at = 2; at < value.length; at++) {
-    const code = value.charCodeAt(at);
-    if (code >= 128 || digitValue[code]! < 0) return false;
-  }
-  return true;
-}
-
-/** Decodes 0x-prefixed hex. Precondition: `isHex(hex)`. */
+/** Decodes 0x-prefixed hex of whole bytes; throws a TypeError for anything else. */
 export function hexToBytes(hex: string): Uint8Array {
   const bytes = typeof hex === "string" ? decodeHex(hex) : null;
-  if (!bytes) throw new TypeError(`not 0x-prefixed hex of whole bytes: ${JSON.stringify(hex).slice(0, 80)}`);
+  if (!bytes) throw new TypeError(`not 0x-prefixed hex of whole bytes: ${String(JSON.stringify(hex)).slice(0, 80)}`);
   return bytes;
 }
 
