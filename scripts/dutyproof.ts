@@ -191,17 +191,23 @@ async function send(ledger: Contract, call: Promise<{ wait: () => Promise<unknow
 const rpcUrlOf = (values: Record<string, string | undefined>) =>
   values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
 
+/** The deployment of this machine's settings as a trust anchor, if it has one. */
+async function ownDeployment(): Promise<TrustedDeployment | undefined> {
+  const config = configFromEnvironment();
+  let chainId = config.expectedChainId;
+  // Ignition's output is kept per chain: ask the endpoint which one it serves.
+  if (chainId === undefined && config.rpcUrl && !existsSync(join(config.dataDir, "deployment.json")))
+    chainId = await jsonRpc(config.rpcUrl, "eth_chainId").then(Number, () => undefined);
+  return ownDeploymentOf(config, chainId);
+}
+
 /**
  * The trust anchors of verify and replay: this machine's own deployment, if its settings have
  * one, and those of `--trust FILE`. None at all is a usage error: there is nothing to check
  * evidence against but the evidence.
  */
 async function verifierTrust(trustFile: string | undefined): Promise<TrustedDeployment[]> {
-  const config = configFromEnvironment();
-  let chainId = config.expectedChainId;
-  if (chainId === undefined && config.rpcUrl && !existsSync(join(config.dataDir, "deployment.json")))
-    chainId = await jsonRpc(config.rpcUrl, "eth_chainId").then(Number, () => undefined);
-  const own = ownDeploymentOf(config, chainId);
+  const own = await ownDeployment();
   let given: TrustedDeployment[] = [];
   if (trustFile) {
     try {
@@ -739,10 +745,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     if (action !== "export") throw new UsageError("trust: expected export [--name TEXT]");
     const { values } = options(rest, ["name"]);
     const config = configFromEnvironment();
-    const chainId =
-      config.expectedChainId ??
-      (config.rpcUrl ? await jsonRpc(config.rpcUrl, "eth_chainId").then(Number, () => undefined) : undefined);
-    const own = ownDeploymentOf(config, chainId);
+    const own = await ownDeployment();
     if (!own) throw new Error(`no deployment in ${config.dataDir}; start the gateway first (npm start)`);
     console.log(JSON.stringify(trustFileOf([{ ...own, name: values.name ?? config.logName }]), null, 2));
   },
