@@ -11,18 +11,23 @@
  *   dutyproof submit --keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at SECONDS]
  *                    [--demand DEMAND_ID]                   answers an evidence demand (a task)
  *   dutyproof receipt RECORD_ID
- *   dutyproof verify (FILE | --hash HASH) [--rpc URL] [--json] [--lang zh-CN|en]
+ *   dutyproof verify (FILE | --hash HASH) [--trust FILE] [--rpc URL] [--json] [--lang zh-CN|en]
  *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
  *   dutyproof export --token TOKEN --unit NAME [--duty-type CODE] [--from DATE] [--to DATE] --out FILE
- *   dutyproof replay (--token AUDITOR_TOKEN | --bundle FILE) [--rpc URL] [--json]
+ *   dutyproof replay (--token AUDITOR_TOKEN | --bundle FILE) [--trust FILE] [--rpc URL] [--json]
  *                                                      exit 0 clean, 1 findings, 3 chain or gateway unreachable
  *   dutyproof erase RECORD_ID --order REFERENCE          erase a record's personal fields (operator key)
  *   dutyproof token issue --scope (unit:NAME | inspector | auditor | operator) [--label TEXT]
  *   dutyproof log create NAME --operator ADDRESS      admin: a log for a new gateway, and its operator
+ *   dutyproof trust export [--name TEXT]                this deployment as a trust file, for inspectors
  *   dutyproof audit-log (verify | show) [--json]       the administrative audit log and its hash chain
  *   dutyproof backup --out FILE                        DATA_DIR as one file (gateway stopped)
  *   dutyproof restore FILE --data-dir DIR              into a new directory
  *   dutyproof demand | tasks | duty-list | burden report | summary …   see scripts/burdenCommands.ts
+ *
+ * verify and replay believe only the deployments of their trust anchors: the one of this
+ * machine's settings (DATA_DIR/deployment.json, or the Ignition output for RPC_URL and CHAIN_ID)
+ * and those of `--trust FILE` (docs/protocol.md, "Trust files").
  *
  * Settings come from the environment (README, "Configuration"): DATA_DIR, PORT, CHAIN_PORT,
  * RPC_URL, CHAIN_ID, OPERATOR_KEY(_FILE), IGNITION_DEPLOYMENT_DIR, LOG_NAME; GATEWAY_URL for submit and receipt; the keystore password from
@@ -36,7 +41,9 @@ import { Contract, JsonRpcProvider, Wallet, getAddress, id, isAddress } from "et
 import { bytesToHex } from "../server/core/bytes.ts";
 import { recordDigest } from "../server/core/record.ts";
 import { loadDutyTypeFile } from "../server/catalog/loadCatalog.ts";
-import { LocalChainNode } from "../server/chain/LocalChainNode.ts";
+import { LocalChainNode, jsonRpc } from "../server/chain/LocalChainNode.ts";
+import { TrustFileError, ownDeploymentOf, readTrustFile } from "../server/chain/trustAnchors.ts";
+import { type TrustedDeployment, mergeTrustAnchors, trustFileOf } from "../server/core/trust.ts";
 import { type Deployment, departmentIdOf, registerDutyTypes } from "../server/chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { configFromEnvironment } from "../server/config.ts";
@@ -53,7 +60,7 @@ import {
 } from "../server/core/verifier.ts";
 import { ChainUnreachableError, fetchChainFacts } from "../server/chain/chainFacts.ts";
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
-import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
+import { UntrustedDeploymentError, replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { BundleLogError, replayFromBundle } from "../server/audit/replayFromBundle.ts";
 import { progressBar } from "../server/audit/progressBar.ts";
 import { informationalKinds } from "../server/core/replay.ts";
@@ -183,6 +190,40 @@ async function send(ledger: Contract, call: Promise<{ wait: () => Promise<unknow
 
 const rpcUrlOf = (values: Record<string, string | undefined>) =>
   values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
+
+/** The deployment of this machine's settings as a trust anchor, if it has one. */
+async function ownDeployment(): Promise<TrustedDeployment | undefined> {
+  const config = configFromEnvironment();
+  let chainId = config.expectedChainId;
+  // Ignition's output is kept per chain: ask the endpoint which one it serves.
+  if (chainId === undefined && config.rpcUrl && !existsSync(join(config.dataDir, "deployment.json")))
+    chainId = await jsonRpc(config.rpcUrl, "eth_chainId").then(Number, () => undefined);
+  return ownDeploymentOf(config, chainId);
+}
+
+/**
+ * The trust anchors of verify and replay: this machine's own deployment, if its settings have
+ * one, and those of `--trust FILE`. None at all is a usage error: there is nothing to check
+ * evidence against but the evidence.
+ */
+async function verifierTrust(trustFile: string | undefined): Promise<TrustedDeployment[]> {
+  const own = await ownDeployment();
+  let given: TrustedDeployment[] = [];
+  if (trustFile) {
+    try {
+      given = readTrustFile(trustFile);
+    } catch (error) {
+      if (error instanceof TrustFileError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  const anchors = mergeTrustAnchors(own ? [own] : [], given);
+  if (anchors.length === 0)
+    throw new UsageError(
+      "no trust anchors: give --trust FILE (a county's trust file), or run where DATA_DIR holds the gateway's deployment",
+    );
+  return anchors;
+}
 
 const gatewayUrl = () => process.env.GATEWAY_URL ?? `http://127.0.0.1:${configFromEnvironment().port}`;
 
@@ -409,7 +450,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async verify(args) {
-    const { values, switches, positionals } = options(args, ["rpc", "lang", "hash"], ["json"]);
+    const { values, switches, positionals } = options(args, ["rpc", "lang", "hash", "trust"], ["json"]);
     const json = switches.has("json");
     const file = positionals[0];
     if (!file && !values.hash) throw new UsageError("verify: give a receipt or record file, or --hash HASH");
@@ -442,6 +483,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
         throw new UsageError(`${file} is not a readable JSON file`);
       }
     }
+    const trust = await verifierTrust(values.trust);
     // Chain facts, fetched once per checkpoint and unit; an unreachable chain ends with exit 3.
     const rpcUrl = rpcUrlOf(values);
     const factsCache = new Map<string, ChainFacts>();
@@ -450,7 +492,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       let facts = factsCache.get(key);
       if (!facts) {
         try {
-          facts = await fetchChainFacts(rpcUrl, receipt);
+          facts = await fetchChainFacts(rpcUrl, receipt, trust);
         } catch (error) {
           if (!(error instanceof ChainUnreachableError)) throw error;
           console.error(`dutyproof: ${error.message}`);
@@ -465,7 +507,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       const verdicts: Array<Verdict & { recordId: string }> = [];
       for (const item of bundle.data.items) {
         const facts = await factsFor(item.receipt);
-        verdicts.push({ recordId: item.receipt.recordId, ...verifyEvidence(item, facts, recoverSigner) });
+        verdicts.push({ recordId: item.receipt.recordId, ...verifyEvidence(item, facts, recoverSigner, trust) });
       }
       // A later record of the bundle that amends one is trusted only if it verified itself.
       const notices = amendmentNotices(
@@ -515,7 +557,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     // What the gateway says happened since (in a receipt it served): not checked on chain here.
     const told = raw as RecordNotices;
     const verdict = {
-      ...verifyEvidence(evidence, facts, recoverSigner),
+      ...verifyEvidence(evidence, facts, recoverSigner, trust),
       ...(told.supersededBy ? { supersededBy: told.supersededBy } : {}),
       ...(told.withdrawnBy ? { withdrawnBy: told.withdrawnBy } : {}),
       ...(told.erasure ? { erasure: told.erasure } : {}),
@@ -596,7 +638,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async replay(args) {
-    const { values, switches } = options(args, ["token", "rpc", "bundle"], ["json"]);
+    const { values, switches } = options(args, ["token", "rpc", "bundle", "trust"], ["json"]);
     const token = values.token ?? process.env.DUTYPROOF_TOKEN;
     let bundle: Bundle | undefined;
     if (values.bundle) {
@@ -612,16 +654,18 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     } else if (!token)
       throw new UsageError("replay needs an auditor token (--token or DUTYPROOF_TOKEN) or --bundle FILE");
     const rpcUrl = rpcUrlOf(values);
+    const trust = await verifierTrust(values.trust);
     const bar = progressBar(process.stderr, "replay");
     let report;
     try {
       report = bundle
-        ? await replayFromBundle({ bundle, rpcUrl, onProgress: bar.update })
-        : await replayFromGateway({ gatewayUrl: gatewayUrl(), token: token!, rpcUrl, onProgress: bar.update });
+        ? await replayFromBundle({ bundle, rpcUrl, trust, onProgress: bar.update })
+        : await replayFromGateway({ gatewayUrl: gatewayUrl(), token: token!, rpcUrl, trust, onProgress: bar.update });
     } catch (error) {
       bar.finish();
       console.error(`dutyproof: ${(error as Error).message.split("\n")[0]}`);
       if (error instanceof BundleLogError) throw new ExitCode(2);
+      if (error instanceof UntrustedDeploymentError) throw new ExitCode(1);
       throw new ExitCode(/refused the audit feed/.test((error as Error).message) ? 1 : 3);
     }
     bar.finish();
@@ -693,6 +737,17 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     );
     await persist();
     console.log(`log ${name} created as ${logId}, operated by ${getAddress(operator)}`);
+  },
+
+  /** This machine's deployment as a trust file (stdout), for the inspectors a county equips. */
+  async trust(args) {
+    const [action, ...rest] = args;
+    if (action !== "export") throw new UsageError("trust: expected export [--name TEXT]");
+    const { values } = options(rest, ["name"]);
+    const config = configFromEnvironment();
+    const own = await ownDeployment();
+    if (!own) throw new Error(`no deployment in ${config.dataDir}; start the gateway first (npm start)`);
+    console.log(JSON.stringify(trustFileOf([{ ...own, name: values.name ?? config.logName }]), null, 2));
   },
 
   async "audit-log"(args) {

@@ -24,6 +24,7 @@ import { yearStartOf } from "../server/burden/rules.ts";
 import { departmentIdOf } from "../server/chain/deployment.ts";
 import { configFromEnvironment } from "../server/config.ts";
 import { issueToken } from "../server/gateway/AccessTokens.ts";
+import { ownTrustAnchor } from "../server/chain/trustAnchors.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { startGateway } from "../server/main.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -535,7 +536,12 @@ export async function simulate(options: {
         await new Promise((res) => setTimeout(res, 100));
       }
       const auditor = issueToken(join(dir, "tokens.json"), "auditor", "audit bureau");
-      const replay = await replayFromGateway({ gatewayUrl: url, token: auditor, rpcUrl: gateway.rpcUrl });
+      const replay = await replayFromGateway({
+        gatewayUrl: url,
+        token: auditor,
+        rpcUrl: gateway.rpcUrl,
+        trust: [ownTrustAnchor(gateway.deployment, "the simulated county")],
+      });
       replayClean = replay.clean;
       log(`replay: ${replay.records} records and ${replay.demands} demands, ${replay.clean ? "clean" : "FINDINGS"}`);
     }

@@ -29,6 +29,8 @@ export interface GatewayConfig {
   ignitionDir?: string;
   /** On SIGTERM/SIGINT, how long /readyz answers 503 before the listener closes. */
   shutdownDrainMs: number;
+  /** A trust file (docs/protocol.md, "Trust files") of deployments trusted besides the gateway's own. */
+  trustFile?: string;
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -64,6 +66,7 @@ export function configFromEnvironment(
     gasPrice: env.GAS_PRICE ? BigInt(integer("GAS_PRICE", env.GAS_PRICE, 0, 0)) : undefined,
     ignitionDir: env.IGNITION_DEPLOYMENT_DIR ? resolve(env.IGNITION_DEPLOYMENT_DIR) : undefined,
     shutdownDrainMs: integer("SHUTDOWN_DRAIN_MS", env.SHUTDOWN_DRAIN_MS, 1_000),
+    trustFile: env.TRUST_FILE ? resolve(env.TRUST_FILE) : undefined,
     ...overrides,
   };
 }

@@ -26,6 +26,8 @@ import { AttestationService, fieldErrors } from "./gateway/AttestationService.ts
 import { DutyproofError } from "./core/errors.ts";
 import { evidenceSchema, verifyEvidence } from "./core/verifier.ts";
 import { fetchChainFacts } from "./chain/chainFacts.ts";
+import { ownTrustAnchor, readTrustFile } from "./chain/trustAnchors.ts";
+import { mergeTrustAnchors } from "./core/trust.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createRequestListener } from "./http/app.ts";
 import { unitRateLimit } from "./http/rateLimit.ts";
@@ -250,6 +252,11 @@ export async function startGateway(
       storeBytes: () => directoryBytes(join(config.dataDir, "ledger")),
     });
     const tokens = new AccessTokens(join(config.dataDir, "tokens.json"));
+    // What /v1/verify, the console and /v1/trust believe: this gateway's deployment and TRUST_FILE's.
+    const trust = mergeTrustAnchors(
+      [ownTrustAnchor(deployment, config.logName)],
+      config.trustFile ? readTrustFile(config.trustFile) : [],
+    );
     const observe = requestObserver({ logger, metrics, draining: () => draining });
     const listener = createRequestListener({
       store,
@@ -257,6 +264,7 @@ export async function startGateway(
       catalog: () => catalog.list(),
       deployment,
       rpcUrl,
+      trust,
       log: (message) => logger.error(message),
       observability: httpObservability(observe, metrics),
       observe,
@@ -285,14 +293,15 @@ export async function startGateway(
         mayOperate: async (token) => tokens.mayOperate(token),
       },
       // The verdict comes from the chain the receipt names, read through this gateway's RPC
-      // endpoint; the gateway's own store plays no part in it.
+      // endpoint, and only if the gateway trusts that deployment; its own store plays no part.
       verify: async (body) => {
         const parsed = evidenceSchema.safeParse(body);
         if (!parsed.success) {
           const errors = fieldErrors(parsed.error);
           throw new DutyproofError("request.invalid", "not a receipt, or a record with its receipt", { errors });
         }
-        return verifyEvidence(parsed.data, await fetchChainFacts(rpcUrl, parsed.data.receipt), recoverSigner);
+        const facts = await fetchChainFacts(rpcUrl, parsed.data.receipt, trust);
+        return verifyEvidence(parsed.data, facts, recoverSigner, trust);
       },
       ready: async () => {
         if (draining) return { ready: false, checks: { gateway: "draining" } };

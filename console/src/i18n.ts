@@ -153,6 +153,7 @@ const messages = {
   "value.receiptOnly": ["仅核验回执（未提供记录内容）", "receipt only (no record content given)"],
   "check.receipt": ["回执格式", "Receipt format"],
   "check.chain": ["链", "Chain"],
+  "check.deployment": ["受信任的账本", "Trusted ledger"],
   "check.contract": ["合约", "Contract"],
   "check.record": ["记录内容", "Record content"],
   "check.signature": ["单位签名", "Unit's signature"],

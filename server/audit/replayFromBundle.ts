@@ -8,7 +8,8 @@ import { replayBundle } from "../core/replayBundle.ts";
 import type { Bundle, KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
-import type { ReplayResult } from "./replayFromGateway.ts";
+import { type ReplayResult, trustedLog } from "./replayFromGateway.ts";
+import type { TrustAnchors } from "../core/trust.ts";
 
 /** Thrown when a bundle's receipts do not all name one log, or name no log at all. */
 export class BundleLogError extends Error {}
@@ -16,6 +17,8 @@ export class BundleLogError extends Error {}
 export async function replayFromBundle(target: {
   bundle: Bundle;
   rpcUrl: string;
+  /** The deployments the auditor trusts; a bundle anchored anywhere else is refused. */
+  trust: TrustAnchors;
   onProgress?: (done: number, total: number) => void;
 }): Promise<ReplayResult> {
   const { bundle } = target;
@@ -27,12 +30,13 @@ export async function replayFromBundle(target: {
     throw new BundleLogError(`the bundle's receipts name ${logs.size} logs; replay needs exactly one`);
   const [chainText, contract, logId] = [...logs][0]!.split(":") as [string, string, string];
   const chainId = Number(chainText);
+  const anchor = trustedLog(target.trust, { chainId, contract, logId }, "the bundle");
   const provider = new JsonRpcProvider(target.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const served = Number(await provider.send("eth_chainId", []));
     if (served !== chainId) throw new Error(`the RPC endpoint serves chain ${served}, the bundle is for ${chainId}`);
     const ledger = ledgerAt(provider, contract);
-    const checkpoints = await fetchCheckpoints(ledger, logId, bundle.log?.deployBlock ?? 0);
+    const checkpoints = await fetchCheckpoints(ledger, logId, anchor.deployBlock ?? 0);
     const histories = new Map<string, { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] }>();
     for (const unitId of new Set(bundle.items.map((i) => i.receipt.unitId)))
       histories.set(unitId, await fetchUnitHistory(ledger, unitId));

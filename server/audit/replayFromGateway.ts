@@ -1,11 +1,14 @@
 /**
  * Audit replay with the records read from a gateway (auditor token) and everything else from
- * the chain: the gateway is trusted for nothing but handing over the records.
+ * the chain: the gateway is trusted for nothing but handing over the records. Which ledger and
+ * log it anchors to is checked against the auditor's own trust anchors, so that an operator
+ * cannot point its auditor at a shadow ledger it controls.
  */
 import { JsonRpcProvider } from "ethers";
 import { eip712Domain } from "../core/eip712.ts";
 import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
+import { type TrustAnchors, type TrustedDeployment, trustedDeploymentOf } from "../core/trust.ts";
 import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
 import { type AuditDemandEntry, inspectorActiveAt } from "../burden/demandAudit.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
@@ -18,6 +21,8 @@ export interface ReplayTarget {
   gatewayUrl: string;
   token: string;
   rpcUrl: string;
+  /** The deployments the auditor trusts; a gateway anchoring anywhere else is refused. */
+  trust: TrustAnchors;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -25,6 +30,26 @@ export interface ReplayResult extends ReplayReport {
   chainId: number;
   contract: string;
   logId: string;
+}
+
+/** Thrown when the log to replay is not among the auditor's trust anchors. */
+export class UntrustedDeploymentError extends Error {}
+
+/**
+ * The trust anchor covering a log, or UntrustedDeploymentError naming it and who claimed it.
+ * Replay reads events from the anchor's deployment block, never from one the audited side gave.
+ */
+export function trustedLog(
+  trust: TrustAnchors,
+  log: { chainId: number; contract: string; logId: string },
+  claimedBy: string,
+): TrustedDeployment {
+  const anchor = trustedDeploymentOf(trust, log.chainId, log.contract, log.logId);
+  if (!anchor)
+    throw new UntrustedDeploymentError(
+      `${claimedBy} anchors to chain ${log.chainId}, contract ${log.contract}, log ${log.logId}, which is not among this auditor's trust anchors (--trust FILE)`,
+    );
+  return anchor;
 }
 
 async function getJson(url: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -47,8 +72,14 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     const chainId = Number(await provider.send("eth_chainId", []));
     if (chainId !== info.chainId)
       throw new Error(`the RPC endpoint serves chain ${chainId}, the gateway anchors to ${info.chainId}`);
+    const anchor = trustedLog(
+      target.trust,
+      { chainId: info.chainId, contract: info.contracts.DutyLedger, logId: info.logId },
+      "the gateway",
+    );
+    const deployBlock = anchor.deployBlock ?? 0;
     const ledger = ledgerAt(provider, info.contracts.DutyLedger);
-    const checkpoints = await fetchCheckpoints(ledger, info.logId, info.deployBlock);
+    const checkpoints = await fetchCheckpoints(ledger, info.logId, deployBlock);
 
     const records: Array<AuditRecord | AuditDemandEntry> = [];
     let from: number | null = 0;
@@ -62,7 +93,7 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
       from = page.body.next as number | null;
     }
     const histories = new Map<string, { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] }>();
-    const inspectors = await fetchInspectorHistory(ledger, info.deployBlock);
+    const inspectors = await fetchInspectorHistory(ledger, deployBlock);
     for (const unitId of new Set(records.flatMap((r) => ("kind" in r ? [] : [r.envelope.unitId]))))
       histories.set(unitId, await fetchUnitHistory(ledger, unitId));
 

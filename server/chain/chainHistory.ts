@@ -12,7 +12,7 @@ export function ledgerAt(provider: JsonRpcProvider, address: string): Contract {
 
 /**
  * Every CheckpointAnchored event of `logId` from `fromBlock`, in chain order, each with the
- * block time the contract stored for it.
+ * block time and the root the contract stores for its size (replay compares the two roots).
  */
 export async function fetchCheckpoints(
   ledger: Contract,
@@ -23,8 +23,9 @@ export async function fetchCheckpoints(
   const out: AnchoredCheckpoint[] = [];
   for (const event of events) {
     const args = (event as unknown as { args: { size: bigint; root: string; previousSize: bigint } }).args;
-    const [, stored] = await ledger.getFunction("checkpointAt")(logId, args.size);
+    const [found, stored] = await ledger.getFunction("checkpointAt")(logId, args.size);
     out.push({
+      storedRoot: found ? String(stored.root) : null,
       size: Number(args.size),
       root: args.root,
       previousSize: Number(args.previousSize),

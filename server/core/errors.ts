@@ -62,6 +62,12 @@ export const errorCatalogue = {
   "demand.unit_suspended": { status: 422, title: "Unit is suspended" },
   "demand.not_found": { status: 404, title: "No demand with this id" },
 
+  // Verification (trust anchors: docs/protocol.md, "Trust files")
+  "receipt.untrusted_deployment": {
+    status: 422,
+    title: "The evidence names a chain, contract or log this verifier does not trust",
+  },
+
   // Infrastructure
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
   "chain.unreachable": { status: 503, title: "The chain node does not answer" },

@@ -20,6 +20,8 @@ export interface AnchoredCheckpoint {
   previousSize: number;
   blockNumber: number;
   anchoredAt: number; // Unix seconds, block time
+  /** The root the contract stores for `size` (`checkpointAt`); null: it stores none. Unchecked if absent. */
+  storedRoot?: string | null;
 }
 
 /** A record as the gateway serves it to an auditor, in leaf order. */
@@ -40,6 +42,7 @@ export interface AuditRecord {
 export type FindingKind =
   | "checkpoint.not_extending" // a checkpoint's previous size is not the checkpoint before it
   | "checkpoint.root_mismatch" // the records do not give the anchored root: altered, missing or reordered
+  | "checkpoint.stored_root_disagrees" // the contract's stored root is not its CheckpointAnchored event's
   | "record.missing" // no record at a leaf index inside an anchored checkpoint
   | "record.misplaced" // a record claims another leaf index than its position
   | "record.altered" // its content does not hash to its record id, or is not a well-formed record
@@ -101,10 +104,21 @@ const hex32 = /^0x[0-9a-f]{64}$/;
 const signatureHex = /^0x[0-9a-f]{130}$/;
 const auditEnvelopeSchema = recordEnvelopeSchema.extend({ salt: recordEnvelopeSchema.shape.salt.optional() });
 
-/** Checks that a checkpoint chain extends itself link by link, from the empty log. */
+/**
+ * Checks that a checkpoint chain extends itself link by link, from the empty log, and that the
+ * contract still stores the root each CheckpointAnchored event recorded: verifiers read the
+ * stored root, so a state overwrite would otherwise fail honest receipts unnoticed by replay.
+ */
 export function checkCheckpointChain(checkpoints: AnchoredCheckpoint[], findings: Finding[]): void {
   let previous = 0;
   for (const c of checkpoints) {
+    if (c.storedRoot !== undefined && c.storedRoot !== c.root) {
+      findings.push({
+        kind: "checkpoint.stored_root_disagrees",
+        checkpointSize: c.size,
+        detail: `the contract stores ${c.storedRoot ?? "no checkpoint"} for size ${c.size}, its event recorded ${c.root}`,
+      });
+    }
     if (c.previousSize !== previous || c.size <= previous) {
       findings.push({
         kind: "checkpoint.not_extending",

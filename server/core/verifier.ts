@@ -11,6 +11,7 @@ import { eip712Domain, typedDataDigest } from "./eip712.ts";
 import { isValidInclusion } from "./merkle/verify.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest } from "./record.ts";
 import { recordEnvelopeSchema } from "./recordSchema.ts";
+import { type TrustAnchors, trustedDeploymentOf } from "./trust.ts";
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/);
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
@@ -90,13 +91,34 @@ export interface StatusPeriodFact {
 export interface ChainFacts {
   chainId: number;
   contractHasCode: boolean;
-  checkpoint: { found: boolean; root: string; anchoredAt: number; blockNumber: number };
+  checkpoint: {
+    found: boolean;
+    /** The root the contract stores for the size (`checkpointAt`). */
+    root: string;
+    anchoredAt: number;
+    blockNumber: number;
+    /**
+     * The root of the CheckpointAnchored event for the size in the block the contract names, if
+     * the adapter read it (null: no such event). It and the stored root can only differ if the
+     * chain's state was altered behind the contract's back.
+     */
+    eventRoot?: string | null;
+  };
   keyHistory: KeyPeriodFact[];
   statusHistory: StatusPeriodFact[];
 }
 
 export type CheckName =
-  "receipt" | "chain" | "contract" | "record" | "signature" | "leaf" | "inclusion" | "checkpoint" | "key";
+  | "receipt"
+  | "chain"
+  | "deployment"
+  | "contract"
+  | "record"
+  | "signature"
+  | "leaf"
+  | "inclusion"
+  | "checkpoint"
+  | "key";
 
 export interface Check {
   name: CheckName;
@@ -153,19 +175,28 @@ export function keyValidAt(
 }
 
 /**
- * Verifies evidence against chain facts. `recover` returns the address that signed a digest
- * (lower case) or null. Every check runs; the verdict lists each, the first failure is `reason`.
+ * Verifies evidence against chain facts and the verifier's own trust anchors: the chain,
+ * contract and log the receipt names must be a deployment the verifier trusts, since anyone can
+ * deploy a look-alike ledger and anchor whatever they like in it. `recover` returns the address
+ * that signed a digest (lower case) or null. Every check runs; the verdict lists each, the
+ * first failure is `reason`.
  */
 export function verifyEvidence(
   evidence: { receipt: Receipt; envelope?: RecordEnvelope; signature?: string },
   facts: ChainFacts,
   recover: (digest: Uint8Array, signature: string) => string | null,
+  trust: TrustAnchors,
 ): Verdict {
   const { receipt, envelope } = evidence;
   const checks: Check[] = [];
   const check = (name: CheckName, ok: boolean, reason: string) => checks.push(ok ? { name, ok } : { name, ok, reason });
 
   check("chain", facts.chainId === receipt.chainId, "receipt.wrong_chain");
+  check(
+    "deployment",
+    trustedDeploymentOf(trust, receipt.chainId, receipt.contract, receipt.logId) !== undefined,
+    "receipt.untrusted_deployment",
+  );
   check("contract", facts.contractHasCode, "receipt.no_contract");
 
   let recordId = receipt.recordId;
@@ -206,8 +237,18 @@ export function verifyEvidence(
     "proof.invalid",
   );
 
-  const anchored = facts.checkpoint.found && facts.checkpoint.root === receipt.root;
-  check("checkpoint", anchored, facts.checkpoint.found ? "checkpoint.root_mismatch" : "checkpoint.not_anchored");
+  const { eventRoot } = facts.checkpoint;
+  const stateAltered = facts.checkpoint.found && eventRoot !== undefined && eventRoot !== facts.checkpoint.root;
+  const anchored = facts.checkpoint.found && !stateAltered && facts.checkpoint.root === receipt.root;
+  check(
+    "checkpoint",
+    anchored,
+    stateAltered
+      ? "checkpoint.stored_root_disagrees"
+      : facts.checkpoint.found
+        ? "checkpoint.root_mismatch"
+        : "checkpoint.not_anchored",
+  );
 
   const anchoredAt = facts.checkpoint.anchoredAt;
   const plausible = acceptanceTimePlausible(receipt.acceptedAt, anchoredAt);
@@ -236,7 +277,14 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
     "zh-CN": "回执所属的链与所连接的链不一致",
     en: "the receipt is for another chain than the RPC endpoint serves",
   },
-  "receipt.no_contract": { "zh-CN": "回执中的合约地址上没有合约", en: "there is no contract at the receipt's address" },
+  "receipt.untrusted_deployment": {
+    "zh-CN": "回执锚定在本核验方不信任的账本（链、合约或日志不在信任锚中）",
+    en: "the receipt is anchored in a ledger this verifier does not trust (chain, contract or log not among its trust anchors)",
+  },
+  "receipt.no_contract": {
+    "zh-CN": "回执中的地址上没有 DutyLedger 合约",
+    en: "there is no DutyLedger contract at the receipt's address",
+  },
   "record.altered": {
     "zh-CN": "记录内容与回执不符（已被改动）",
     en: "the record does not match the receipt (altered)",
@@ -257,6 +305,10 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
   "checkpoint.root_mismatch": {
     "zh-CN": "链上锚定的根与回执不同",
     en: "the ledger anchored another root for that size",
+  },
+  "checkpoint.stored_root_disagrees": {
+    "zh-CN": "合约存储的根与其锚定事件记录的根不一致（链上状态被改动）",
+    en: "the root the contract stores differs from the one its anchoring event recorded (the chain's state was altered)",
   },
   "key.not_valid_then": {
     "zh-CN": "签名密钥在当时不是该单位的有效密钥，或单位已暂停",

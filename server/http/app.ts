@@ -18,6 +18,8 @@ import { hash32, parseQuery } from "./parseQuery.ts";
 import { readPathHandler } from "./readPath.ts";
 import type { RequestObserver } from "../observability/httpObservability.ts";
 import { consoleRoutes } from "./consoleRoutes.ts";
+import type { TrustAnchors } from "../core/trust.ts";
+import { ownTrustAnchor } from "../chain/trustAnchors.ts";
 import { type BurdenRouterOptions, burdenRouter, demandAuditFields } from "./burdenRouter.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { problemHandler } from "./problem.ts";
@@ -32,6 +34,8 @@ export interface AppOptions {
   catalog: () => CatalogEntry[];
   deployment: Deployment;
   rpcUrl: string;
+  /** The deployments verification trusts (default: this gateway's own); served at /v1/trust. */
+  trust?: TrustAnchors;
   /** Whether the chain answers and the store is open (for /readyz). */
   ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   /** Called after records were appended (to wake the anchorer). */
@@ -261,7 +265,14 @@ export function createApp(options: AppOptions): express.Express {
     docs ??= docsPage();
     res.type("html").send(docs);
   });
-  app.use(consoleRoutes({ store, rpcUrl: options.rpcUrl, mayRead: options.mayRead }));
+  app.use(
+    consoleRoutes({
+      store,
+      rpcUrl: options.rpcUrl,
+      mayRead: options.mayRead,
+      trust: options.trust ?? [ownTrustAnchor(deployment, deployment.logId)],
+    }),
+  );
 
   if (options.admin) app.use(adminRoutes(options.admin));
   if (options.burden) app.use(burdenRouter(options.burden));

@@ -24,7 +24,7 @@ export function consolePaths(problem: object) {
     "/v1/chain-facts": {
       get: {
         summary:
-          "What the chain states about a receipt (checkpoint of that size, the unit's key and status history), for verifiers that cannot reach the chain",
+          "What the chain states about a receipt (checkpoint of that size, the unit's key and status history), for verifiers that cannot reach the chain; 422 receipt.untrusted_deployment for a deployment this gateway does not trust",
         parameters: [
           param("chainId", "query", "the receipt's chain id", { type: "integer", minimum: 1 }),
           param("contract", "query", "the receipt's DutyLedger address", { type: "string" }),
@@ -33,6 +33,13 @@ export function consolePaths(problem: object) {
           param("unitId", "query", "the receipt's unit id", hashSchema),
         ],
         responses: { 200: jsonOk("chain facts"), 422: problem, 503: problem },
+      },
+    },
+    "/v1/trust": {
+      get: {
+        summary:
+          "The deployments this gateway's verification trusts, as a dutyproof/trust/v1 file an inspector can pass to `dutyproof verify --trust`",
+        responses: { 200: jsonOk("trust file") },
       },
     },
     "/v1/units/{unitId}/records": {

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { DutyproofError } from "../core/errors.ts";
 import { ChainUnreachableError, fetchChainFacts } from "../chain/chainFacts.ts";
 import type { Receipt } from "../core/verifier.ts";
+import { type TrustAnchors, trustFileOf, trustedDeploymentOf } from "../core/trust.ts";
 import { hash32, parseParameters } from "./parseQuery.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 
@@ -37,6 +38,8 @@ export interface ConsoleRoutesOptions {
   store: LedgerStore;
   /** The RPC endpoint chain facts are read from (the gateway's own). */
   rpcUrl: string;
+  /** The deployments this gateway's verification trusts; chain facts are read for no other. */
+  trust: TrustAnchors;
   mayRead?: (token: string | undefined, unitId: string) => Promise<boolean>;
   /** Where the built console lives (tests may build elsewhere). */
   buildDir?: string;
@@ -102,13 +105,26 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
    */
   router.get("/v1/chain-facts", async (req, res) => {
     const query = parseParameters(chainFactsQuery, req.query, "query.");
+    if (!trustedDeploymentOf(options.trust, query.chainId, query.contract, query.logId))
+      throw new DutyproofError(
+        "receipt.untrusted_deployment",
+        "this gateway does not trust that chain, contract and log (see /v1/trust)",
+      );
     try {
-      res.json(await fetchChainFacts(options.rpcUrl, query as unknown as Receipt));
+      res.json(await fetchChainFacts(options.rpcUrl, query as unknown as Receipt, options.trust));
     } catch (error) {
       if (error instanceof ChainUnreachableError)
         throw new DutyproofError("chain.unreachable", "the chain node does not answer");
       throw error;
     }
+  });
+
+  /**
+   * The deployments this gateway trusts, as a trust file (docs/protocol.md, "Trust files"): what
+   * the console verifies against, and what an operator hands to inspectors.
+   */
+  router.get("/v1/trust", (_req, res) => {
+    res.json(trustFileOf(options.trust));
   });
 
   /** A unit's records, newest first, with their status: for the unit and authorised inspectors. */

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { type BaseWallet, Wallet, id } from "ethers";
 import type { RecordEnvelope } from "../../server/core/record.ts";
 import { bundleSchema } from "../../server/core/verifier.ts";
+import { ownTrustAnchor } from "../../server/chain/trustAnchors.ts";
 import { replayFromBundle } from "../../server/audit/replayFromBundle.ts";
 import { replayFromGateway } from "../../server/audit/replayFromGateway.ts";
 import { configFromEnvironment } from "../../server/config.ts";
@@ -38,6 +39,7 @@ describe("corrections, withdrawals and lawful erasure", function () {
   const dir = tempDir("amend");
   const files = tempDir("amend-files"); // bundles written by the CLI, outside the data directory
   let gateway: RunningGateway;
+  const ownTrust = () => [ownTrustAnchor(gateway.deployment, "the test gateway")];
   let info: { eip712: Eip712Info };
   let auditorToken: string;
   let unitToken: string;
@@ -273,12 +275,12 @@ describe("corrections, withdrawals and lawful erasure", function () {
     expect(json.results.find((r) => r.recordId === original.body.recordId)!.supersededBy!.recordId).to.equal(
       correction.body.recordId,
     );
-    const report = await replayFromBundle({ bundle, rpcUrl: gateway.rpcUrl });
+    const report = await replayFromBundle({ bundle, rpcUrl: gateway.rpcUrl, trust: ownTrust() });
     expect(report.clean, JSON.stringify(report.findings)).to.equal(true);
     expect(report.corrections).to.be.greaterThan(0);
     // The same bundle with a correction whose original is left out: the link dangles.
     const dangling = { ...bundle, items: bundle.items.filter((i) => i.receipt.recordId !== original.body.recordId) };
-    const broken = await replayFromBundle({ bundle: dangling, rpcUrl: gateway.rpcUrl });
+    const broken = await replayFromBundle({ bundle: dangling, rpcUrl: gateway.rpcUrl, trust: ownTrust() });
     expect(broken.counts["amendment.target_not_found"]).to.equal(1);
     // A changed byte in a bundled record is found at its leaf, by the CLI too.
     const tampered = structuredClone(bundle);
@@ -361,13 +363,18 @@ describe("corrections, withdrawals and lawful erasure", function () {
     const item = bundle.items.find((i) => i.receipt.recordId === recordId)!;
     expect([item.envelope, item.erasure?.order]).to.deep.equal([undefined, "PIPL-2026-001"]);
     expect(readFileSync(out, "utf8")).to.not.include("待删除户主");
-    const report = await replayFromBundle({ bundle, rpcUrl: gateway.rpcUrl });
+    const report = await replayFromBundle({ bundle, rpcUrl: gateway.rpcUrl, trust: ownTrust() });
     expect(report.clean, JSON.stringify(report.findings)).to.equal(true);
     expect(report.erased).to.equal(1);
   });
 
   it("replays the log clean with the amendments and the erasure counted, not reported as altered", async () => {
-    const report = await replayFromGateway({ gatewayUrl: gateway.url, token: auditorToken, rpcUrl: gateway.rpcUrl });
+    const report = await replayFromGateway({
+      gatewayUrl: gateway.url,
+      token: auditorToken,
+      rpcUrl: gateway.rpcUrl,
+      trust: ownTrust(),
+    });
     expect(report.clean, JSON.stringify(report.findings)).to.equal(true);
     expect(report).to.include({ corrections: 2, withdrawals: 1, erased: 1 });
     expect(report.counts["record.erased"]).to.equal(1);

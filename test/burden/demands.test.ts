@@ -7,6 +7,7 @@
  */
 import { expect } from "chai";
 import { type BaseWallet, Wallet, id } from "ethers";
+import { ownTrustAnchor } from "../../server/chain/trustAnchors.ts";
 import { replayFromGateway } from "../../server/audit/replayFromGateway.ts";
 import { type DemandDefinition, type DemandDraft, demandOf, signDemand } from "../../server/burden/demandClient.ts";
 import { yearStartOf } from "../../server/burden/rules.ts";
@@ -466,7 +467,12 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
 
   it("replays a log holding demands cleanly, and finds a demand altered in the store", async () => {
     await waitAnchored();
-    const clean = await replayFromGateway({ gatewayUrl: gateway.url, token: auditorToken, rpcUrl: gateway.rpcUrl });
+    const clean = await replayFromGateway({
+      gatewayUrl: gateway.url,
+      token: auditorToken,
+      rpcUrl: gateway.rpcUrl,
+      trust: [ownTrustAnchor(gateway.deployment, "the test gateway")],
+    });
     expect(clean.findings.filter((f) => f.kind !== "record.unanchored")).to.deep.equal([]);
     expect(clean.demands).to.be.greaterThan(10);
     // An insider rewrites a refusal into an admission behind the gateway's back.
@@ -478,7 +484,12 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const stored = JSON.parse(await raw.entries.get(refusal.demandId));
     stored.value.outcome.decision = "on_site_admitted";
     await raw.entries.put(refusal.demandId, JSON.stringify(stored));
-    const report = await replayFromGateway({ gatewayUrl: gateway.url, token: auditorToken, rpcUrl: gateway.rpcUrl });
+    const report = await replayFromGateway({
+      gatewayUrl: gateway.url,
+      token: auditorToken,
+      rpcUrl: gateway.rpcUrl,
+      trust: [ownTrustAnchor(gateway.deployment, "the test gateway")],
+    });
     const altered = report.findings.filter((f) => f.kind === "demand.altered");
     expect(altered.map((f) => f.leafIndex)).to.deep.equal([refusal.leafIndex]);
     expect(report.findings.filter((f) => f.kind === "checkpoint.root_mismatch")).to.deep.equal([]);

@@ -8,6 +8,7 @@ import { Wallet, id } from "ethers";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { type AnchoredCheckpoint, type AuditRecord, replay } from "../../server/core/replay.ts";
 import { eip712Domain, typedDataDigest } from "../../server/core/eip712.ts";
+import { ownTrustAnchor } from "../../server/chain/trustAnchors.ts";
 import { replayFromGateway } from "../../server/audit/replayFromGateway.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
@@ -24,6 +25,7 @@ describe("audit replay", function () {
   const dir = tempDir("replay");
   const chainPort = testPort("replay");
   let gateway: RunningGateway;
+  const ownTrust = () => [ownTrustAnchor(gateway.deployment, "the test gateway")];
   let token: string;
   const unitKey = Wallet.createRandom();
   const unitId = id("unit:replay-village");
@@ -73,7 +75,7 @@ describe("audit replay", function () {
     dir.remove();
   });
 
-  const run = () => replayFromGateway({ gatewayUrl: gateway.url, token, rpcUrl: gateway.rpcUrl });
+  const run = () => replayFromGateway({ gatewayUrl: gateway.url, token, rpcUrl: gateway.rpcUrl, trust: ownTrust() });
 
   it("reports a clean history with its counts", async () => {
     const report = await run();
@@ -86,9 +88,12 @@ describe("audit replay", function () {
   it("refuses the feed without an auditor token", async () => {
     const unitToken = issueToken(`${dir.path}/tokens.json`, `unit:${unitId}`, "the village");
     let message = "";
-    await replayFromGateway({ gatewayUrl: gateway.url, token: unitToken, rpcUrl: gateway.rpcUrl }).catch(
-      (e: Error) => (message = e.message),
-    );
+    await replayFromGateway({
+      gatewayUrl: gateway.url,
+      token: unitToken,
+      rpcUrl: gateway.rpcUrl,
+      trust: ownTrust(),
+    }).catch((e: Error) => (message = e.message));
     expect(message).to.match(/refused the audit feed \(403\)/);
   });
 

@@ -33,8 +33,10 @@ describe("verifier: honest and forged evidence against a real chain", function (
   let honest: { receipt: Receipt; envelope: ReturnType<typeof newEnvelope>; signature: string };
   const fields = { gridCode: "V-1", durationMinutes: 30, issuesFound: 1, gridWorker: "网格员甲" };
 
+  // The test's ledger with every log on it: the forgeries below anchor in logs of their own there.
+  const trust = () => [{ name: "the test ledger", chainId: info.chainId, contract: info.contracts.DutyLedger }];
   const verify = async (evidence: { receipt: Receipt; envelope?: ReturnType<typeof newEnvelope> }) =>
-    verifyEvidence(evidence, await fetchChainFacts(gateway.rpcUrl, evidence.receipt), recoverSigner);
+    verifyEvidence(evidence, await fetchChainFacts(gateway.rpcUrl, evidence.receipt, trust()), recoverSigner, trust());
   const post = async (body: unknown) =>
     (await (
       await fetch(`${gateway.url}/v1/attestations`, {
@@ -174,7 +176,7 @@ describe("verifier: honest and forged evidence against a real chain", function (
     [
       "a receipt naming another contract",
       async () => ({ receipt: { ...honest.receipt, contract: "0x" + "12".repeat(20) } }),
-      "receipt.no_contract",
+      "receipt.untrusted_deployment",
     ],
     [
       "a record with one changed byte",
@@ -240,7 +242,10 @@ describe("verifier: honest and forged evidence against a real chain", function (
   it("dutyproof verify: exit 0 valid, 1 tampered, 2 usage, 3 chain unreachable; zh-CN by default", async () => {
     const cli = join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts");
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [cli, "verify", ...args], { encoding: "utf8", env: { ...process.env, LANG: "" } });
+      spawnSync(process.execPath, [cli, "verify", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, LANG: "", DATA_DIR: dir.path },
+      });
     const good = join(dir.path, "evidence.json");
     writeFileSync(
       good,
@@ -272,7 +277,7 @@ describe("verifier: honest and forged evidence against a real chain", function (
           process.execPath,
           [cli, "verify", "--hash", hash, "--rpc", gateway.rpcUrl, "--lang", "en"],
           {
-            env: { ...process.env, GATEWAY_URL: gateway.url },
+            env: { ...process.env, GATEWAY_URL: gateway.url, DATA_DIR: dir.path },
           },
         );
         let stdout = "";

@@ -137,6 +137,7 @@ describe("backup and restore of DATA_DIR", function () {
     const replay = await runCli(["replay", "--token", token, "--rpc", g.rpcUrl], {
       ...process.env,
       GATEWAY_URL: g.url,
+      DATA_DIR: restored,
     });
     expect(replay.status, replay.stdout + replay.stderr).to.equal(0);
     expect(replay.stdout).to.match(/^clean: 3 records, \d+ checkpoints \(anchored size 3\)/);

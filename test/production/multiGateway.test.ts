@@ -209,6 +209,7 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
       const replayed = await cli(["replay", "--token", token, "--rpc", chain.rpcUrl], {
         ...process.env,
         GATEWAY_URL: gateway.url,
+        DATA_DIR: dir,
       });
       expect(replayed.status, replayed.stdout + replayed.stderr).to.equal(0);
       expect(replayed.stdout).to.match(

@@ -15,6 +15,7 @@ import {
   type ItemResult,
   type VerificationResult,
   gatewayFacts,
+  gatewayTrust,
   loadRecover,
   verifyDocument,
 } from "../verification.ts";
@@ -59,7 +60,7 @@ async function run(source: Source, load: () => Promise<unknown>): Promise<void> 
     catalog = await dutyTypes().catch(() => catalog);
     const raw = await load();
     if (raw === undefined) return;
-    outcome = await verifyDocument(raw, gatewayFacts(), await loadRecover());
+    outcome = await verifyDocument(raw, gatewayFacts(), await loadRecover(), await gatewayTrust());
   } catch (error) {
     outcome =
       error instanceof LocalError

@@ -1,0 +1,93 @@
+/**
+ * Trust anchors: the deployments (chain, DutyLedger contract, logs) a verifier believes. Evidence
+ * names the contract and log it was anchored in, and anyone can deploy a look-alike ledger that
+ * says whatever they like; so every verifier (CLI, gateway, console, replay) checks evidence
+ * against anchors from its own configuration, never against the evidence itself. Pure: the
+ * anchors are read from files by the adapters (server/chain/trustAnchors.ts).
+ */
+import { z } from "zod";
+
+/** The one format string of this version of the trust file (docs/protocol.md, "Trust files"). */
+export const TRUST_FILE_FORMAT = "dutyproof/trust/v1";
+
+const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x and 64 lower-case hex digits");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address (0x + 40 hex)");
+
+/**
+ * One trusted deployment. Unknown fields are kept out (strict), so that a later version that
+ * adds keys a verifier must check (log keys, witness keys) bumps the format instead of being
+ * silently ignored by an older reader.
+ */
+export const trustedDeploymentSchema = z
+  .object({
+    name: z.string().min(1).max(200).describe("a label for people, e.g. the county's gateway"),
+    chainId: z.number().int().min(1),
+    contract: address.describe("the DutyLedger address"),
+    logIds: z
+      .array(hash32)
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("the logs trusted; absent: every log the ledger's admin created on this contract"),
+    deployBlock: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("the block DutyLedger was deployed in; replay reads events from there (default 0)"),
+  })
+  .strict();
+
+export type TrustedDeployment = z.infer<typeof trustedDeploymentSchema>;
+
+export const trustFileSchema = z
+  .object({
+    format: z.literal(TRUST_FILE_FORMAT),
+    deployments: z.array(trustedDeploymentSchema).max(1000),
+  })
+  .strict();
+
+export type TrustFile = z.infer<typeof trustFileSchema>;
+
+/** The anchors a verifier holds, in the order it was given them. */
+export type TrustAnchors = readonly TrustedDeployment[];
+
+/**
+ * The trusted deployment that covers a log of a contract on a chain, or undefined. Addresses
+ * compare without regard to checksum case.
+ */
+export function trustedDeploymentOf(
+  anchors: TrustAnchors,
+  chainId: number,
+  contract: string,
+  logId: string,
+): TrustedDeployment | undefined {
+  const wanted = contract.toLowerCase();
+  return anchors.find(
+    (d) =>
+      d.chainId === chainId &&
+      d.contract.toLowerCase() === wanted &&
+      (d.logIds === undefined || d.logIds.includes(logId.toLowerCase())),
+  );
+}
+
+/** A trust file naming one deployment: what a gateway hands out about itself. */
+export function trustFileOf(deployments: TrustAnchors): TrustFile {
+  return { format: TRUST_FILE_FORMAT, deployments: [...deployments] };
+}
+
+/**
+ * Anchors from several sources as one list; a deployment given twice (same chain, contract and
+ * logs) appears once.
+ */
+export function mergeTrustAnchors(...sources: TrustAnchors[]): TrustedDeployment[] {
+  const seen = new Set<string>();
+  const out: TrustedDeployment[] = [];
+  for (const d of sources.flat()) {
+    const key = `${d.chainId}:${d.contract.toLowerCase()}:${d.logIds?.join(",") ?? "*"}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
