@@ -6,8 +6,8 @@
  * process at a time under a lock, so any number of gateways can start together from one checkout.
  */
 import { spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { buildConsole, consoleInputsFile, defaultConsoleOutDir } from "./build-console.ts";
 
@@ -39,9 +39,7 @@ export async function ensureBuild(options: EnsureBuildOptions = {}): Promise<voi
     // Another gateway may have built while this one waited for the lock.
     if (options.force || !contractsCurrent()) {
       options.onBuild?.("contracts");
-      const fingerprint = contractsFingerprint();
       await hardhatBuild();
-      writeFileSync(fingerprintFile, fingerprint + "\n");
     }
     if (options.force || !consoleCurrent()) {
       options.onBuild?.("console");
@@ -51,40 +49,50 @@ export async function ensureBuild(options: EnsureBuildOptions = {}): Promise<voi
 }
 
 /**
- * What DutyLedger's artifact is a function of: the contract sources (contracts/test holds
- * test-only contracts DutyLedger does not import), the build settings, the EVM version chosen
- * and the compiler and library versions. Contents, not file times: Hardhat rewrites no artifact
- * for a source that was only touched, so a time would stay stale and rebuild on every start.
+ * Whether DutyLedger's artifact was compiled from the files present now, by the compiler
+ * installed now, for the EVM version asked for (if one is): the build information Hardhat
+ * writes beside it records every source it compiled, the project's and the libraries', with
+ * its content. Contents, not file times: Hardhat rewrites no artifact for a source that was only
+ * touched, so a time would stay stale and rebuild on every start. It holds whoever built
+ * (`npm install`, `npm test`, `hardhat build`). Compiler settings changed in hardhat.config.ts
+ * are not seen here; `npm run build` after such a change.
  */
-function contractsFingerprint(): string {
-  const hash = createHash("sha256");
-  const sources = filesUnder(join(root, "contracts"))
-    .filter((path) => !path.startsWith(join(root, "contracts", "test")))
-    .sort();
-  for (const path of [...sources, join(root, "hardhat.config.ts")]) {
-    hash
-      .update(`${relative(root, path)}\0`)
-      .update(readFileSync(path))
-      .update("\0");
+function contractsCurrent(): boolean {
+  try {
+    const artifact = JSON.parse(readFileSync(dutyLedgerArtifact, "utf8")) as { buildInfoId: string };
+    const buildInfo = JSON.parse(
+      readFileSync(join(root, "artifacts", "build-info", `${artifact.buildInfoId}.json`), "utf8"),
+    ) as BuildInfo;
+    const solc = JSON.parse(readFileSync(join(root, "node_modules", "solc", "package.json"), "utf8")) as {
+      version: string;
+    };
+    if (buildInfo.solcVersion !== solc.version) return false;
+    const evmVersion = process.env.EVM_VERSION;
+    if (evmVersion && buildInfo.input.settings.evmVersion !== evmVersion) return false;
+    return Object.entries(buildInfo.input.sources).every(([name, { content }]) => {
+      const path = sourcePath(name);
+      return path !== undefined && readFileSync(path, "utf8") === content;
+    });
+  } catch {
+    return false; // something missing or unreadable: build
   }
-  for (const pkg of ["solc", "@openzeppelin/contracts", "hardhat"]) {
-    hash.update(
-      `${pkg}@${JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version}\0`,
-    );
-  }
-  hash.update(`EVM_VERSION=${process.env.EVM_VERSION ?? ""}`);
-  return hash.digest("hex");
 }
 
-const fingerprintFile = join(root, "build", "contracts.fingerprint");
+interface BuildInfo {
+  solcVersion: string;
+  input: { settings: { evmVersion?: string }; sources: Record<string, { content: string }> };
+}
 
-function contractsCurrent(): boolean {
-  if (mtimeOf(dutyLedgerArtifact) === undefined) return false;
-  try {
-    return readFileSync(fingerprintFile, "utf8").trim() === contractsFingerprint();
-  } catch {
-    return false;
-  }
+/** Where a Hardhat 3 input source name's file is: `project/<path>` or `npm/<package>@<version>/<path>`. */
+function sourcePath(name: string): string | undefined {
+  if (name.startsWith("project/")) return join(root, name.slice("project/".length));
+  const library = /^npm\/((?:@[^/@]+\/)?[^/@]+)@([^/]+)\/(.+)$/.exec(name);
+  if (!library) return undefined;
+  const [, pkg, version, path] = library as unknown as [string, string, string, string];
+  const installed = JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")) as {
+    version: string;
+  };
+  return installed.version === version ? join(root, "node_modules", pkg, path) : undefined;
 }
 
 /** The console exists and is newer than every project file it was bundled from. */
@@ -110,12 +118,6 @@ function mtimeOf(path: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 /** `hardhat build --quiet` in the project; rejects with Hardhat's last line of output. */
