@@ -7,7 +7,7 @@ import { eip712Domain } from "../core/eip712.ts";
 import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
-import { type AuditDemandEntry, inspectorActiveAt } from "../burden/demandAudit.ts";
+import { type AuditDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
 import { VerifyPool } from "../crypto/VerifyPool.ts";
