@@ -28,8 +28,8 @@ export interface EnsureBuildOptions {
 
 /**
  * Builds the contracts and the console if either is missing or stale, and resolves once both
- * are current. When both already are (the usual start), it only reads file times: no lock, no
- * write, so a read-only install starts too.
+ * are current. When both already are (the usual start), it only reads files: no lock, no write,
+ * so a gateway whose user cannot write to the checkout starts too.
  */
 export async function ensureBuild(options: EnsureBuildOptions = {}): Promise<void> {
   if (!options.force && contractsCurrent() && consoleCurrent()) return;
