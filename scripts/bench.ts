@@ -24,13 +24,13 @@ import { bytesToHex, hexToBytes } from "../server/core/bytes.ts";
 import { eip712Domain, recordMessageDigest, typedDataDigest } from "../server/core/eip712.ts";
 import { type RecordEnvelope, recordDigest, signedMessageOf } from "../server/core/record.ts";
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
-import { deriveRecord } from "../server/gateway/deriveRecord.ts";
+import { deriveRecord } from "../server/crypto/deriveRecord.ts";
 import { installNativeHashes } from "../server/crypto/nativeHashes.ts";
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { LocalChainNode } from "../server/chain/LocalChainNode.ts";
 import type { Deployment } from "../server/chain/deployment.ts";
-import { startServe } from "../test/helpers/serve.ts";
-import { tempDir } from "../test/helpers/tempDir.ts";
+import { startServe } from "./startServe.ts";
+import { tempDir } from "./tempDir.ts";
 import {
   type Figure,
   benchFields,

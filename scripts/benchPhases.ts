@@ -13,7 +13,7 @@ import { UniformTree, hashLeaf, verifyInclusion } from "../server/core/merkle/in
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { LedgerStore } from "../server/store/LedgerStore.ts";
 import type { RecordEnvelope } from "../server/core/record.ts";
-import { tempDir } from "../test/helpers/tempDir.ts";
+import { tempDir } from "./tempDir.ts";
 import { cpuSecondsOf, httpCall } from "./benchHttp.ts";
 
 /** One line of bench/results.json. `value` null means the step that measures it has not run. */

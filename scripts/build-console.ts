@@ -2,20 +2,44 @@
 /**
  * Builds the web console (console/) into build/console/ with esbuild: the pages, the core
  * verifier they share with the CLI (server/core), ethers for the keystore, ECharts, and the
- * Noto Sans SC font, all from npm packages, so the console needs no internet. `npm start` and
- * `npm test` run it; the output is not committed.
+ * Noto Sans SC font, all from npm packages, so the console needs no internet. `npm install`
+ * (the prepare script) and `npm test` run it, and `dutyproof serve` when it is missing or older
+ * than its sources (scripts/ensureBuild.ts); the output is not committed.
  */
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { build } from "esbuild";
 
 const root = join(import.meta.dirname, "..");
 export const defaultConsoleOutDir = join(root, "build", "console");
 
-/** Bundles the console into `outDir` (emptied first). Resolves with the output file names. */
+/**
+ * The file in a built console listing the project files it was bundled from (relative to the
+ * project root, node_modules left out: a dependency changes only with `npm install`, which
+ * rebuilds). A dot file, so the gateway's static handler never serves it.
+ */
+export const consoleInputsFile = ".inputs.json";
+
+/**
+ * Bundles the console into `outDir`, replacing what was there. It is built beside `outDir` and
+ * renamed into place, so a gateway serving `outDir` meanwhile never sees a half-written bundle.
+ * Resolves with the output files' names, relative to `outDir`.
+ */
 export async function buildConsole(outDir = defaultConsoleOutDir): Promise<string[]> {
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
+  // A sibling of outDir: the same depth, so the source maps' relative paths stay right.
+  const staging = `${outDir}.staging-${process.pid}-${randomBytes(4).toString("hex")}`;
+  mkdirSync(staging, { recursive: true });
+  try {
+    const outputs = await bundleInto(staging);
+    replaceDirectory(staging, outDir);
+    return outputs;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function bundleInto(outDir: string): Promise<string[]> {
   const result = await build({
     absWorkingDir: root,
     entryPoints: { app: "console/src/main.ts", console: "console/static/console.css" },
@@ -38,7 +62,26 @@ export async function buildConsole(outDir = defaultConsoleOutDir): Promise<strin
   });
   copyFileSync(join(root, "console", "static", "index.html"), join(outDir, "index.html"));
   copyFileSync(join(root, "console", "static", "favicon.svg"), join(outDir, "favicon.svg"));
-  return Object.keys(result.metafile.outputs);
+  const inputs = Object.keys(result.metafile.inputs).filter((path) => !path.includes("node_modules/"));
+  inputs.push("console/static/index.html", "console/static/favicon.svg");
+  writeFileSync(join(outDir, consoleInputsFile), JSON.stringify(inputs.sort()) + "\n");
+  return Object.keys(result.metafile.outputs).map((path) => relative(outDir, join(root, path)));
+}
+
+/**
+ * Moves `from` to `to`. A rename cannot replace a directory that has files, so an existing `to`
+ * is first renamed aside: a request in the instant between the two renames finds no console and
+ * gets a 404, never a page from one build with scripts from another.
+ */
+function replaceDirectory(from: string, to: string): void {
+  const aside = `${to}.old-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    renameSync(to, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  renameSync(from, to);
+  rmSync(aside, { recursive: true, force: true });
 }
 
 if (import.meta.filename === process.argv[1]) {

@@ -279,6 +279,9 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     // take the gateway down; it is logged, and the task's next round retries.
     const logger = createLogger();
     process.on("unhandledRejection", (reason) => logger.error(`background task failed: ${String(reason)}`));
+    // Loaded here, not at the top: it brings esbuild, which no other command needs.
+    const { ensureBuild } = await import("./ensureBuild.ts");
+    await ensureBuild({ onBuild: (part) => logger.info({ part }, "building: missing or older than its sources") });
     const gateway = await startGateway(config);
     // The log is JSON lines; a person at a terminal also gets where things are.
     if (process.stdout.isTTY)

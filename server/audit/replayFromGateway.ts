@@ -10,7 +10,7 @@ import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { type TrustAnchors, type TrustedDeployment, trustedDeploymentOf } from "../core/trust.ts";
 import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
-import { type AuditDemandEntry, inspectorActiveAt } from "../burden/demandAudit.ts";
+import { type AuditDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
 import { VerifyPool } from "../crypto/VerifyPool.ts";

@@ -4,7 +4,7 @@
  * and checks each chunk as it comes back. The findings are those of `replay`: a derivation is
  * only a shortcut for work the replay core would otherwise do itself, with the same code.
  */
-import type { AuditDemandEntry } from "../burden/demandAudit.ts";
+import type { AuditDemandEntry } from "../core/demandAudit.ts";
 import { LogReplayer, type AuditRecord, type ReplayInput, type ReplayReport } from "../core/replay.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { VerifyPool } from "../crypto/VerifyPool.ts";

@@ -12,7 +12,7 @@ import { MemoryTree } from "./merkle/MemoryTree.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
 import { recordEnvelopeSchema } from "./recordSchema.ts";
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
-import { type AuditDemandEntry, checkDemandEntry } from "../burden/demandAudit.ts";
+import { type AuditDemandEntry, checkDemandEntry } from "./demandAudit.ts";
 
 export interface AnchoredCheckpoint {
   size: number;

@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Eip712Domain } from "../core/eip712.ts";
 import type { RecordEnvelope } from "../core/record.ts";
-import type { DerivedRecord } from "../gateway/deriveRecord.ts";
+import type { DerivedRecord } from "./deriveRecord.ts";
 
 type Pending = { resolve: (r: DerivedRecord[]) => void; reject: (e: Error) => void };
 

@@ -2,7 +2,7 @@
 import { parentPort } from "node:worker_threads";
 import type { Eip712Domain } from "../core/eip712.ts";
 import type { RecordEnvelope } from "../core/record.ts";
-import { deriveRecord } from "../gateway/deriveRecord.ts";
+import { deriveRecord } from "./deriveRecord.ts";
 import { installNativeHashes } from "./nativeHashes.ts";
 
 installNativeHashes();

@@ -13,7 +13,7 @@ import { checkAmendment, isWithdrawal } from "../core/amendment.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import type { RegistryCache } from "./RegistryCache.ts";
-import { type DerivedRecord, deriveRecord } from "./deriveRecord.ts";
+import { type DerivedRecord, deriveRecord } from "../crypto/deriveRecord.ts";
 import { faultPoint } from "../faultPoint.ts";
 
 export const submissionSchema = z

@@ -11,7 +11,7 @@ import {
 import { leafHashOf, recordDigest, signedMessageOf } from "../../server/core/record.ts";
 import { VerifyPool } from "../../server/crypto/VerifyPool.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
-import { deriveRecord } from "../../server/gateway/deriveRecord.ts";
+import { deriveRecord } from "../../server/crypto/deriveRecord.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
 /** The EIP-712 definition as /v1/info serves it (JSON), which the unit helper signs with. */

@@ -1,9 +1,2 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-
-/** A fresh directory under the OS temp dir, removed by the returned cleanup. */
-export function tempDir(prefix: string): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), `dutyproof-${prefix}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
+/** Tests make scratch directories with the scripts' helper (scripts may not import tests). */
+export { tempDir } from "../../scripts/tempDir.ts";

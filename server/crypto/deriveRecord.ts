@@ -5,7 +5,7 @@
 import { bytesToHex } from "../core/bytes.ts";
 import { type Eip712Domain, recordMessageDigest, signatureBytes, signatureParts } from "../core/eip712.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest } from "../core/record.ts";
-import { recoverSignerFromParts } from "../crypto/recoverSigner.ts";
+import { recoverSignerFromParts } from "./recoverSigner.ts";
 
 export interface DerivedRecord {
   recordId: string;

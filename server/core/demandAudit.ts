@@ -3,8 +3,8 @@
  * its digest, the inspector signed it, and (with the chain's history) the inspector was active
  * when the gateway accepted it. Pure; server/core/replay.ts calls it for every demand entry.
  */
-import { bytesToHex, hexToBytes } from "../core/bytes.ts";
-import type { Eip712Domain } from "../core/eip712.ts";
+import { bytesToHex, hexToBytes } from "./bytes.ts";
+import type { Eip712Domain } from "./eip712.ts";
 import {
   type DemandEnvelope,
   type DemandOutcome,
