@@ -195,7 +195,7 @@ export async function startGateway(
       registry,
       catalog,
       domain: eip712Domain(deployment.chainId, deployment.address),
-      deriveMany: (domain, items) => pool.derive(domain, items),
+      deriveMany: (domain, items) => pool.deriveEach(domain, items),
       now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
       admitUnit: unitRateLimit(
         new RateLimiter({
