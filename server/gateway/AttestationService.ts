@@ -274,6 +274,8 @@ export class AttestationService {
       );
     }
 
+    // Never acknowledge under a key revoked on chain before this check: the cache catches up first.
+    await registry.current();
     const [unit, dutyType] = await Promise.all([
       registry.unit(envelope.unitId),
       registry.dutyType(envelope.dutyTypeId),
