@@ -16,6 +16,7 @@ import { bodyShapeFaults } from "../core/bodyShape.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { StoredRecord } from "../store/LedgerStore.ts";
+import { stopReading } from "./bodyLimit.ts";
 import { type NodeRouteOptions, serveOnNode, writeBody } from "./serveOnNode.ts";
 
 export interface IngestOptions extends NodeRouteOptions {
@@ -52,12 +53,15 @@ function checkMediaType(req: IncomingMessage): void {
   }
 }
 
-/** Reads the body, refusing it as soon as it exceeds `limit` bytes; parses it as a JSON object or array. */
-function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * Reads the body, refusing it as soon as it exceeds `limit` bytes (and reading no more of it:
+ * the connection closes after the 413); parses it as a JSON object or array.
+ */
+function readJson(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (declared > limit) {
-      req.resume();
+      stopReading(req, res);
       reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
       return;
     }
@@ -66,8 +70,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     req.on("data", (chunk: Buffer) => {
       length += chunk.length;
       if (length > limit) {
-        req.removeAllListeners("data");
-        req.resume();
+        stopReading(req, res);
         reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
         return;
       }
@@ -112,7 +115,7 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
 
   const single = async (req: IncomingMessage, res: ServerResponse) => {
     checkMediaType(req);
-    const body = await readJson(req, options.maxSingleBytes ?? 64 * 1024);
+    const body = await readJson(req, res, options.maxSingleBytes ?? 64 * 1024);
     const { created, record } = await attestations.submit(body);
     if (created) options.onAppended?.();
     writeBody(res, created ? 201 : 200, JSON.stringify(acknowledgement(record, created)));
@@ -120,7 +123,7 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
 
   const batch = async (req: IncomingMessage, res: ServerResponse) => {
     checkMediaType(req);
-    const body = await readJson(req, options.maxBatchBytes ?? 8 * 1024 * 1024);
+    const body = await readJson(req, res, options.maxBatchBytes ?? 8 * 1024 * 1024);
     const parsed = batchSchema.safeParse(body);
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error);
