@@ -2,23 +2,34 @@
  * What happens to the rest of a body that is over its size limit. Left alone, Node (and
  * body-parser, which reads a refused body to its end before answering) would keep reading it:
  * a client could stream gigabytes into a connection that was already answered 413. Instead the
- * gateway stops reading, answers, and closes the connection once the answer is sent.
+ * gateway answers at once, throws away at most DISCARD_LIMIT_BYTES more, then closes the
+ * connection.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import { DutyproofError } from "../core/errors.ts";
 import { problemOf, sendProblem } from "./problem.ts";
 
 /**
- * Stops reading `req`'s body and has Node close the connection after the response: with
- * keep-alive off, Node sends "Connection: close" and ends the socket once the answer is out,
- * and a paused request is not drained first. Call before the response's headers are sent.
+ * How much of a refused body is still read and thrown away: enough for an honest client that
+ * sent a little too much to finish sending and read its 413 on a connection that stays usable
+ * (a client cut off mid-send sees a broken pipe, not the answer), and no more.
  */
-export function stopReading(req: IncomingMessage, res: ServerResponse): void {
+export const DISCARD_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Stops keeping `req`'s body: what still arrives is counted and dropped, and once more than
+ * DISCARD_LIMIT_BYTES arrived the connection is closed. Call when the body was refused.
+ */
+export function stopReading(req: IncomingMessage): void {
   req.removeAllListeners("data");
   req.unpipe();
-  req.pause();
-  res.shouldKeepAlive = false;
+  let discarded = 0;
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES) req.socket.destroy();
+  });
+  req.resume();
 }
 
 /**
@@ -34,7 +45,7 @@ export function bodyLimit(limitBytes: number) {
       return;
     }
     const refuse = () => {
-      stopReading(req, res);
+      stopReading(req);
       if (!res.headersSent) {
         sendProblem(
           res,

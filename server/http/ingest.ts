@@ -54,14 +54,14 @@ function checkMediaType(req: IncomingMessage): void {
 }
 
 /**
- * Reads the body, refusing it as soon as it exceeds `limit` bytes (and reading no more of it:
- * the connection closes after the 413); parses it as a JSON object or array.
+ * Reads the body, refusing it as soon as it exceeds `limit` bytes (what still arrives is dropped,
+ * and the connection closed past bodyLimit.ts's bound); parses it as a JSON object or array.
  */
-function readJson(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
+function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (declared > limit) {
-      stopReading(req, res);
+      stopReading(req);
       reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
       return;
     }
@@ -70,7 +70,7 @@ function readJson(req: IncomingMessage, res: ServerResponse, limit: number): Pro
     req.on("data", (chunk: Buffer) => {
       length += chunk.length;
       if (length > limit) {
-        stopReading(req, res);
+        stopReading(req);
         reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
         return;
       }
@@ -115,7 +115,7 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
 
   const single = async (req: IncomingMessage, res: ServerResponse) => {
     checkMediaType(req);
-    const body = await readJson(req, res, options.maxSingleBytes ?? 64 * 1024);
+    const body = await readJson(req, options.maxSingleBytes ?? 64 * 1024);
     const { created, record } = await attestations.submit(body);
     if (created) options.onAppended?.();
     writeBody(res, created ? 201 : 200, JSON.stringify(acknowledgement(record, created)));
@@ -123,7 +123,7 @@ export function ingestHandler(options: IngestOptions): (req: IncomingMessage, re
 
   const batch = async (req: IncomingMessage, res: ServerResponse) => {
     checkMediaType(req);
-    const body = await readJson(req, res, options.maxBatchBytes ?? 8 * 1024 * 1024);
+    const body = await readJson(req, options.maxBatchBytes ?? 8 * 1024 * 1024);
     const parsed = batchSchema.safeParse(body);
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error);

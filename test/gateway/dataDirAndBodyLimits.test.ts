@@ -117,7 +117,8 @@ describe("gateway: DATA_DIR modes and bodies over their limit", function () {
       const result = await streamForever(port, path, maxBytes, declared);
       expect(result.statusLine).to.equal("HTTP/1.1 413 Payload Too Large");
       expect(result.closed, "the gateway closed the connection").to.equal(true);
-      // What the client could push: the limit (8 MB for a batch) and the sockets' buffers, no more.
+      // What the client could push: the limit (8 MB for a batch), the 4 MB thrown away after the
+      // answer, and the sockets' buffers; no more.
       expect(result.written).to.be.below(48 * 1024 * 1024);
     });
   }
