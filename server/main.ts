@@ -20,6 +20,7 @@ import type { GatewayConfig } from "./config.ts";
 import { installNativeHashes } from "./crypto/nativeHashes.ts";
 import { recoverSigner } from "./crypto/recoverSigner.ts";
 import { VerifyPool } from "./crypto/VerifyPool.ts";
+import { createOwnerOnly, restrictToOwner } from "./ownerOnly.ts";
 import { Anchorer } from "./gateway/Anchorer.ts";
 import { AccessTokens } from "./gateway/AccessTokens.ts";
 import { AttestationService, fieldErrors } from "./gateway/AttestationService.ts";
@@ -111,7 +112,9 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const logger = createLogger(log ? { write: log } : {});
   installNativeHashes();
+  createOwnerOnly();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  restrictToOwner(config.dataDir);
   const embedded = config.rpcUrl === undefined;
   const node = embedded
     ? new LocalChainNode({ stateDir: join(config.dataDir, "chain"), port: config.chainPort })
@@ -197,7 +200,7 @@ export async function startGateway(
       registry,
       catalog,
       domain: eip712Domain(deployment.chainId, deployment.address),
-      deriveMany: (domain, items) => pool.derive(domain, items),
+      deriveMany: (domain, items) => pool.deriveEach(domain, items),
       now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
       admitUnit: unitRateLimit(
         new RateLimiter({

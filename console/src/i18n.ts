@@ -44,6 +44,10 @@ const messages = {
     "This key is not the unit's valid signing key. Check that the unit and the keystore belong together.",
   ],
   "problem.record.invalid_fields": ["填报内容不符合该履职类型的要求。", "The fields do not fit the duty type."],
+  "problem.record.not_canonical": [
+    "记录含有无法规范化的文本（孤立的 UTF-16 代理字符），请修正后重新签名提交。",
+    "The record holds text with no canonical form (a lone UTF-16 surrogate); correct it, sign again and resubmit.",
+  ],
   "problem.record.duty_type_not_applicable": [
     "该履职类型不适用于此单位的层级。",
     "This duty type does not apply to the unit's level.",

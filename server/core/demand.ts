@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
-import { canonicalBytes } from "./canonical.ts";
+import { LONE_SURROGATE_MESSAGE, canonicalBytes, isWellFormedText } from "./canonical.ts";
 import { keccak256 } from "./keccak256.ts";
 import { sha256 } from "./sha256.ts";
 import { type Eip712Domain, concat, domainSeparator, uintWord, word } from "./eip712.ts";
@@ -15,6 +15,8 @@ const bytes32 = z
   .string()
   .regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits")
   .describe("32 bytes as 0x-prefixed lower-case hex");
+/** Text with a canonical (UTF-8) form: a lone surrogate is refused, naming its field. */
+const demandText = () => z.string().refine(isWellFormedText, LONE_SURROGATE_MESSAGE);
 const unixSeconds = z
   .number()
   .int()
@@ -32,7 +34,7 @@ export const demandEnvelopeSchema = z
     dutyTypeIds: z.array(bytes32).min(1).max(16).describe("duty types asked for, sorted ascending, no repeats"),
     from: unixSeconds.describe("period start (inclusive), Unix seconds"),
     to: unixSeconds.describe("period end (exclusive), Unix seconds"),
-    purpose: z.string().min(1).max(500).describe("why the evidence is needed"),
+    purpose: demandText().min(1).max(500).describe("why the evidence is needed"),
     department: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,63}$/, "must be a department code")
@@ -43,7 +45,7 @@ export const demandEnvelopeSchema = z
       .describe("the inspector's address (the key that signs)"),
     onSite: z.boolean().describe("true for an on-site inspection (counts against the unit's yearly quota)"),
     emergency: z
-      .object({ reason: z.string().min(1).max(500).describe("the stated emergency") })
+      .object({ reason: demandText().min(1).max(500).describe("the stated emergency") })
       .strict()
       .optional()
       .describe("an on-site inspection outside the quota, with its reason (recorded and reported)"),

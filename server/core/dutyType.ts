@@ -6,7 +6,7 @@
 import { sha256 } from "./sha256.ts";
 import { z } from "zod";
 import { bytesToHex } from "./bytes.ts";
-import { canonicalBytes } from "./canonical.ts";
+import { canonicalBytes, interoperableNumberFault } from "./canonical.ts";
 
 const title = z.object({ "zh-CN": z.string().min(1).max(200), en: z.string().min(1).max(200) }).strict();
 
@@ -66,6 +66,8 @@ export interface FieldIssue {
 }
 
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+/** A decimal as a "number" field takes it in a string: no exponent, no sign but "-", no leading zeros. */
+const decimalPattern = /^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,9})?$/;
 
 /** Checks a record's fields against the duty type; returns every issue (empty when valid). */
 export function validateFields(doc: DutyTypeDocument, fields: Record<string, unknown>): FieldIssue[] {
@@ -99,10 +101,19 @@ function checkValue(field: FieldDefinition, value: unknown): string | null {
     }
     case "integer":
     case "number": {
-      if (typeof value !== "number" || !Number.isFinite(value)) return "must be a number";
-      if (field.type === "integer" && !Number.isSafeInteger(value)) return "must be an integer";
-      if (field.minimum !== undefined && value < field.minimum) return `must be at least ${field.minimum}`;
-      if (field.maximum !== undefined && value > field.maximum) return `must be at most ${field.maximum}`;
+      // JSON numbers only where every JCS implementation writes them alike (integers within
+      // ±(2^53 − 1), never -0); a "number" field takes a decimal as a string, which they do.
+      const decimal = field.type === "number" && typeof value === "string" && decimalPattern.test(value);
+      if (typeof value !== "number" && !decimal) {
+        return field.type === "number"
+          ? 'must be an integer or a decimal string such as "1234.50"'
+          : "must be an integer";
+      }
+      const fault = typeof value === "number" ? interoperableNumberFault(value) : null;
+      if (fault) return fault;
+      const number = Number(value);
+      if (field.minimum !== undefined && number < field.minimum) return `must be at least ${field.minimum}`;
+      if (field.maximum !== undefined && number > field.maximum) return `must be at most ${field.maximum}`;
       return null;
     }
     case "boolean":

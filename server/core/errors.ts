@@ -28,6 +28,7 @@ export const errorCatalogue = {
   "record.duty_type_inactive": { status: 422, title: "Duty type is not active on the ledger" },
   "record.duty_type_not_applicable": { status: 422, title: "Duty type does not apply to the unit's level" },
   "record.invalid_fields": { status: 422, title: "Record fields do not match the duty type" },
+  "record.not_canonical": { status: 422, title: "Record has no RFC 8785 canonical form" },
   "record.unknown_unit": { status: 422, title: "Unit is not registered on the ledger" },
   "record.unit_suspended": { status: 403, title: "Unit is suspended" },
   "record.bad_signature": { status: 422, title: "Signature is malformed, high-s or does not recover" },

@@ -4,14 +4,24 @@
  * more of memory.
  */
 import { z } from "zod";
+import { LONE_SURROGATE_MESSAGE, isWellFormedText } from "./canonical.ts";
 
 const bytes32 = z
   .string()
   .regex(/^0x[0-9a-f]{64}$/, "must be 0x followed by 64 lower-case hex digits")
   .describe("32 bytes as 0x-prefixed lower-case hex");
 
-/** Field values a duty-type schema can describe: strings, numbers, booleans. */
-export const fieldValueSchema = z.union([z.string().max(4000), z.number().finite(), z.boolean()]);
+/**
+ * Text a record may hold: a string that has a canonical (UTF-8) form, so that a lone surrogate
+ * is refused here, naming its field, before anything hashes the record.
+ */
+export const recordText = () => z.string().refine(isWellFormedText, LONE_SURROGATE_MESSAGE);
+
+/**
+ * Field values a duty-type schema can describe: strings, numbers, booleans. Which numbers a
+ * field takes (integers every JCS writes alike) is the duty type's check: core/dutyType.ts.
+ */
+export const fieldValueSchema = z.union([recordText().max(4000), z.number().finite(), z.boolean()]);
 
 /**
  * A record's link to an earlier record of the same unit: a correction replaces its content, a
@@ -21,7 +31,7 @@ export const amendsSchema = z
   .object({
     recordId: bytes32.describe("the record id being corrected or withdrawn"),
     kind: z.enum(["correction", "withdrawal"]).describe("correction replaces the content; withdrawal retracts it"),
-    reason: z.string().min(1).max(500).describe("why, in the unit's words"),
+    reason: recordText().min(1).max(500).describe("why, in the unit's words"),
   })
   .strict();
 
@@ -41,7 +51,7 @@ export const recordEnvelopeSchema = z
       .min(946684800, "must be Unix seconds after 2000-01-01")
       .max(4102444800, "must be Unix seconds before 2100-01-01")
       .describe("when the duty was performed, Unix seconds"),
-    fields: z.record(z.string().min(1).max(64), fieldValueSchema).describe("the duty type's fields, by name"),
+    fields: z.record(recordText().min(1).max(64), fieldValueSchema).describe("the duty type's fields, by name"),
     salt: bytes32.describe("32 random bytes, so that the digest reveals nothing about low-entropy fields"),
     amends: amendsSchema.optional().describe("set when this record corrects or withdraws an earlier one"),
     demandId: bytes32.optional().describe("set when this record answers an evidence demand (its demand id)"),

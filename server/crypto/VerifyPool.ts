@@ -6,9 +6,9 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Eip712Domain } from "../core/eip712.ts";
 import type { RecordEnvelope } from "../core/record.ts";
-import type { DerivedRecord } from "./deriveRecord.ts";
+import type { DeriveOutcome, DerivedRecord } from "./deriveRecord.ts";
 
-type Pending = { resolve: (r: DerivedRecord[]) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: DeriveOutcome[]) => void; reject: (e: Error) => void };
 
 export class VerifyPool {
   private readonly workers: Worker[];
@@ -32,7 +32,7 @@ export class VerifyPool {
           worker.once("error", reject);
         }),
       );
-      worker.on("message", (message: { id: number; results?: DerivedRecord[]; error?: string }) => {
+      worker.on("message", (message: { id: number; results?: DeriveOutcome[]; error?: string }) => {
         const job = this.pending.get(message.id);
         if (!job) return;
         this.pending.delete(message.id);
@@ -49,13 +49,30 @@ export class VerifyPool {
     this.ready.catch(() => {}); // also reported to whoever awaits it
   }
 
-  /** Derives every item, spread over the workers in chunks; results in input order. */
+  /**
+   * Derives every item, spread over the workers in chunks; results in input order. Rejects if
+   * any item cannot be derived (see deriveEach for an answer per item).
+   */
   async derive(
     domain: Eip712Domain,
     items: Array<{ envelope: RecordEnvelope; signature: string }>,
   ): Promise<DerivedRecord[]> {
+    const outcomes = await this.deriveEach(domain, items);
+    const failed = outcomes.find((o): o is { error: string } => "error" in o);
+    if (failed) throw new Error(failed.error);
+    return outcomes as DerivedRecord[];
+  }
+
+  /**
+   * Derives every item, spread over the workers in chunks; an outcome per item, in input order:
+   * an item that cannot be derived fails alone. Rejects only if a worker itself fails.
+   */
+  async deriveEach(
+    domain: Eip712Domain,
+    items: Array<{ envelope: RecordEnvelope; signature: string }>,
+  ): Promise<DeriveOutcome[]> {
     const chunk = Math.max(1, Math.ceil(items.length / this.workers.length));
-    const parts: Array<Promise<DerivedRecord[]>> = [];
+    const parts: Array<Promise<DeriveOutcome[]>> = [];
     for (let at = 0; at < items.length; at += chunk) {
       const id = this.nextId++;
       const worker = this.workers[this.nextWorker++ % this.workers.length]!;

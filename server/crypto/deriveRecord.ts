@@ -14,6 +14,18 @@ export interface DerivedRecord {
   signer: string | null;
 }
 
+/** What the signature work made of one submission: its derivation, or why it has none. */
+export type DeriveOutcome = DerivedRecord | { error: string };
+
+/** deriveRecord that answers a failure (e.g. a string with no canonical form) instead of throwing. */
+export function deriveOutcome(envelope: RecordEnvelope, signature: string, domain: Eip712Domain): DeriveOutcome {
+  try {
+    return deriveRecord(envelope, signature, domain);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 export function deriveRecord(envelope: RecordEnvelope, signature: string, domain: Eip712Domain): DerivedRecord {
   const digest = recordDigest(envelope);
   // The signature's bytes are decoded once, for the recovery and for the leaf. A signature that

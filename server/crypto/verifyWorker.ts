@@ -2,7 +2,7 @@
 import { parentPort } from "node:worker_threads";
 import type { Eip712Domain } from "../core/eip712.ts";
 import type { RecordEnvelope } from "../core/record.ts";
-import { deriveRecord } from "./deriveRecord.ts";
+import { deriveOutcome } from "./deriveRecord.ts";
 import { installNativeHashes } from "./nativeHashes.ts";
 
 installNativeHashes();
@@ -14,12 +14,10 @@ interface Job {
 }
 
 parentPort!.on("message", (job: Job) => {
-  try {
-    const results = job.items.map((item) => deriveRecord(item.envelope, item.signature, job.domain));
-    parentPort!.postMessage({ id: job.id, results });
-  } catch (error) {
-    parentPort!.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) });
-  }
+  // Each item on its own: one that cannot be derived (no canonical form) fails alone, never the
+  // chunk, which holds other submitters' records.
+  const results = job.items.map((item) => deriveOutcome(item.envelope, item.signature, job.domain));
+  parentPort!.postMessage({ id: job.id, results });
 });
 
 // Loaded: the pool counts a worker ready once this arrives.

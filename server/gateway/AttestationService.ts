@@ -4,16 +4,16 @@
  * every check passes; the same record twice yields the same leaf.
  */
 import { z } from "zod";
-import { hexToBytes } from "../core/bytes.ts";
+import { bytesToHex, hexToBytes } from "../core/bytes.ts";
 import { validateFields } from "../core/dutyType.ts";
-import type { Eip712Domain } from "../core/eip712.ts";
+import { type Eip712Domain, recordMessageDigest } from "../core/eip712.ts";
 import { DutyproofError, type FieldError } from "../core/errors.ts";
 import { recordEnvelopeSchema } from "../core/recordSchema.ts";
 import { checkAmendment, isWithdrawal } from "../core/amendment.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import type { RegistryCache } from "./RegistryCache.ts";
-import { type DerivedRecord, deriveRecord } from "../crypto/deriveRecord.ts";
+import { type DeriveOutcome, type DerivedRecord, deriveOutcome } from "../crypto/deriveRecord.ts";
 import { faultPoint } from "../faultPoint.ts";
 
 export const submissionSchema = z
@@ -38,8 +38,11 @@ export interface AttestationOptions {
   registry: RegistryCache;
   catalog: { get(dutyTypeId: string): CatalogEntry | undefined };
   domain: Eip712Domain;
-  /** Derives many records at once, e.g. on worker threads; inline when absent. */
-  deriveMany?: (domain: Eip712Domain, items: Submission[]) => Promise<DerivedRecord[]>;
+  /**
+   * Derives many records at once, e.g. on worker threads (VerifyPool.deriveEach); an outcome per
+   * item, so that one item's failure is that item's alone. Inline when absent.
+   */
+  deriveMany?: (domain: Eip712Domain, items: Submission[]) => Promise<DeriveOutcome[]>;
   /** Unix seconds, the gateway's clock. */
   now: () => number;
   /** How far in the future a record's time may be (clock skew), seconds. */
@@ -61,10 +64,37 @@ function parseSubmission(body: unknown): Submission {
 
 /** Turns zod issues into field errors with dotted paths. */
 export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: prefix + (issue.path.length ? issue.path.join(".") : "(body)"),
-    message: issue.message,
-  }));
+  return issueErrors(error.issues, [], prefix);
+}
+
+function issueErrors(issues: readonly z.core.$ZodIssue[], at: PropertyKey[], prefix: string): FieldError[] {
+  return issues.flatMap((issue) => {
+    const path = [...at, ...issue.path];
+    // A body that fits none of a union's forms: the faults of the form it came closest to, so
+    // the field at fault is named rather than only "Invalid input".
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
+      if (closest.length > 0) return issueErrors(closest, path, prefix);
+    }
+    return [
+      {
+        path: prefix + (path.length ? path.map(String).join(".") : "(body)"),
+        // A key at fault: what is wrong with it, not only that it is wrong.
+        message: issue.code === "invalid_key" && issue.issues[0] ? `key ${issue.issues[0].message}` : issue.message,
+      },
+    ];
+  });
+}
+
+/**
+ * The derivation of one submission, or its own 422 when it has none. Schemas refuse text without
+ * a canonical form before this; this keeps anything else that cannot be hashed to its own item.
+ */
+function derivedOrThrow(outcome: DeriveOutcome): DerivedRecord {
+  if (!("error" in outcome)) return outcome;
+  throw new DutyproofError("record.not_canonical", "the record has no RFC 8785 canonical form", {
+    errors: [{ path: "envelope", message: outcome.error }],
+  });
 }
 
 export class AttestationService {
@@ -95,7 +125,7 @@ export class AttestationService {
    */
   private deriveOne(submission: Submission): Promise<DerivedRecord> | DerivedRecord {
     const { deriveMany, domain } = this.options;
-    if (!deriveMany) return deriveRecord(submission.envelope, submission.signature, domain);
+    if (!deriveMany) return derivedOrThrow(deriveOutcome(submission.envelope, submission.signature, domain));
     return new Promise((resolve, reject) => {
       if (this.waiting.length === 0) setImmediate(() => this.deriveWaiting(deriveMany));
       this.waiting.push({ submission, resolve, reject });
@@ -105,12 +135,22 @@ export class AttestationService {
   private deriveWaiting(deriveMany: NonNullable<AttestationOptions["deriveMany"]>): void {
     const group = this.waiting;
     this.waiting = [];
+    const { domain } = this.options;
+    // The group holds several submitters' records: each is answered on its own outcome, and if a
+    // worker itself fails, each is derived here rather than all failing together.
+    const settle = (outcomes: DeriveOutcome[]) =>
+      group.forEach((g, i) => {
+        try {
+          g.resolve(derivedOrThrow(outcomes[i]!));
+        } catch (error) {
+          g.reject(error);
+        }
+      });
     deriveMany(
-      this.options.domain,
+      domain,
       group.map((g) => g.submission),
-    ).then(
-      (derived) => group.forEach((g, i) => g.resolve(derived[i]!)),
-      (error: unknown) => group.forEach((g) => g.reject(error)),
+    ).then(settle, () =>
+      settle(group.map((g) => deriveOutcome(g.submission.envelope, g.submission.signature, domain))),
     );
   }
 
@@ -129,13 +169,15 @@ export class AttestationService {
     });
     const valid = parsed.flatMap((p) => (p.ok ? [p.submission] : []));
     const { domain, deriveMany } = this.options;
-    const derived = deriveMany
-      ? await deriveMany(domain, valid)
-      : valid.map((v) => deriveRecord(v.envelope, v.signature, domain));
+    const inline = () => valid.map((v) => deriveOutcome(v.envelope, v.signature, domain));
+    const derived = deriveMany ? await deriveMany(domain, valid).catch(inline) : inline();
     faultPoint("batch.derived");
     let next = 0;
     return Promise.allSettled(
-      parsed.map((p) => (p.ok ? this.accept(p.submission, derived[next++]!) : Promise.reject(p.error))),
+      parsed.map(async (p) => {
+        if (!p.ok) throw p.error;
+        return this.accept(p.submission, derivedOrThrow(derived[next++]!));
+      }),
     );
   }
 
@@ -154,6 +196,25 @@ export class AttestationService {
       }
       throw error;
     }
+  }
+
+  /**
+   * The digests the gateway computed for a record whose signature does not check: a submitter
+   * whose own digests differ has a canonicalisation mismatch (its JCS wrote other bytes), one
+   * whose digests agree signed with the wrong key. Only on the refusal path: never computed twice
+   * for an accepted record.
+   */
+  private digests(envelope: Submission["envelope"], recordId: string) {
+    const eip712Digest = recordMessageDigest(this.options.domain, envelope, hexToBytes(recordId));
+    return { recordDigest: recordId, eip712Digest: bytesToHex(eip712Digest) };
+  }
+
+  private digestsSaid(envelope: Submission["envelope"], recordId: string): string {
+    const { recordDigest, eip712Digest } = this.digests(envelope, recordId);
+    return (
+      `; the gateway computed record digest ${recordDigest} and EIP-712 digest ${eip712Digest}` +
+      " (other digests on your side: your canonical form differs; the same: the key is wrong)"
+    );
   }
 
   /** Runs `task` after every earlier amendment of the same record has been settled. */
@@ -203,11 +264,18 @@ export class AttestationService {
 
     const { signer, recordId } = derived;
     if (!signer) {
-      throw new DutyproofError("record.bad_signature", "the signature is malformed, high-s or does not recover", {
-        errors: [{ path: "signature", message: "not a valid low-s secp256k1 signature of the record" }],
-      });
+      throw new DutyproofError(
+        "record.bad_signature",
+        `the signature is malformed, high-s or does not recover${this.digestsSaid(envelope, recordId)}`,
+        {
+          errors: [{ path: "signature", message: "not a valid low-s secp256k1 signature of the record" }],
+          ...this.digests(envelope, recordId),
+        },
+      );
     }
 
+    // Never acknowledge under a key revoked on chain before this check: the cache catches up first.
+    await registry.current();
     const [unit, dutyType] = await Promise.all([
       registry.unit(envelope.unitId),
       registry.dutyType(envelope.dutyTypeId),
@@ -219,9 +287,15 @@ export class AttestationService {
     }
     if (!unit.active) throw new DutyproofError("record.unit_suspended", `unit ${envelope.unitId} is suspended`);
     if (unit.signer !== signer) {
-      throw new DutyproofError("record.signer_not_authorized", `signer ${signer} is not the unit's current key`, {
-        errors: [{ path: "signature", message: "signed by a key that is not the unit's valid key" }],
-      });
+      throw new DutyproofError(
+        "record.signer_not_authorized",
+        `signer ${signer} is not the unit's current key${this.digestsSaid(envelope, recordId)}`,
+        {
+          errors: [{ path: "signature", message: "signed by a key that is not the unit's valid key" }],
+          recoveredSigner: signer,
+          ...this.digests(envelope, recordId),
+        },
+      );
     }
     // Only records the unit really signed spend its allowance: nobody else can exhaust it.
     this.options.admitUnit?.(envelope.unitId);

@@ -22,6 +22,7 @@ import type { TrustAnchors } from "../core/trust.ts";
 import { ownTrustAnchor } from "../chain/trustAnchors.ts";
 import { type BurdenRouterOptions, burdenRouter, demandAuditFields } from "./burdenRouter.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
+import { bodyLimit } from "./bodyLimit.ts";
 import { problemHandler } from "./problem.ts";
 import { clientRateLimit } from "./rateLimit.ts";
 import { type AdminOptions, adminRoutes } from "./adminRoutes.ts";
@@ -104,6 +105,8 @@ export function createApp(options: AppOptions): express.Express {
   app.set("query parser", "simple");
   if (options.observability) app.use(options.observability);
   if (options.clientLimiter) app.use(clientRateLimit(options.clientLimiter));
+  // The largest body any Express route takes (/v1/verify): past it, no more is read (bodyLimit.ts).
+  app.use(bodyLimit(1024 * 1024));
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.is("application/json")) {

@@ -16,6 +16,7 @@ import { bodyShapeFaults } from "../core/bodyShape.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { StoredRecord } from "../store/LedgerStore.ts";
+import { stopReading } from "./bodyLimit.ts";
 import { type NodeRouteOptions, serveOnNode, writeBody } from "./serveOnNode.ts";
 
 export interface IngestOptions extends NodeRouteOptions {
@@ -52,12 +53,15 @@ function checkMediaType(req: IncomingMessage): void {
   }
 }
 
-/** Reads the body, refusing it as soon as it exceeds `limit` bytes; parses it as a JSON object or array. */
+/**
+ * Reads the body, refusing it as soon as it exceeds `limit` bytes (what still arrives is dropped,
+ * and the connection closed past bodyLimit.ts's bound); parses it as a JSON object or array.
+ */
 function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (declared > limit) {
-      req.resume();
+      stopReading(req);
       reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
       return;
     }
@@ -66,8 +70,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     req.on("data", (chunk: Buffer) => {
       length += chunk.length;
       if (length > limit) {
-        req.removeAllListeners("data");
-        req.resume();
+        stopReading(req);
         reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
         return;
       }

@@ -59,6 +59,8 @@ function fromBodyParser(error: { type?: string; status?: number; expose?: boolea
 
 export function problemHandler(log: (message: string) => void): ErrorRequestHandler {
   return (error, req, res, _next) => {
+    // Already answered (a body over its limit is refused as it arrives; see bodyLimit.ts).
+    if (res.headersSent) return;
     const known =
       error instanceof DutyproofError ? error : (fromBodyParser(error as { type?: string; status?: number }) ?? null);
     if (known) {

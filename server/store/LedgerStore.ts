@@ -184,28 +184,43 @@ export class LedgerStore {
       compression: false,
       writeBufferSize: 32 * 1024 * 1024,
     } as never);
-    this.records = openSublevel(this.db, "record");
-    this.leaves = openSublevel(this.db, "leaf");
-    this.leafIndexByHash = openSublevel(this.db, "leafhash");
-    this.nodes = openSublevel(this.db, "node");
-    this.tiles = openBinarySublevel(this.db, "tile");
-    this.checkpoints = openSublevel(this.db, "checkpoint");
-    this.meta = openSublevel(this.db, "meta");
-    this.amendedBy = openSublevel(this.db, "amendedby");
-    this.entries = openSublevel(this.db, "entry");
+    this.records = this.own("record", openSublevel(this.db, "record"));
+    this.leaves = this.own("leaf", openSublevel(this.db, "leaf"));
+    this.leafIndexByHash = this.own("leafhash", openSublevel(this.db, "leafhash"));
+    this.nodes = this.own("node", openSublevel(this.db, "node"));
+    this.tiles = this.own("tile", openBinarySublevel(this.db, "tile"));
+    this.checkpoints = this.own("checkpoint", openSublevel(this.db, "checkpoint"));
+    this.meta = this.own("meta", openSublevel(this.db, "meta"));
+    this.amendedBy = this.own("amendedby", openSublevel(this.db, "amendedby"));
+    this.entries = this.own("entry", openSublevel(this.db, "entry"));
   }
 
-  /** A sublevel of the same database for an adapter's own state (names start with "x-"). */
+  /**
+   * Every sublevel handed out, the store's own and adapters': the one list that `open` (and so
+   * the reopening after a failed write) derives from. Sublevels close with their database but
+   * do not reopen with it, so one left off this list would answer "database is not open" after
+   * a failed write until the gateway restarts.
+   */
+  private readonly sublevels = new Map<string, Sublevel | BinarySublevel>();
+
+  private own<S extends Sublevel | BinarySublevel>(name: string, sublevel: S): S {
+    this.sublevels.set(name, sublevel);
+    return sublevel;
+  }
+
+  /**
+   * A sublevel of the same database for an adapter's own state (names start with "x-"); the
+   * same object for the same name, reopened with the store.
+   */
   sublevel(name: string): Sublevel {
-    return openSublevel(this.db, `x-${name}`);
+    const known = this.sublevels.get(`x-${name}`);
+    return known ? (known as Sublevel) : this.own(`x-${name}`, openSublevel(this.db, `x-${name}`));
   }
 
   /** Opens the database and rebuilds the in-memory right edge of the log from the stored tiles. */
   async open(): Promise<void> {
     await this.db.open();
-    // Sublevels close with their database but do not reopen with it.
-    const sublevels = [this.records, this.leaves, this.leafIndexByHash, this.nodes, this.tiles, this.checkpoints];
-    await Promise.all([...sublevels, this.meta].map((sublevel) => sublevel.open()));
+    await Promise.all([...this.sublevels.values()].map((sublevel) => sublevel.open()));
     const size = await this.meta.get("size");
     this.size = size === undefined ? 0 : Number(size);
     const layout = await this.meta.get("layout");

@@ -67,3 +67,37 @@ describe("crypto/VerifyPool (worker threads)", () => {
     expect(deriveRecord(envelope, wrongV, domain).signer).to.not.equal(key.address.toLowerCase());
   });
 });
+
+describe("crypto/VerifyPool: an item that cannot be derived fails alone", () => {
+  it("answers each item of a job on its own: a lone surrogate gets its error, its neighbours their derivation", async function () {
+    this.timeout(60_000);
+    const domain = eip712Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+    const eip712 = servedDefinition(domain);
+    const key = Wallet.createRandom();
+    const items: Array<{ envelope: ReturnType<typeof newEnvelope>; signature: string }> = [];
+    for (let i = 0; i < 12; i++) {
+      // Schemas refuse such text first; the pool must hold even if something gets through.
+      const envelope = newEnvelope("0x" + "11".repeat(32), "0x" + "22".repeat(32), {
+        n: i,
+        note: i % 3 ? "ok" : "\ud800",
+      });
+      items.push({ envelope, signature: i % 3 ? await signEnvelope(key, eip712, envelope) : "0x" + "ab".repeat(65) });
+    }
+    const pool = new VerifyPool(2);
+    try {
+      const outcomes = await pool.deriveEach(domain, items);
+      expect(outcomes).to.have.length(12);
+      outcomes.forEach((outcome, i) => {
+        if (i % 3 === 0) expect(outcome).to.deep.equal({ error: "Lone surrogate is not allowed" });
+        else expect(outcome).to.deep.equal(deriveRecord(items[i]!.envelope, items[i]!.signature, domain));
+      });
+      // derive (all or nothing, for the auditor's replay) still refuses the whole job.
+      await pool.derive(domain, items).then(
+        () => expect.fail("derive resolved"),
+        (error: Error) => expect(error.message).to.equal("Lone surrogate is not allowed"),
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+});

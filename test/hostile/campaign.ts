@@ -572,6 +572,35 @@ export const kinds: Kind[] = [
         : { method, path, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : "{}" };
     },
   },
+  {
+    // Lone UTF-16 surrogates: valid JSON text ("\ud800") with no UTF-8 and no canonical form,
+    // in a record's text, a batch item beside good ones, a demand or a /v1/verify body. Each is
+    // its own item's 422; once it was a 500 that failed every record sharing its worker job.
+    name: "text with no canonical form",
+    make: (rng, ctx) => {
+      const lone = rng.pick(["\\ud800", "\\udfff", "a\\udc00b", "\\ud83d"]);
+      const submission = validSubmission(rng, ctx);
+      const marked = (value: unknown) => JSON.stringify(value).replaceAll("LONE", lone);
+      const where = rng.int(6);
+      if (where === 0)
+        return raw(
+          "/v1/verify",
+          marked({ receipt: {}, envelope: { ...submission.envelope, fields: { gridWorker: "LONE" } } }),
+        );
+      if (where === 1) {
+        const demand = { version: 1, unitId: ctx.village.unitId, purpose: "LONE", salt: rng.hex32() };
+        return raw("/v1/demands", marked({ demand, signature: submission.signature }));
+      }
+      const envelope: Record<string, unknown> = { ...submission.envelope };
+      if (where === 2) envelope.fields = { ...submission.envelope.fields, gridWorker: "网格LONE员" };
+      if (where === 3) envelope.fields = { ...submission.envelope.fields, ["gridLONE"]: 1 };
+      if (where >= 4) envelope.amends = { recordId: rng.hex32(), kind: "correction", reason: "LONE" };
+      const body = { envelope, signature: submission.signature };
+      return where === 5
+        ? { ...raw("/v1/attestations/batch", `{"items":[${marked(body)}]}`), allow: "batch" }
+        : raw("/v1/attestations", marked(body));
+    },
+  },
   // Extension point: "evidence demand by an unregistered inspector". Evidence demands are built
   // on another branch; when they arrive, add a kind here that posts a demand signed by a key the
   // ledger does not list as an inspector (and one listed but inactive), expecting 401/403.
@@ -616,6 +645,8 @@ export function judge(
     return status === 200 && same ? undefined : `a replay answered ${status} without the original leaf`;
   }
   if (request.allow === "batch" && status === 200 && Array.isArray(body.results)) {
+    const failed = body.results.filter((r: any) => r.status >= 500);
+    if (failed.length) return `batch items answered 5xx: ${failed.map((r: any) => r.index).join(",")}`;
     const accepted = body.results.filter((r: any) => r.status < 300);
     return accepted.length ? `batch items accepted: ${accepted.map((r: any) => r.index).join(",")}` : undefined;
   }

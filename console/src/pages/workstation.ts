@@ -92,8 +92,16 @@ function collectFields(entry: DutyTypeEntry): Record<string, string | number | b
       continue;
     }
     if (typeof value !== "string" || value.trim() === "") continue;
+    // A decimal goes as a string: JSON numbers in a record are integers (docs/protocol.md §3).
+    const number = Number(value);
     fields[f.name] =
-      f.type === "integer" || f.type === "number" ? Number(value) : f.type === "string" ? value.trim() : value;
+      f.type === "integer" || (f.type === "number" && Number.isSafeInteger(number))
+        ? number
+        : f.type === "number"
+          ? value.trim()
+          : f.type === "string"
+            ? value.trim()
+            : value;
   }
   return fields;
 }
