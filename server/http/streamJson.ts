@@ -20,10 +20,16 @@ const CHUNK = 16 * 1024;
 const SLICE_MS = 10;
 
 let open = 0;
+let abandoned = 0;
 
 /** Documents being streamed right now (a gauge: it returns to 0 when every writer has ended). */
 export function openJsonStreams(): number {
   return open;
+}
+
+/** Documents whose writer stopped early because the client went away (a counter). */
+export function abandonedJsonStreams(): number {
+  return abandoned;
 }
 
 /**
@@ -92,7 +98,10 @@ export async function streamJson(
       res.end();
     }
   } catch (error) {
-    if (error instanceof ClientGoneError) return;
+    if (error instanceof ClientGoneError) {
+      abandoned++;
+      return;
+    }
     if (!started) throw error;
     res.destroy();
   } finally {
