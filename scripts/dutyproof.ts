@@ -21,8 +21,9 @@
  *   dutyproof log create NAME --operator ADDRESS      admin: a log for a new gateway, and its operator
  *   dutyproof trust export [--name TEXT]                this deployment as a trust file, for inspectors
  *   dutyproof audit-log (verify | show) [--json]       the administrative audit log and its hash chain
- *   dutyproof backup --out FILE                        DATA_DIR as one file (gateway stopped)
- *   dutyproof restore FILE --data-dir DIR              into a new directory
+ *   dutyproof backup --out FILE [--include-keys]       DATA_DIR as one file (gateway stopped), authenticated
+ *                                                      under DUTYPROOF_BACKUP_PASSPHRASE or --passphrase-file
+ *   dutyproof restore FILE --data-dir DIR              into a new directory, after checking it (same passphrase)
  *   dutyproof demand | tasks | duty-list | burden report | summary …   see scripts/burdenCommands.ts
  *
  * verify and replay believe only the deployments of their trust anchors: the one of this
@@ -132,6 +133,21 @@ function password(values: Record<string, unknown>): string {
   if (typeof file === "string") return readFileSync(file, "utf8").trim();
   const env = process.env.DUTYPROOF_PASSWORD;
   if (!env) throw new UsageError("give the keystore password in DUTYPROOF_PASSWORD or --password-file");
+  return env;
+}
+
+/** The passphrase that authenticates (and with --include-keys, encrypts) a backup. */
+function backupPassphrase(values: Record<string, unknown>): string {
+  const file = values["passphrase-file"];
+  if (typeof file === "string") {
+    try {
+      return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch {
+      throw new UsageError(`--passphrase-file ${file} cannot be read`);
+    }
+  }
+  const env = process.env.DUTYPROOF_BACKUP_PASSPHRASE;
+  if (!env) throw new UsageError("give the backup passphrase in DUTYPROOF_BACKUP_PASSPHRASE or --passphrase-file");
   return env;
 }
 
@@ -769,30 +785,40 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async backup(args) {
-    const { values } = options(args, ["out", "data-dir"]);
+    const { values, switches } = options(args, ["out", "data-dir", "passphrase-file"], ["include-keys"]);
     const out = required(values, "out");
     const dataDir = values["data-dir"] ?? configFromEnvironment().dataDir;
-    const result = await audited(auditLogPath(dataDir), "data-dir.backup", { out }, undefined, () =>
-      backupDataDir(dataDir, out),
+    const passphrase = backupPassphrase(values);
+    const includeSecrets = switches.has("include-keys");
+    const result = await audited(auditLogPath(dataDir), "data-dir.backup", { out, includeSecrets }, undefined, () =>
+      backupDataDir(dataDir, out, { passphrase, includeSecrets }),
     );
     console.log(
-      `backup of ${dataDir} written to ${out}: ${result.files} files, ${result.bytes} bytes, log size ${result.treeSize} (anchored ${result.anchoredSize})`,
+      `backup of ${dataDir} written to ${out}: ${result.files} files, ${result.bytes} bytes, log size ${result.treeSize} (anchored ${result.anchoredSize}); ${
+        includeSecrets
+          ? "keys and tokens included, encrypted under the passphrase"
+          : `left out: ${result.secretsLeftOut.join(", ") || "no keys or tokens found"} (keep the keys separately, or back up with --include-keys)`
+      }`,
     );
   },
 
   async restore(args) {
-    const { values, positionals } = options(args, ["data-dir"]);
+    const { values, positionals } = options(args, ["data-dir", "passphrase-file"]);
     const file = positionals[0];
     if (!file) throw new UsageError("restore: give the backup file");
     const dataDir = required(values, "data-dir");
-    const result = await restoreDataDir(file, dataDir);
+    const result = await restoreDataDir(file, dataDir, backupPassphrase(values));
     appendAuditEntry(auditLogPath(dataDir), {
       action: "data-dir.restore",
       target: { from: file, backupCreatedAt: result.createdAt, treeSize: result.treeSize },
       outcome: "ok",
     });
     console.log(
-      `restored ${result.files} files into ${dataDir}: the log as of ${result.createdAt}, ${result.treeSize} records (${result.anchoredSize} anchored); records acknowledged after that are not in it`,
+      `restored ${result.files} files into ${dataDir}: the log as of ${result.createdAt}, ${result.treeSize} records (${result.anchoredSize} anchored); records acknowledged after that are not in it${
+        result.secrets === 0
+          ? "; the backup holds no keys or tokens: put keys/operator.key back (or set OPERATOR_KEY_FILE) before starting, and issue tokens again"
+          : ""
+      }`,
     );
   },
   ...burdenCommands({

@@ -14,8 +14,16 @@ import { departmentIdOf } from "../chain/deployment.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
 import { fieldErrors } from "../gateway/AttestationService.ts";
-import { anchoredReceipt, anchoringFacts } from "../gateway/receipts.ts";
-import type { LedgerStore } from "../store/LedgerStore.ts";
+import {
+  type BundleTally,
+  type JsonSink,
+  demandReceipt,
+  recordsOf,
+  writeBundle,
+  writeObjectWith,
+} from "../gateway/evidenceAssembler.ts";
+import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
+import { RecordsByUnit } from "../store/RecordsByUnit.ts";
 import { BurdenIndex, type IndexedDemand } from "./BurdenIndex.ts";
 import type { BurdenSettings } from "./burdenSettings.ts";
 import {
@@ -271,62 +279,55 @@ export class BurdenService {
   /** The demand's log entry with an inclusion proof in the first anchored checkpoint covering it. */
   async receipt(demandId: string): Promise<Record<string, unknown>> {
     const view = await this.get(demandId);
-    const { store, deployment } = this.options;
-    const checkpoint = await store.anchoredCheckpointCovering(view.leafIndex);
-    if (!checkpoint) return { status: "pending", demandId, leafIndex: view.leafIndex, leafHash: view.leafHash };
-    const proof = (await store.inclusionProof(view.leafIndex, checkpoint.size)).map(bytesToHex);
-    return {
-      status: "anchored",
-      demandId,
-      leafHash: view.leafHash,
-      leafIndex: view.leafIndex,
-      ...anchoringFacts(checkpoint, proof, deployment),
-    };
+    return demandReceipt(this.options, { demandId, leafIndex: view.leafIndex, leafHash: view.leafHash });
   }
 
   /**
-   * The evidence package of a demand: an export bundle (dutyproof/bundle/v1) of the unit's
-   * anchored records of the duty types and period asked, plus the records that answer it. A
-   * duplicate is answered with the package of the demand it repeats.
+   * Writes the evidence package of a demand to `sink`: a bundle (dutyproof/bundle/v1) of the
+   * unit's records of the duty types and period asked, plus the records that answer it. A
+   * duplicate is answered with the package of the demand it repeats; a refused demand with an
+   * empty one.
    */
-  async evidencePackage(demandId: string) {
+  async writeEvidencePackage(sink: JsonSink, demandId: string): Promise<BundleTally> {
     const view = await this.get(demandId);
     const source = view.outcome.duplicateOf ? await this.get(view.outcome.duplicateOf) : view;
     const { demand } = source;
-    const ids = new Set<string>();
-    if (view.outcome.decision !== "refused_off_list" && view.outcome.decision !== "refused_over_quota") {
-      for (const id of demand.dutyTypeIds) {
-        for (const recordId of await this.index.recordIds(demand.unitId, id, demand.from, demand.to)) ids.add(recordId);
+    const refused = view.outcome.decision === "refused_off_list" || view.outcome.decision === "refused_over_quota";
+    const records = RecordsByUnit.of(this.options.store);
+    await records.catchUp();
+    const dutyTypes = new Set(demand.dutyTypeIds);
+    const answers = new Set(refused ? [] : source.answeredBy);
+    const inPeriod = (dutyTypeId: string, performedAt: number) =>
+      dutyTypes.has(dutyTypeId) && performedAt >= demand.from && performedAt < demand.to;
+    const selects = (record: StoredRecord) =>
+      !refused &&
+      record.envelope.unitId === demand.unitId &&
+      (inPeriod(record.envelope.dutyTypeId, record.envelope.performedAt) || answers.has(record.recordId));
+    async function* ids() {
+      if (refused) return;
+      for await (const key of records.range(demand.unitId, demand.from, demand.to)) {
+        if (inPeriod(key.dutyTypeId, key.performedAt)) yield key.recordId;
       }
-      for (const recordId of source.answeredBy) ids.add(recordId);
+      yield* answers;
     }
-    const { items, pending } = await this.bundleItems([...ids]);
-    return {
-      format: "dutyproof/bundle/v1" as const,
-      createdAt: Math.floor(Date.now() / 1000),
+    const { store } = this.options;
+    async function* selected() {
+      // An answer inside the period comes from the range and again from the answers: once.
+      const answered = new Set<string>();
+      for await (const record of recordsOf(store, ids())) {
+        if (answers.has(record.recordId)) {
+          if (answered.has(record.recordId)) continue;
+          answered.add(record.recordId);
+        }
+        yield record;
+      }
+    }
+    return writeBundle(sink, this.options, {
       query: { unitId: demand.unitId, from: demand.from, to: demand.to, dutyTypeIds: demand.dutyTypeIds, demandId },
-      items,
-      pending,
-    };
-  }
-
-  private async bundleItems(recordIds: string[]) {
-    const { store, deployment } = this.options;
-    const items = [];
-    let pending = 0;
-    for (const recordId of recordIds) {
-      const record = await store.getRecord(recordId);
-      if (!record) continue;
-      const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
-      if (!checkpoint) {
-        pending++;
-        continue;
-      }
-      const proof = (await store.inclusionProof(record.leafIndex, checkpoint.size)).map(bytesToHex);
-      items.push({ envelope: record.envelope, receipt: anchoredReceipt(record, checkpoint, proof, deployment) });
-    }
-    items.sort((a, b) => a.envelope.performedAt - b.envelope.performedAt || a.receipt.leafIndex - b.receipt.leafIndex);
-    return { items, pending };
+      records: selected(),
+      selects,
+      createdAt: this.options.now(),
+    });
   }
 
   /** A unit's tasks: demands it must answer by attesting, and on-site inspections admitted. */
@@ -446,49 +447,57 @@ export class BurdenService {
   }
 
   /**
-   * The monthly summary (月汇总) of a unit, generated from its records instead of written: counts
-   * per duty type, demands answered, and every record of the month with its receipt (a bundle
-   * `dutyproof verify` checks).
+   * Writes the monthly summary (月汇总) of a unit to `sink`, generated from its records instead of
+   * written: counts per duty type, demands answered, and every record of the month with its
+   * receipt (a bundle `dutyproof verify` checks). The counts follow the bundle, which is written
+   * as the records are read.
    */
-  async monthlySummary(unitId: string, month: string) {
+  async writeMonthlySummary(sink: JsonSink, unitId: string, month: string): Promise<void> {
     await this.catchUp();
+    const records = RecordsByUnit.of(this.options.store);
+    await records.catchUp();
     const [year, mm] = month.split("-").map(Number) as [number, number];
     const from = Date.UTC(year, mm - 1, 1) / 1000 - CALENDAR_OFFSET_SECONDS;
     const to = Date.UTC(year, mm, 1) / 1000 - CALENDAR_OFFSET_SECONDS;
-    const byDutyType = [];
-    const ids: string[] = [];
-    for (const entry of this.options.catalog.list()) {
-      const found = await this.index.recordIds(unitId, entry.id, from, to);
-      if (found.length === 0) continue;
-      ids.push(...found);
-      byDutyType.push({
-        dutyTypeId: entry.id,
-        code: entry.document.code,
-        title: entry.document.title,
-        count: found.length,
-      });
+    const { catalog, store } = this.options;
+    const counts = new Map<string, number>();
+    const selects = (record: StoredRecord) =>
+      record.envelope.unitId === unitId &&
+      record.envelope.performedAt >= from &&
+      record.envelope.performedAt < to &&
+      catalog.get(record.envelope.dutyTypeId) !== undefined;
+    async function* ids() {
+      for await (const key of records.range(unitId, from, to)) {
+        if (!catalog.get(key.dutyTypeId)) continue;
+        counts.set(key.dutyTypeId, (counts.get(key.dutyTypeId) ?? 0) + 1);
+        yield key.recordId;
+      }
     }
-    const { items, pending } = await this.bundleItems(ids);
-    const demands = await this.index.demandsOfUnit(unitId, from, to);
-    return {
-      unitId,
-      month,
-      from,
-      to,
-      records: ids.length,
-      anchored: items.length,
-      pending,
-      byDutyType: byDutyType.sort((a, b) => b.count - a.count),
-      answeredDemands: items.filter((i) => i.envelope.demandId).length,
-      demandsReceived: demands.length,
-      bundle: {
-        format: "dutyproof/bundle/v1" as const,
-        createdAt: Math.floor(Date.now() / 1000),
-        query: { unitId, from, to },
-        items,
-        pending,
-      },
-    };
+    const demandsReceived = (await this.index.demandsOfUnit(unitId, from, to)).length;
+    await writeObjectWith(
+      sink,
+      { unitId, month, from, to, demandsReceived },
+      "bundle",
+      () =>
+        writeBundle(sink, this.options, {
+          query: { unitId, from, to },
+          records: recordsOf(store, ids()),
+          selects,
+          createdAt: this.options.now(),
+        }),
+      (tally) => ({
+        records: tally.anchored + tally.pending,
+        anchored: tally.anchored,
+        pending: tally.pending,
+        byDutyType: [...counts]
+          .map(([dutyTypeId, count]) => {
+            const { document } = catalog.get(dutyTypeId)!;
+            return { dutyTypeId, code: document.code, title: document.title, count };
+          })
+          .sort((a, b) => b.count - a.count),
+        answeredDemands: tally.answering,
+      }),
+    );
   }
 
   /** Demands decided for a unit (for its own view), newest first. */

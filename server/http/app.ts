@@ -12,7 +12,7 @@ import { eip712Definition } from "../core/eip712.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import type { AttestationService } from "../gateway/AttestationService.ts";
-import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
+import type { LedgerStore } from "../store/LedgerStore.ts";
 import { ingestHandler } from "./ingest.ts";
 import { hash32, parseQuery } from "./parseQuery.ts";
 import { readPathHandler } from "./readPath.ts";
@@ -26,7 +26,9 @@ import { bodyLimit } from "./bodyLimit.ts";
 import { problemHandler } from "./problem.ts";
 import { clientRateLimit } from "./rateLimit.ts";
 import { type AdminOptions, adminRoutes } from "./adminRoutes.ts";
-import { amendmentLines, bundleItem, noticesOf } from "../gateway/ledgerNotices.ts";
+import { noticesOf } from "../gateway/ledgerNotices.ts";
+import { writeExport } from "../gateway/exportBundle.ts";
+import { streamJson } from "./streamJson.ts";
 import { publicCheckpoint } from "../gateway/receipts.ts";
 
 export interface AppOptions {
@@ -183,36 +185,7 @@ export function createApp(options: AppOptions): express.Express {
     if (!(await (options.mayRead?.(token, query.unitId) ?? false))) {
       throw new DutyproofError("request.forbidden", "this token cannot read that unit's records");
     }
-    // A scan of the log: fine at county scale; an index by unit comes with the evidence-demand work.
-    const matched: StoredRecord[] = [];
-    for (let from = 0; from < store.treeSize; from += 2000) {
-      for (const { record } of await store.recordsFrom(from, 2000)) {
-        const e = record.envelope;
-        if (e.unitId !== query.unitId || (query.dutyTypeId && e.dutyTypeId !== query.dutyTypeId)) continue;
-        if (
-          (query.from !== undefined && e.performedAt < query.from) ||
-          (query.to !== undefined && e.performedAt >= query.to)
-        )
-          continue;
-        matched.push(record);
-      }
-    }
-    // Corrections and withdrawals of exported records come along, whatever their dates.
-    const all = [...matched, ...(await amendmentLines(store, matched))].sort((a, b) => a.leafIndex - b.leafIndex);
-    const items = [];
-    let pending = 0;
-    for (const record of all) {
-      const item = await bundleItem(store, record, deployment);
-      if (item) items.push(item);
-      else pending++;
-    }
-    const log = {
-      chainId: deployment.chainId,
-      contract: deployment.address,
-      logId: deployment.logId,
-      deployBlock: deployment.deployBlock,
-    };
-    res.json({ format: "dutyproof/bundle/v1", createdAt: Math.floor(Date.now() / 1000), query, items, pending, log });
+    await streamJson(res, (sink) => writeExport(sink, { store, deployment }, query));
   });
 
   app.get("/v1/audit/records", async (req, res) => {

@@ -9,7 +9,9 @@ import { DutyproofError } from "../core/errors.ts";
 import type { BurdenService } from "../burden/BurdenService.ts";
 import { type DemandEntry, demandEip712Definition } from "../burden/demand.ts";
 import { reportCsv } from "../burden/report.ts";
+import { writeObjectWith } from "../gateway/evidenceAssembler.ts";
 import { hash32, parseParameters } from "./parseQuery.ts";
+import { streamJson } from "./streamJson.ts";
 
 export interface BurdenRouterOptions {
   service: BurdenService;
@@ -86,9 +88,15 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
     // answer. A demand already logged is public (GET /v1/demands/{id}), so sending it again
     // proves nothing: its package then needs a token, as GET …/package does.
     if (query.include === "package" && !created) await mayRead(req, view.demand.unitId, "this unit's evidence");
-    const body =
-      query.include === "package" ? { ...view, evidence: await service.evidencePackage(view.demandId) } : view;
-    res.status(created ? 201 : 200).json(body);
+    if (query.include !== "package") {
+      res.status(created ? 201 : 200).json(view);
+      return;
+    }
+    await streamJson(
+      res,
+      (sink) => writeObjectWith(sink, { ...view }, "evidence", () => service.writeEvidencePackage(sink, view.demandId)),
+      created ? 201 : 200,
+    );
   });
 
   router.get("/v1/demands/:demandId", async (req, res) => {
@@ -103,7 +111,7 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
   router.get("/v1/demands/:demandId/package", async (req, res) => {
     const view = await service.get(parseParameters(hash32, req.params.demandId, "path.demandId"));
     await mayRead(req, view.demand.unitId, "this unit's evidence");
-    res.json(await service.evidencePackage(view.demandId));
+    await streamJson(res, (sink) => service.writeEvidencePackage(sink, view.demandId));
   });
 
   router.get("/v1/units/:unitId/tasks", async (req, res) => {
@@ -138,7 +146,7 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
     const unitId = parseParameters(hash32, req.params.unitId, "path.unitId");
     const query = parseParameters(burdenQuerySchemas.summary, req.query, "query.");
     await mayRead(req, unitId, "this unit's records");
-    res.json(await service.monthlySummary(unitId, query.month));
+    await streamJson(res, (sink) => service.writeMonthlySummary(sink, unitId, query.month));
   });
 
   router.get("/v1/burden/report", async (req, res) => {

@@ -21,8 +21,8 @@ import { z } from "zod";
 import { bytesToHex } from "../core/bytes.ts";
 import { DutyproofError } from "../core/errors.ts";
 import type { Deployment } from "../chain/deployment.ts";
-import { noticesOf } from "../gateway/ledgerNotices.ts";
-import { anchoredReceipt, publicCheckpoint } from "../gateway/receipts.ts";
+import { recordReceipt } from "../gateway/evidenceAssembler.ts";
+import { publicCheckpoint } from "../gateway/receipts.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 import { hash32, parseQuery } from "./parseQuery.ts";
 import { type NodeRouteOptions, serveOnNode, writeBody } from "./serveOnNode.ts";
@@ -122,13 +122,7 @@ export function readPathHandler(options: ReadPathOptions): (req: IncomingMessage
       record = recordId ? await store.getRecord(recordId) : undefined;
     }
     if (!record) throw new DutyproofError("record.not_found", `no record or leaf ${hash}`);
-    const recordId = record.recordId;
-    const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
-    if (!checkpoint) {
-      return [202, { status: "pending", recordId, leafIndex: record.leafIndex, leafHash: record.leafHash }];
-    }
-    const proof = (await store.inclusionProof(record.leafIndex, checkpoint.size)).map(bytesToHex);
-    return [200, { ...anchoredReceipt(record, checkpoint, proof, deployment), ...(await noticesOf(store, record)) }];
+    return recordReceipt({ store, deployment }, record);
   };
 
   const routes: ReadRoute[] = [

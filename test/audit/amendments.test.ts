@@ -17,6 +17,8 @@ import { replayFromGateway } from "../../server/audit/replayFromGateway.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { operatorMessage } from "../../server/http/adminRoutes.ts";
+import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
+import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { testPort } from "../helpers/ports.ts";
 import { cliPath } from "../helpers/serve.ts";
@@ -366,6 +368,59 @@ describe("corrections, withdrawals and lawful erasure", function () {
     const report = await replayFromBundle({ bundle, rpcUrl: gateway.rpcUrl, trust: ownTrust() });
     expect(report.clean, JSON.stringify(report.findings)).to.equal(true);
     expect(report.erased).to.equal(1);
+  });
+
+  it("serves an evidence package and a monthly summary holding the erased record that verify and replay", async () => {
+    const recordId = erasable.body.recordId as string;
+    const inspector = Wallet.createRandom();
+    const department = "civil-affairs";
+    await (await gateway.ledger.getFunction("registerInspector")(inspector.address, departmentIdOf(department))).wait();
+    const inspectorToken = issueToken(`${dir.path}/tokens.json`, "inspector", "inspectors");
+    const definition = (await (await fetch(`${gateway.url}/v1/demands/eip712`)).json()) as DemandDefinition;
+    const now = Math.floor(Date.now() / 1000);
+    const performedAt = erasable.envelope.performedAt;
+    const demand = demandOf(inspector.address, {
+      unitId: village,
+      dutyTypeIds: [visit],
+      from: performedAt - 3600,
+      to: now,
+      purpose: "核查走访记录",
+      department,
+      issuedAt: now,
+    });
+    const created = await fetch(`${gateway.url}/v1/demands`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ demand, signature: await signDemand(inspector, definition, demand) }),
+    });
+    expect(created.status).to.equal(201);
+    const { demandId } = (await created.json()) as { demandId: string };
+    const read = async (path: string, token: string) => {
+      const res = await fetch(gateway.url + path, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status, path).to.equal(200);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const month = new Date((performedAt + 8 * 3600) * 1000).toISOString().slice(0, 7);
+    const packaged = await read(`/v1/demands/${demandId}/package`, inspectorToken);
+    const summary = await read(`/v1/units/${village}/summary?month=${month}`, unitToken);
+    for (const [name, bundle] of [
+      ["package", packaged],
+      ["summary", summary.bundle],
+    ] as const) {
+      const path = join(files.path, `${name}-erased.json`);
+      writeFileSync(path, JSON.stringify(bundle));
+      expect(readFileSync(path, "utf8")).to.not.include("待删除户主");
+      const parsed = bundleSchema.parse(bundle);
+      const item = parsed.items.find((i) => i.receipt.recordId === recordId)!;
+      expect([item.envelope, item.erasure?.order], name).to.deep.equal([undefined, "PIPL-2026-001"]);
+      expect(parsed.log?.logId, name).to.equal(gateway.deployment.logId);
+      const verified = await cli(["verify", path, "--rpc", gateway.rpcUrl, "--lang", "en"]);
+      expect(verified.status, `${name}: ${verified.stdout}${verified.stderr}`).to.equal(0);
+      expect(verified.stdout, name).to.match(/^VALID: all \d+ records of the bundle verify/);
+      const replayed = await cli(["replay", "--bundle", path, "--rpc", gateway.rpcUrl, "--json"]);
+      expect(replayed.status, `${name}: ${replayed.stdout}${replayed.stderr}`).to.equal(0);
+      expect(JSON.parse(replayed.stdout), name).to.include({ clean: true, erased: 1 });
+    }
   });
 
   it("replays the log clean with the amendments and the erasure counted, not reported as altered", async () => {

@@ -17,6 +17,7 @@ const bands = {
   replay: 24_000,
   anchorer: 25_000,
   trust: 26_000,
+  evidence: 27_000,
 } as const;
 
 /** A random port in the test file's band of 1,000. */

@@ -28,6 +28,8 @@ describe("backup and restore of DATA_DIR", function () {
   const chainPort = testPort("production");
   const unitKey = Wallet.createRandom();
   const unitId = id("unit:backup-village");
+  // The restored gateway must anchor with the operator key: this backup includes it, encrypted.
+  const withPassphrase = { ...process.env, DUTYPROOF_BACKUP_PASSPHRASE: "正确的备份口令 correct horse" };
   let gateway: RunningGateway | undefined;
   let receiptsBefore = new Map<string, string>();
   let receiptsAfterBackup = new Map<string, string>();
@@ -90,16 +92,18 @@ describe("backup and restore of DATA_DIR", function () {
     const g = await start(original);
     await (await g.ledger.getFunction("registerUnit")(unitId, "0x" + "00".repeat(32), 3, unitKey.address)).wait();
     receiptsBefore = await submitAnchored(g, ["before-1", "before-2", "before-3"]);
-    const env = { ...process.env, DATA_DIR: original };
-    const refused = await runCli(["backup", "--out", backupFile], env);
+    const env = { ...withPassphrase, DATA_DIR: original };
+    const refused = await runCli(["backup", "--out", backupFile, "--include-keys"], env);
     expect(refused.status).to.equal(1);
     expect(refused.stderr).to.equal(
       `dutyproof: the gateway is running (${join(original, "ledger")} is locked); stop it (SIGTERM), back up, then start it again\n`,
     );
     await stop();
-    const taken = await runCli(["backup", "--out", backupFile], env);
+    const taken = await runCli(["backup", "--out", backupFile, "--include-keys"], env);
     expect(taken.status, taken.stderr).to.equal(0);
-    expect(taken.stdout).to.match(/^backup of .* written to .*: \d+ files, \d+ bytes, log size 3 \(anchored 3\)\n$/);
+    expect(taken.stdout).to.match(
+      /^backup of .* written to .*: \d+ files, \d+ bytes, log size 3 \(anchored 3\); keys and tokens included, encrypted under the passphrase\n$/,
+    );
     expect((await runCli(["backup", "--out", backupFile], env)).stderr).to.contain("exists; refusing to overwrite it");
     // The backup itself is an administrative action on the record.
     expect(readFileSync(join(original, "audit", "admin.log"), "utf8")).to.contain('"data-dir.backup"');
@@ -114,12 +118,12 @@ describe("backup and restore of DATA_DIR", function () {
   it("restores into a fresh directory that starts, serves the receipts of before and replays clean", async () => {
     mkdirSync(join(work.path, "occupied"));
     writeFileSync(join(work.path, "occupied", "x"), "");
-    const occupied = await runCli(["restore", backupFile, "--data-dir", join(work.path, "occupied")], process.env);
+    const occupied = await runCli(["restore", backupFile, "--data-dir", join(work.path, "occupied")], withPassphrase);
     expect([occupied.status, occupied.stderr]).to.deep.equal([
       1,
       `dutyproof: ${join(work.path, "occupied")} is not empty; restore into a new directory\n`,
     ]);
-    const done = await runCli(["restore", backupFile, "--data-dir", restored], process.env);
+    const done = await runCli(["restore", backupFile, "--data-dir", restored], withPassphrase);
     expect(done.status, done.stderr).to.equal(0);
     expect(done.stdout).to.match(/^restored \d+ files into .*: the log as of .*, 3 records \(3 anchored\);/);
     expect(verifyAuditLog(join(restored, "audit", "admin.log"))).to.include({ ok: true });
@@ -151,12 +155,12 @@ describe("backup and restore of DATA_DIR", function () {
     const bytes = readFileSync(backupFile);
     const truncated = join(work.path, "truncated.dpbackup");
     writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    const cut = await runCli(["restore", truncated, "--data-dir", join(work.path, "r1")], process.env);
+    const cut = await runCli(["restore", truncated, "--data-dir", join(work.path, "r1")], withPassphrase);
     expect(cut.status).to.equal(1);
     expect(cut.stderr).to.match(/^dutyproof: .*(truncated|ends early).*\n$/);
     const notBackup = join(work.path, "not.dpbackup");
     writeFileSync(notBackup, "hello");
-    const wrong = await runCli(["restore", notBackup, "--data-dir", join(work.path, "r2")], process.env);
+    const wrong = await runCli(["restore", notBackup, "--data-dir", join(work.path, "r2")], withPassphrase);
     expect([wrong.status, wrong.stderr]).to.deep.equal([1, `dutyproof: ${notBackup} is not a dutyproof backup\n`]);
   });
 });
