@@ -2,6 +2,7 @@
 import { JsonRpcProvider } from "ethers";
 import type { ChainFacts, Receipt } from "../core/verifier.ts";
 import { fetchUnitHistory, ledgerAt } from "./chainHistory.ts";
+import { redactUrl } from "./redactUrl.ts";
 
 /** Thrown when the endpoint cannot be reached or does not answer as an EVM node. */
 export class ChainUnreachableError extends Error {}
@@ -13,7 +14,7 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt): Promise
     try {
       chainId = Number(await provider.send("eth_chainId", []));
     } catch (error) {
-      throw new ChainUnreachableError(`the chain at ${rpcUrl} does not answer`, { cause: error });
+      throw new ChainUnreachableError(`the chain at ${redactUrl(rpcUrl)} does not answer`, { cause: error });
     }
     const code = await provider.getCode(receipt.contract);
     if (code === "0x" || chainId !== receipt.chainId) {
