@@ -88,7 +88,7 @@ export interface HostileRequest {
   headers?: Record<string, string>;
   body?: string | Uint8Array;
   /** What an honest answer looks like beyond "4xx problem": see judge(). */
-  allow?: "replay" | "batch" | "verdict";
+  allow?: "replay" | "batch" | "verdict" | "rpc-refusal";
 }
 
 export interface Kind {
@@ -572,6 +572,36 @@ export const kinds: Kind[] = [
         : { method, path, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : "{}" };
     },
   },
+  // Issue 18: the chain endpoint /v1/info publishes, asked to change the chain (one request or a batch).
+  {
+    name: "chain-node-state-changing-method",
+    make: (rng) => {
+      const method = rng.pick(["anvil_setStorageAt", "anvil_impersonateAccount", "anvil_setBalance", "evm_mine"]);
+      const one = (id: number) => ({
+        jsonrpc: "2.0",
+        id,
+        method,
+        params: ["0x" + "00".repeat(20), "0x0", rng.hex32()],
+      });
+      return json("/v1/rpc", rng.int(2) ? one(1) : [one(1), { ...one(2), method: "eth_sendTransaction" }], {
+        allow: "rpc-refusal",
+      });
+    },
+  },
+  {
+    name: "chain-node-raw-transaction-without-role",
+    make: (rng) =>
+      json(
+        "/v1/rpc",
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "eth_sendRawTransaction",
+          params: ["0x02" + bytesToHex(rng.bytes(120)).slice(2)],
+        },
+        { allow: "rpc-refusal" },
+      ),
+  },
   // Extension point: "evidence demand by an unregistered inspector". Evidence demands are built
   // on another branch; when they arrive, add a kind here that posts a demand signed by a key the
   // ledger does not list as an inspector (and one listed but inactive), expecting 401/403.
@@ -603,6 +633,11 @@ export function judge(
     body = JSON.parse(text);
   } catch {
     return `a ${status} whose body is not JSON`;
+  }
+  if (request.allow === "rpc-refusal") {
+    const answers: any[] = Array.isArray(body) ? body : [body];
+    const refused = answers.every((a) => /^rpc\./.test(String(a?.error?.data?.code ?? "")));
+    return refused ? undefined : `a chain request was forwarded: ${text.slice(0, 200)}`;
   }
   if (request.allow === "replay") {
     const answers = body.results ?? [body];
