@@ -299,6 +299,7 @@ export async function startGateway(
             chainId: deployment.chainId,
             ledgerAddress: deployment.address,
             holdsRole: ledgerRoleHolder(ledger, deployment.logId),
+            afterTransaction: () => node!.snapshot(),
           })
         : undefined,
       log: (message) => logger.error(message),

@@ -47,6 +47,8 @@ export interface ChainRpcEndpointOptions {
   ledgerAddress: string;
   /** Whether `address` holds a role on the DutyLedger (admin, registrar, this log's operator). */
   holdsRole: (address: string) => Promise<boolean>;
+  /** Called after a relayed transaction was accepted (the embedded node snapshots its state). */
+  afterTransaction?: () => Promise<void>;
 }
 
 // JSON-RPC 2.0 error codes (section 5.1); -32003 is the de facto "transaction rejected".
@@ -127,6 +129,8 @@ export function chainRpcEndpoint(options: ChainRpcEndpointOptions): Router {
     }
     try {
       const result = await options.forward({ method, params, id });
+      // A registration relayed here must survive a kill -9 as the gateway's own transactions do.
+      if (method === "eth_sendRawTransaction" && !result.error) await options.afterTransaction?.().catch(() => {});
       return { ...result, id };
     } catch {
       return failure(id, INTERNAL_ERROR, errorCatalogue["chain.unreachable"].title);

@@ -625,6 +625,18 @@ export function judge(
   if (status >= 500) return `answered ${status}`;
   if (/\bat [^\n]*\(?[^\n]*:\d+:\d+\)?/.test(text) || /node:internal|\.ts:\d+/.test(text))
     return "a stack trace in the answer";
+  if (request.allow === "rpc-refusal") {
+    // The endpoint must be there and refuse by name: a 404 would mean readers have no endpoint.
+    let answers: any[];
+    try {
+      const parsed = JSON.parse(text);
+      answers = Array.isArray(parsed) ? parsed : [parsed];
+    } catch {
+      return `a chain request answered ${status} with no JSON-RPC body`;
+    }
+    const refused = status === 200 && answers.every((a) => /^rpc\./.test(String(a?.error?.data?.code ?? "")));
+    return refused ? undefined : `a chain request was not refused by name: ${status} ${text.slice(0, 200)}`;
+  }
   if (status >= 400) {
     return contentType.startsWith("application/problem+json") ? undefined : `a ${status} that is not problem+json`;
   }
@@ -633,11 +645,6 @@ export function judge(
     body = JSON.parse(text);
   } catch {
     return `a ${status} whose body is not JSON`;
-  }
-  if (request.allow === "rpc-refusal") {
-    const answers: any[] = Array.isArray(body) ? body : [body];
-    const refused = answers.every((a) => /^rpc\./.test(String(a?.error?.data?.code ?? "")));
-    return refused ? undefined : `a chain request was forwarded: ${text.slice(0, 200)}`;
   }
   if (request.allow === "replay") {
     const answers = body.results ?? [body];

@@ -6,15 +6,16 @@
  * relayed transactions of keys without a role.
  */
 import { expect } from "chai";
-import { type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { type Server, createServer } from "node:http";
 import { Contract, JsonRpcProvider, Wallet, ZeroHash, id } from "ethers";
 import { chromium } from "playwright-core";
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { testPort } from "../helpers/ports.ts";
-import { startServe } from "../helpers/serve.ts";
+import { cliPath, startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
@@ -278,6 +279,32 @@ describe("hostile: the embedded chain node is closed to every process but the ga
     expect((await ledger.getFunction("inspector")(attacker.address)).active).to.equal(false);
     expect(await ledger.getFunction("unitOfSigner")(attacker.address)).to.equal(ZeroHash);
     expect((await ledger.getFunction("unit")(village)).signer.toLowerCase()).to.equal(villageKey.address.toLowerCase());
+  });
+
+  it("refuses to start embedded mode, in one line, where the node cannot be isolated", async () => {
+    // Without util-linux's unshare on PATH the isolation probe fails as it does on a host with
+    // user namespaces disabled; the gateway must stop, not fall back to an open node.
+    const other = tempDir("chain-node-open");
+    try {
+      const serve = spawn(process.execPath, [cliPath, "serve"], {
+        env: {
+          ...process.env,
+          PATH: dirname(process.execPath),
+          DATA_DIR: other.path,
+          PORT: "0",
+          CHAIN_PORT: String(chainPort),
+        },
+      });
+      let stderr = "";
+      serve.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => serve.on("close", resolve));
+      expect(code).to.not.equal(0);
+      expect(stderr.trim().split("\n")).to.have.length(1);
+      expect(stderr).to.contain("the embedded chain node cannot be closed off");
+      expect(existsSync(join(other.path, "chain", "anvil.pid"))).to.equal(false);
+    } finally {
+      other.remove();
+    }
   });
 
   it("keeps a page on another origin in a real browser from changing the chain", async function () {
