@@ -297,7 +297,10 @@ describe("hostile: the embedded chain node is closed to every process but the ga
       });
       let stderr = "";
       serve.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      // A gateway that started anyway (an open node) is stopped rather than left running.
+      const running = setTimeout(() => serve.kill("SIGKILL"), 60_000);
       const code = await new Promise<number | null>((resolve) => serve.on("close", resolve));
+      clearTimeout(running);
       expect(code).to.not.equal(0);
       expect(stderr.trim().split("\n")).to.have.length(1);
       expect(stderr).to.contain("the embedded chain node cannot be closed off");
