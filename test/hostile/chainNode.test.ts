@@ -251,6 +251,10 @@ describe("hostile: the embedded chain node is closed to every process but the ga
     );
     expect(included).to.equal(true);
     expect(Number(anchoredAt)).to.equal(receipt.anchoredAt);
+    const { paths } = (await (await fetch(`${url}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: unknown }>;
+    };
+    expect(paths["/v1/rpc"]?.post, "documented in the OpenAPI document").to.be.an("object");
   });
 
   it("stops a local attacker from registering an inspector or rotating a unit's key via the rpcUrl", async () => {
