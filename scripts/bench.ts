@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
+import { Contract, Wallet, id } from "ethers";
 import { bytesToHex, hexToBytes } from "../server/core/bytes.ts";
 import { eip712Domain, recordMessageDigest, typedDataDigest } from "../server/core/eip712.ts";
 import { type RecordEnvelope, recordDigest, signedMessageOf } from "../server/core/record.ts";
@@ -27,7 +27,8 @@ import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { deriveRecord } from "../server/crypto/deriveRecord.ts";
 import { installNativeHashes } from "../server/crypto/nativeHashes.ts";
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
-import { LocalChainNode } from "../server/chain/LocalChainNode.ts";
+import { LocalChainNode, localChainSocket } from "../server/chain/LocalChainNode.ts";
+import { IpcJsonRpcProvider } from "../server/chain/IpcJsonRpc.ts";
 import type { Deployment } from "../server/chain/deployment.ts";
 import { startServe } from "./startServe.ts";
 import { tempDir } from "./tempDir.ts";
@@ -139,16 +140,14 @@ async function main(): Promise<void> {
   let server: ChildProcess = await serve();
   try {
     const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
-    const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-    });
+    // The operator, as DATA_DIR's owner, reaches the embedded node over its IPC socket.
+    const provider = new IpcJsonRpcProvider(localChainSocket(join(dir.path, "chain")));
     const operator = new Wallet(readFileSync(join(dir.path, "keys", "operator.key"), "utf8").trim(), provider);
     const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, operator);
     const unit = Wallet.createRandom();
     const unitId = id("unit:bench-village");
     await (await ledger.getFunction("registerUnit")(unitId, "0x" + "00".repeat(32), 3, unit.address)).wait();
-    await new LocalChainNode({ stateDir: join(dir.path, "chain"), port: chainPort }).snapshot();
+    await new LocalChainNode({ stateDir: join(dir.path, "chain") }).snapshot();
     provider.destroy();
     const catalog = (
       JSON.parse((await httpCall(`${url}/v1/duty-types`, "GET")).text) as {
@@ -317,9 +316,9 @@ async function main(): Promise<void> {
 
     // The chain node on its own (the gateway stopped): the baseline and the gas figures.
     console.error("baseline: one transaction per record; gas per record by checkpoint size…");
-    const node = new LocalChainNode({ stateDir: join(dir.path, "chain"), port: chainPort });
+    const node = new LocalChainNode({ stateDir: join(dir.path, "chain") });
     await node.start();
-    const chainProvider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const chainProvider = new IpcJsonRpcProvider(node.ipcPath);
     const chainWallet = operator.connect(chainProvider);
     const baseline = await measureTransactionPerRecord(chainWallet, chainProvider, singleLeafHashes, baselineClients);
     const gas = await measureGasPerRecord(chainWallet, chainProvider, deployment.address, [100, 1_000, 10_000]);

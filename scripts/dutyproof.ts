@@ -42,7 +42,9 @@ import { Contract, JsonRpcProvider, Wallet, getAddress, id, isAddress } from "et
 import { bytesToHex } from "../server/core/bytes.ts";
 import { recordDigest } from "../server/core/record.ts";
 import { loadDutyTypeFile } from "../server/catalog/loadCatalog.ts";
-import { LocalChainNode, jsonRpc } from "../server/chain/LocalChainNode.ts";
+import { LocalChainNode, jsonRpc, localChainSocket } from "../server/chain/LocalChainNode.ts";
+import { IpcJsonRpcProvider } from "../server/chain/IpcJsonRpc.ts";
+import { redactUrl } from "../server/chain/redactUrl.ts";
 import { TrustFileError, ownDeploymentOf, readTrustFile } from "../server/chain/trustAnchors.ts";
 import { type TrustedDeployment, mergeTrustAnchors, trustFileOf } from "../server/core/trust.ts";
 import { type Deployment, departmentIdOf, registerDutyTypes } from "../server/chain/deployment.ts";
@@ -153,22 +155,24 @@ function backupPassphrase(values: Record<string, unknown>): string {
 
 /**
  * The deployment, operator wallet and ledger for the admin commands: DATA_DIR/deployment.json,
- * or on an external chain (RPC_URL) Hardhat Ignition's deployment output.
+ * or on an external chain (RPC_URL) Hardhat Ignition's deployment output. The embedded node is
+ * reached over its IPC socket in DATA_DIR, as the gateway reaches it: these commands sign with
+ * the operator key, which is in DATA_DIR too, so only DATA_DIR's owner can run them either way.
  */
 async function admin() {
   const config = configFromEnvironment();
   const path = join(config.dataDir, "deployment.json");
-  const rpcUrl = config.rpcUrl ?? `http://127.0.0.1:${config.chainPort}`;
-  const provider = new JsonRpcProvider(rpcUrl, undefined, {
-    staticNetwork: true,
-    cacheTimeout: -1,
-    pollingInterval: 250,
-  });
+  const options = { staticNetwork: true, cacheTimeout: -1, pollingInterval: 250 };
+  const socket = localChainSocket(join(config.dataDir, "chain"));
+  const provider = config.rpcUrl
+    ? new JsonRpcProvider(config.rpcUrl, undefined, options)
+    : new IpcJsonRpcProvider(socket, options);
   let chainId: number;
   try {
     chainId = Number(await provider.send("eth_chainId", []));
   } catch {
-    throw new Error(`the chain at ${rpcUrl} does not answer; is the gateway running?`);
+    const where = config.rpcUrl ? `the chain at ${redactUrl(config.rpcUrl)}` : `the chain node's socket ${socket}`;
+    throw new Error(`${where} does not answer; is the gateway running?`);
   }
   if (config.expectedChainId !== undefined && config.expectedChainId !== chainId) {
     throw new Error(`the RPC endpoint serves chain ${chainId}, but CHAIN_ID is ${config.expectedChainId}`);
@@ -183,8 +187,7 @@ async function admin() {
   const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, wallet);
   // In embedded mode the chain's state is saved after each change, as the gateway does.
   const persist = async () => {
-    if (!config.rpcUrl)
-      await new LocalChainNode({ stateDir: join(config.dataDir, "chain"), port: config.chainPort }).snapshot();
+    if (!config.rpcUrl) await new LocalChainNode({ stateDir: join(config.dataDir, "chain") }).snapshot();
   };
   // Every admin command is recorded in DATA_DIR's audit log: who (OS account and key), what, outcome.
   const audit = <T>(action: string, target: Record<string, string | number | boolean>, run: () => Promise<T>) =>
@@ -204,8 +207,9 @@ async function send(ledger: Contract, call: Promise<{ wait: () => Promise<unknow
   }
 }
 
+/** The chain a reader checks against: --rpc, RPC_URL, or the local gateway's read-only endpoint. */
 const rpcUrlOf = (values: Record<string, string | undefined>) =>
-  values.rpc ?? process.env.RPC_URL ?? `http://127.0.0.1:${configFromEnvironment().chainPort}`;
+  values.rpc ?? process.env.RPC_URL ?? `${gatewayUrl()}/v1/rpc`;
 
 /** The deployment of this machine's settings as a trust anchor, if it has one. */
 async function ownDeployment(): Promise<TrustedDeployment | undefined> {
@@ -585,7 +589,14 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     if (json) {
       console.log(
         JSON.stringify(
-          { ...verdict, recordId: r.recordId, unitId: r.unitId, chainId: r.chainId, contract: r.contract, rpcUrl },
+          {
+            ...verdict,
+            recordId: r.recordId,
+            unitId: r.unitId,
+            chainId: r.chainId,
+            contract: r.contract,
+            rpcUrl: redactUrl(rpcUrl),
+          },
           null,
           2,
         ),

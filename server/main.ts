@@ -3,7 +3,7 @@
  * `npm start` / `dutyproof serve` call startGateway with settings from the environment.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { type Server, createServer } from "node:http";
+import { type RequestListener, type Server, createServer } from "node:http";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { checkLogOperator, externalDeployment, ignitionDeploymentDir, logIdOf } from "./chain/ignitionDeployment.ts";
@@ -14,6 +14,9 @@ import { httpObservability, requestObserver } from "./observability/httpObservab
 import { eip712Domain } from "./core/eip712.ts";
 import { Catalog } from "./catalog/loadCatalog.ts";
 import { LocalChainNode } from "./chain/LocalChainNode.ts";
+import { IpcJsonRpcClient, IpcJsonRpcProvider } from "./chain/IpcJsonRpc.ts";
+import { redactUrl, scrubUrlSecrets, urlSecrets } from "./chain/redactUrl.ts";
+import { chainRpcEndpoint, ledgerRoleHolder } from "./http/chainRpcEndpoint.ts";
 import { type Deployment, deployDutyLedger } from "./chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "./chain/dutyLedgerArtifact.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -40,6 +43,7 @@ import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
 
 export interface RunningGateway {
   url: string;
+  /** The chain endpoint /v1/info publishes: the gateway's POST /v1/rpc in embedded mode. */
   rpcUrl: string;
   deployment: Deployment;
   wallet: Wallet;
@@ -110,7 +114,12 @@ export async function startGateway(
   /** `now`: the gateway's clock in Unix seconds, for a simulation that replays a past year. */
   hooks: { now?: () => number } = {},
 ): Promise<RunningGateway> {
-  const logger = createLogger(log ? { write: log } : {});
+  // Credentials in an external RPC_URL never reach a log line, whichever error carries the URL.
+  const secrets = urlSecrets(config.rpcUrl);
+  const write = log ?? (secrets.length ? (line: string) => void process.stdout.write(line + "\n") : undefined);
+  const logger = createLogger(
+    write ? { write: secrets.length ? (line) => write(scrubUrlSecrets(line, config.rpcUrl, secrets)) : write } : {},
+  );
   installNativeHashes();
   createOwnerOnly();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -120,13 +129,11 @@ export async function startGateway(
     ? new LocalChainNode({ stateDir: join(config.dataDir, "chain"), port: config.chainPort })
     : null;
   if (node) await node.start();
-  const rpcUrl = config.rpcUrl ?? node!.rpcUrl;
   // cacheTimeout -1: ethers otherwise answers a repeated call (a nonce!) from a 250 ms cache.
-  const provider = new JsonRpcProvider(rpcUrl, undefined, {
-    staticNetwork: true,
-    pollingInterval: 200,
-    cacheTimeout: -1,
-  });
+  const providerOptions = { staticNetwork: true, pollingInterval: 200, cacheTimeout: -1 };
+  const provider = node
+    ? new IpcJsonRpcProvider(node.ipcPath, providerOptions)
+    : new JsonRpcProvider(config.rpcUrl, undefined, providerOptions);
   const stoppers: Array<() => Promise<void>> = [];
   try {
     const chainId = Number((await provider.getNetwork()).chainId);
@@ -254,6 +261,34 @@ export async function startGateway(
       chainHead: () => provider.getBlockNumber(),
       storeBytes: () => directoryBytes(join(config.dataDir, "ledger")),
     });
+    // The listener is bound before the routes are built: in embedded mode the chain endpoint the
+    // gateway publishes (and reads through) is its own POST /v1/rpc, whose URL needs the port.
+    let listener: RequestListener | null = null;
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = createServer((req, res) => {
+        if (listener) listener(req, res);
+        else res.writeHead(503, { "retry-after": "1" }).end();
+      }).listen(config.port, config.host, () => resolve(s));
+      s.once("error", reject);
+    });
+    stoppers.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // A browser keeps sockets open that carry no request (preconnects, keep-alive), which
+          // would hold close() forever; requests in flight get a grace period, then all are cut.
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 10_000).unref();
+        }),
+    );
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const url = `http://${config.host}:${port}`;
+    const rpcUrl = config.rpcUrl ?? `${url}/v1/rpc`;
+    const publicRpcUrl = config.rpcUrl ? redactUrl(config.rpcUrl) : rpcUrl;
+    const nodeClient = node ? new IpcJsonRpcClient(node.ipcPath) : null;
+    if (nodeClient) stoppers.push(async () => nodeClient.close());
+
     const tokens = new AccessTokens(join(config.dataDir, "tokens.json"));
     // What /v1/verify, the console and /v1/trust believe: this gateway's deployment and TRUST_FILE's.
     const trust = mergeTrustAnchors(
@@ -261,13 +296,23 @@ export async function startGateway(
       config.trustFile ? readTrustFile(config.trustFile) : [],
     );
     const observe = requestObserver({ logger, metrics, draining: () => draining });
-    const listener = createRequestListener({
+    listener = createRequestListener({
       store,
       attestations,
       catalog: () => catalog.list(),
       deployment,
       rpcUrl,
       trust,
+      publicRpcUrl,
+      chainRpc: nodeClient
+        ? chainRpcEndpoint({
+            forward: (request) => nodeClient.request(request),
+            chainId: deployment.chainId,
+            ledgerAddress: deployment.address,
+            holdsRole: ledgerRoleHolder(ledger, deployment.logId),
+            afterTransaction: () => node!.snapshot(),
+          })
+        : undefined,
       log: (message) => logger.error(message),
       observability: httpObservability(observe, metrics),
       observe,
@@ -318,23 +363,6 @@ export async function startGateway(
         return { ready: checks.chain === "ok", checks };
       },
     });
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = createServer(listener).listen(config.port, config.host, () => resolve(s));
-      s.once("error", reject);
-    });
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    const url = `http://${config.host}:${port}`;
-    stoppers.unshift(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // A browser keeps sockets open that carry no request (preconnects, keep-alive), which
-          // would hold close() forever; requests in flight get a grace period, then all are cut.
-          server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 10_000).unref();
-        }),
-    );
     if (node) stoppers.push(() => node.stop());
 
     let closing: Promise<void> | null = null;
@@ -349,7 +377,20 @@ export async function startGateway(
         logger.info("stopped: store closed" + (node ? ", chain state saved" : ""));
       })());
     logger.info({ url, chainId: deployment.chainId, contract: deployment.address, logId: deployment.logId }, "ready");
-    return { url, rpcUrl, deployment, wallet, ledger, store, anchorer, catalog, burden, logger, metrics, close };
+    return {
+      url,
+      rpcUrl: publicRpcUrl,
+      deployment,
+      wallet,
+      ledger,
+      store,
+      anchorer,
+      catalog,
+      burden,
+      logger,
+      metrics,
+      close,
+    };
   } catch (error) {
     for (const stop of stoppers) await stop().catch(() => {});
     provider.destroy();

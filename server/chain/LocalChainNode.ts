@@ -1,16 +1,21 @@
 /**
- * The embedded chain of `npm start`: an anvil node on loopback whose state lives in DATA_DIR.
+ * The embedded chain of `npm start`: an anvil node whose state lives in DATA_DIR, closed to every
+ * process but DATA_DIR's owner. It runs in a network namespace of its own (`unshare --user --net`),
+ * so its HTTP port is reachable from nowhere, with no dev accounts and no CORS, and answers only
+ * on an IPC socket in DATA_DIR/chain/rpc (mode 0700). Outside readers go through the gateway's
+ * read-only endpoint (server/http/chainRpcEndpoint.ts).
  * anvil only writes its state file on a clean exit or on a timer, so the gateway snapshots it
  * itself (anvil_dumpState, written with fsync and an atomic rename) after every transaction it
  * must not lose; after a kill -9 the node restarts from the last snapshot, and the gateway's
  * outbox re-sends whatever came after it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
   existsSync,
   fsyncSync,
   mkdirSync,
+  chmodSync,
   openSync,
   readFileSync,
   renameSync,
@@ -21,6 +26,7 @@ import {
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { IpcJsonRpcClient } from "./IpcJsonRpc.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -35,21 +41,45 @@ export function anvilBinary(): string {
 }
 
 export interface LocalChainOptions {
+  /** DATA_DIR/chain: the state snapshot, the pid file and the rpc/ directory with the socket. */
   stateDir: string;
-  port: number;
+  /** anvil's HTTP port inside its own network namespace, where nothing can reach it. */
+  port?: number;
   chainId?: number;
+}
+
+/** The IPC socket of the embedded node whose state lives in `stateDir` (DATA_DIR/chain). */
+export function localChainSocket(stateDir: string): string {
+  return join(stateDir, "rpc", "anvil.ipc");
+}
+
+/**
+ * Throws, saying why and what to do, when this host cannot give the node a network namespace of
+ * its own: an embedded node on the host's loopback would be open to every local process and web
+ * page, so there is no fallback to one.
+ */
+export function checkNetworkIsolation(): void {
+  const probe = spawnSync("unshare", ["--user", "--map-root-user", "--net", "true"], { encoding: "utf8" });
+  if (probe.status === 0) return;
+  const reason = (probe.error?.message ?? probe.stderr ?? "").trim().split("\n")[0] || `exit code ${probe.status}`;
+  throw new Error(
+    `the embedded chain node cannot be closed off (unshare --user --net: ${reason}); enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0, util-linux installed) or set RPC_URL to an external chain`,
+  );
 }
 
 export class LocalChainNode {
   private child: ChildProcess | null = null;
-  readonly rpcUrl: string;
+  /** The Unix socket that is the node's only way in. */
+  readonly ipcPath: string;
   private readonly statePath: string;
   private readonly options: LocalChainOptions;
+  private readonly client: IpcJsonRpcClient;
 
   constructor(options: LocalChainOptions) {
     this.options = options;
-    this.rpcUrl = `http://127.0.0.1:${options.port}`;
+    this.ipcPath = localChainSocket(options.stateDir);
     this.statePath = join(options.stateDir, "state.json");
+    this.client = new IpcJsonRpcClient(this.ipcPath);
   }
 
   /**
@@ -62,9 +92,10 @@ export class LocalChainNode {
     if (!existsSync(pidFile)) return;
     const pid = Number(readFileSync(pidFile, "utf8"));
     try {
+      // unshare execs anvil in the same process, so the pid is anvil's and so is its cmdline.
       const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      const port = args[args.indexOf("--port") + 1];
-      if (args.some((a) => a.endsWith("anvil")) && port === String(this.options.port)) {
+      const socket = args[args.indexOf("--ipc") + 1];
+      if (args.some((a) => a.endsWith("anvil")) && socket === this.ipcPath) {
         process.kill(pid, "SIGKILL");
         const deadline = Date.now() + 5000;
         while (existsSync(`/proc/${pid}`) && Date.now() < deadline)
@@ -78,12 +109,22 @@ export class LocalChainNode {
 
   /** Starts anvil, loading the last snapshot if there is one, and waits until it answers. */
   async start(): Promise<void> {
+    checkNetworkIsolation();
     mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 });
+    const socketDir = dirname(this.ipcPath);
+    mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+    // mkdir leaves an existing directory's mode alone; the socket's directory is its only lock.
+    chmodSync(this.options.stateDir, 0o700);
+    chmodSync(socketDir, 0o700);
     this.stopOrphan();
-    const args = ["--host", "127.0.0.1", "--port", String(this.options.port), "--silent"];
+    rmSync(this.ipcPath, { force: true });
+    const isolation = ["--user", "--map-root-user", "--net"];
+    const args = [anvilBinary(), "--ipc", this.ipcPath, "--port", String(this.options.port ?? 8545)];
+    // No dev accounts (funded and unlocked) and no CORS: the gateway signs its own transactions.
+    args.push("--accounts", "0", "--no-cors", "--silent");
     args.push("--chain-id", String(this.options.chainId ?? 31337));
     if (existsSync(this.statePath)) args.push("--load-state", this.statePath);
-    const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("unshare", [...isolation, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     this.child = child;
     if (child.pid) writeFileSync(join(this.options.stateDir, "anvil.pid"), String(child.pid));
     let stderr = "";
@@ -99,7 +140,7 @@ export class LocalChainNode {
       if (ready) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`the local chain node did not answer on ${this.rpcUrl} within 20 s`);
+    throw new Error(`the local chain node did not answer on ${this.ipcPath} within 20 s`);
   }
 
   private async ping(): Promise<boolean> {
@@ -111,8 +152,9 @@ export class LocalChainNode {
     }
   }
 
+  /** One call over the IPC socket (the caller must be DATA_DIR's owner to reach it). */
   async rpc(method: string, params: unknown[]): Promise<unknown> {
-    return jsonRpc(this.rpcUrl, method, params);
+    return this.client.call(method, params);
   }
 
   /** Writes the node's whole state to DATA_DIR durably; returns once it is on disk. */
@@ -139,7 +181,10 @@ export class LocalChainNode {
   /** Snapshots and stops the node. */
   async stop(): Promise<void> {
     // A node that died of a signal has exitCode null and its "exit" already emitted.
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) {
+      this.client.close();
+      return;
+    }
     try {
       await this.snapshot();
     } catch {
@@ -152,6 +197,7 @@ export class LocalChainNode {
       setTimeout(() => child.kill("SIGKILL"), 3000).unref();
     });
     this.child = null;
+    this.client.close();
   }
 }
 

@@ -3,6 +3,7 @@ import { type Contract, JsonRpcProvider, isError } from "ethers";
 import type { ChainFacts, Receipt } from "../core/verifier.ts";
 import { type TrustAnchors, trustedDeploymentOf } from "../core/trust.ts";
 import { fetchUnitHistory, ledgerAt } from "./chainHistory.ts";
+import { redactUrl } from "./redactUrl.ts";
 
 /** Thrown when the endpoint cannot be reached or does not answer as an EVM node. */
 export class ChainUnreachableError extends Error {}
@@ -35,7 +36,7 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt, trust: T
     try {
       chainId = Number(await provider.send("eth_chainId", []));
     } catch (error) {
-      throw new ChainUnreachableError(`the chain at ${rpcUrl} does not answer`, { cause: error });
+      throw new ChainUnreachableError(`the chain at ${redactUrl(rpcUrl)} does not answer`, { cause: error });
     }
     if (chainId !== receipt.chainId || !trustedDeploymentOf(trust, chainId, receipt.contract, receipt.logId))
       return nothingAnchored(chainId, true);

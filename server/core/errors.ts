@@ -72,6 +72,12 @@ export const errorCatalogue = {
   // Infrastructure
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
   "chain.unreachable": { status: 503, title: "The chain node does not answer" },
+  // The gateway's JSON-RPC endpoint for the embedded node (answered as JSON-RPC errors, code in data)
+  "rpc.method_refused": { status: 403, title: "The chain endpoint serves read methods only" },
+  "rpc.transaction_refused": {
+    status: 403,
+    title: "The chain endpoint relays only transactions to the DutyLedger signed by a role holder",
+  },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

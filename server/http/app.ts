@@ -36,9 +36,14 @@ export interface AppOptions {
   attestations: AttestationService;
   catalog: () => CatalogEntry[];
   deployment: Deployment;
+  /** The chain endpoint the gateway itself reads (verify, console) and, unless publicRpcUrl, publishes. */
   rpcUrl: string;
   /** The deployments verification trusts (default: this gateway's own); served at /v1/trust. */
   trust?: TrustAnchors;
+  /** The chain endpoint /v1/info publishes, when not rpcUrl (credentials redacted, or /v1/rpc). */
+  publicRpcUrl?: string;
+  /** POST /v1/rpc, the embedded node's read-only endpoint (server/http/chainRpcEndpoint.ts). */
+  chainRpc?: express.Router;
   /** Whether the chain answers and the store is open (for /readyz). */
   ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   /** Called after records were appended (to wake the anchorer). */
@@ -141,7 +146,7 @@ export function createApp(options: AppOptions): express.Express {
     res.json({
       name: "dutyproof gateway",
       chainId: deployment.chainId,
-      rpcUrl: options.rpcUrl,
+      rpcUrl: options.publicRpcUrl ?? options.rpcUrl,
       contracts: { DutyLedger: deployment.address },
       deployBlock: deployment.deployBlock,
       logId: deployment.logId,
@@ -241,6 +246,7 @@ export function createApp(options: AppOptions): express.Express {
     docs ??= docsPage();
     res.type("html").send(docs);
   });
+  if (options.chainRpc) app.use(options.chainRpc);
   app.use(
     consoleRoutes({
       store,

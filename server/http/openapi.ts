@@ -153,6 +153,13 @@ export function openApiDocument() {
           responses: { 200: jsonOk("verdict: valid, checks, reason, anchoredAt"), 422: problem },
         },
       },
+      "/v1/rpc": {
+        post: {
+          summary:
+            "Embedded mode: the chain node's read-only JSON-RPC endpoint (read methods; eth_sendRawTransaction only to the DutyLedger by a role holder; batches of at most 50); answers are JSON-RPC, not problems",
+          responses: { 200: jsonOk("JSON-RPC answer or batch of answers"), 400: jsonOk("JSON-RPC parse error") },
+        },
+      },
       "/v1/export": {
         get: {
           summary:

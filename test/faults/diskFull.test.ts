@@ -45,7 +45,7 @@ describe("fault injection: disk full under the gateway's LevelDB", function () {
 
   it("answers 503 store.unavailable while the disk is full, keeps nothing half-written, recovers when space returns", async () => {
     expect(await serve.start()).to.equal("ready");
-    const unit = await registerUnit(mount, chainPort, serve.url);
+    const unit = await registerUnit(mount, serve.url);
     const submit = async (record: unknown) => {
       const res = await fetch(`${serve.url}/v1/attestations`, {
         method: "POST",
@@ -97,7 +97,7 @@ describe("fault injection: disk full under the gateway's LevelDB", function () {
       acknowledged.set(answer.body.recordId, answer.body.leafIndex);
     }
     // Anchoring catches up (the chain snapshot also failed while the disk was full).
-    const chain = ledgerReader(chainPort, unit.deployment);
+    const chain = ledgerReader(mount, unit.deployment);
     const treeSize = (await getJson<{ treeSize: number }>(`${serve.url}/v1/info`)).body.treeSize;
     const deadline = Date.now() + 30_000;
     while ((await chain.head()).size < treeSize && Date.now() < deadline) await sleep(200);

@@ -50,7 +50,7 @@ describe(`fault injection: SIGKILL at ${rounds} points across accept, batch and 
   });
   const campaign = async () => {
     expect(await serve.start()).to.equal("ready");
-    const unit = await registerUnit(dir.path, chainPort, serve.url);
+    const unit = await registerUnit(dir.path, serve.url);
     serve.killAll(); // the campaign's first kill: right after set-up, nothing in flight
     await serve.exited();
     const acknowledged: Acknowledged = new Map();
@@ -61,7 +61,7 @@ describe(`fault injection: SIGKILL at ${rounds} points across accept, batch and 
 
     /** The chain's head and the gateway's checkpoints agree; the head extends the last one seen. */
     const checkConsistency = async (when: string) => {
-      const chain = ledgerReader(chainPort, unit.deployment);
+      const chain = ledgerReader(dir.path, unit.deployment);
       try {
         const head = await chain.head();
         const { body: listed } = await getJson<{ checkpoints: Array<{ size: number; root: string; status: string }> }>(
@@ -137,7 +137,7 @@ describe(`fault injection: SIGKILL at ${rounds} points across accept, batch and 
     // Let everything anchor, then compare the whole log with the chain and the acknowledgments.
     expect(await serve.start()).to.equal("ready");
     const info = async () => (await getJson<{ treeSize: number }>(`${serve.url}/v1/info`)).body;
-    const chain = ledgerReader(chainPort, unit.deployment);
+    const chain = ledgerReader(dir.path, unit.deployment);
     const deadline = Date.now() + 60_000;
     while ((await chain.head()).size !== (await info()).treeSize && Date.now() < deadline) await sleep(200);
     const head = await chain.head();

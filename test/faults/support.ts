@@ -9,12 +9,13 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
+import { Contract, Wallet, id } from "ethers";
 import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
 import { eip712Domain, typedDataDigest } from "../../server/core/eip712.ts";
 import { type RecordEnvelope, signedMessageOf } from "../../server/core/record.ts";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
+import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { cliPath } from "../helpers/serve.ts";
 
@@ -112,18 +113,15 @@ export interface TestUnit {
 }
 
 /** Registers a unit with the operator's key and snapshots the chain so the registration survives a kill. */
-export async function registerUnit(dataDir: string, chainPort: number, gatewayUrl: string): Promise<TestUnit> {
+export async function registerUnit(dataDir: string, gatewayUrl: string): Promise<TestUnit> {
   const deployment = JSON.parse(readFileSync(join(dataDir, "deployment.json"), "utf8")) as Deployment;
-  const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
-    staticNetwork: true,
-    cacheTimeout: -1,
-  });
+  const provider = chainOwnerProvider(dataDir);
   const operator = new Wallet(readFileSync(join(dataDir, "keys", "operator.key"), "utf8").trim(), provider);
   const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, operator);
   const key = Wallet.createRandom();
   const unitId = id(`unit:faults-${bytesToHex(randomBytes(4))}`);
   await (await ledger.getFunction("registerUnit")(unitId, "0x" + "00".repeat(32), 3, key.address)).wait();
-  await new LocalChainNode({ stateDir: join(dataDir, "chain"), port: chainPort }).snapshot();
+  await new LocalChainNode({ stateDir: join(dataDir, "chain") }).snapshot();
   provider.destroy();
   const catalog = (
     (await (await fetch(`${gatewayUrl}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
@@ -208,12 +206,9 @@ export async function submitUntil(
   return { sent, acknowledged: acks };
 }
 
-/** A read-only view of the ledger contract on the test's chain port. */
-export function ledgerReader(chainPort: number, deployment: Deployment) {
-  const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
-    staticNetwork: true,
-    cacheTimeout: -1,
-  });
+/** A read-only view of the ledger contract on the embedded node of `dataDir`'s gateway. */
+export function ledgerReader(dataDir: string, deployment: Deployment) {
+  const provider = chainOwnerProvider(dataDir);
   const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, provider);
   return {
     provider,

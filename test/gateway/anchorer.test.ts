@@ -5,18 +5,20 @@
  */
 import { expect } from "chai";
 import { join } from "node:path";
-import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { Contract, type JsonRpcProvider, Wallet } from "ethers";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { hashLeaf } from "../../server/core/merkle/index.ts";
 import type { RecordEnvelope } from "../../server/core/record.ts";
 import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
+import { IpcJsonRpcProvider } from "../../server/chain/IpcJsonRpc.ts";
 import { deployDutyLedger } from "../../server/chain/deployment.ts";
 import { Anchorer } from "../../server/gateway/Anchorer.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
-// anvil's first development account (its well-known test key), funded at genesis.
+// anvil's first development account (its well-known test key); the embedded node has no funded
+// accounts, so the test funds it as the gateway funds its own wallet.
 const DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 describe("gateway/Anchorer against a real chain node", function () {
@@ -63,12 +65,9 @@ describe("gateway/Anchorer against a real chain node", function () {
 
   before(async () => {
     await node.start();
-    provider = new JsonRpcProvider(node.rpcUrl, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      pollingInterval: 100,
-    });
+    provider = new IpcJsonRpcProvider(node.ipcPath, { pollingInterval: 100 });
     wallet = new Wallet(DEV_KEY, provider);
+    await node.rpc("anvil_setBalance", [wallet.address, "0x" + (10n ** 24n).toString(16)]);
     const deployment = await deployDutyLedger(wallet, { logName: "anchorer-test", catalog: [] });
     logId = deployment.logId;
     const { loadDutyLedgerArtifact } = await import("../../server/chain/dutyLedgerArtifact.ts");

@@ -9,9 +9,10 @@ import { expect } from "chai";
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
+import { Contract, Wallet, id } from "ethers";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
+import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { testPort } from "../helpers/ports.ts";
@@ -70,16 +71,13 @@ describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, functi
       contracts: { DutyLedger: string };
     };
     const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
-    const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-    });
+    const provider = chainOwnerProvider(dir.path);
     const operator = new Wallet(readFileSync(join(dir.path, "keys", "operator.key"), "utf8").trim(), provider);
     const unitKey = Wallet.createRandom();
     const unitId = id("unit:crash-village");
     let ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, operator);
     await (await ledger.getFunction("registerUnit")(unitId, "0x" + "00".repeat(32), 3, unitKey.address)).wait();
-    await new LocalChainNode({ stateDir: join(dir.path, "chain"), port: chainPort }).snapshot();
+    await new LocalChainNode({ stateDir: join(dir.path, "chain") }).snapshot();
     const catalog = (
       (await (await fetch(`${url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
     ).dutyTypes;

@@ -5,7 +5,7 @@
  * suspended key that the malicious gateway anchored in a log of its own.
  */
 import { expect } from "chai";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BaseWallet, Wallet, id } from "ethers";
@@ -241,19 +241,27 @@ describe("verifier: honest and forged evidence against a real chain", function (
 
   it("dutyproof verify: exit 0 valid, 1 tampered, 2 usage, 3 chain unreachable; zh-CN by default", async () => {
     const cli = join(import.meta.dirname, "..", "..", "scripts", "dutyproof.ts");
+    // The gateway runs in this process and its chain endpoint is its own /v1/rpc, so no child may
+    // block the event loop.
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [cli, "verify", ...args], {
-        encoding: "utf8",
-        env: { ...process.env, LANG: "", DATA_DIR: dir.path },
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cli, "verify", ...args], {
+          env: { ...process.env, LANG: "", DATA_DIR: dir.path },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
       });
     const good = join(dir.path, "evidence.json");
     writeFileSync(
       good,
       JSON.stringify({ receipt: honest.receipt, envelope: honest.envelope, signature: honest.signature }),
     );
-    const ok = run(good, "--rpc", gateway.rpcUrl);
+    const ok = await run(good, "--rpc", gateway.rpcUrl);
     expect([ok.status, ok.stdout.split("\n")[0]]).to.deep.equal([0, `有效：记录 ${honest.receipt.recordId}`]);
-    const english = run(good, "--rpc", gateway.rpcUrl, "--lang", "en", "--json");
+    const english = await run(good, "--rpc", gateway.rpcUrl, "--lang", "en", "--json");
     expect(english.status).to.equal(0);
     expect(JSON.parse(english.stdout)).to.include({ valid: true, recordChecked: true });
     const bad = join(dir.path, "tampered.json");
@@ -264,12 +272,12 @@ describe("verifier: honest and forged evidence against a real chain", function (
         envelope: { ...honest.envelope, performedAt: honest.envelope.performedAt - 1 },
       }),
     );
-    const tampered = run(bad, "--rpc", gateway.rpcUrl, "--lang", "en");
+    const tampered = await run(bad, "--rpc", gateway.rpcUrl, "--lang", "en");
     expect([tampered.status, tampered.stdout.split("\n")[0]]).to.deep.equal([
       1,
       "INVALID: the record does not match the receipt (altered)",
     ]);
-    expect(run(join(dir.path, "missing.json")).status).to.equal(2);
+    expect((await run(join(dir.path, "missing.json"))).status).to.equal(2);
     // The gateway runs in this process, so this child must not block the event loop.
     const byHash = (hash: string) =>
       new Promise<{ status: number | null; stdout: string }>((resolve) => {
@@ -296,7 +304,7 @@ describe("verifier: honest and forged evidence against a real chain", function (
       1,
       "NOT FOUND: this gateway's log has no such hash",
     ]);
-    const down = run(good, "--rpc", "http://127.0.0.1:9");
+    const down = await run(good, "--rpc", "http://127.0.0.1:9");
     expect([down.status, down.stderr.trim()]).to.deep.equal([
       3,
       "dutyproof: the chain at http://127.0.0.1:9 does not answer",

@@ -88,7 +88,7 @@ export interface HostileRequest {
   headers?: Record<string, string>;
   body?: string | Uint8Array;
   /** What an honest answer looks like beyond "4xx problem": see judge(). */
-  allow?: "replay" | "batch" | "verdict";
+  allow?: "replay" | "batch" | "verdict" | "rpc-refusal";
 }
 
 export interface Kind {
@@ -601,6 +601,37 @@ export const kinds: Kind[] = [
         : raw("/v1/attestations", marked(body));
     },
   },
+
+  // Issue 18: the chain endpoint /v1/info publishes, asked to change the chain (one request or a batch).
+  {
+    name: "chain-node-state-changing-method",
+    make: (rng) => {
+      const method = rng.pick(["anvil_setStorageAt", "anvil_impersonateAccount", "anvil_setBalance", "evm_mine"]);
+      const one = (id: number) => ({
+        jsonrpc: "2.0",
+        id,
+        method,
+        params: ["0x" + "00".repeat(20), "0x0", rng.hex32()],
+      });
+      return json("/v1/rpc", rng.int(2) ? one(1) : [one(1), { ...one(2), method: "eth_sendTransaction" }], {
+        allow: "rpc-refusal",
+      });
+    },
+  },
+  {
+    name: "chain-node-raw-transaction-without-role",
+    make: (rng) =>
+      json(
+        "/v1/rpc",
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "eth_sendRawTransaction",
+          params: ["0x02" + bytesToHex(rng.bytes(120)).slice(2)],
+        },
+        { allow: "rpc-refusal" },
+      ),
+  },
   // Extension point: "evidence demand by an unregistered inspector". Evidence demands are built
   // on another branch; when they arrive, add a kind here that posts a demand signed by a key the
   // ledger does not list as an inspector (and one listed but inactive), expecting 401/403.
@@ -624,6 +655,18 @@ export function judge(
   if (status >= 500) return `answered ${status}`;
   if (/\bat [^\n]*\(?[^\n]*:\d+:\d+\)?/.test(text) || /node:internal|\.ts:\d+/.test(text))
     return "a stack trace in the answer";
+  if (request.allow === "rpc-refusal") {
+    // The endpoint must be there and refuse by name: a 404 would mean readers have no endpoint.
+    let answers: any[];
+    try {
+      const parsed = JSON.parse(text);
+      answers = Array.isArray(parsed) ? parsed : [parsed];
+    } catch {
+      return `a chain request answered ${status} with no JSON-RPC body`;
+    }
+    const refused = status === 200 && answers.every((a) => /^rpc\./.test(String(a?.error?.data?.code ?? "")));
+    return refused ? undefined : `a chain request was not refused by name: ${status} ${text.slice(0, 200)}`;
+  }
   if (status >= 400) {
     return contentType.startsWith("application/problem+json") ? undefined : `a ${status} that is not problem+json`;
   }

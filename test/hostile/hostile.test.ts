@@ -10,7 +10,7 @@ import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
+import { Contract, Wallet, id } from "ethers";
 import { Level } from "level";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { eip712Domain } from "../../server/core/eip712.ts";
@@ -19,6 +19,7 @@ import type { Deployment } from "../../server/chain/deployment.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { testPort } from "../helpers/ports.ts";
+import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import { startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type CampaignContext, Rng, addressOf, kinds, runCampaign, signRecord, testKey } from "./campaign.ts";
@@ -118,10 +119,7 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
   it("accepts nothing, answers no 5xx, does not crash, leaves the store unchanged and memory flat", async () => {
     await start();
     const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
-    const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-    });
+    const provider = chainOwnerProvider(dir.path);
     const operator = new Wallet(operatorKey, provider);
     const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, operator);
     const send = async (name: string, ...args: unknown[]) => (await ledger.getFunction(name)(...args)).wait();

@@ -13,11 +13,12 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
+import { Contract, Wallet, id } from "ethers";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import type { DutyTypeDocument } from "../../server/core/dutyType.ts";
 import { testPort } from "../helpers/ports.ts";
+import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import { startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
@@ -71,10 +72,7 @@ describe("personal data never reaches calldata, events, the chain's state or the
     child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
 
     const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
-    const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-    });
+    const provider = chainOwnerProvider(dir.path);
     const operator = new Wallet(readFileSync(join(dir.path, "keys", "operator.key"), "utf8").trim(), provider);
     const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, operator);
     const township = id("unit:personal-township");
