@@ -324,7 +324,7 @@ export async function simulate(options: {
       inspectors.set(department, list);
     }
     const operator = issueToken(join(dir, "tokens.json"), "operator", "county IT");
-    const reader = issueToken(join(dir, "tokens.json"), "inspector", "county inspectors");
+    const reader = issueToken(join(dir, "tokens.json"), "auditor", "county burden office");
     // Some villages leave petition reception to their township: off their list.
     const withoutPetitions = new Set<string>();
     for (const unit of units) {

@@ -34,6 +34,7 @@ import {
   calendarYearOf,
   decide,
   findRepeated,
+  notEntitled,
   offListReason,
   quotaOf,
   yearStartOf,
@@ -43,14 +44,16 @@ import {
 export interface BurdenRegistry {
   inspector(address: string): Promise<{ registered: boolean; active: boolean; department: string }>;
   unit(unitId: string): Promise<{ registered: boolean; active: boolean; level: number }>;
-  dutyType(dutyTypeId: string): Promise<{ registered: boolean; active: boolean; levelMask: bigint }>;
+  dutyType(
+    dutyTypeId: string,
+  ): Promise<{ registered: boolean; active: boolean; levelMask: bigint; department: string }>;
 }
 
 /** The registry read from the chain; inspectors and units uncached, duty types for 5 seconds. */
 export function chainBurdenRegistry(ledger: Contract): BurdenRegistry {
   const dutyTypes = new Map<
     string,
-    { at: number; view: Promise<{ registered: boolean; active: boolean; levelMask: bigint }> }
+    { at: number; view: Promise<{ registered: boolean; active: boolean; levelMask: bigint; department: string }> }
   >();
   return {
     async inspector(address) {
@@ -66,7 +69,12 @@ export function chainBurdenRegistry(ledger: Contract): BurdenRegistry {
       if (hit && Date.now() - hit.at < 5_000) return hit.view;
       const view = (async () => {
         const d = await ledger.getFunction("dutyType")(dutyTypeId);
-        return { registered: d.registeredAt !== 0n, active: Boolean(d.active), levelMask: BigInt(d.levelMask) };
+        return {
+          registered: d.registeredAt !== 0n,
+          active: Boolean(d.active),
+          levelMask: BigInt(d.levelMask),
+          department: String(d.department),
+        };
       })();
       dutyTypes.set(dutyTypeId, { at: Date.now(), view });
       view.catch(() => dutyTypes.delete(dutyTypeId));
@@ -85,6 +93,11 @@ export interface BurdenServiceOptions {
   /** Unix seconds, the gateway's clock (a simulation may run its own). */
   now: () => number;
   onAppended?: () => void;
+  /**
+   * Whether department `grantee` (a code) was granted the duty types of `owner` (the registry's
+   * department id) by an audited admin act; none when absent.
+   */
+  granted?: (grantee: string, owner: string) => boolean;
 }
 
 /** A demand as the API shows it: the entry, its place in the log and its task state. */
@@ -111,6 +124,16 @@ export class BurdenService {
 
   get settings(): BurdenSettings {
     return this.options.settings;
+  }
+
+  /** The log this gateway keeps (what an inspector's package request names). */
+  get logId(): string {
+    return this.options.deployment.logId;
+  }
+
+  /** The gateway's clock, Unix seconds. */
+  now(): number {
+    return this.options.now();
   }
 
   /** Runs `task` after every earlier one (decisions and index catch-up are serialised). */
@@ -176,6 +199,24 @@ export class BurdenService {
     }
     if (!unit.active) throw new DutyproofError("demand.unit_suspended", `unit ${demand.unitId} is suspended`);
     const dutyFacts = await Promise.all(demand.dutyTypeIds.map((id) => this.dutyTypeFacts(id)));
+    // Unregistered duty types are left to the off-list rule, which logs the refusal.
+    const foreign = notEntitled(
+      dutyFacts.filter((d) => d.registered),
+      inspector.department,
+      (owner) => this.options.granted?.(demand.department, owner) ?? false,
+    );
+    if (foreign.length > 0) {
+      throw new DutyproofError(
+        "demand.not_entitled",
+        `${demand.department} neither owns nor was granted ${foreign.length} duty type(s) asked`,
+        {
+          errors: foreign.map((id) => ({
+            path: `demand.dutyTypeIds[${demand.dutyTypeIds.indexOf(id)}]`,
+            message: "owned by another department, and no grant covers it",
+          })),
+        },
+      );
+    }
 
     return this.serial(async () => {
       await this.index.catchUp();
@@ -240,7 +281,7 @@ export class BurdenService {
     });
   }
 
-  private async dutyTypeFacts(id: string): Promise<DutyTypeFacts> {
+  private async dutyTypeFacts(id: string): Promise<DutyTypeFacts & { department: string }> {
     const inCatalog = this.options.catalog.get(id) !== undefined;
     const chain = await this.options.registry.dutyType(id);
     return { id, inCatalog, ...chain };
@@ -292,7 +333,9 @@ export class BurdenService {
   async evidencePackage(demandId: string) {
     const view = await this.get(demandId);
     const source = view.outcome.duplicateOf ? await this.get(view.outcome.duplicateOf) : view;
-    const { demand } = source;
+    // The period and duty types are this demand's own, not those of the demand it repeats
+    // (which may be wider and another department's), so a package holds only what was asked.
+    const { demand } = view;
     const ids = new Set<string>();
     if (view.outcome.decision !== "refused_off_list" && view.outcome.decision !== "refused_over_quota") {
       for (const id of demand.dutyTypeIds) {
@@ -300,7 +343,7 @@ export class BurdenService {
       }
       for (const recordId of source.answeredBy) ids.add(recordId);
     }
-    const { items, pending } = await this.bundleItems([...ids]);
+    const { items, pending } = await this.bundleItems([...ids], new Set(demand.dutyTypeIds));
     return {
       format: "dutyproof/bundle/v1" as const,
       createdAt: Math.floor(Date.now() / 1000),
@@ -310,13 +353,13 @@ export class BurdenService {
     };
   }
 
-  private async bundleItems(recordIds: string[]) {
+  private async bundleItems(recordIds: string[], dutyTypeIds?: ReadonlySet<string>) {
     const { store, deployment } = this.options;
     const items = [];
     let pending = 0;
     for (const recordId of recordIds) {
       const record = await store.getRecord(recordId);
-      if (!record) continue;
+      if (!record || (dutyTypeIds && !dutyTypeIds.has(record.envelope.dutyTypeId))) continue;
       const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
       if (!checkpoint) {
         pending++;
@@ -496,6 +539,24 @@ export class BurdenService {
     await this.catchUp();
     return { unitId, demands: (await this.index.demandsOfUnit(unitId)).reverse().map(publicDemand) };
   }
+}
+
+/**
+ * A demand as anyone may see it: that it was logged, where, and what was decided. Who asked,
+ * why, for which department, any emergency reason and the records that answer it are for the
+ * unit, the demanding department, auditors and the operator (docs/security.md).
+ */
+export function publicDemandView(view: DemandView) {
+  return {
+    demandId: view.demandId,
+    leafIndex: view.leafIndex,
+    leafHash: view.leafHash,
+    unitId: view.demand.unitId,
+    onSite: view.demand.onSite,
+    decision: view.outcome.decision,
+    decidedAt: view.outcome.decidedAt,
+    outcomeDigest: view.outcomeDigest,
+  };
 }
 
 /** A demand as lists show it. */

@@ -29,6 +29,21 @@ export function anchoredReceipt(
   };
 }
 
+/**
+ * What a leaf hash alone is answered with: whether and when the leaf was anchored, with its
+ * proof. Leaf hashes are public (proofs, tiles), so the record's unit, duty type, times and
+ * signer are for the holder of its record id (anchoredReceipt), never for a leaf hash.
+ */
+export function leafReceipt(
+  leafHash: string,
+  leafIndex: number,
+  checkpoint: StoredCheckpoint,
+  proof: string[],
+  deployment: Deployment,
+) {
+  return { status: "anchored" as const, leafHash, leafIndex, ...anchoringFacts(checkpoint, proof, deployment) };
+}
+
 /** Where a leaf was anchored: the checkpoint, the proof into it and the chain that holds it. */
 export function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], deployment: Deployment) {
   return {

@@ -22,7 +22,7 @@ import { bytesToHex } from "../core/bytes.ts";
 import { DutyproofError } from "../core/errors.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { noticesOf } from "../gateway/ledgerNotices.ts";
-import { anchoredReceipt, publicCheckpoint } from "../gateway/receipts.ts";
+import { anchoredReceipt, leafReceipt, publicCheckpoint } from "../gateway/receipts.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 import { hash32, parseQuery } from "./parseQuery.ts";
 import { type NodeRouteOptions, serveOnNode, writeBody } from "./serveOnNode.ts";
@@ -112,16 +112,23 @@ function notModified(req: IncomingMessage): boolean {
  */
 export function readPathHandler(options: ReadPathOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { store, deployment } = options;
-  /** The receipt of a record, found by its record id or by its leaf hash. */
+  /**
+   * The receipt of a record by its record id (the holder's secret: the full receipt), or of a
+   * leaf by its leaf hash (public: whether and when it was anchored, with its proof, nothing
+   * about the record).
+   */
   const receiptByHash = async ([parameter]: string[]): Promise<[number, unknown]> => {
     const hash = parseQuery(hash32, parameter);
-    let record = await store.getRecord(hash);
+    const record = await store.getRecord(hash);
     if (!record) {
       const index = await store.leafIndexOf(hash);
-      const recordId = index === undefined ? undefined : await store.recordIdAt(index);
-      record = recordId ? await store.getRecord(recordId) : undefined;
+      if (index === undefined || (await store.recordIdAt(index)) === undefined)
+        throw new DutyproofError("record.not_found", `no record or leaf ${hash}`);
+      const checkpoint = await store.anchoredCheckpointCovering(index);
+      if (!checkpoint) return [202, { status: "pending", leafHash: hash, leafIndex: index }];
+      const proof = (await store.inclusionProof(index, checkpoint.size)).map(bytesToHex);
+      return [200, leafReceipt(hash, index, checkpoint, proof, deployment)];
     }
-    if (!record) throw new DutyproofError("record.not_found", `no record or leaf ${hash}`);
     const recordId = record.recordId;
     const checkpoint = await store.anchoredCheckpointCovering(record.leafIndex);
     if (!checkpoint) {
@@ -173,7 +180,7 @@ export function readPathHandler(options: ReadPathOptions): (req: IncomingMessage
       pattern: /^\/v1\/attestations\/([^/]+)\/receipt\/?$/i,
       answer: receiptByHash,
     },
-    // A bare hash (record id or leaf hash) is enough to ask; the answer is checked on chain.
+    // A bare hash is enough to ask; a leaf hash learns only where the leaf was anchored.
     { template: "/v1/receipts/:hash", pattern: /^\/v1\/receipts\/([^/]+)\/?$/i, answer: receiptByHash },
   ];
 
