@@ -15,6 +15,9 @@ import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { addGrant, revokeGrant } from "../../server/gateway/Grants.ts";
 import { packageRequestMessage } from "../../server/http/burdenRouter.ts";
+import { operatorMessage } from "../../server/http/adminRoutes.ts";
+import { verifyAuditLog } from "../../server/observability/AuditLog.ts";
+import { readFileSync, writeFileSync } from "node:fs";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import {
   demandReceiptSchema,
@@ -52,6 +55,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
   const retired = Wallet.createRandom(); // deactivated inspector
   const stranger = Wallet.createRandom(); // never registered
   const types: Record<string, string> = {};
+  const gatewayLog: string[] = [];
   let operatorToken: string;
   let inspectorToken: string; // civil-affairs
   let safetyToken: string; // emergency-management
@@ -137,7 +141,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
         {},
         { dataDir: dir.path, port: 0, chainPort, anchorIntervalMs: 200, anchorMaxLeaves: 1000, logName: "burden" },
       ),
-      () => {},
+      (line) => gatewayLog.push(line),
       { now: () => clock },
     );
 
@@ -625,6 +629,65 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
       const pkg = await packageWith(demandId, await packageProof(civil, demandId));
       expect(pkg.status).to.equal(200);
       expect(pkg.body.items.map((i: { receipt: { recordId: string } }) => i.receipt.recordId)).to.include(subsistence);
+    });
+  });
+
+  describe("administrative acts and the token file (issue 18, Lows)", () => {
+    const auditEntries = () =>
+      readFileSync(`${dir.path}/audit/admin.log`, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { action: string; target: Record<string, unknown>; outcome: string });
+
+    it("writes every duty-list change and erasure the gateway performs to the admin audit log", async () => {
+      const meeting = types["meeting-held"]!;
+      const refused = await call("PATCH", `/v1/units/${other}/duty-list`, { add: [meeting] }, inspectorToken);
+      expect(refused.status).to.equal(403);
+      const changed = await call("PATCH", `/v1/units/${other}/duty-list`, { add: [meeting] }, operatorToken);
+      expect(changed.status).to.equal(200);
+      expect(auditEntries().at(-1)).to.deep.include({
+        action: "duty-list.change",
+        target: { unitId: other, add: meeting, remove: "" },
+        outcome: "ok",
+      });
+      // An erasure posted to the API (signed by the operator key), not only one the CLI sends.
+      const recordId = await attest("grid-patrol", patrol, clock - 2 * DAY);
+      const signedAt = Math.floor(Date.now() / 1000);
+      const order = "（2026）民政删字第 3 号";
+      const signature = await gateway.wallet.signMessage(
+        operatorMessage("erase", gateway.deployment.logId, recordId, order, signedAt),
+      );
+      const erased = await fetch(`${gateway.url}/v1/admin/erasures`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `DutyproofOperator ${signature}` },
+        body: JSON.stringify({ recordId, order, signedAt }),
+      });
+      expect(erased.status, await erased.clone().text()).to.equal(200);
+      const entry = auditEntries().at(-1) as { action: string; target: object; actor?: object };
+      expect(entry).to.deep.include({ action: "record.erase", target: { recordId, order } });
+      expect(readFileSync(`${dir.path}/audit/admin.log`, "utf8")).to.contain(gateway.wallet.address);
+      expect(verifyAuditLog(`${dir.path}/audit/admin.log`)).to.include({ ok: true });
+    });
+
+    it("refuses every token while tokens.json does not parse, logging the file, and recovers when mended", async () => {
+      const path = `${dir.path}/tokens.json`;
+      const good = readFileSync(path, "utf8");
+      const read = () => call("GET", `/v1/units/${village}/demands`, undefined, villageToken);
+      expect((await read()).status).to.equal(200);
+      try {
+        // A hand edit gone wrong: a trailing comma.
+        writeFileSync(path, good.trimEnd().replace(/\]$/, ",]"));
+        await new Promise((r) => setTimeout(r, 1100)); // the file is read again at most once a second
+        const refused = await read();
+        expect(refused.status).to.equal(403);
+        expect((await call("GET", "/v1/burden/report", undefined, auditorToken)).status).to.equal(403);
+        expect(gatewayLog.some((line) => line.includes("tokens.json cannot be read"))).to.equal(true);
+        expect((await call("GET", "/livez")).status).to.equal(200);
+      } finally {
+        writeFileSync(path, good);
+      }
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await read()).status).to.equal(200);
     });
   });
 
