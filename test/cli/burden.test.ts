@@ -169,4 +169,29 @@ describe("dutyproof CLI: demands, tasks, duty lists, reports", function () {
     );
     expect(run("demand", "create", "--unit", "hexi-1").status).to.equal(2);
   });
+
+  it("rotates a unit's key, suspends and resumes it, and grants a supervising body, each in the audit log", () => {
+    const next = Wallet.createRandom().address;
+    for (const args of [
+      ["unit", "rotate-key", "hexi", "--signer", next],
+      ["unit", "suspend", "hexi"],
+      ["unit", "resume", "hexi"],
+      ["grant", "add", "discipline-inspection", "--over", "*", "--reason", "纪委监委专项监督"],
+    ]) {
+      const result = run(...args);
+      expect(result.status, `${args.join(" ")}: ${result.stderr}`).to.equal(0);
+    }
+    const entries = readFileSync(join(dir.path, "audit", "admin.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { action: string; target: Record<string, unknown>; outcome: string });
+    expect(entries.slice(-4).map((e) => [e.action, e.outcome])).to.deep.equal([
+      ["unit.rotate-key", "ok"],
+      ["unit.suspend", "ok"],
+      ["unit.resume", "ok"],
+      ["grant.add", "ok"],
+    ]);
+    expect(entries.at(-4)!.target).to.include({ unit: "hexi", signer: next });
+    expect(entries.at(-1)!.target).to.include({ grantee: "discipline-inspection", over: "*" });
+  });
 });
