@@ -266,13 +266,17 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     }
   });
 
-  it("looks up a pasted record id or leaf hash, and says when a hash is unknown", async () => {
+  it("looks up a pasted record id, says what a leaf hash alone shows, and when a hash is unknown", async () => {
     const evidence = JSON.parse(readFileSync(evidencePath, "utf8"));
     await page.goto(gateway.url + "/console/#/verify");
-    await page.fill("#verify-paste", evidence.receipt.leafHash);
+    await page.fill("#verify-paste", evidence.receipt.recordId);
     await page.click("#verify-submit");
     await page.locator("#verdict[data-verdict=valid]").waitFor();
     expect(await page.locator(".results").innerText()).to.include("仅核验回执");
+    // A leaf hash is public (proofs carry it): the gateway says only where it was anchored.
+    await page.fill("#verify-paste", evidence.receipt.leafHash);
+    await page.click("#verify-submit");
+    await page.locator("#verdict >> text=这是叶子哈希").waitFor();
 
     await page.fill("#verify-paste", "0x" + "ab".repeat(32));
     await page.keyboard.press("Enter");
