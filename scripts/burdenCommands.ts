@@ -3,7 +3,7 @@
  *
  *   dutyproof demand create --keystore FILE --unit NAME --duty-type CODE[,CODE…] --department CODE
  *                           --from DATE --to DATE --purpose TEXT [--on-site] [--emergency REASON] [--out FILE]
- *   dutyproof demand show DEMAND_ID
+ *   dutyproof demand show DEMAND_ID [--token TOKEN]   in full for the unit, the demanding department, auditors
  *   dutyproof tasks --token TOKEN --unit NAME [--status open|answered|all]
  *   dutyproof duty-list show UNIT | duty-list (add|remove) UNIT CODE… --token OPERATOR_TOKEN
  *   dutyproof burden report --token TOKEN [--group-by unit|department|month] [--from DATE] [--to DATE]
@@ -76,9 +76,15 @@ export function burdenCommands(h: CliHelpers): Record<string, (args: string[]) =
     async demand(args) {
       const [action, ...rest] = args;
       if (action === "show") {
-        const demandId = rest[0];
+        const { values, positionals } = h.options(rest, ["token"]);
+        const demandId = positionals[0];
         if (!demandId || !/^0x[0-9a-f]{64}$/.test(demandId)) throw h.usage("demand show: give the demand id");
-        const { status, body } = await h.gatewayJson(`/v1/demands/${demandId}`);
+        // Without a token the gateway shows only that the demand was logged and its decision.
+        const token = values.token ?? process.env.DUTYPROOF_TOKEN;
+        const { status, body } = await h.gatewayJson(
+          `/v1/demands/${demandId}`,
+          token ? { headers: { authorization: `Bearer ${token}` } } : undefined,
+        );
         if (status >= 400) throw refused(status, body);
         console.log(JSON.stringify(body, null, 2));
         return;

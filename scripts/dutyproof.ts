@@ -6,6 +6,8 @@
  *   dutyproof serve                                    run the gateway (what `npm start` runs)
  *   dutyproof unit keygen --out FILE                   new unit key as an encrypted JSON keystore
  *   dutyproof unit register NAME --level N (--signer ADDRESS | --keystore FILE) [--parent NAME]
+ *   dutyproof unit rotate-key NAME (--signer ADDRESS | --keystore FILE)   a lost or stolen key
+ *   dutyproof unit (suspend | resume) NAME
  *   dutyproof inspector register ADDRESS --department CODE
  *   dutyproof duty-type register FILE                  register a duty-type schema document
  *   dutyproof submit --keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at SECONDS]
@@ -17,7 +19,9 @@
  *   dutyproof replay (--token AUDITOR_TOKEN | --bundle FILE) [--trust FILE] [--rpc URL] [--json]
  *                                                      exit 0 clean, 1 findings, 3 chain or gateway unreachable
  *   dutyproof erase RECORD_ID --order REFERENCE          erase a record's personal fields (operator key)
- *   dutyproof token issue --scope (unit:NAME | inspector | auditor | operator) [--label TEXT]
+ *   dutyproof token issue --scope (unit:NAME | inspector:DEPARTMENT | auditor | operator) [--label TEXT]
+ *   dutyproof grant add DEPARTMENT --over (DEPARTMENT[,DEPARTMENT…] | '*') --reason TEXT [--until DATE]
+ *   dutyproof grant (revoke GRANT_ID | list)          a supervising body's cross-department reads
  *   dutyproof log create NAME --operator ADDRESS      admin: a log for a new gateway, and its operator
  *   dutyproof trust export [--name TEXT]                this deployment as a trust file, for inspectors
  *   dutyproof audit-log (verify | show) [--json]       the administrative audit log and its hash chain
@@ -39,18 +43,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Contract, JsonRpcProvider, Wallet, getAddress, id, isAddress } from "ethers";
-import { bytesToHex } from "../server/core/bytes.ts";
+import { bytesToHex, hexToBytes } from "../server/core/bytes.ts";
+import { isValidInclusion } from "../server/core/merkle/verify.ts";
 import { recordDigest } from "../server/core/record.ts";
 import { loadDutyTypeFile } from "../server/catalog/loadCatalog.ts";
 import { LocalChainNode, jsonRpc, localChainSocket } from "../server/chain/LocalChainNode.ts";
 import { IpcJsonRpcProvider } from "../server/chain/IpcJsonRpc.ts";
 import { redactUrl } from "../server/chain/redactUrl.ts";
 import { TrustFileError, ownDeploymentOf, readTrustFile } from "../server/chain/trustAnchors.ts";
-import { type TrustedDeployment, mergeTrustAnchors, trustFileOf } from "../server/core/trust.ts";
+import { type TrustedDeployment, mergeTrustAnchors, trustFileOf, trustedDeploymentOf } from "../server/core/trust.ts";
 import { type Deployment, departmentIdOf, registerDutyTypes } from "../server/chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "../server/chain/dutyLedgerArtifact.ts";
 import { configFromEnvironment } from "../server/config.ts";
-import { issueToken } from "../server/gateway/AccessTokens.ts";
+import { issueToken, validScope } from "../server/gateway/AccessTokens.ts";
+import { addGrant, listGrants, revokeGrant } from "../server/gateway/Grants.ts";
 import {
   type Bundle,
   type ChainFacts,
@@ -195,6 +201,86 @@ async function admin() {
   return { deployment, wallet, ledger, provider, persist, audit };
 }
 
+/**
+ * A leaf hash alone: the gateway says only where the leaf was anchored (the record's content and
+ * signer go to the holder of its record id), so this checks that much on chain: the proof leads
+ * to the root the ledger holds for that checkpoint. Exit 0 when it does, 1 when not.
+ */
+async function verifyLeafOnly(
+  body: Record<string, unknown>,
+  rpcUrl: string,
+  lang: "zh-CN" | "en",
+  trust: TrustedDeployment[],
+): Promise<void> {
+  const zh = lang === "zh-CN";
+  const hex = (v: unknown) => hexToBytes(String(v));
+  const receipt = { ...body, unitId: "0x" + "00".repeat(32) } as unknown as Receipt;
+  if (!trustedDeploymentOf(trust, receipt.chainId, receipt.contract, receipt.logId)) {
+    console.log(
+      zh
+        ? `无效：该叶子锚定在本核验方不信任的部署中（链 ${receipt.chainId}，合约 ${receipt.contract}）`
+        : `INVALID: the leaf is anchored in a deployment this verifier does not trust (chain ${receipt.chainId}, contract ${receipt.contract})`,
+    );
+    throw new ExitCode(1);
+  }
+  let facts: ChainFacts;
+  try {
+    facts = await fetchChainFacts(rpcUrl, receipt, trust);
+  } catch (error) {
+    if (error instanceof ChainUnreachableError) {
+      console.log(zh ? `无法连接链节点 ${rpcUrl}` : `the chain at ${rpcUrl} does not answer`);
+      throw new ExitCode(3);
+    }
+    throw error;
+  }
+  const proof = Array.isArray(body.inclusionProof) ? body.inclusionProof.map(hex) : [];
+  const included =
+    facts.checkpoint.found &&
+    facts.checkpoint.root === body.root &&
+    isValidInclusion(hex(body.leafHash), Number(body.leafIndex), Number(body.treeSize), proof, hex(body.root));
+  const when = new Date(facts.checkpoint.anchoredAt * 1000).toISOString();
+  if (!included) {
+    console.log(
+      zh ? `无效：该叶子不在链上锚定的检查点中` : `INVALID: the leaf is not in the checkpoint the chain holds`,
+    );
+    throw new ExitCode(1);
+  }
+  console.log(
+    zh
+      ? `已锚定：叶子 ${body.leafIndex} 于 ${when} 锚定在区块 ${facts.checkpoint.blockNumber}（仅凭叶子哈希；核验记录内容与签名需记录编号或回执文件）`
+      : `ANCHORED: leaf ${body.leafIndex} anchored at ${when} in block ${facts.checkpoint.blockNumber} (leaf hash only; the record's content and signer need its record id or receipt file)`,
+  );
+}
+
+/** `unit rotate-key`, `unit suspend`, `unit resume`: registry changes, each in the audit log. */
+async function unitChange(action: "rotate-key" | "suspend" | "resume", rest: string[]): Promise<void> {
+  const { values, positionals } = options(rest, ["signer", "keystore", "password-file"]);
+  const name = positionals[0];
+  if (!name) throw new UsageError(`unit ${action}: give the unit's name or 0x id`);
+  const unitId = unitIdOf(name);
+  if (action === "rotate-key") {
+    let signer = values.signer;
+    if (!signer && values.keystore) signer = JSON.parse(readFileSync(values.keystore, "utf8")).address;
+    if (!signer || !isAddress(signer.startsWith("0x") ? signer : `0x${signer}`))
+      throw new UsageError("give the new key as --signer ADDRESS or --keystore FILE");
+    const newSigner = getAddress(signer.startsWith("0x") ? signer : `0x${signer}`);
+    const { ledger, persist, audit } = await admin();
+    await audit("unit.rotate-key", { unit: name, unitId, signer: newSigner }, () =>
+      send(ledger, ledger.getFunction("rotateUnitKey")(unitId, newSigner)),
+    );
+    await persist();
+    console.log(`unit ${name}: records are signed by ${newSigner} from now on; earlier records keep their key`);
+    return;
+  }
+  const { ledger, persist, audit } = await admin();
+  const status = action === "suspend" ? 2 : 1; // IDutyLedger.UnitStatus: Active 1, Suspended 2
+  await audit(`unit.${action}`, { unit: name, unitId }, () =>
+    send(ledger, ledger.getFunction("setUnitStatus")(unitId, status)),
+  );
+  await persist();
+  console.log(`unit ${name} ${action === "suspend" ? "suspended: its new records are refused" : "active again"}`);
+}
+
 /** Sends a ledger transaction; a revert becomes "the ledger refused: ErrorName(args)". */
 async function send(ledger: Contract, call: Promise<{ wait: () => Promise<unknown> }>): Promise<void> {
   try {
@@ -334,7 +420,11 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       console.log(`new unit key ${wallet.address} written to ${out}`);
       return;
     }
-    if (action !== "register") throw new UsageError("unit: expected keygen or register");
+    if (action === "rotate-key" || action === "suspend" || action === "resume") {
+      await unitChange(action, rest);
+      return;
+    }
+    if (action !== "register") throw new UsageError("unit: expected keygen, register, rotate-key, suspend or resume");
     const { values, positionals } = options(rest, ["level", "signer", "keystore", "parent", "password-file"]);
     const name = positionals[0];
     if (!name) throw new UsageError("unit register: give the unit's name or 0x id");
@@ -458,9 +548,10 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const { values } = options(rest, ["scope", "label"]);
     let scope = required(values, "scope");
     if (scope.startsWith("unit:")) scope = `unit:${unitIdOf(scope.slice(5))}`;
-    if (scope !== "inspector" && scope !== "auditor" && scope !== "operator" && !scope.startsWith("unit:")) {
-      throw new UsageError("--scope must be unit:NAME, inspector, auditor or operator");
-    }
+    if (scope === "inspector")
+      throw new UsageError("--scope inspector:DEPARTMENT: an inspector's token reads its own department's duty types");
+    if (!validScope(scope))
+      throw new UsageError("--scope must be unit:NAME, inspector:DEPARTMENT, auditor or operator");
     const config = configFromEnvironment();
     const token = await audited(
       auditLogPath(config.dataDir),
@@ -470,6 +561,49 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       async () => issueToken(join(config.dataDir, "tokens.json"), scope, values.label ?? ""),
     );
     console.log(`token for ${scope} (shown once; send it as "Authorization: Bearer <token>"):\n${token}`);
+  },
+
+  async grant(args) {
+    const [action, ...rest] = args;
+    const config = configFromEnvironment();
+    const path = join(config.dataDir, "grants.json");
+    const now = Math.floor(Date.now() / 1000);
+    const audit = <T>(name: string, target: Record<string, string | number | boolean>, run: () => Promise<T>) =>
+      audited(auditLogPath(config.dataDir), name, target, undefined, run);
+    if (action === "list") {
+      for (const g of listGrants(path)) {
+        const state =
+          g.revokedAt !== undefined ? "revoked" : g.until !== undefined && g.until <= now ? "expired" : "in force";
+        console.log(`${g.id}  ${g.grantee} reads ${g.over.join(",")}  ${state}  (${g.reason})`);
+      }
+      return;
+    }
+    if (action === "revoke") {
+      const grantId = rest[0];
+      if (!grantId) throw new UsageError("grant revoke: give the grant id (grant list shows them)");
+      const revoked = await audit("grant.revoke", { grantId }, async () => revokeGrant(path, grantId, now));
+      console.log(`grant ${revoked.id} (${revoked.grantee} over ${revoked.over.join(",")}) revoked`);
+      return;
+    }
+    if (action !== "add") throw new UsageError("grant: expected add, revoke or list");
+    const { values, positionals } = options(rest, ["over", "reason", "until"]);
+    const grantee = positionals[0];
+    if (!grantee) throw new UsageError("grant add: give the supervising body's department code");
+    const over = required(values, "over")
+      .split(",")
+      .map((o) => o.trim())
+      .filter((o) => o !== "");
+    const reason = required(values, "reason");
+    let until: number | undefined;
+    if (values.until !== undefined) {
+      until = Math.floor(Date.parse(values.until) / 1000);
+      if (!Number.isFinite(until)) throw new UsageError("--until must be a date (2027-06-30 or ISO 8601)");
+    }
+    const target = { grantee, over: over.join(","), reason, ...(until === undefined ? {} : { until }) };
+    const grant = await audit("grant.add", target, async () =>
+      addGrant(path, { grantee, over, reason, ...(until === undefined ? {} : { until }) }, now),
+    );
+    console.log(`grant ${grant.id}: ${grant.grantee} reads and demands ${grant.over.join(",")}'s duty types`);
   },
 
   async verify(args) {
@@ -497,6 +631,10 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
             : `accepted, not anchored yet (leaf ${body.leafIndex})`,
         );
         throw new ExitCode(1);
+      }
+      if (body.recordId === undefined) {
+        await verifyLeafOnly(body, rpcUrlOf(values), lang, await verifierTrust(values.trust));
+        return;
       }
       raw = body;
     } else {

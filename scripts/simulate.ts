@@ -25,6 +25,8 @@ import { departmentIdOf } from "../server/chain/deployment.ts";
 import { configFromEnvironment } from "../server/config.ts";
 import { issueToken } from "../server/gateway/AccessTokens.ts";
 import { ownTrustAnchor } from "../server/chain/trustAnchors.ts";
+
+import { addGrant } from "../server/gateway/Grants.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { startGateway } from "../server/main.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -88,7 +90,11 @@ interface Unit {
   diligence: number; // share of planned duties actually performed and attested
 }
 
-/** Departments and the duty types they ask about (codes of the starter catalog). */
+/**
+ * Departments and the duty types they ask about (codes of the starter catalog). A department
+ * asks about another's duty types only by a grant (server/gateway/Grants.ts), which the
+ * simulation writes for each at the start, as the county's admin would.
+ */
 const DEPARTMENTS: Record<string, string[]> = {
   "political-legal": ["grid-patrol", "dispute-mediation"],
   "civil-affairs": ["household-visit", "subsistence-allowance-check"],
@@ -324,8 +330,19 @@ export async function simulate(options: {
       }
       inspectors.set(department, list);
     }
+    for (const [department, codes] of Object.entries(DEPARTMENTS)) {
+      const owners = [...new Set(codes.map((c) => catalog.get(c)!.document.department))].filter(
+        (o) => o !== department,
+      );
+      if (owners.length > 0)
+        addGrant(
+          join(dir, "grants.json"),
+          { grantee: department, over: owners, reason: "县委办：联合督查分工" },
+          Math.floor(Date.now() / 1000),
+        );
+    }
     const operator = issueToken(join(dir, "tokens.json"), "operator", "county IT");
-    const reader = issueToken(join(dir, "tokens.json"), "inspector", "county inspectors");
+    const reader = issueToken(join(dir, "tokens.json"), "auditor", "county burden office");
     // Some villages leave petition reception to their township: off their list.
     const withoutPetitions = new Set<string>();
     for (const unit of units) {
@@ -388,9 +405,11 @@ export async function simulate(options: {
           let intent: PlannedDemand["intent"] = "routine";
           if (offList) {
             // A duty the unit does not hold: a village's duty asked of a township, or petitions
-            // of a village that left them to its township.
-            if (unit.level === 2) code = r.pick(["grid-patrol", "household-visit"]);
-            else if (withoutPetitions.has(unit.id)) code = "petition-reception";
+            // of a village that left them to its township; only of the department's own.
+            const villageOnly = DEPARTMENTS[department]!.filter((c) => !applies(c, unit));
+            if (unit.level === 2 && villageOnly.length > 0) code = r.pick(villageOnly);
+            else if (withoutPetitions.has(unit.id) && DEPARTMENTS[department]!.includes("petition-reception"))
+              code = "petition-reception";
             else continue;
             intent = "off-list";
           } else {
@@ -412,9 +431,10 @@ export async function simulate(options: {
           };
           plan.push(demand);
           if (intent === "routine" && r.chance(0.12)) {
-            // Another department asks for the same evidence within two months.
-            const again = r.pick(departments.filter((d) => d !== department));
-            plan.push({ ...demand, department: again, at: at + r.int(1, 60) * DAY, intent: "duplicate" });
+            // Another department that asks about this duty asks for the same evidence within two months.
+            const others = departments.filter((d) => d !== department && DEPARTMENTS[d]!.includes(code));
+            if (others.length > 0)
+              plan.push({ ...demand, department: r.pick(others), at: at + r.int(1, 60) * DAY, intent: "duplicate" });
           }
         }
       }
@@ -434,7 +454,7 @@ export async function simulate(options: {
         const to = at - r.int(1, 10) * DAY;
         plan.push({
           at,
-          department: r.pick(departments),
+          department: r.pick(departments.filter((d) => DEPARTMENTS[d]!.includes(code))),
           unit,
           codes: [code],
           from: to - span,

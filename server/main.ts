@@ -26,6 +26,8 @@ import { VerifyPool } from "./crypto/VerifyPool.ts";
 import { createOwnerOnly, restrictToOwner } from "./ownerOnly.ts";
 import { Anchorer } from "./gateway/Anchorer.ts";
 import { AccessTokens } from "./gateway/AccessTokens.ts";
+import { Grants } from "./gateway/Grants.ts";
+import { audited, auditLogPath } from "./observability/AuditLog.ts";
 import { AttestationService, fieldErrors } from "./gateway/AttestationService.ts";
 import { DutyproofError } from "./core/errors.ts";
 import { evidenceSchema, verifyEvidence } from "./core/verifier.ts";
@@ -232,6 +234,7 @@ export async function startGateway(
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
 
+    const grants = new Grants(join(config.dataDir, "grants.json"), (message) => logger.error(message));
     const burden = new BurdenService({
       store,
       registry: chainBurdenRegistry(ledger),
@@ -241,6 +244,7 @@ export async function startGateway(
       settings: burdenSettingsFromEnvironment(),
       now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
       onAppended: () => anchorer.poke(),
+      granted: (grantee, owner) => grants.coversDepartmentId(grantee, owner),
     });
 
     // Set on shutdown: /readyz answers 503 so a load balancer stops sending, while requests in
@@ -289,7 +293,19 @@ export async function startGateway(
     const nodeClient = node ? new IpcJsonRpcClient(node.ipcPath) : null;
     if (nodeClient) stoppers.push(async () => nodeClient.close());
 
-    const tokens = new AccessTokens(join(config.dataDir, "tokens.json"));
+    const tokens = new AccessTokens(join(config.dataDir, "tokens.json"), {
+      ownerOf: (dutyTypeId) => catalog.get(dutyTypeId)?.document.department,
+      departmentReads: (department, owner) => grants.covers(department, owner),
+      onUnreadable: (message) => logger.error(message),
+    });
+    // Every administrative act the gateway performs is in the admin audit log, as the CLI's are.
+    const adminAct = <T>(
+      action: string,
+      target: Record<string, string | number | boolean>,
+      run: () => Promise<T>,
+      address?: string,
+    ) =>
+      audited(auditLogPath(config.dataDir), action, target, { user: "gateway", ...(address ? { address } : {}) }, run);
     // What /v1/verify, the console and /v1/trust believe: this gateway's deployment and TRUST_FILE's.
     const trust = mergeTrustAnchors(
       [ownTrustAnchor(deployment, config.logName)],
@@ -323,22 +339,32 @@ export async function startGateway(
       }),
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
+      mayReadDutyType: async (token, unitId, dutyTypeId) => tokens.mayReadDutyType(token, unitId, dutyTypeId),
       mayAudit: async (token) => tokens.mayAudit(token),
       admin: {
         operatorAddress: wallet.address,
         logId: deployment.logId,
         now: () => Math.floor(Date.now() / 1000),
-        erase: async (recordId, order) => {
-          const now = Math.floor(Date.now() / 1000);
-          const { erasure } = await eraseRecord(store, (d) => catalog.get(d)?.document, recordId, order, now);
-          logger.info({ recordId, order: erasure.order }, "record's personal content erased");
-          return { recordId, erasure };
-        },
+        erase: (recordId, order) =>
+          adminAct(
+            "record.erase",
+            { recordId, order },
+            async () => {
+              const now = Math.floor(Date.now() / 1000);
+              const { erasure } = await eraseRecord(store, (d) => catalog.get(d)?.document, recordId, order, now);
+              logger.info({ recordId, order: erasure.order }, "record's personal content erased");
+              return { recordId, erasure };
+            },
+            wallet.address,
+          ),
       },
       burden: {
         service: burden,
         mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
         mayOperate: async (token) => tokens.mayOperate(token),
+        departmentOf: async (token) => tokens.departmentOf(token),
+        maySeeDemand: async (token, demand) => tokens.maySeeDemand(token, demand),
+        audited: (action, target, run) => adminAct(action, target, run),
       },
       // The verdict comes from the chain the receipt names, read through this gateway's RPC
       // endpoint, and only if the gateway trusts that deployment; its own store plays no part.

@@ -59,6 +59,10 @@ const messages = {
   ],
   "problem.record.bad_signature": ["签名格式无效。", "The signature is malformed."],
   "problem.request.invalid": ["请求内容有误。", "The request is invalid."],
+  "problem.demand.not_entitled": [
+    "所调阅的事项不属于本部门，也未经授权调阅，已拒绝。",
+    "Refused: a duty type asked is neither your department's nor granted to it.",
+  ],
 
   "common.loading": ["正在加载…", "Loading…"],
   "common.retry": ["重试", "Retry"],
@@ -115,6 +119,10 @@ const messages = {
     "Not recognised: this is not a dutyproof receipt, record or bundle.",
   ],
   "verify.notJson": ["文件不是有效的 JSON。", "The file is not valid JSON."],
+  "verify.leafOnly": [
+    "这是叶子哈希：网关只告知叶子 {leafIndex} 已锚定在规模 {treeSize} 的检查点中。核验记录内容与签名，请粘贴记录编号或回执文件。",
+    "This is a leaf hash: the gateway only says leaf {leafIndex} is anchored in the checkpoint of size {treeSize}. To check the record's content and signer, paste its record id or receipt file.",
+  ],
   "verify.badInput": [
     "请输入 0x 开头的 64 位小写十六进制哈希，或粘贴 JSON。",
     "Enter 0x followed by 64 lower-case hex digits, or paste JSON.",

@@ -42,6 +42,7 @@ import {
   calendarYearOf,
   decide,
   findRepeated,
+  notEntitled,
   offListReason,
   quotaOf,
   yearStartOf,
@@ -51,14 +52,16 @@ import {
 export interface BurdenRegistry {
   inspector(address: string): Promise<{ registered: boolean; active: boolean; department: string }>;
   unit(unitId: string): Promise<{ registered: boolean; active: boolean; level: number }>;
-  dutyType(dutyTypeId: string): Promise<{ registered: boolean; active: boolean; levelMask: bigint }>;
+  dutyType(
+    dutyTypeId: string,
+  ): Promise<{ registered: boolean; active: boolean; levelMask: bigint; department: string }>;
 }
 
 /** The registry read from the chain; inspectors and units uncached, duty types for 5 seconds. */
 export function chainBurdenRegistry(ledger: Contract): BurdenRegistry {
   const dutyTypes = new Map<
     string,
-    { at: number; view: Promise<{ registered: boolean; active: boolean; levelMask: bigint }> }
+    { at: number; view: Promise<{ registered: boolean; active: boolean; levelMask: bigint; department: string }> }
   >();
   return {
     async inspector(address) {
@@ -74,7 +77,12 @@ export function chainBurdenRegistry(ledger: Contract): BurdenRegistry {
       if (hit && Date.now() - hit.at < 5_000) return hit.view;
       const view = (async () => {
         const d = await ledger.getFunction("dutyType")(dutyTypeId);
-        return { registered: d.registeredAt !== 0n, active: Boolean(d.active), levelMask: BigInt(d.levelMask) };
+        return {
+          registered: d.registeredAt !== 0n,
+          active: Boolean(d.active),
+          levelMask: BigInt(d.levelMask),
+          department: String(d.department),
+        };
       })();
       dutyTypes.set(dutyTypeId, { at: Date.now(), view });
       view.catch(() => dutyTypes.delete(dutyTypeId));
@@ -93,6 +101,11 @@ export interface BurdenServiceOptions {
   /** Unix seconds, the gateway's clock (a simulation may run its own). */
   now: () => number;
   onAppended?: () => void;
+  /**
+   * Whether department `grantee` (a code) was granted the duty types of `owner` (the registry's
+   * department id) by an audited admin act; none when absent.
+   */
+  granted?: (grantee: string, owner: string) => boolean;
 }
 
 /** A demand as the API shows it: the entry, its place in the log and its task state. */
@@ -119,6 +132,16 @@ export class BurdenService {
 
   get settings(): BurdenSettings {
     return this.options.settings;
+  }
+
+  /** The log this gateway keeps (what an inspector's package request names). */
+  get logId(): string {
+    return this.options.deployment.logId;
+  }
+
+  /** The gateway's clock, Unix seconds. */
+  now(): number {
+    return this.options.now();
   }
 
   /** Runs `task` after every earlier one (decisions and index catch-up are serialised). */
@@ -184,6 +207,24 @@ export class BurdenService {
     }
     if (!unit.active) throw new DutyproofError("demand.unit_suspended", `unit ${demand.unitId} is suspended`);
     const dutyFacts = await Promise.all(demand.dutyTypeIds.map((id) => this.dutyTypeFacts(id)));
+    // Unregistered duty types are left to the off-list rule, which logs the refusal.
+    const foreign = notEntitled(
+      dutyFacts.filter((d) => d.registered),
+      inspector.department,
+      (owner) => this.options.granted?.(demand.department, owner) ?? false,
+    );
+    if (foreign.length > 0) {
+      throw new DutyproofError(
+        "demand.not_entitled",
+        `${demand.department} neither owns nor was granted ${foreign.length} duty type(s) asked`,
+        {
+          errors: foreign.map((id) => ({
+            path: `demand.dutyTypeIds[${demand.dutyTypeIds.indexOf(id)}]`,
+            message: "owned by another department, and no grant covers it",
+          })),
+        },
+      );
+    }
 
     return this.serial(async () => {
       await this.index.catchUp();
@@ -248,7 +289,7 @@ export class BurdenService {
     });
   }
 
-  private async dutyTypeFacts(id: string): Promise<DutyTypeFacts> {
+  private async dutyTypeFacts(id: string): Promise<DutyTypeFacts & { department: string }> {
     const inCatalog = this.options.catalog.get(id) !== undefined;
     const chain = await this.options.registry.dutyType(id);
     return { id, inCatalog, ...chain };
@@ -291,7 +332,9 @@ export class BurdenService {
   async writeEvidencePackage(sink: JsonSink, demandId: string): Promise<BundleTally> {
     const view = await this.get(demandId);
     const source = view.outcome.duplicateOf ? await this.get(view.outcome.duplicateOf) : view;
-    const { demand } = source;
+    // The period and duty types are this demand's own, not those of the demand it repeats
+    // (which may be wider and another department's), so a package holds only what was asked.
+    const { demand } = view;
     const refused = view.outcome.decision === "refused_off_list" || view.outcome.decision === "refused_over_quota";
     const records = RecordsByUnit.of(this.options.store);
     await records.catchUp();
@@ -302,6 +345,7 @@ export class BurdenService {
     const selects = (record: StoredRecord) =>
       !refused &&
       record.envelope.unitId === demand.unitId &&
+      dutyTypes.has(record.envelope.dutyTypeId) &&
       (inPeriod(record.envelope.dutyTypeId, record.envelope.performedAt) || answers.has(record.recordId));
     async function* ids() {
       if (refused) return;
@@ -315,6 +359,8 @@ export class BurdenService {
       // An answer inside the period comes from the range and again from the answers: once.
       const answered = new Set<string>();
       for await (const record of recordsOf(store, ids())) {
+        // An answer of another duty type than this demand asked is not this demand's evidence.
+        if (!dutyTypes.has(record.envelope.dutyTypeId)) continue;
         if (answers.has(record.recordId)) {
           if (answered.has(record.recordId)) continue;
           answered.add(record.recordId);
@@ -505,6 +551,24 @@ export class BurdenService {
     await this.catchUp();
     return { unitId, demands: (await this.index.demandsOfUnit(unitId)).reverse().map(publicDemand) };
   }
+}
+
+/**
+ * A demand as anyone may see it: that it was logged, where, and what was decided. Who asked,
+ * why, for which department, any emergency reason and the records that answer it are for the
+ * unit, the demanding department, auditors and the operator (docs/security.md).
+ */
+export function publicDemandView(view: DemandView) {
+  return {
+    demandId: view.demandId,
+    leafIndex: view.leafIndex,
+    leafHash: view.leafHash,
+    unitId: view.demand.unitId,
+    onSite: view.demand.onSite,
+    decision: view.outcome.decision,
+    decidedAt: view.outcome.decidedAt,
+    outcomeDigest: view.outcomeDigest,
+  };
 }
 
 /** A demand as lists show it. */

@@ -27,6 +27,19 @@ export interface DutyTypeFacts {
   levelMask: bigint; // 0: every level
 }
 
+/**
+ * The duty types of a demand its inspector's department may not ask for: a department reads only
+ * the duty types it owns (DutyLedger's registry names each one's owner), plus those of owners a
+ * supervising body was granted by an audited admin act. Department ids are the registry's bytes32.
+ */
+export function notEntitled(
+  dutyTypes: ReadonlyArray<{ id: string; department: string }>,
+  department: string,
+  granted: (owner: string) => boolean,
+): string[] {
+  return dutyTypes.filter((d) => d.department !== department && !granted(d.department)).map((d) => d.id);
+}
+
 /** A unit's own changes to the list its level gives it. */
 export interface DutyListOverrides {
   added: string[];

@@ -62,6 +62,14 @@ export const errorCatalogue = {
   "demand.unknown_unit": { status: 422, title: "Unit is not registered on the ledger" },
   "demand.unit_suspended": { status: 422, title: "Unit is suspended" },
   "demand.not_found": { status: 404, title: "No demand with this id" },
+  "demand.not_entitled": {
+    status: 403,
+    title: "A duty type asked is neither owned by the inspector's department nor granted to it",
+  },
+  "demand.not_demanding_inspector": {
+    status: 403,
+    title: "Only the demanding inspector's signature fetches the evidence package",
+  },
 
   // Verification (trust anchors: docs/protocol.md, "Trust files")
   "receipt.untrusted_deployment": {

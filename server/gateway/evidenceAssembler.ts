@@ -89,6 +89,24 @@ export async function recordReceipt(
   return [200, { ...anchoredReceipt(record, anchor, deployment), ...(await noticesOf(store, record)) }];
 }
 
+/**
+ * What a leaf hash alone is answered with: whether and when the leaf was anchored, with its
+ * proof. Leaf hashes are public (proofs, tiles), so the record's unit, duty type, times and
+ * signer are for the holder of its record id (recordReceipt), never for a leaf hash.
+ */
+export async function leafReceipt(
+  { store, deployment }: EvidenceSources,
+  leafHash: string,
+  leafIndex: number,
+): Promise<[number, Record<string, unknown>]> {
+  const anchor = await anchorOf(store, leafIndex);
+  if (!anchor) return [202, { status: "pending", leafHash, leafIndex }];
+  return [
+    200,
+    { status: "anchored", leafHash, leafIndex, ...anchoringFacts(anchor.checkpoint, anchor.proof, deployment) },
+  ];
+}
+
 /** A demand's receipt: its log entry, with an inclusion proof once an anchored checkpoint covers it. */
 export async function demandReceipt(
   { store, deployment }: EvidenceSources,

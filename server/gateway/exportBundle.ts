@@ -14,8 +14,16 @@ export interface ExportQuery {
   to?: number | undefined;
 }
 
-/** Writes the export bundle of `query` to `sink`. */
-export async function writeExport(sink: JsonSink, sources: EvidenceSources, query: ExportQuery): Promise<BundleTally> {
+/**
+ * Writes the export bundle of `query` to `sink`; with `readable`, only records of those duty
+ * types (what a department's token may read of the unit).
+ */
+export async function writeExport(
+  sink: JsonSink,
+  sources: EvidenceSources,
+  query: ExportQuery,
+  readable?: ReadonlySet<string>,
+): Promise<BundleTally> {
   const index = RecordsByUnit.of(sources.store);
   await index.catchUp();
   const selects = (record: StoredRecord) => {
@@ -23,13 +31,15 @@ export async function writeExport(sink: JsonSink, sources: EvidenceSources, quer
     return (
       e.unitId === query.unitId &&
       (query.dutyTypeId === undefined || e.dutyTypeId === query.dutyTypeId) &&
+      (readable === undefined || readable.has(e.dutyTypeId)) &&
       (query.from === undefined || e.performedAt >= query.from) &&
       (query.to === undefined || e.performedAt < query.to)
     );
   };
   async function* ids() {
     for await (const key of index.range(query.unitId, query.from, query.to)) {
-      if (query.dutyTypeId === undefined || key.dutyTypeId === query.dutyTypeId) yield key.recordId;
+      if (query.dutyTypeId !== undefined && key.dutyTypeId !== query.dutyTypeId) continue;
+      if (readable === undefined || readable.has(key.dutyTypeId)) yield key.recordId;
     }
   }
   return writeBundle(sink, sources, {

@@ -48,8 +48,10 @@ export interface AppOptions {
   ready: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   /** Called after records were appended (to wake the anchorer). */
   onAppended?: () => void;
-  /** Checks a bearer token for reading a unit's records; returns false when not allowed. */
+  /** Checks a bearer token for reading all of a unit's records; returns false when not allowed. */
   mayRead?: (token: string | undefined, unitId: string) => Promise<boolean>;
+  /** Checks a bearer token for reading a unit's records of one duty type (a department's own). */
+  mayReadDutyType?: (token: string | undefined, unitId: string, dutyTypeId: string) => Promise<boolean>;
   /** Verifies evidence against the chain with the same verifier as `dutyproof verify`. */
   verify?: (evidence: unknown) => Promise<unknown>;
   /** Checks a bearer token for reading every record (auditor scope). */
@@ -85,6 +87,26 @@ const auditQuery = z
   })
   .strict();
 const checkpointsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+
+/**
+ * The duty types of `unitId` a token may read: undefined for all of them (the unit's own token,
+ * an auditor's), else the set a department's token may read (one, when `dutyTypeId` is given).
+ * Throws request.forbidden when the token reads none of them.
+ */
+export async function readableDutyTypes(
+  options: Pick<AppOptions, "mayRead" | "mayReadDutyType" | "catalog">,
+  token: string,
+  unitId: string,
+  dutyTypeId?: string,
+): Promise<ReadonlySet<string> | undefined> {
+  if (await (options.mayRead?.(token, unitId) ?? false)) return undefined;
+  const readable = new Set<string>();
+  for (const id of dutyTypeId ? [dutyTypeId] : options.catalog().map((e) => e.id)) {
+    if (await (options.mayReadDutyType?.(token, unitId, id) ?? false)) readable.add(id);
+  }
+  if (readable.size === 0) throw new DutyproofError("request.forbidden", "this token cannot read that unit's records");
+  return readable;
+}
 
 /**
  * The gateway's request listener: the ingest routes (ingest.ts) and the public read routes
@@ -165,7 +187,9 @@ export function createApp(options: AppOptions): express.Express {
     const record = await store.getRecord(recordId);
     const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "record content needs a bearer token");
-    const allowed = record ? await (options.mayRead?.(token, record.envelope.unitId) ?? false) : false;
+    const allowed = record
+      ? await (options.mayReadDutyType?.(token, record.envelope.unitId, record.envelope.dutyTypeId) ?? false)
+      : false;
     if (!allowed) {
       // Unknown and forbidden look alike, so a token cannot probe which records exist.
       throw new DutyproofError("request.forbidden", "no record with this id is readable with this token");
@@ -187,10 +211,8 @@ export function createApp(options: AppOptions): express.Express {
     const query = parseQuery(exportQuery, req.query);
     const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "an export needs a bearer token");
-    if (!(await (options.mayRead?.(token, query.unitId) ?? false))) {
-      throw new DutyproofError("request.forbidden", "this token cannot read that unit's records");
-    }
-    await streamJson(res, (sink) => writeExport(sink, { store, deployment }, query));
+    const readable = await readableDutyTypes(options, token, query.unitId, query.dutyTypeId);
+    await streamJson(res, (sink) => writeExport(sink, { store, deployment }, query, readable));
   });
 
   app.get("/v1/audit/records", async (req, res) => {
@@ -251,8 +273,9 @@ export function createApp(options: AppOptions): express.Express {
     consoleRoutes({
       store,
       rpcUrl: options.rpcUrl,
-      mayRead: options.mayRead,
       trust: options.trust ?? [ownTrustAnchor(deployment, deployment.logId)],
+      readableDutyTypes: (token, unitId, dutyTypeId) => readableDutyTypes(options, token, unitId, dutyTypeId),
+      catalog: options.catalog,
     }),
   );
 

@@ -7,6 +7,7 @@ import { demandSubmissionSchema } from "../burden/demand.ts";
 import { burdenQuerySchemas } from "./burdenRouter.ts";
 import {
   demandReceiptSchema,
+  demandPublicViewSchema,
   demandViewSchema,
   dutyListSchema,
   reportSchema,
@@ -53,6 +54,7 @@ export function burdenSchemas() {
     DemandSubmission: toSchema(demandSubmissionSchema),
     DutyListChange: toSchema(burdenQuerySchemas.dutyListChange),
     DemandView: outputSchema(demandViewSchema),
+    DemandPublicView: outputSchema(demandPublicViewSchema),
     DemandReceipt: outputSchema(demandReceiptSchema),
     Tasks: outputSchema(tasksSchema),
     UnitDemands: outputSchema(unitDemandsSchema),
@@ -90,7 +92,10 @@ export function burdenPaths(p: object) {
             "decided and logged: demand, signature, outcome, leafIndex, answeredBy, package URL (evidence inline with include=package)",
             "DemandView",
           ),
-          200: jsonRef("already logged (idempotent); include=package then needs a bearer token", "DemandView"),
+          200: jsonRef(
+            "already logged (idempotent): DemandView to those entitled (as GET), else DemandPublicView; include=package then needs the inspector's signature (as GET …/package)",
+            "DemandView",
+          ),
           400: p,
           401: p,
           403: p,
@@ -102,9 +107,27 @@ export function burdenPaths(p: object) {
     },
     "/v1/demands/{demandId}": {
       get: {
-        summary: "A demand, its outcome and the records that answer it",
+        summary:
+          "A demand, its outcome and the records that answer it, for a token of the unit, the demanding department, an auditor or the operator; anyone else gets DemandPublicView (logged, where, decision)",
         parameters: [demandId],
-        responses: { 200: jsonRef("demand", "DemandView"), 404: p, 422: p },
+        security: [{}, { bearer: [] }],
+        responses: {
+          200: {
+            description: "the demand in full, or its public view",
+            content: {
+              "application/json": {
+                schema: {
+                  oneOf: [
+                    { $ref: "#/components/schemas/DemandView" },
+                    { $ref: "#/components/schemas/DemandPublicView" },
+                  ],
+                },
+              },
+            },
+          },
+          404: p,
+          422: p,
+        },
       },
     },
     "/v1/demands/{demandId}/receipt": {
@@ -117,9 +140,8 @@ export function burdenPaths(p: object) {
     "/v1/demands/{demandId}/package": {
       get: {
         summary:
-          "Evidence package: an export bundle (dutyproof/bundle/v1) of the matching records with receipts (token of the unit, an inspector or an auditor)",
+          'Evidence package: an export bundle (dutyproof/bundle/v1) of the matching records with receipts, for the demanding inspector only: "Authorization: DutyproofInspector <signedAt>.<EIP-191 signature of packageRequestMessage>", good for 5 minutes',
         parameters: [demandId],
-        security: bearer,
         responses: { 200: jsonOk("bundle"), 401: p, 403: p, 404: p },
       },
     },

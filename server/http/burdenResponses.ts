@@ -20,6 +20,18 @@ export const demandViewSchema = z.object({
   evidence: bundleSchema.optional().describe("the evidence package, with include=package"),
 });
 
+/** A demand as anyone may see it: logged, where, and its decision (burden/BurdenService.ts publicDemandView). */
+export const demandPublicViewSchema = z.object({
+  demandId: hash32,
+  leafIndex: z.number().int(),
+  leafHash: hash32,
+  unitId: hash32,
+  onSite: z.boolean(),
+  decision: z.enum(DECISIONS),
+  decidedAt: z.number().int(),
+  outcomeDigest: hash32,
+});
+
 /** A demand as lists show it (tasks, a unit's demands). */
 export const demandListItemSchema = z.object({
   demandId: hash32,

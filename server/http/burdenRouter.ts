@@ -4,9 +4,10 @@
  * schemas below, which burdenOpenapi.ts turns into the OpenAPI document.
  */
 import express, { type Request, type Response, Router } from "express";
+import { verifyMessage } from "ethers";
 import { z } from "zod";
 import { DutyproofError } from "../core/errors.ts";
-import type { BurdenService } from "../burden/BurdenService.ts";
+import { type BurdenService, type DemandView, publicDemandView } from "../burden/BurdenService.ts";
 import { type DemandEntry, demandEip712Definition } from "../burden/demand.ts";
 import { reportCsv } from "../burden/report.ts";
 import { writeObjectWith } from "../gateway/evidenceAssembler.ts";
@@ -15,10 +16,27 @@ import { streamJson } from "./streamJson.ts";
 
 export interface BurdenRouterOptions {
   service: BurdenService;
-  /** Whether a bearer token may read a unit's records ("*": every unit's). */
+  /** Whether a bearer token may read all of a unit's records ("*": every unit's). */
   mayRead?: (token: string | undefined, unitId: string) => Promise<boolean>;
   /** Whether a bearer token is an operator's. */
   mayOperate?: (token: string | undefined) => Promise<boolean>;
+  /** The department (code) a bearer token is scoped to, if it is an inspector token. */
+  departmentOf?: (token: string | undefined) => Promise<string | undefined>;
+  /**
+   * Whether a bearer token sees a demand in full: the unit's own token, the demanding
+   * department's, an auditor's or the operator's.
+   */
+  maySeeDemand?: (token: string | undefined, demand: { unitId: string; department: string }) => Promise<boolean>;
+  /** Runs and records an administrative act (the admin audit log); the act alone when absent. */
+  audited?: <T>(action: string, target: Record<string, string | number | boolean>, run: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * The text a demanding inspector signs (EIP-191) to fetch its demand's evidence package again:
+ * it names the log and the demand, so it fetches nothing else, and is good for 5 minutes.
+ */
+export function packageRequestMessage(logId: string, demandId: string, signedAt: number): string {
+  return `dutyproof evidence package\nlog: ${logId}\ndemand: ${demandId}\nsigned at: ${signedAt}`;
 }
 
 export const burdenQuerySchemas = {
@@ -69,6 +87,32 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
         : new DutyproofError("request.unsupported_media_type", "send the body as application/json"),
     );
   };
+  /**
+   * The package goes to the demanding inspector only: a fresh signed demand is its own proof;
+   * afterwards the inspector signs packageRequestMessage with the same key
+   * ("Authorization: DutyproofInspector <signedAt>.<signature>").
+   */
+  const requireDemandingInspector = (req: Request, view: DemandView) => {
+    const proof = req.get("authorization")?.match(/^DutyproofInspector\s+(\d{1,12})\.(0x[0-9a-fA-F]{130})$/);
+    if (!proof)
+      throw new DutyproofError(
+        "request.unauthorized",
+        'the evidence package needs "Authorization: DutyproofInspector <signedAt>.<signature>" by the demanding inspector',
+      );
+    const signedAt = Number(proof[1]);
+    let signer = "";
+    try {
+      signer = verifyMessage(packageRequestMessage(service.logId, view.demandId, signedAt), proof[2]!).toLowerCase();
+    } catch {
+      // a signature that does not recover is refused below like any other
+    }
+    if (signer !== view.demand.inspector)
+      throw new DutyproofError("demand.not_demanding_inspector", "not signed by the inspector who made this demand");
+    if (Math.abs(service.now() - signedAt) > 300)
+      throw new DutyproofError("demand.not_demanding_inspector", "the inspector's signature is older than 5 minutes");
+  };
+  const maySee = async (req: Request, view: DemandView) =>
+    (await options.maySeeDemand?.(bearer(req), view.demand)) ?? false;
   const mayRead = async (req: Request, unitId: string, what: string) => {
     const token = bearer(req);
     if (!token) throw new DutyproofError("request.unauthorized", `${what} needs a bearer token`);
@@ -84,10 +128,17 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
   router.post("/v1/demands", requireJson, json, async (req, res) => {
     const query = parseParameters(burdenQuerySchemas.createDemand, req.query, "query.");
     const { created, view } = await service.submit(req.body);
-    // A fresh demand signed by a registered inspector is itself the authorisation to see the
-    // answer. A demand already logged is public (GET /v1/demands/{id}), so sending it again
-    // proves nothing: its package then needs a token, as GET …/package does.
-    if (query.include === "package" && !created) await mayRead(req, view.demand.unitId, "this unit's evidence");
+    // A fresh demand signed by a registered, entitled inspector is itself the authorisation to
+    // see the answer. A demand already logged may be known to others (auditors replay it), so
+    // sending it again proves nothing: the package then needs the inspector's signature, and
+    // the view the entitlement GET /v1/demands/{id} asks.
+    if (!created) {
+      if (query.include === "package") requireDemandingInspector(req, view);
+      else if (!(await maySee(req, view))) {
+        res.status(200).json(publicDemandView(view));
+        return;
+      }
+    }
     if (query.include !== "package") {
       res.status(created ? 201 : 200).json(view);
       return;
@@ -100,7 +151,8 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
   });
 
   router.get("/v1/demands/:demandId", async (req, res) => {
-    res.json(await service.get(parseParameters(hash32, req.params.demandId, "path.demandId")));
+    const view = await service.get(parseParameters(hash32, req.params.demandId, "path.demandId"));
+    res.json((await maySee(req, view)) ? view : publicDemandView(view));
   });
 
   router.get("/v1/demands/:demandId/receipt", async (req, res) => {
@@ -110,7 +162,7 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
 
   router.get("/v1/demands/:demandId/package", async (req, res) => {
     const view = await service.get(parseParameters(hash32, req.params.demandId, "path.demandId"));
-    await mayRead(req, view.demand.unitId, "this unit's evidence");
+    requireDemandingInspector(req, view);
     await streamJson(res, (sink) => service.writeEvidencePackage(sink, view.demandId));
   });
 
@@ -139,7 +191,9 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
       throw new DutyproofError("request.forbidden", "not an operator token");
     }
     const change = parseParameters(burdenQuerySchemas.dutyListChange, req.body, "");
-    res.json(await service.changeDutyList(unitId, change));
+    const act = () => service.changeDutyList(unitId, change);
+    const target = { unitId, add: change.add.join(","), remove: change.remove.join(",") };
+    res.json(await (options.audited ? options.audited("duty-list.change", target, act) : act()));
   });
 
   router.get("/v1/units/:unitId/summary", async (req, res) => {
@@ -151,7 +205,15 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
 
   router.get("/v1/burden/report", async (req, res) => {
     const query = parseParameters(burdenQuerySchemas.report, req.query, "query.");
-    await mayRead(req, query.unitId ?? "*", query.unitId ? "this unit's burden report" : "the county's burden report");
+    // A department's token reads the report of its own department's demands.
+    const department = await options.departmentOf?.(bearer(req));
+    if (department !== undefined && (query.department ?? department) === department) query.department = department;
+    else
+      await mayRead(
+        req,
+        query.unitId ?? "*",
+        query.unitId ? "this unit's burden report" : "the county's burden report",
+      );
     const report = await service.report(query);
     if (query.format === "csv") {
       res.type("text/csv; charset=utf-8").attachment(`burden-${query.groupBy}.csv`).send(reportCsv(report));

@@ -12,6 +12,7 @@ import { DutyproofError } from "../core/errors.ts";
 import { ChainUnreachableError, fetchChainFacts } from "../chain/chainFacts.ts";
 import type { Receipt } from "../core/verifier.ts";
 import { type TrustAnchors, trustFileOf, trustedDeploymentOf } from "../core/trust.ts";
+import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import { hash32, parseParameters } from "./parseQuery.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 
@@ -40,7 +41,13 @@ export interface ConsoleRoutesOptions {
   rpcUrl: string;
   /** The deployments this gateway's verification trusts; chain facts are read for no other. */
   trust: TrustAnchors;
-  mayRead?: (token: string | undefined, unitId: string) => Promise<boolean>;
+  /**
+   * The duty types of a unit a token reads (undefined: all); throws request.forbidden when
+   * it reads none. No records are served when absent.
+   */
+  readableDutyTypes?: (token: string, unitId: string, dutyTypeId?: string) => Promise<ReadonlySet<string> | undefined>;
+  /** The duty types, whose documents say which fields are personal. */
+  catalog: () => CatalogEntry[];
   /** Where the built console lives (tests may build elsewhere). */
   buildDir?: string;
 }
@@ -67,6 +74,18 @@ const unitRecordsQuery = z
 
 /** Status of a record in a unit's timeline. */
 export type TimelineStatus = "pending" | "anchored" | "superseded" | "withdrawn";
+
+/**
+ * The envelope without the fields its duty type marks personal; every field when the duty type
+ * is unknown (a list errs on the side of showing less). The salt goes too: with the fields
+ * gone it opens nothing, and the list is not the evidence.
+ */
+function withoutPersonalFields(envelope: StoredRecord["envelope"], personal: ReadonlySet<string> | undefined) {
+  const shown: Partial<StoredRecord["envelope"]> = { ...envelope };
+  delete shown.salt;
+  shown.fields = Object.fromEntries(Object.entries(envelope.fields).filter(([name]) => personal?.has(name) === false));
+  return shown;
+}
 
 export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
   const router = express.Router();
@@ -133,8 +152,9 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
     const query = parseParameters(unitRecordsQuery, req.query, "query.");
     const token = req.get("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new DutyproofError("request.unauthorized", "a unit's records need a bearer token");
-    if (!(await (options.mayRead?.(token, unitId) ?? false)))
+    if (!options.readableDutyTypes)
       throw new DutyproofError("request.forbidden", "this token cannot read that unit's records");
+    const readable = await options.readableDutyTypes(token, unitId, query.dutyTypeId);
 
     // A scan of the log, as the export does: fine at county scale until records are indexed by unit.
     const { store } = options;
@@ -147,6 +167,7 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
         if (amends) amendedBy.set(amends.recordId, { recordId: record.recordId, kind: amends.kind });
         const e = record.envelope;
         if (query.dutyTypeId && e.dutyTypeId !== query.dutyTypeId) continue;
+        if (readable && !readable.has(e.dutyTypeId)) continue;
         if (
           (query.from !== undefined && e.performedAt < query.from) ||
           (query.to !== undefined && e.performedAt >= query.to)
@@ -159,6 +180,11 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
       (c) => c.status === "anchored",
     )?.size;
     mine.sort((a, b) => b.envelope.performedAt - a.envelope.performedAt || b.leafIndex - a.leafIndex);
+    // A list shows no personal field (README, "Console"): the record itself
+    // (GET /v1/attestations/{recordId}) carries them, for the reader entitled to it.
+    const personal = new Map(
+      options.catalog().map((e) => [e.id, new Set(e.document.fields.filter((f) => f.personal).map((f) => f.name))]),
+    );
     const records = mine.slice(0, query.limit).map((r) => {
       const link = amendedBy.get(r.recordId);
       const anchored = anchoredSize !== undefined && r.leafIndex < anchoredSize;
@@ -173,7 +199,7 @@ export function consoleRoutes(options: ConsoleRoutesOptions): express.Router {
         recordId: r.recordId,
         leafIndex: r.leafIndex,
         leafHash: r.leafHash,
-        envelope: r.envelope,
+        envelope: withoutPersonalFields(r.envelope, personal.get(r.envelope.dutyTypeId)),
         signature: r.signature,
         signer: r.signer,
         acceptedAt: Math.floor(r.receivedAt / 1000),

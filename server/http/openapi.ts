@@ -134,14 +134,16 @@ export function openApiDocument() {
       },
       "/v1/receipts/{hash}": {
         get: {
-          summary: "The receipt for a bare hash: a record id or a leaf hash (public; check it on chain)",
+          summary:
+            "The receipt for a bare hash: by record id the full receipt; by leaf hash only where the leaf was anchored, with its proof (unit, duty type, times and signer need the record id)",
           parameters: [{ ...recordIdParam, name: "hash", description: "record id or leaf hash" }],
           responses: { 200: jsonOk("anchored receipt"), 202: jsonOk("pending"), 404: problem },
         },
       },
       "/v1/attestations/{recordId}": {
         get: {
-          summary: "The record's content (bearer token of its unit, an inspector or an auditor)",
+          summary:
+            "The record's content (bearer token of its unit, of the department owning its duty type or granted it, or an auditor)",
           parameters: [recordIdParam],
           responses: { 200: jsonOk("record"), 401: problem, 403: problem, 404: problem },
         },
@@ -163,7 +165,7 @@ export function openApiDocument() {
       "/v1/export": {
         get: {
           summary:
-            "Export bundle: a unit's anchored records with their receipts (token of the unit, an inspector or an auditor)",
+            "Export bundle: a unit's anchored records with their receipts (token of the unit or an auditor; a department's token gets the duty types it reads)",
           parameters: [query("unitId", "unit id", { type: "string" })],
           responses: { 200: jsonOk("bundle"), 401: problem, 403: problem, 422: problem },
         },

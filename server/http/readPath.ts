@@ -21,7 +21,7 @@ import { z } from "zod";
 import { bytesToHex } from "../core/bytes.ts";
 import { DutyproofError } from "../core/errors.ts";
 import type { Deployment } from "../chain/deployment.ts";
-import { recordReceipt } from "../gateway/evidenceAssembler.ts";
+import { leafReceipt, recordReceipt } from "../gateway/evidenceAssembler.ts";
 import { publicCheckpoint } from "../gateway/receipts.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 import { hash32, parseQuery } from "./parseQuery.ts";
@@ -112,16 +112,20 @@ function notModified(req: IncomingMessage): boolean {
  */
 export function readPathHandler(options: ReadPathOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { store, deployment } = options;
-  /** The receipt of a record, found by its record id or by its leaf hash. */
+  /**
+   * The receipt of a record by its record id (the holder's secret: the full receipt), or of a
+   * leaf by its leaf hash (public: whether and when it was anchored, with its proof, nothing
+   * about the record).
+   */
   const receiptByHash = async ([parameter]: string[]): Promise<[number, unknown]> => {
     const hash = parseQuery(hash32, parameter);
-    let record = await store.getRecord(hash);
+    const record = await store.getRecord(hash);
     if (!record) {
       const index = await store.leafIndexOf(hash);
-      const recordId = index === undefined ? undefined : await store.recordIdAt(index);
-      record = recordId ? await store.getRecord(recordId) : undefined;
+      if (index === undefined || (await store.recordIdAt(index)) === undefined)
+        throw new DutyproofError("record.not_found", `no record or leaf ${hash}`);
+      return leafReceipt({ store, deployment }, hash, index);
     }
-    if (!record) throw new DutyproofError("record.not_found", `no record or leaf ${hash}`);
     return recordReceipt({ store, deployment }, record);
   };
 
@@ -167,7 +171,7 @@ export function readPathHandler(options: ReadPathOptions): (req: IncomingMessage
       pattern: /^\/v1\/attestations\/([^/]+)\/receipt\/?$/i,
       answer: receiptByHash,
     },
-    // A bare hash (record id or leaf hash) is enough to ask; the answer is checked on chain.
+    // A bare hash is enough to ask; a leaf hash learns only where the leaf was anchored.
     { template: "/v1/receipts/:hash", pattern: /^\/v1\/receipts\/([^/]+)\/?$/i, answer: receiptByHash },
   ];
 

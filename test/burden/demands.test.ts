@@ -14,6 +14,11 @@ import { yearStartOf } from "../../server/burden/rules.ts";
 import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
+import { addGrant, revokeGrant } from "../../server/gateway/Grants.ts";
+import { packageRequestMessage } from "../../server/http/burdenRouter.ts";
+import { operatorMessage } from "../../server/http/adminRoutes.ts";
+import { verifyAuditLog } from "../../server/observability/AuditLog.ts";
+import { readFileSync, writeFileSync } from "node:fs";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import {
   demandReceiptSchema,
@@ -44,12 +49,17 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
   const villageKey = Wallet.createRandom();
   const otherKey = Wallet.createRandom();
   const civil = Wallet.createRandom(); // inspector of civil-affairs
+  const politics = Wallet.createRandom(); // inspector of political-legal (owns grid patrols)
+  const discipline = Wallet.createRandom(); // inspector of discipline-inspection, a supervising body
+  const office = Wallet.createRandom(); // inspector of general-office (owns meetings)
   const safety = Wallet.createRandom(); // inspector of emergency-management
   const retired = Wallet.createRandom(); // deactivated inspector
   const stranger = Wallet.createRandom(); // never registered
   const types: Record<string, string> = {};
+  const gatewayLog: string[] = [];
   let operatorToken: string;
-  let inspectorToken: string;
+  let inspectorToken: string; // civil-affairs
+  let safetyToken: string; // emergency-management
   let villageToken: string;
   let auditorToken: string;
 
@@ -83,6 +93,17 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
       demand: envelope,
       signature: await signDemand(wallet, definition, envelope),
     });
+  };
+  /** The Authorization header value by which `wallet` fetches its demand's package again. */
+  const packageProof = async (wallet: BaseWallet, demandId: string, signedAt = clock) =>
+    `DutyproofInspector ${signedAt}.${await wallet.signMessage(
+      packageRequestMessage(gateway.deployment.logId, demandId, signedAt),
+    )}`;
+  const packageWith = async (demandId: string, authorization?: string) => {
+    const res = await fetch(`${gateway.url}/v1/demands/${demandId}/package`, {
+      headers: authorization ? { authorization } : {},
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const treeSize = async () => ((await call("GET", "/v1/info")).body as { treeSize: number }).treeSize;
   const attest = async (
@@ -121,7 +142,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
         {},
         { dataDir: dir.path, port: 0, chainPort, anchorIntervalMs: 200, anchorMaxLeaves: 1000, logName: "burden" },
       ),
-      () => {},
+      (line) => gatewayLog.push(line),
       { now: () => clock },
     );
 
@@ -134,6 +155,9 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     await send("registerUnit", other, township, 3, otherKey.address);
     await send("registerInspector", civil.address, departmentIdOf("civil-affairs"));
     await send("registerInspector", safety.address, departmentIdOf("emergency-management"));
+    await send("registerInspector", politics.address, departmentIdOf("political-legal"));
+    await send("registerInspector", discipline.address, departmentIdOf("discipline-inspection"));
+    await send("registerInspector", office.address, departmentIdOf("general-office"));
     await send("registerInspector", retired.address, departmentIdOf("civil-affairs"));
     await send("setInspectorActive", retired.address, false);
     eip712 = (await call("GET", "/v1/info")).body.eip712;
@@ -142,7 +166,8 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
       types[d.code] = d.id;
     const tokens = `${dir.path}/tokens.json`;
     operatorToken = issueToken(tokens, "operator", "county IT");
-    inspectorToken = issueToken(tokens, "inspector", "inspectors");
+    inspectorToken = issueToken(tokens, "inspector:civil-affairs", "civil-affairs inspectors");
+    safetyToken = issueToken(tokens, "inspector:emergency-management", "emergency-management inspectors");
     villageToken = issueToken(tokens, `unit:${village}`, "the village");
     auditorToken = issueToken(tokens, "auditor", "audit bureau");
   });
@@ -161,7 +186,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     await attest("grid-patrol", patrol, clock - 10 * DAY);
     await waitAnchored();
     const before = await treeSize();
-    const res = await demand(civil, { department: "civil-affairs" }, "?include=package");
+    const res = await demand(politics, { department: "political-legal" }, "?include=package");
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.body.outcome).to.include({ decision: "answered_from_ledger", matched: 1 });
     expect(res.body.leafIndex).to.equal(before);
@@ -176,11 +201,19 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const again = await call("POST", "/v1/demands", { demand: res.body.demand, signature: res.body.signature });
     expect(again.status).to.equal(200);
     expect(again.body.leafIndex).to.equal(before);
-    // Once logged, a demand is public: sent again, its package needs a token.
+    // Sent again, the demand proves nothing: its package needs the inspector's signature.
     const replayed = { demand: res.body.demand, signature: res.body.signature };
     expect((await call("POST", "/v1/demands?include=package", replayed)).status).to.equal(401);
-    const withToken = await call("POST", "/v1/demands?include=package", replayed, inspectorToken);
-    expect(withToken.body.evidence.items).to.have.length(1);
+    expect((await call("POST", "/v1/demands?include=package", replayed, auditorToken)).status).to.equal(401);
+    const signedAgain = await fetch(`${gateway.url}/v1/demands?include=package`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: await packageProof(politics, res.body.demandId),
+      },
+      body: JSON.stringify(replayed),
+    });
+    expect(((await signedAgain.json()) as { evidence: { items: unknown[] } }).evidence.items).to.have.length(1);
     await waitAnchored();
     const receipt = await call("GET", `/v1/demands/${res.body.demandId}/receipt`);
     expect(receipt.status).to.equal(200);
@@ -224,28 +257,35 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect(task).to.include({ status: "answered" });
     expect(task.answeredBy).to.deep.equal([recordId]);
     await waitAnchored();
-    const pkg = await call("GET", `/v1/demands/${demandId}/package`, undefined, inspectorToken);
+    const pkg = await packageWith(demandId, await packageProof(civil, demandId));
     expect(pkg.body.items.map((i: { receipt: { recordId: string } }) => i.receipt.recordId)).to.deep.equal([recordId]);
   });
 
-  it("absorbs a repeat from another department inside the window, not at its edge", async () => {
+  it("absorbs a repeat from a supervising body inside the window, not at its edge", async () => {
     const window = gateway.burden.settings.duplicateWindowSeconds;
     const start = clock;
+    const grant = addGrant(
+      `${dir.path}/grants.json`,
+      { grantee: "discipline-inspection", over: ["political-legal"], reason: "专项监督" },
+      start - 1,
+    );
     const draft = { dutyTypeIds: [types["grid-patrol"]!], from: start - 400 * DAY, to: start - 300 * DAY };
-    const first = await demand(civil, { ...draft, department: "civil-affairs", purpose: "first" });
+    const first = await demand(politics, { ...draft, department: "political-legal", purpose: "first" });
     expect(first.body.outcome.decision).to.equal("task_created");
     try {
       clock = start + window - 1;
-      const repeat = await demand(safety, { ...draft, department: "emergency-management", purpose: "again" });
+      const as = { ...draft, department: "discipline-inspection" };
+      const repeat = await demand(discipline, { ...as, purpose: "again" });
       expect(repeat.body.outcome).to.include({ decision: "duplicate_absorbed", duplicateOf: first.body.demandId });
       // A narrower period inside the first is a repeat too.
-      const inside = await demand(safety, { ...draft, from: draft.from + DAY, department: "emergency-management" });
+      const inside = await demand(discipline, { ...as, from: draft.from + DAY });
       expect(inside.body.outcome.decision).to.equal("duplicate_absorbed");
       clock = start + window;
-      const later = await demand(safety, { ...draft, department: "emergency-management", purpose: "later" });
+      const later = await demand(discipline, { ...as, purpose: "later" });
       expect(later.body.outcome.decision).to.equal("task_created");
     } finally {
       clock = start;
+      revokeGrant(`${dir.path}/grants.json`, grant.id, start);
     }
   });
 
@@ -286,17 +326,17 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     });
     expect(removed.body.outcome.offList).to.deep.equal([{ dutyTypeId: visit, reason: "removed_from_unit_list" }]);
     // A type every level has, removed from one unit's list, is refused for that unit only.
-    const meeting = types["meeting-held"]!;
+    const meeting = types["meeting-held"]!; // general-office's
     await change({ remove: [meeting] });
-    const offMeeting = await demand(civil, {
-      department: "civil-affairs",
+    const offMeeting = await demand(office, {
+      department: "general-office",
       unitId: township,
       dutyTypeIds: [meeting],
       purpose: "p4",
     });
     expect(offMeeting.body.outcome.decision).to.equal("refused_off_list");
-    const stillOn = await demand(civil, {
-      department: "civil-affairs",
+    const stillOn = await demand(office, {
+      department: "general-office",
       unitId: other,
       dutyTypeIds: [meeting],
       purpose: "p5",
@@ -340,7 +380,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
         "GET",
         `/v1/burden/report?groupBy=unit&unitId=${other}&from=${yearStartOf(year)}&to=${yearStartOf(year + 1)}`,
         undefined,
-        inspectorToken,
+        auditorToken,
       );
       expect(report.body.rows[0]).to.include({
         key: other,
@@ -425,8 +465,235 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect(await listed()).to.equal(count);
   });
 
+  describe("least privilege for departments (issue 18, High 2)", () => {
+    const subsistenceFields = {
+      applicantName: "陈某某",
+      idNumber: "110101195001011234",
+      householdSize: 3,
+      monthlyIncomePerPerson: 420,
+      conclusion: "eligible",
+      checkers: "民政助理",
+    };
+    let subsistence: string; // a civil-affairs record with a name and an ID number
+    before(async () => {
+      subsistence = await attest("subsistence-allowance-check", subsistenceFields, clock - 3 * DAY);
+      await waitAnchored();
+    });
+    const asSafety = (extra: Partial<DemandDraft> = {}) =>
+      demand(
+        safety,
+        {
+          department: "emergency-management",
+          dutyTypeIds: [types["subsistence-allowance-check"]!],
+          from: clock - 10 * DAY,
+          to: clock,
+          ...extra,
+        },
+        "?include=package",
+      );
+
+    it("refuses another department's duty types with demand.not_entitled, storing nothing, unless a grant covers them", async () => {
+      const size = await treeSize();
+      const refused = await asSafety();
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(403);
+      expect(refused.type).to.match(/application\/problem\+json/);
+      expect(refused.body.code).to.equal("demand.not_entitled");
+      expect(refused.body.errors).to.deep.equal([
+        { path: "demand.dutyTypeIds[0]", message: "owned by another department, and no grant covers it" },
+      ]);
+      expect(JSON.stringify(refused.body)).not.to.contain("陈某某");
+      // Mixed with one of its own it is still refused, whole.
+      const mixed = [types["safety-hazard-check"]!, types["subsistence-allowance-check"]!].sort();
+      expect((await asSafety({ dutyTypeIds: mixed, purpose: "mixed" })).body.code).to.equal("demand.not_entitled");
+      expect(await treeSize()).to.equal(size);
+
+      // A supervising body reads across departments only while an audited grant is in force.
+      const asDiscipline = (purpose: string) =>
+        demand(
+          discipline,
+          {
+            department: "discipline-inspection",
+            dutyTypeIds: [types["subsistence-allowance-check"]!],
+            from: clock - 10 * DAY,
+            to: clock,
+            purpose,
+          },
+          "?include=package",
+        );
+      expect((await asDiscipline("before the grant")).body.code).to.equal("demand.not_entitled");
+      const grant = addGrant(
+        `${dir.path}/grants.json`,
+        { grantee: "discipline-inspection", over: ["*"], reason: "纪委监委立案审查 2026-17 号" },
+        clock - 1,
+      );
+      const granted = await asDiscipline("under the grant");
+      expect(granted.status, JSON.stringify(granted.body)).to.equal(201);
+      expect(granted.body.evidence.items.map((i: { receipt: { recordId: string } }) => i.receipt.recordId)).to.include(
+        subsistence,
+      );
+      revokeGrant(`${dir.path}/grants.json`, grant.id, clock);
+      expect((await asDiscipline("after revocation")).body.code).to.equal("demand.not_entitled");
+      // The owner itself asks freely (over a wider period: not a repeat of the granted demand).
+      const own = await demand(civil, {
+        department: "civil-affairs",
+        dutyTypeIds: [types["subsistence-allowance-check"]!],
+        from: clock - 20 * DAY,
+        to: clock,
+        purpose: "own",
+      });
+      expect(own.status).to.equal(201);
+    });
+
+    it("scopes a department's token to its own duty types: records, export and timeline", async () => {
+      const read = (path: string, token: string) => call("GET", path, undefined, token);
+      expect((await read(`/v1/attestations/${subsistence}`, safetyToken)).status).to.equal(403);
+      const own = await read(`/v1/attestations/${subsistence}`, inspectorToken);
+      expect(own.status).to.equal(200);
+      expect(own.body.envelope.fields).to.deep.equal(subsistenceFields);
+      const sub = types["subsistence-allowance-check"]!;
+      expect((await read(`/v1/export?unitId=${village}&dutyTypeId=${sub}`, safetyToken)).status).to.equal(403);
+      // Without a duty type, a department's export holds its own duty types only.
+      const exported = await read(`/v1/export?unitId=${village}`, safetyToken);
+      expect(exported.status).to.equal(200);
+      expect(JSON.stringify(exported.body)).not.to.contain("陈某某");
+      const civilExport = await read(`/v1/export?unitId=${village}`, inspectorToken);
+      const exportedTypes = new Set(
+        civilExport.body.items.map((i: { receipt: { dutyTypeId: string } }) => i.receipt.dutyTypeId),
+      );
+      expect([...exportedTypes].sort()).to.deep.equal([types["household-visit"]!, sub].sort());
+      const timeline = await read(`/v1/units/${village}/records`, safetyToken);
+      expect(timeline.status).to.equal(200);
+      expect(timeline.body.records.map((r: { recordId: string }) => r.recordId)).not.to.include(subsistence);
+      // Whole-unit reads (tasks, a unit's demands, the monthly summary) are the unit's and auditors'.
+      expect((await read(`/v1/units/${village}/demands`, inspectorToken)).status).to.equal(403);
+      const month = new Date((clock + 8 * 3600) * 1000).toISOString().slice(0, 7);
+      expect((await read(`/v1/units/${village}/summary?month=${month}`, inspectorToken)).status).to.equal(403);
+      // A department's burden report is its own department's.
+      const report = await read("/v1/burden/report?groupBy=department", safetyToken);
+      expect(report.status).to.equal(200);
+      expect(report.body.rows.map((r: { key: string }) => r.key)).to.deep.equal(["emergency-management"]);
+      const other = await read("/v1/burden/report?groupBy=department&department=civil-affairs", safetyToken);
+      expect(other.status).to.equal(403);
+    });
+
+    it("shows who asked, why and what answered a demand only to those entitled", async () => {
+      const made = await demand(safety, {
+        department: "emergency-management",
+        dutyTypeIds: [types["safety-hazard-check"]!],
+        unitId: village,
+        from: clock - 10 * DAY,
+        to: clock,
+        onSite: true,
+        emergencyReason: "燃气泄漏，需现场核查",
+        purpose: "专项督查：燃气安全",
+      });
+      expect(made.status, JSON.stringify(made.body)).to.equal(201);
+      const path = `/v1/demands/${made.body.demandId}`;
+      const anonymous = await call("GET", path);
+      expect(anonymous.status).to.equal(200);
+      expect(Object.keys(anonymous.body).sort()).to.deep.equal(
+        ["decidedAt", "decision", "demandId", "leafHash", "leafIndex", "onSite", "outcomeDigest", "unitId"].sort(),
+      );
+      const text = JSON.stringify(anonymous.body);
+      for (const secret of ["燃气泄漏", "专项督查", "emergency-management", safety.address.toLowerCase().slice(2)])
+        expect(text).not.to.contain(secret);
+      // Another department's token sees as much as anyone.
+      expect((await call("GET", path, undefined, inspectorToken)).body).to.deep.equal(anonymous.body);
+      // Sent again without a token, the demand shows no more than GET does.
+      const again = await call("POST", "/v1/demands", { demand: made.body.demand, signature: made.body.signature });
+      expect(again.body).to.deep.equal(anonymous.body);
+      for (const token of [safetyToken, villageToken, auditorToken, operatorToken]) {
+        const full = await call("GET", path, undefined, token);
+        expect(full.body.demand.purpose).to.equal("专项督查：燃气安全");
+        expect(full.body.demand.emergency).to.deep.equal({ reason: "燃气泄漏，需现场核查" });
+      }
+    });
+
+    it("gives the evidence package to the demanding inspector only", async () => {
+      const made = await demand(civil, {
+        department: "civil-affairs",
+        dutyTypeIds: [types["subsistence-allowance-check"]!],
+        from: clock - 30 * DAY,
+        to: clock,
+        purpose: "package",
+      });
+      expect(made.body.outcome.decision).to.equal("answered_from_ledger");
+      const demandId = made.body.demandId as string;
+      expect((await packageWith(demandId)).status).to.equal(401);
+      for (const token of [inspectorToken, villageToken, auditorToken])
+        expect((await call("GET", `/v1/demands/${demandId}/package`, undefined, token)).status).to.equal(401);
+      // Signed by another inspector (even of the same department), or stale, or for another demand.
+      const colleague = await packageWith(demandId, await packageProof(retired, demandId));
+      expect([colleague.status, colleague.body.code]).to.deep.equal([403, "demand.not_demanding_inspector"]);
+      expect((await packageWith(demandId, await packageProof(civil, demandId, clock - 3600))).status).to.equal(403);
+      expect((await packageWith(demandId, await packageProof(civil, made.body.leafHash))).status).to.equal(403);
+      const pkg = await packageWith(demandId, await packageProof(civil, demandId));
+      expect(pkg.status).to.equal(200);
+      expect(pkg.body.items.map((i: { receipt: { recordId: string } }) => i.receipt.recordId)).to.include(subsistence);
+    });
+  });
+
+  describe("administrative acts and the token file (issue 18, Lows)", () => {
+    const auditEntries = () =>
+      readFileSync(`${dir.path}/audit/admin.log`, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { action: string; target: Record<string, unknown>; outcome: string });
+
+    it("writes every duty-list change and erasure the gateway performs to the admin audit log", async () => {
+      const meeting = types["meeting-held"]!;
+      const refused = await call("PATCH", `/v1/units/${other}/duty-list`, { add: [meeting] }, inspectorToken);
+      expect(refused.status).to.equal(403);
+      const changed = await call("PATCH", `/v1/units/${other}/duty-list`, { add: [meeting] }, operatorToken);
+      expect(changed.status).to.equal(200);
+      expect(auditEntries().at(-1)).to.deep.include({
+        action: "duty-list.change",
+        target: { unitId: other, add: meeting, remove: "" },
+        outcome: "ok",
+      });
+      // An erasure posted to the API (signed by the operator key), not only one the CLI sends.
+      const recordId = await attest("grid-patrol", patrol, clock - 2 * DAY);
+      const signedAt = Math.floor(Date.now() / 1000);
+      const order = "（2026）民政删字第 3 号";
+      const signature = await gateway.wallet.signMessage(
+        operatorMessage("erase", gateway.deployment.logId, recordId, order, signedAt),
+      );
+      const erased = await fetch(`${gateway.url}/v1/admin/erasures`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `DutyproofOperator ${signature}` },
+        body: JSON.stringify({ recordId, order, signedAt }),
+      });
+      expect(erased.status, await erased.clone().text()).to.equal(200);
+      const entry = auditEntries().at(-1) as { action: string; target: object; actor?: object };
+      expect(entry).to.deep.include({ action: "record.erase", target: { recordId, order } });
+      expect(readFileSync(`${dir.path}/audit/admin.log`, "utf8")).to.contain(gateway.wallet.address);
+      expect(verifyAuditLog(`${dir.path}/audit/admin.log`)).to.include({ ok: true });
+    });
+
+    it("refuses every token while tokens.json does not parse, logging the file, and recovers when mended", async () => {
+      const path = `${dir.path}/tokens.json`;
+      const good = readFileSync(path, "utf8");
+      const read = () => call("GET", `/v1/units/${village}/demands`, undefined, villageToken);
+      expect((await read()).status).to.equal(200);
+      try {
+        // A hand edit gone wrong: a trailing comma.
+        writeFileSync(path, good.trimEnd().replace(/\]$/, ",]"));
+        await new Promise((r) => setTimeout(r, 1100)); // the file is read again at most once a second
+        const refused = await read();
+        expect(refused.status).to.equal(403);
+        expect((await call("GET", "/v1/burden/report", undefined, auditorToken)).status).to.equal(403);
+        expect(gatewayLog.some((line) => line.includes("tokens.json cannot be read"))).to.equal(true);
+        expect((await call("GET", "/livez")).status).to.equal(200);
+      } finally {
+        writeFileSync(path, good);
+      }
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await read()).status).to.equal(200);
+    });
+  });
+
   it("reports burden per department as JSON and CSV, and generates the monthly summary", async () => {
-    const report = await call("GET", "/v1/burden/report?groupBy=department", undefined, inspectorToken);
+    const report = await call("GET", "/v1/burden/report?groupBy=department", undefined, auditorToken);
     expect(report.status).to.equal(200);
     reportSchema.strict().parse(report.body);
     unitDemandsSchema.parse((await call("GET", `/v1/units/${village}/demands`, undefined, villageToken)).body);
@@ -435,7 +702,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     expect(report.body.totals.duplicatesAbsorbed).to.equal(2);
     expect(report.body.totals.overQuotaWithoutEmergency).to.equal(0);
     expect((await call("GET", "/v1/burden/report", undefined, villageToken)).status).to.equal(403);
-    const csv = await call("GET", "/v1/burden/report?groupBy=department&format=csv", undefined, inspectorToken);
+    const csv = await call("GET", "/v1/burden/report?groupBy=department&format=csv", undefined, auditorToken);
     expect(csv.type).to.match(/text\/csv/);
     const lines = (csv.body as string).trim().split("\r\n");
     expect(lines[0]).to.match(/^department,demands,answeredFromLedger,duplicatesAbsorbed,offListRefused/);
@@ -455,14 +722,14 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
   });
 
   it("keeps every demand across a restart, rebuilding its indexes from the log", async () => {
-    const list = async () => (await call("GET", `/v1/units/${other}/demands`, undefined, inspectorToken)).body.demands;
+    const list = async () => (await call("GET", `/v1/units/${other}/demands`, undefined, auditorToken)).body.demands;
     const before = await list();
-    const report = (await call("GET", "/v1/burden/report", undefined, inspectorToken)).body;
+    const report = (await call("GET", "/v1/burden/report", undefined, auditorToken)).body;
     await gateway.store.sublevel("burden").clear(); // the derived indexes, lost
     await gateway.close();
     gateway = await start();
     expect(await list()).to.deep.equal(before);
-    expect((await call("GET", "/v1/burden/report", undefined, inspectorToken)).body).to.deep.equal(report);
+    expect((await call("GET", "/v1/burden/report", undefined, auditorToken)).body).to.deep.equal(report);
   });
 
   it("replays a log holding demands cleanly, and finds a demand altered in the store", async () => {
@@ -479,7 +746,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     const raw = gateway.store as unknown as {
       entries: { get(k: string): Promise<string>; put(k: string, v: string): Promise<void> };
     };
-    const { demands } = (await call("GET", `/v1/units/${other}/demands`, undefined, inspectorToken)).body;
+    const { demands } = (await call("GET", `/v1/units/${other}/demands`, undefined, auditorToken)).body;
     const refusal = demands.find((d: { decision: string }) => d.decision === "refused_over_quota");
     const stored = JSON.parse(await raw.entries.get(refusal.demandId));
     stored.value.outcome.decision = "on_site_admitted";

@@ -108,22 +108,33 @@ describe("dutyproof CLI: demands, tasks, duty lists, reports", function () {
     );
     expect(answer.status, answer.stderr).to.equal(0);
     expect(run("tasks", "--token", token, "--unit", "hexi-1", "--status", "answered").stdout).to.contain(demandId);
-    const show = run("demand", "show", demandId);
+    const show = run("demand", "show", demandId, "--token", token);
     expect(JSON.parse(show.stdout).answeredBy).to.have.length(1);
+    // Without a token: that it was logged and its decision, not who asked, why or what answered.
+    const shown = JSON.parse(run("demand", "show", demandId).stdout);
+    expect(shown).to.include({ demandId, decision: "task_created" });
+    expect(shown).not.to.have.any.keys("demand", "answeredBy", "signature");
   });
 
   it("lets an operator take a duty type off a unit's list, after which demands for it are refused", () => {
     const operator = tokenFor("operator");
-    expect(run("duty-list", "remove", "hexi-1", "meeting-held", "--token", tokenFor("inspector")).status).to.equal(1);
-    const removed = run("duty-list", "remove", "hexi-1", "meeting-held", "--token", operator);
+    const inspectorToken = tokenFor("inspector:political-legal");
+    expect(run("duty-list", "remove", "hexi-1", "dispute-mediation", "--token", inspectorToken).status).to.equal(1);
+    const removed = run("duty-list", "remove", "hexi-1", "dispute-mediation", "--token", operator);
     expect(removed.status, removed.stderr).to.equal(0);
-    expect(removed.stdout).to.match(/✗ meeting-held \(removed_from_unit_list\)/);
-    expect(demand("--duty-type", "meeting-held").stdout).to.match(/refused_off_list/);
+    expect(removed.stdout).to.match(/✗ dispute-mediation \(removed_from_unit_list\)/);
+    expect(demand("--duty-type", "dispute-mediation").stdout).to.match(/refused_off_list/);
     expect(run("duty-list", "show", "hexi-1").stdout).to.match(/✓ grid-patrol/);
   });
 
+  it("refuses another department's duty type before any decision, with its reason code", () => {
+    const foreign = demand("--duty-type", "meeting-held"); // general-office's, asked by political-legal
+    expect(foreign.status).to.equal(1);
+    expect(foreign.stderr).to.match(/refused \(403 demand\.not_entitled\)/);
+  });
+
   it("writes the burden report as CSV and the monthly summary with its records", () => {
-    const inspectorToken = tokenFor("inspector");
+    const inspectorToken = tokenFor("inspector:political-legal");
     const csv = join(dir.path, "burden.csv");
     const report = run(
       "burden",
@@ -157,5 +168,30 @@ describe("dutyproof CLI: demands, tasks, duty lists, reports", function () {
       1,
     );
     expect(run("demand", "create", "--unit", "hexi-1").status).to.equal(2);
+  });
+
+  it("rotates a unit's key, suspends and resumes it, and grants a supervising body, each in the audit log", () => {
+    const next = Wallet.createRandom().address;
+    for (const args of [
+      ["unit", "rotate-key", "hexi", "--signer", next],
+      ["unit", "suspend", "hexi"],
+      ["unit", "resume", "hexi"],
+      ["grant", "add", "discipline-inspection", "--over", "*", "--reason", "纪委监委专项监督"],
+    ]) {
+      const result = run(...args);
+      expect(result.status, `${args.join(" ")}: ${result.stderr}`).to.equal(0);
+    }
+    const entries = readFileSync(join(dir.path, "audit", "admin.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { action: string; target: Record<string, unknown>; outcome: string });
+    expect(entries.slice(-4).map((e) => [e.action, e.outcome])).to.deep.equal([
+      ["unit.rotate-key", "ok"],
+      ["unit.suspend", "ok"],
+      ["unit.resume", "ok"],
+      ["grant.add", "ok"],
+    ]);
+    expect(entries.at(-4)!.target).to.include({ unit: "hexi", signer: next });
+    expect(entries.at(-1)!.target).to.include({ grantee: "discipline-inspection", over: "*" });
   });
 });

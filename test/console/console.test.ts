@@ -90,7 +90,7 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     const inspectorKey = Wallet.createRandom();
     await (await ledger.getFunction("registerInspector")(inspectorKey.address, departmentIdOf("civil-affairs"))).wait();
     writeFileSync(join(dir.path, "inspector.json"), await inspectorKey.encrypt(password));
-    inspectorToken = issueToken(join(dir.path, "tokens.json"), "inspector", "console test inspector");
+    inspectorToken = issueToken(join(dir.path, "tokens.json"), "inspector:civil-affairs", "console test inspector");
 
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
@@ -266,13 +266,17 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     }
   });
 
-  it("looks up a pasted record id or leaf hash, and says when a hash is unknown", async () => {
+  it("looks up a pasted record id, says what a leaf hash alone shows, and when a hash is unknown", async () => {
     const evidence = JSON.parse(readFileSync(evidencePath, "utf8"));
     await page.goto(gateway.url + "/console/#/verify");
-    await page.fill("#verify-paste", evidence.receipt.leafHash);
+    await page.fill("#verify-paste", evidence.receipt.recordId);
     await page.click("#verify-submit");
     await page.locator("#verdict[data-verdict=valid]").waitFor();
     expect(await page.locator(".results").innerText()).to.include("仅核验回执");
+    // A leaf hash is public (proofs carry it): the gateway says only where it was anchored.
+    await page.fill("#verify-paste", evidence.receipt.leafHash);
+    await page.click("#verify-submit");
+    await page.locator("#verdict >> text=这是叶子哈希").waitFor();
 
     await page.fill("#verify-paste", "0x" + "ab".repeat(32));
     await page.keyboard.press("Enter");
@@ -373,22 +377,29 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     expect(await verdict().innerText()).to.include("导出包中 2 条记录全部核验通过");
   });
 
-  it("refuses an off-list demand and turns an unanswerable one into a task the unit answers", async () => {
+  it("refuses another department's and an off-list demand, and turns an unanswerable one into a task the unit answers", async () => {
     await page.evaluate(() => (location.hash = "#/demands"));
     await page.locator("#dm-form").waitFor();
     const year = new Date().getUTCFullYear();
-    // Grid patrols are a village's duty, not a township's.
-    await page.fill("#dm-unit", "qingshui");
+    // Grid patrols are political-legal's: a civil-affairs inspector may not ask for them.
+    await page.fill("#dm-unit", villageName);
     await page.uncheck("input[data-code=household-visit]");
     await page.check("input[data-code=grid-patrol]");
     await page.fill("#dm-purpose", "网格巡查情况");
+    await page.click("#dm-submit");
+    await page.locator("#dm-error >> text=不属于本部门").waitFor({ timeout: 30_000 });
+    // Household visits are a village's duty, not a township's.
+    await page.fill("#dm-unit", "qingshui");
+    await page.uncheck("input[data-code=grid-patrol]");
+    await page.check("input[data-code=household-visit]");
+    await page.fill("#dm-purpose", "入户走访情况");
     await page.click("#dm-submit");
     await page.locator("#dm-latest[data-decision=refused_off_list]").waitFor({ timeout: 30_000 });
     expect(await page.locator("#dm-latest").innerText()).to.include("清单外事项");
 
     await page.fill("#dm-unit", villageName);
-    await page.uncheck("input[data-code=grid-patrol]");
-    await page.check("input[data-code=meeting-held]");
+    await page.uncheck("input[data-code=household-visit]");
+    await page.check("input[data-code=subsistence-allowance-check]");
     await page.fill("#dm-from", `${year - 1}-01-01`);
     await page.click("#dm-submit");
     await page.locator("#dm-latest[data-decision=task_created]").waitFor({ timeout: 30_000 });
@@ -402,7 +413,7 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     expect(await page.locator("#dm-received tbody tr").count()).to.equal(3);
     await page.click("#dm-tasks button >> text=去填报");
     await page.locator("#ws-answering").waitFor();
-    expect(await page.locator("#ws-dutyType option:checked").innerText()).to.equal("会议召开");
+    expect(await page.locator("#ws-dutyType option:checked").innerText()).to.equal("低保入户核查");
   });
 
   it("loads the burden dashboard with its figures and charts", async () => {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { Wallet, id } from "ethers";
 import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
@@ -441,7 +442,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
     expect(res.status).to.equal(201);
   });
 
-  it("shows a record's content only to its unit's token, inspectors and auditors", async () => {
+  it("shows a record's content only to its unit's token, its duty type's department and auditors", async () => {
     const envelope = newEnvelope(village, household, visitFields);
     const signature = await signEnvelope(unitKey, info.eip712, envelope);
     const { recordId } = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
@@ -450,18 +451,108 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
     const tokens = `${dir.path}/tokens.json`;
     const own = issueToken(tokens, `unit:${village}`, "the village");
     const other = issueToken(tokens, `unit:${township}`, "the township");
-    const inspector = issueToken(tokens, "inspector", "county inspection office");
+    const inspector = issueToken(tokens, "inspector:civil-affairs", "civil affairs bureau");
+    const otherDepartment = issueToken(tokens, "inspector:emergency-management", "emergency management bureau");
+    const bare = issueToken(tokens, "auditor", "placeholder");
+    // A bare `inspector` token from before department scopes grants nothing.
+    const entries = JSON.parse(readFileSync(tokens, "utf8")) as Array<{ scope: string; label: string }>;
+    entries.find((e) => e.label === "placeholder")!.scope = "inspector";
+    writeFileSync(tokens, JSON.stringify(entries));
     const read = (token?: string, rid = recordId) =>
       fetch(`${gateway.url}/v1/attestations/${rid}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     expect((await read()).status).to.equal(401);
     expect((await read("dp_not-a-token")).status).to.equal(403);
     expect((await read(other)).status).to.equal(403);
+    expect((await read(otherDepartment)).status).to.equal(403);
+    await new Promise((r) => setTimeout(r, 1100)); // the token file is read again at most once a second
+    expect((await read(bare)).status).to.equal(403);
     for (const token of [own, inspector]) {
       const res = await read(token);
       expect(res.status).to.equal(200);
       expect(((await res.json()) as { envelope: unknown }).envelope).to.deep.equal(envelope);
     }
     expect((await read(inspector, "0x" + "00".repeat(32))).status).to.equal(403);
+  });
+
+  it("tells a holder of a leaf hash found in public proofs only where it was anchored (issue 18, Medium 4)", async () => {
+    const known = new Map<string, string>(); // leaf hash -> record id
+    for (const [unit, key, dutyType, fields] of [
+      [village, unitKey, household, visitFields],
+      [
+        village,
+        unitKey,
+        meeting,
+        { topic: "村民代表会议", meetingKind: "villagers-representatives", attendees: 23, chair: "村主任" },
+      ],
+      [township, townshipKey, meeting, { topic: "安全生产例会", meetingKind: "working", attendees: 12, chair: "镇长" }],
+    ] as const) {
+      const envelope = newEnvelope(unit, dutyType, fields);
+      const res = await post("/v1/attestations", {
+        envelope,
+        signature: await signEnvelope(key, info.eip712, envelope),
+      });
+      expect(res.status, await res.clone().text()).to.equal(201);
+      const ack = (await res.json()) as { recordId: string; leafHash: string };
+      known.set(ack.leafHash, ack.recordId);
+    }
+    const size = await sizeNow();
+    await waitFor("anchoring", async () => {
+      const latest = (await (await get("/v1/checkpoints/latest")).json()) as { size?: number };
+      return (latest.size ?? 0) >= size ? true : undefined;
+    });
+    // The walk an enumerator makes: every hash in the public consistency proofs of each step.
+    const found = new Set<string>();
+    for (let m = 1; m < size; m++) {
+      const proof = (await (await get(`/v1/proofs/consistency?from=${m}&to=${m + 1}`)).json()) as { proof: string[] };
+      for (const hash of proof.proof) found.add(hash);
+    }
+    for (const leafHash of known.keys()) expect(found, "the walk reaches every leaf").to.include(leafHash);
+    let leaves = 0;
+    for (const hash of found) {
+      const res = await get(`/v1/receipts/${hash}`);
+      if (res.status === 404) continue; // an interior node
+      expect(res.status).to.equal(200);
+      const receipt = (await res.json()) as Record<string, unknown>;
+      leaves++;
+      expect(Object.keys(receipt)).not.to.include.any.members([
+        "recordId",
+        "unitId",
+        "dutyTypeId",
+        "performedAt",
+        "signer",
+        "signature",
+        "acceptedAt",
+      ]);
+      expect(receipt).to.include({ status: "anchored", leafHash: hash, logId: info.logId });
+      expect(receipt.anchoredAt).to.be.a("number");
+      for (const unit of [village, township]) expect(JSON.stringify(receipt)).not.to.contain(unit.slice(2));
+    }
+    expect(leaves).to.be.at.least(known.size);
+    // The record id, the holder's secret, still opens the full receipt.
+    for (const [leafHash, recordId] of known) {
+      const full = (await (await get(`/v1/receipts/${recordId}`)).json()) as Record<string, unknown>;
+      expect(full).to.include({ recordId, leafHash });
+      expect(full.unitId).to.be.oneOf([village, township]);
+    }
+  });
+
+  it("leaves personal fields and the salt out of a unit's timeline (README, Console)", async () => {
+    const token = issueToken(`${dir.path}/tokens.json`, `unit:${village}`, "timeline");
+    const res = await fetch(`${gateway.url}/v1/units/${village}/records?dutyTypeId=${household}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).to.equal(200);
+    const { records } = (await res.json()) as {
+      records: Array<{ envelope: { fields: Record<string, unknown>; salt?: string } }>;
+    };
+    expect(records.length).to.be.at.least(1);
+    for (const r of records) {
+      expect(r.envelope.fields).to.include({ visitPurpose: "elderly-care", visitors: visitFields.visitors });
+      expect(r.envelope.fields).not.to.have.any.keys("householdName", "address");
+      expect(r.envelope).not.to.have.property("salt");
+    }
+    const text = JSON.stringify(records);
+    for (const value of [visitFields.householdName, visitFields.address]) expect(text).not.to.contain(value);
   });
 
   it("answers unknown routes and records with problems, never a stack trace", async () => {

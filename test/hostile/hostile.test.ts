@@ -175,7 +175,7 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
       dutyTypes,
       accepted: { envelope, signature, recordId: ack.recordId, leafIndex: ack.leafIndex, receipt },
       otherUnitToken: issueToken(tokens, `unit:${township}`, "another unit"),
-      inspectorToken: issueToken(tokens, "inspector", "an inspector, not an auditor"),
+      inspectorToken: issueToken(tokens, "inspector:civil-affairs", "an inspector, not an auditor"),
     };
 
     // The store as it is before the campaign, read with the gateway stopped.

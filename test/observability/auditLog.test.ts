@@ -86,7 +86,9 @@ describe("administrative audit log", function () {
     writeFileSync(path, "");
     const env = { ...process.env, DATA_DIR: dir.path };
     const runs = await Promise.all(
-      [1, 2, 3, 4].map((i) => runCli(["token", "issue", "--scope", "inspector", "--label", `desk ${i}`], env)),
+      [1, 2, 3, 4].map((i) =>
+        runCli(["token", "issue", "--scope", "inspector:civil-affairs", "--label", `desk ${i}`], env),
+      ),
     );
     expect(
       runs.map((r) => r.status),

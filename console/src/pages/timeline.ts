@@ -17,7 +17,8 @@ interface TimelineRecord {
   recordId: string;
   leafIndex: number;
   leafHash: string;
-  envelope: RecordEnvelope;
+  envelope: Omit<RecordEnvelope, "salt">; // personal fields left out
+
   signature: string;
   acceptedAt: number;
   anchored: boolean;
@@ -65,10 +66,17 @@ async function search(token: string): Promise<void> {
   }
 }
 
+/**
+ * The record with its receipt. The list leaves out personal fields and the salt, so the record
+ * itself is fetched with the same token (the receipt by record id is for its holder too).
+ */
 async function evidenceOf(record: TimelineRecord): Promise<unknown> {
   const { status, body } = await request(`/v1/attestations/${record.recordId}/receipt`);
   if (status !== 200) throw new Error(t("tl.notAnchored"));
-  return { envelope: record.envelope, signature: record.signature, receipt: body };
+  const full = await requestOk<{ envelope: RecordEnvelope }>(`/v1/attestations/${record.recordId}`, {
+    token: sessionToken(),
+  });
+  return { envelope: full.body.envelope, signature: record.signature, receipt: body };
 }
 
 export const timelinePage: Page = (main) => {

@@ -113,6 +113,11 @@ async function verifyPasted(): Promise<void> {
         return undefined;
       }
       if (status >= 400) throw new LocalError(String(body.detail ?? `HTTP ${status}`));
+      // A leaf hash learns only where the leaf was anchored; the record needs its record id.
+      if (body.recordId === undefined)
+        throw new LocalError(
+          t("verify.leafOnly", { leafIndex: String(body.leafIndex), treeSize: String(body.treeSize) }),
+        );
       return body;
     });
     busy = false;
