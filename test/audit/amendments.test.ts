@@ -17,6 +17,7 @@ import { replayFromGateway } from "../../server/audit/replayFromGateway.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { operatorMessage } from "../../server/http/adminRoutes.ts";
+import { packageRequestMessage } from "../../server/http/burdenRouter.ts";
 import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
 import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
@@ -375,7 +376,6 @@ describe("corrections, withdrawals and lawful erasure", function () {
     const inspector = Wallet.createRandom();
     const department = "civil-affairs";
     await (await gateway.ledger.getFunction("registerInspector")(inspector.address, departmentIdOf(department))).wait();
-    const inspectorToken = issueToken(`${dir.path}/tokens.json`, "inspector", "inspectors");
     const definition = (await (await fetch(`${gateway.url}/v1/demands/eip712`)).json()) as DemandDefinition;
     const now = Math.floor(Date.now() / 1000);
     const performedAt = erasable.envelope.performedAt;
@@ -395,14 +395,17 @@ describe("corrections, withdrawals and lawful erasure", function () {
     });
     expect(created.status).to.equal(201);
     const { demandId } = (await created.json()) as { demandId: string };
-    const read = async (path: string, token: string) => {
-      const res = await fetch(gateway.url + path, { headers: { authorization: `Bearer ${token}` } });
+    const read = async (path: string, authorization: string) => {
+      const res = await fetch(gateway.url + path, { headers: { authorization } });
       expect(res.status, path).to.equal(200);
       return (await res.json()) as Record<string, unknown>;
     };
     const month = new Date((performedAt + 8 * 3600) * 1000).toISOString().slice(0, 7);
-    const packaged = await read(`/v1/demands/${demandId}/package`, inspectorToken);
-    const summary = await read(`/v1/units/${village}/summary?month=${month}`, unitToken);
+    // The package goes to the demanding inspector only, who asks for it with a fresh signature.
+    const signedAt = Math.floor(Date.now() / 1000);
+    const proof = await inspector.signMessage(packageRequestMessage(gateway.deployment.logId, demandId, signedAt));
+    const packaged = await read(`/v1/demands/${demandId}/package`, `DutyproofInspector ${signedAt}.${proof}`);
+    const summary = await read(`/v1/units/${village}/summary?month=${month}`, `Bearer ${unitToken}`);
     for (const [name, bundle] of [
       ["package", packaged],
       ["summary", summary.bundle],
