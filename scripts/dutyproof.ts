@@ -19,6 +19,7 @@
  *   dutyproof erase RECORD_ID --order REFERENCE          erase a record's personal fields (operator key)
  *   dutyproof token issue --scope (unit:NAME | inspector | auditor | operator) [--label TEXT]
  *   dutyproof log create NAME --operator ADDRESS      admin: a log for a new gateway, and its operator
+ *   dutyproof log seal NAME --size N --successor NAME  admin: end a log whose operator key was stolen
  *   dutyproof audit-log (verify | show) [--json]       the administrative audit log and its hash chain
  *   dutyproof backup --out FILE                        DATA_DIR as one file (gateway stopped)
  *   dutyproof restore FILE --data-dir DIR              into a new directory
@@ -167,6 +168,30 @@ async function admin() {
   const audit = <T>(action: string, target: Record<string, string | number | boolean>, run: () => Promise<T>) =>
     audited(auditLogPath(config.dataDir), action, target, { user: currentUser(), address: wallet.address }, run);
   return { deployment, wallet, ledger, provider, persist, audit };
+}
+
+/**
+ * `log seal NAME --size N --successor NAME`: the admin ends a log whose operator key was stolen at
+ * its last honest checkpoint (the size the gateway's alarm names) and names the log, created
+ * beforehand with a new operator, that continues it (docs/operations.md).
+ */
+async function sealLog(args: string[]): Promise<void> {
+  const { values, positionals } = options(args, ["size", "successor"]);
+  const name = positionals[0];
+  if (!name) throw new UsageError("log seal: give the name of the log to seal");
+  const sizeText = required(values, "size");
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(sizeText))
+    throw new UsageError("--size must be the leaf count of the last honest checkpoint");
+  const successor = required(values, "successor");
+  const { ledger, persist, audit } = await admin();
+  const logId = logIdOf(name);
+  const successorLogId = logIdOf(successor);
+  const size = Number(sizeText);
+  await audit("log.seal", { log: name, logId, size, successor, successorLogId }, () =>
+    send(ledger, ledger.getFunction("sealLog")(logId, size, successorLogId)),
+  );
+  await persist();
+  console.log(`log ${name} sealed at size ${size}; it continues as log ${successor} (${successorLogId})`);
 }
 
 /** Sends a ledger transaction; a revert becomes "the ledger refused: ErrorName(args)". */
@@ -680,7 +705,9 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
 
   async log(args) {
     const [action, ...rest] = args;
-    if (action !== "create") throw new UsageError("log: expected create NAME --operator ADDRESS");
+    if (action === "seal") return sealLog(rest);
+    if (action !== "create")
+      throw new UsageError("log: expected create NAME --operator ADDRESS, or seal NAME --size N --successor NAME");
     const { values, positionals } = options(rest, ["operator"]);
     const name = positionals[0];
     if (!name) throw new UsageError("log create: give the new gateway's log name (LOG_NAME of that gateway)");

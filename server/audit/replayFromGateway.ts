@@ -6,7 +6,8 @@ import { JsonRpcProvider } from "ethers";
 import { eip712Domain } from "../core/eip712.ts";
 import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
-import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
+import { fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
+import { fetchSucceededCheckpoints } from "../chain/logSuccession.ts";
 import { type AuditDemandEntry, inspectorActiveAt } from "../burden/demandAudit.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
@@ -48,7 +49,8 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     if (chainId !== info.chainId)
       throw new Error(`the RPC endpoint serves chain ${chainId}, the gateway anchors to ${info.chainId}`);
     const ledger = ledgerAt(provider, info.contracts.DutyLedger);
-    const checkpoints = await fetchCheckpoints(ledger, info.logId, info.deployBlock);
+    // A log that succeeds a sealed one replays with its predecessors' honest checkpoints.
+    const { checkpoints, afterSeal } = await fetchSucceededCheckpoints(ledger, info.logId, info.deployBlock);
 
     const records: Array<AuditRecord | AuditDemandEntry> = [];
     let from: number | null = 0;
@@ -71,6 +73,7 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     const input = {
       domain: eip712Domain(info.chainId, info.contracts.DutyLedger),
       checkpoints,
+      afterSeal,
       records,
       unitHistory: (unitId: string) => histories.get(unitId) ?? { keys: [], statuses: [] },
       recover: recoverSigner,

@@ -2,6 +2,7 @@
 import { JsonRpcProvider } from "ethers";
 import type { ChainFacts, Receipt } from "../core/verifier.ts";
 import { fetchUnitHistory, ledgerAt } from "./chainHistory.ts";
+import { readLogSeal } from "./logSuccession.ts";
 
 /** Thrown when the endpoint cannot be reached or does not answer as an EVM node. */
 export class ChainUnreachableError extends Error {}
@@ -26,9 +27,10 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt): Promise
       };
     }
     const ledger = ledgerAt(provider, receipt.contract);
-    const [[found, checkpoint], history] = await Promise.all([
+    const [[found, checkpoint], history, seal] = await Promise.all([
       ledger.getFunction("checkpointAt")(receipt.logId, receipt.treeSize),
       fetchUnitHistory(ledger, receipt.unitId),
+      readLogSeal(ledger, receipt.logId),
     ]);
     return {
       chainId,
@@ -41,6 +43,7 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt): Promise
       },
       keyHistory: history.keys,
       statusHistory: history.statuses,
+      ...(seal ? { seal: { size: seal.size, successorLogId: seal.successorLogId } } : {}),
     };
   } finally {
     provider.destroy();

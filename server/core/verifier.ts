@@ -93,6 +93,8 @@ export interface ChainFacts {
   checkpoint: { found: boolean; root: string; anchoredAt: number; blockNumber: number };
   keyHistory: KeyPeriodFact[];
   statusHistory: StatusPeriodFact[];
+  /** Set when the receipt's log was sealed: only its checkpoints up to `size` belong to it. */
+  seal?: { size: number; successorLogId: string };
 }
 
 export type CheckName =
@@ -206,8 +208,18 @@ export function verifyEvidence(
     "proof.invalid",
   );
 
-  const anchored = facts.checkpoint.found && facts.checkpoint.root === receipt.root;
-  check("checkpoint", anchored, facts.checkpoint.found ? "checkpoint.root_mismatch" : "checkpoint.not_anchored");
+  // A checkpoint above a sealed log's seal was anchored by whoever held the stolen operator key.
+  const beyondSeal = facts.seal !== undefined && receipt.treeSize > facts.seal.size;
+  const anchored = facts.checkpoint.found && facts.checkpoint.root === receipt.root && !beyondSeal;
+  check(
+    "checkpoint",
+    anchored,
+    beyondSeal
+      ? "checkpoint.beyond_seal"
+      : facts.checkpoint.found
+        ? "checkpoint.root_mismatch"
+        : "checkpoint.not_anchored",
+  );
 
   const anchoredAt = facts.checkpoint.anchoredAt;
   const plausible = acceptanceTimePlausible(receipt.acceptedAt, anchoredAt);
@@ -257,6 +269,10 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
   "checkpoint.root_mismatch": {
     "zh-CN": "链上锚定的根与回执不同",
     en: "the ledger anchored another root for that size",
+  },
+  "checkpoint.beyond_seal": {
+    "zh-CN": "该日志已被封存，此检查点在封存规模之后（由被盗的运营密钥锚定），不属于该日志",
+    en: "the log was sealed below this checkpoint's size: it was anchored with a stolen operator key and is not part of the log",
   },
   "key.not_valid_then": {
     "zh-CN": "签名密钥在当时不是该单位的有效密钥，或单位已暂停",

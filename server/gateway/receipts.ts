@@ -35,7 +35,7 @@ export function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], de
     treeSize: checkpoint.size,
     root: checkpoint.root,
     inclusionProof: proof,
-    logId: deployment.logId,
+    logId: checkpoint.logId ?? deployment.logId,
     chainId: deployment.chainId,
     contract: deployment.address,
     transactionHash: checkpoint.txHash,
@@ -47,7 +47,7 @@ export function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], de
 /** A checkpoint as served publicly: no nonce, raw transaction or creation time. */
 export function publicCheckpoint(c: StoredCheckpoint, deployment: Deployment) {
   return {
-    logId: deployment.logId,
+    logId: c.logId ?? deployment.logId,
     size: c.size,
     root: c.root,
     previousSize: c.previousSize,
