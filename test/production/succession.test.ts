@@ -171,7 +171,10 @@ describe("production: a stolen operator key is detected, the log sealed and succ
     const created = await cli(["log", "create", "county-admin", "--operator", admin.address]);
     expect(created.status, created.stderr).to.equal(0);
     const error = await start(admin.privateKey, "county-admin", hotDir).then(
-      () => null,
+      async (started) => {
+        await started.close();
+        return null;
+      },
       (e: Error) => e.message,
     );
     expect(error).to.equal(
@@ -267,7 +270,10 @@ describe("production: a stolen operator key is detected, the log sealed and succ
     );
     // The old key (and the old name) cannot serve any more.
     const old = await start(stolen.privateKey, "county", join(hotDir, "old")).then(
-      () => null,
+      async (started) => {
+        await started.close();
+        return null;
+      },
       (e: Error) => e.message,
     );
     expect(old).to.match(/^log county \(0x[0-9a-f]{64}\) was sealed at size 2; it continues as log 0x/);
