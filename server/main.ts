@@ -7,7 +7,7 @@ import { type Server, createServer } from "node:http";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { checkLogOperator, externalDeployment, ignitionDeploymentDir, logIdOf } from "./chain/ignitionDeployment.ts";
-import { followSuccession, refuseAdminHotKey } from "./chain/logSuccession.ts";
+import { refuseAdminHotKey, sealToSucceed, takeOverSealedLog } from "./chain/logSuccession.ts";
 import { operatorWallet } from "./chain/operatorWallet.ts";
 import { type Logger, createLogger } from "./observability/logger.ts";
 import { GatewayMetrics } from "./observability/metrics.ts";
@@ -166,20 +166,24 @@ export async function startGateway(
       writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
     }
     const ledger = ledgerAt(deployment.address);
+    // A DATA_DIR of a log sealed with this LOG_NAME as successor continues in it (chain/logSuccession.ts).
+    const seal = embedded ? null : await sealToSucceed(ledger, deployment, logIdOf(config.logName), config.logName);
+    if (!embedded) {
+      await checkLogOperator(ledger, logIdOf(config.logName), config.logName, wallet.address);
+      await refuseAdminHotKey(ledger, wallet.address);
+    }
 
     const store = new LedgerStore(join(config.dataDir, "ledger"));
     await store.open();
     stoppers.push(() => store.close());
-    if (!embedded) {
-      const logId = logIdOf(config.logName);
-      const previous = deployment.logId;
-      deployment = await followSuccession({ ledger, store, deployment, logId, logName: config.logName });
-      await checkLogOperator(ledger, deployment.logId, config.logName, wallet.address);
-      await refuseAdminHotKey(ledger, wallet.address);
-      if (deployment.logId !== previous) {
-        writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
-        logger.warn({ sealedLogId: previous, logId }, "the sealed log's honest records continue in its successor");
-      }
+    if (seal) {
+      const sealedLogId = deployment.logId;
+      deployment = await takeOverSealedLog({ ledger, store, deployment, seal, logId: logIdOf(config.logName) });
+      writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
+      logger.warn(
+        { sealedLogId, logId: deployment.logId },
+        "the sealed log's honest records continue in its successor",
+      );
     }
     // A store older than the chain's history of its own log (restored from an old backup, or
     // another gateway's directory) would append leaves that fork anchored history: refuse.

@@ -48,26 +48,18 @@ export async function refuseAdminHotKey(ledger: Contract, address: string): Prom
 }
 
 /**
- * The deployment a gateway serves when DATA_DIR was written for `deployment.logId` and it is
- * started for `logId`: unchanged when they are the same; when the old log was sealed with `logId`
- * as its successor, the store takes the succession over (below) and the deployment names the
- * successor; anything else throws, since one DATA_DIR serves one log.
- *
- * Taking over: the store keeps every leaf (the honest records, anchored or not); its checkpoints
- * up to the seal stay the sealed log's (their receipts verify there), after checking that the
- * chain holds each with the store's root; the others are dropped, so the successor's first
- * checkpoint covers every leaf above the seal. Refused when the seal is not at a size whose
- * anchored root is the store's: the successor would then continue someone else's tree.
+ * Whether a gateway whose DATA_DIR was written for `deployment.logId` may start for `logId`:
+ * null when they are the same log; the old log's seal when it was sealed with `logId` as its
+ * successor (the caller then takes the store over with `takeOverSealedLog`); otherwise it throws,
+ * since one DATA_DIR serves one log. Reads only the chain, so it runs before the store is opened.
  */
-export async function followSuccession(options: {
-  ledger: Contract;
-  store: LedgerStore;
-  deployment: Deployment;
-  logId: string;
-  logName: string;
-}): Promise<Deployment> {
-  const { ledger, store, deployment, logId, logName } = options;
-  if (deployment.logId === logId) return deployment;
+export async function sealToSucceed(
+  ledger: Contract,
+  deployment: Deployment,
+  logId: string,
+  logName: string,
+): Promise<LogSealFact | null> {
+  if (deployment.logId === logId) return null;
   const seal = await readLogSeal(ledger, deployment.logId);
   if (!seal || seal.successorLogId !== logId) {
     throw new Error(
@@ -75,6 +67,26 @@ export async function followSuccession(options: {
         (seal ? ` (that log was sealed with successor ${seal.successorLogId})` : ""),
     );
   }
+  return seal;
+}
+
+/**
+ * Takes the store of a sealed log over for its successor `logId` and returns the deployment that
+ * names the successor. The store keeps every leaf (the honest records, anchored or not); its
+ * checkpoints up to the seal stay the sealed log's (their receipts verify there), after checking
+ * that the chain holds each with the store's root; the others are dropped, so the successor's
+ * first checkpoint covers every leaf above the seal. Refused when the seal is not at a size whose
+ * anchored root is the store's: the successor would then continue someone else's tree.
+ * Idempotent, so a crash before the caller saved the new deployment is harmless.
+ */
+export async function takeOverSealedLog(options: {
+  ledger: Contract;
+  store: LedgerStore;
+  deployment: Deployment;
+  seal: LogSealFact;
+  logId: string;
+}): Promise<Deployment> {
+  const { ledger, store, deployment, seal, logId } = options;
   if (seal.size > store.treeSize) {
     throw new Error(
       `log ${deployment.logId} was sealed at size ${seal.size}, but DATA_DIR has only ${store.treeSize} leaves; it is not this store's log`,
