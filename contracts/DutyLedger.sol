@@ -21,6 +21,7 @@ contract DutyLedger is IDutyLedger, AccessControl {
     mapping(bytes32 dutyTypeId => DutyType) private _dutyTypes;
     mapping(bytes32 logId => Log) private _logs;
     mapping(bytes32 logId => mapping(uint256 size => Checkpoint)) private _checkpoints;
+    mapping(bytes32 logId => LogSeal) private _seals;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE and may grant every other role
     constructor(address admin) {
@@ -192,7 +193,8 @@ contract DutyLedger is IDutyLedger, AccessControl {
     function createLog(bytes32 logId, address operator) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (logId == bytes32(0)) revert DutyLedgerZeroId();
         if (operator == address(0)) revert DutyLedgerZeroAddress();
-        if (_logs[logId].operator != address(0)) revert DutyLedgerLogExists(logId);
+        // A sealed log has no operator any more, but its id stays taken.
+        if (_logs[logId].operator != address(0) || _seals[logId].sealedAt != 0) revert DutyLedgerLogExists(logId);
         _logs[logId].operator = operator;
         emit LogCreated(logId, operator);
     }
@@ -202,15 +204,44 @@ contract DutyLedger is IDutyLedger, AccessControl {
         if (newOperator == address(0)) revert DutyLedgerZeroAddress();
         Log storage head = _logs[logId];
         address oldOperator = head.operator;
-        if (oldOperator == address(0)) revert DutyLedgerUnknownLog(logId);
+        if (oldOperator == address(0)) _revertClosedLog(logId);
         head.operator = newOperator;
         emit LogOperatorChanged(logId, oldOperator, newOperator);
     }
 
     /// @inheritdoc IDutyLedger
+    function sealLog(bytes32 logId, uint256 size, bytes32 successorLogId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Log storage head = _logs[logId];
+        if (head.operator == address(0)) _revertClosedLog(logId);
+        if (successorLogId == logId || _logs[successorLogId].operator == address(0)) {
+            revert DutyLedgerInvalidSuccessor(logId, successorLogId);
+        }
+        bytes32 root;
+        if (size != 0) {
+            Checkpoint storage checkpoint = _checkpoints[logId][size];
+            if (checkpoint.anchoredAt == 0) revert DutyLedgerNoCheckpointAt(logId, size);
+            root = checkpoint.root;
+        }
+        _seals[logId] = LogSeal({
+            size: uint64(size),
+            sealedAt: uint64(block.timestamp),
+            successorLogId: successorLogId
+        });
+        // With no operator, anchor() refuses everyone without reading the seal on its own path,
+        // so sealing costs the honest anchor nothing.
+        head.operator = address(0);
+        emit LogSealed(logId, successorLogId, uint64(size), root);
+    }
+
+    /// @inheritdoc IDutyLedger
+    function logSeal(bytes32 logId) external view returns (LogSeal memory) {
+        return _seals[logId];
+    }
+
+    /// @inheritdoc IDutyLedger
     function anchor(bytes32 logId, uint256 newSize, bytes32 newRoot, bytes32[] calldata proof) external {
         Log memory head = _logs[logId];
-        if (head.operator == address(0)) revert DutyLedgerUnknownLog(logId);
+        if (head.operator == address(0)) _revertClosedLog(logId);
         if (msg.sender != head.operator) revert DutyLedgerNotLogOperator(logId, msg.sender);
         uint64 oldSize = head.size;
         if (newSize <= oldSize || newSize > type(uint64).max) {
@@ -258,6 +289,8 @@ contract DutyLedger is IDutyLedger, AccessControl {
         uint256 treeSize,
         bytes32[] calldata proof
     ) external view returns (bool included, uint64 anchoredAt) {
+        LogSeal storage seal = _seals[logId];
+        if (seal.sealedAt != 0 && treeSize > seal.size) return (false, 0);
         (bool found, Checkpoint memory checkpoint) = checkpointAt(logId, treeSize);
         if (!found || !MerkleLog.verifyInclusion(leafHash, index, treeSize, proof, checkpoint.root)) {
             return (false, 0);
@@ -290,6 +323,13 @@ contract DutyLedger is IDutyLedger, AccessControl {
     }
 
     // ───────────────────────────── internals ─────────────────────────────
+
+    /// @dev For a log without operator: sealed, or never created.
+    function _revertClosedLog(bytes32 logId) private view {
+        LogSeal storage seal = _seals[logId];
+        if (seal.sealedAt != 0) revert DutyLedgerLogSealed(logId, seal.size);
+        revert DutyLedgerUnknownLog(logId);
+    }
 
     function _requireUnit(bytes32 unitId) private view returns (Unit storage u) {
         u = _units[unitId];

@@ -24,6 +24,7 @@
  *   dutyproof grant (revoke GRANT_ID | list)          a supervising body's cross-department reads
  *   dutyproof log create NAME --operator ADDRESS      admin: a log for a new gateway, and its operator
  *   dutyproof trust export [--name TEXT]                this deployment as a trust file, for inspectors
+ *   dutyproof log seal NAME --size N --successor NAME  admin: end a log whose operator key was stolen
  *   dutyproof audit-log (verify | show) [--json]       the administrative audit log and its hash chain
  *   dutyproof backup --out FILE [--include-keys]       DATA_DIR as one file (gateway stopped), authenticated
  *                                                      under DUTYPROOF_BACKUP_PASSPHRASE or --passphrase-file
@@ -279,6 +280,30 @@ async function unitChange(action: "rotate-key" | "suspend" | "resume", rest: str
   );
   await persist();
   console.log(`unit ${name} ${action === "suspend" ? "suspended: its new records are refused" : "active again"}`);
+}
+
+/**
+ * `log seal NAME --size N --successor NAME`: the admin ends a log whose operator key was stolen at
+ * its last honest checkpoint (the size the gateway's alarm names) and names the log, created
+ * beforehand with a new operator, that continues it (docs/operations.md).
+ */
+async function sealLog(args: string[]): Promise<void> {
+  const { values, positionals } = options(args, ["size", "successor"]);
+  const name = positionals[0];
+  if (!name) throw new UsageError("log seal: give the name of the log to seal");
+  const sizeText = required(values, "size");
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(sizeText))
+    throw new UsageError("--size must be the leaf count of the last honest checkpoint");
+  const successor = required(values, "successor");
+  const { ledger, persist, audit } = await admin();
+  const logId = logIdOf(name);
+  const successorLogId = logIdOf(successor);
+  const size = Number(sizeText);
+  await audit("log.seal", { log: name, logId, size, successor, successorLogId }, () =>
+    send(ledger, ledger.getFunction("sealLog")(logId, size, successorLogId)),
+  );
+  await persist();
+  console.log(`log ${name} sealed at size ${size}; it continues as log ${successor} (${successorLogId})`);
 }
 
 /** Sends a ledger transaction; a revert becomes "the ledger refused: ErrorName(args)". */
@@ -892,7 +917,9 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
 
   async log(args) {
     const [action, ...rest] = args;
-    if (action !== "create") throw new UsageError("log: expected create NAME --operator ADDRESS");
+    if (action === "seal") return sealLog(rest);
+    if (action !== "create")
+      throw new UsageError("log: expected create NAME --operator ADDRESS, or seal NAME --size N --successor NAME");
     const { values, positionals } = options(rest, ["operator"]);
     const name = positionals[0];
     if (!name) throw new UsageError("log create: give the new gateway's log name (LOG_NAME of that gateway)");

@@ -7,6 +7,7 @@ import { type RequestListener, type Server, createServer } from "node:http";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { checkLogOperator, externalDeployment, ignitionDeploymentDir, logIdOf } from "./chain/ignitionDeployment.ts";
+import { refuseAdminHotKey, sealToSucceed, takeOverSealedLog } from "./chain/logSuccession.ts";
 import { operatorWallet } from "./chain/operatorWallet.ts";
 import { type Logger, createLogger } from "./observability/logger.ts";
 import { GatewayMetrics } from "./observability/metrics.ts";
@@ -179,18 +180,25 @@ export async function startGateway(
       writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
     }
     const ledger = ledgerAt(deployment.address);
+    // A DATA_DIR of a log sealed with this LOG_NAME as successor continues in it (chain/logSuccession.ts).
+    const seal = embedded ? null : await sealToSucceed(ledger, deployment, logIdOf(config.logName), config.logName);
     if (!embedded) {
-      if (deployment.logId !== logIdOf(config.logName)) {
-        throw new Error(
-          `DATA_DIR/deployment.json is for log ${deployment.logId}, but LOG_NAME ${config.logName} is ${logIdOf(config.logName)}; one DATA_DIR serves one log`,
-        );
-      }
-      await checkLogOperator(ledger, deployment.logId, config.logName, wallet.address);
+      await checkLogOperator(ledger, logIdOf(config.logName), config.logName, wallet.address);
+      await refuseAdminHotKey(ledger, wallet.address);
     }
 
     const store = new LedgerStore(join(config.dataDir, "ledger"));
     await store.open();
     stoppers.push(() => store.close());
+    if (seal) {
+      const sealedLogId = deployment.logId;
+      deployment = await takeOverSealedLog({ ledger, store, deployment, seal, logId: logIdOf(config.logName) });
+      writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
+      logger.warn(
+        { sealedLogId, logId: deployment.logId },
+        "the sealed log's honest records continue in its successor",
+      );
+    }
     // A store older than the chain's history of its own log (restored from an old backup, or
     // another gateway's directory) would append leaves that fork anchored history: refuse.
     const [chainSize] = await ledger.getFunction("latestCheckpoint")(deployment.logId);
@@ -230,6 +238,7 @@ export async function startGateway(
       confirmations: config.confirmations,
       persistChain: node ? () => node.snapshot() : undefined,
       log: (message) => (message.startsWith("anchoring:") ? logger.warn(message) : logger.info(message)),
+      onForeignCheckpoint: (foreign, message) => logger.error({ foreignCheckpoint: foreign }, message),
     });
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
@@ -264,6 +273,7 @@ export async function startGateway(
       anchorFailures: () => anchorer.failures,
       chainHead: () => provider.getBlockNumber(),
       storeBytes: () => directoryBytes(join(config.dataDir, "ledger")),
+      foreignCheckpointSize: () => anchorer.foreignCheckpoint?.size ?? 0,
     });
     // The listener is bound before the routes are built: in embedded mode the chain endpoint the
     // gateway publishes (and reads through) is its own POST /v1/rpc, whose URL needs the port.
@@ -386,7 +396,10 @@ export async function startGateway(
           checks.chain = "unreachable";
         }
         if (anchorer.lastError) checks.anchoring = anchorer.lastError;
-        return { ready: checks.chain === "ok", checks };
+        // Receipts would stay pending for good: not ready until the log is sealed and succeeded.
+        const foreign = anchorer.foreignCheckpoint;
+        if (foreign) checks.log = `foreign checkpoint of size ${foreign.size} on chain; anchoring stopped`;
+        return { ready: checks.chain === "ok" && !foreign, checks };
       },
     });
     if (node) stoppers.push(() => node.stop());

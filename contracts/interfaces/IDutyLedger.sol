@@ -70,6 +70,15 @@ interface IDutyLedger {
         uint64 previousSize; // size of the checkpoint before it; 0 for the first
     }
 
+    /// @notice How a log was closed after its operator key was stolen or retired: the log is its
+    /// checkpoints up to `size`; checkpoints anchored above it are not part of it, and the log
+    /// continues as `successorLogId`, whose first checkpoint extends the tree of `size` leaves.
+    struct LogSeal {
+        uint64 size; // leaves in the last checkpoint that belongs to the log; 0 if none does
+        uint64 sealedAt; // Unix seconds (block time) of sealing; 0 while the log is open
+        bytes32 successorLogId; // the log that continues this one
+    }
+
     // ───────────────────────────── events ─────────────────────────────
 
     /// @notice A unit was registered.
@@ -90,6 +99,9 @@ interface IDutyLedger {
     event LogCreated(bytes32 indexed logId, address indexed operator);
     /// @notice A log's operator key was replaced.
     event LogOperatorChanged(bytes32 indexed logId, address indexed oldOperator, address indexed newOperator);
+    /// @notice A log was sealed at `size`: nothing more may be anchored in it, checkpoints above
+    /// `size` are not part of it, and it continues as `successorLogId`.
+    event LogSealed(bytes32 indexed logId, bytes32 indexed successorLogId, uint64 size, bytes32 root);
     /// @notice A checkpoint of a log was anchored; it extends the checkpoint of `previousSize`.
     event CheckpointAnchored(bytes32 indexed logId, uint64 indexed size, bytes32 root, uint64 previousSize);
 
@@ -127,6 +139,13 @@ interface IDutyLedger {
     error DutyLedgerCheckpointNotNewer(bytes32 logId, uint256 currentSize, uint256 newSize);
     /// @notice The consistency proof does not show that the new tree extends the anchored one.
     error DutyLedgerInconsistentCheckpoint(bytes32 logId, uint256 currentSize, uint256 newSize);
+
+    /// @notice The log is sealed: nothing may be anchored in it and its operator cannot change.
+    error DutyLedgerLogSealed(bytes32 logId, uint256 sealedSize);
+    /// @notice A log may be sealed only at the size of one of its anchored checkpoints (or 0).
+    error DutyLedgerNoCheckpointAt(bytes32 logId, uint256 size);
+    /// @notice The successor must be another existing, open log.
+    error DutyLedgerInvalidSuccessor(bytes32 logId, bytes32 successorLogId);
 
     // ───────────────────────────── registry ─────────────────────────────
 
@@ -195,6 +214,22 @@ interface IDutyLedger {
     /// @notice Replaces a log's operator key. Requires DEFAULT_ADMIN_ROLE.
     function setLogOperator(bytes32 logId, address newOperator) external;
 
+    /// @notice Seals a log whose operator key was stolen (or is retired): the log ends at its
+    /// checkpoint of `size` leaves and continues as `successorLogId`. Requires DEFAULT_ADMIN_ROLE.
+    /// @dev Sealing removes the log's operator, so nobody can anchor in it again
+    /// (DutyLedgerLogSealed). Checkpoints above `size` stay on chain, as evidence of what the
+    /// thief anchored, but are not part of the log: verifyAnchoredInclusion refuses them, and
+    /// off-chain verifiers and replay apply the same rule (docs/protocol.md, "Log succession").
+    /// Reverts with DutyLedgerNoCheckpointAt unless `size` is 0 or an anchored checkpoint's size,
+    /// and with DutyLedgerInvalidSuccessor unless `successorLogId` is another existing open log.
+    /// @param logId the log to seal
+    /// @param size leaves in its last checkpoint that the log's rightful gateway anchored
+    /// @param successorLogId the log that continues it (created beforehand with its new operator)
+    function sealLog(bytes32 logId, uint256 size, bytes32 successorLogId) external;
+
+    /// @notice How the log was sealed; sealedAt 0 while it is open.
+    function logSeal(bytes32 logId) external view returns (LogSeal memory);
+
     /// @notice Anchors a checkpoint of `logId`. Only the log's operator may call it.
     /// @dev Reverts with DutyLedgerCheckpointNotNewer unless newSize > the anchored size, and with
     /// DutyLedgerInconsistentCheckpoint unless `proof` is an RFC 9162 consistency proof from the
@@ -205,7 +240,7 @@ interface IDutyLedger {
     /// @param proof consistency proof from the latest anchored checkpoint
     function anchor(bytes32 logId, uint256 newSize, bytes32 newRoot, bytes32[] calldata proof) external;
 
-    /// @notice The log's head; operator zero if the log does not exist.
+    /// @notice The log's head; operator zero if the log does not exist or is sealed.
     function logHead(bytes32 logId) external view returns (Log memory);
 
     /// @notice The log's latest checkpoint and its size; size 0 before the first.
@@ -217,7 +252,8 @@ interface IDutyLedger {
     function checkpointAt(bytes32 logId, uint256 size) external view returns (bool found, Checkpoint memory checkpoint);
 
     /// @notice Checks a leaf against the root this ledger anchored for `treeSize`.
-    /// @return included true only if a checkpoint of `treeSize` exists and the proof verifies
+    /// @return included true only if a checkpoint of `treeSize` exists, is not above the log's
+    /// seal, and the proof verifies
     /// @return anchoredAt Unix seconds the checkpoint was anchored; 0 if not included
     function verifyAnchoredInclusion(
         bytes32 logId,

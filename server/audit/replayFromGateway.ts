@@ -9,7 +9,8 @@ import { eip712Domain } from "../core/eip712.ts";
 import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { type TrustAnchors, type TrustedDeployment, trustedDeploymentOf } from "../core/trust.ts";
-import { fetchCheckpoints, fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
+import { fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
+import { fetchSucceededCheckpoints } from "../chain/logSuccession.ts";
 import { type AuditDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
@@ -79,7 +80,8 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     );
     const deployBlock = anchor.deployBlock ?? 0;
     const ledger = ledgerAt(provider, info.contracts.DutyLedger);
-    const checkpoints = await fetchCheckpoints(ledger, info.logId, deployBlock);
+    // A log that succeeds a sealed one replays with its predecessors' honest checkpoints.
+    const { checkpoints, afterSeal } = await fetchSucceededCheckpoints(ledger, info.logId, deployBlock);
 
     const records: Array<AuditRecord | AuditDemandEntry> = [];
     let from: number | null = 0;
@@ -102,6 +104,7 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     const input = {
       domain: eip712Domain(info.chainId, info.contracts.DutyLedger),
       checkpoints,
+      afterSeal,
       records,
       unitHistory: (unitId: string) => histories.get(unitId) ?? { keys: [], statuses: [] },
       recover: recoverSigner,

@@ -4,6 +4,7 @@ import type { ChainFacts, Receipt } from "../core/verifier.ts";
 import { type TrustAnchors, trustedDeploymentOf } from "../core/trust.ts";
 import { fetchUnitHistory, ledgerAt } from "./chainHistory.ts";
 import { redactUrl } from "./redactUrl.ts";
+import { readLogSeal } from "./logSuccession.ts";
 
 /** Thrown when the endpoint cannot be reached or does not answer as an EVM node. */
 export class ChainUnreachableError extends Error {}
@@ -44,9 +45,10 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt, trust: T
     if (code === "0x") return nothingAnchored(chainId, false);
     const ledger = ledgerAt(provider, receipt.contract);
     try {
-      const [[found, checkpoint], history] = await Promise.all([
+      const [[found, checkpoint], history, seal] = await Promise.all([
         ledger.getFunction("checkpointAt")(receipt.logId, receipt.treeSize),
         fetchUnitHistory(ledger, receipt.unitId),
+        readLogSeal(ledger, receipt.logId),
       ]);
       const blockNumber = Number(checkpoint.blockNumber);
       return {
@@ -61,6 +63,7 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt, trust: T
         },
         keyHistory: history.keys,
         statusHistory: history.statuses,
+        ...(seal ? { seal: { size: seal.size, successorLogId: seal.successorLogId } } : {}),
       };
     } catch (error) {
       // Code that reverts or answers in another shape than DutyLedger's is not a ledger.

@@ -13,6 +13,8 @@ export interface Deployment {
   address: string;
   deployBlock: number;
   logId: string;
+  /** Sealed logs this gateway's log succeeds, oldest first (docs/protocol.md §2, "Log succession"). */
+  predecessorLogIds?: string[];
 }
 
 export const REGISTRAR_ROLE = id("REGISTRAR_ROLE");

@@ -87,6 +87,16 @@ export async function externalDeployment(options: {
 export async function checkLogOperator(ledger: Contract, logId: string, logName: string, operator: string) {
   const head = (await ledger.getFunction("logHead")(logId)) as { operator: string };
   if (/^0x0{40}$/i.test(head.operator)) {
+    const seal = (await ledger.getFunction("logSeal")(logId)) as {
+      size: bigint;
+      sealedAt: bigint;
+      successorLogId: string;
+    };
+    if (seal.sealedAt !== 0n) {
+      throw new Error(
+        `log ${logName} (${logId}) was sealed at size ${seal.size}; it continues as log ${seal.successorLogId}: start the gateway with the successor's LOG_NAME and operator key (docs/operations.md, "Recovering from a stolen operator key")`,
+      );
+    }
     throw new Error(
       `the ledger has no log ${logName} (${logId}); the admin creates it with \`dutyproof log create ${logName} --operator ${operator}\``,
     );

@@ -36,7 +36,8 @@ export function ownTrustAnchor(deployment: Deployment, name: string): TrustedDep
     name,
     chainId: deployment.chainId,
     contract: deployment.address,
-    logIds: [deployment.logId.toLowerCase()],
+    // Receipts of the sealed logs this one succeeds stay verifiable up to each seal.
+    logIds: [...(deployment.predecessorLogIds ?? []), deployment.logId].map((id) => id.toLowerCase()),
     deployBlock: deployment.deployBlock,
   };
 }

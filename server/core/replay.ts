@@ -13,6 +13,7 @@ import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "
 import { recordEnvelopeSchema } from "./recordSchema.ts";
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 import { type AuditDemandEntry, checkDemandEntry } from "./demandAudit.ts";
+import type { CheckpointAfterSeal } from "./succession.ts";
 
 export interface AnchoredCheckpoint {
   size: number;
@@ -57,12 +58,17 @@ export type FindingKind =
   | "amendment.target_not_current" // amends a record already corrected or withdrawn, or a withdrawal
   | "record.erased" // (not a problem) its personal content was erased under an order
   | "record.unanchored" // (not a problem) beyond the last anchored checkpoint
+  | "checkpoint.after_seal" // (not a problem) anchored in a sealed log above its seal: not part of the log
   | "demand.altered" // an evidence demand or its outcome does not hash to what was logged
   | "demand.bad_signature" // a demand's signature does not recover to its inspector
   | "demand.inspector_not_valid"; // the inspector was not registered and active then
 
 /** Kinds that report a fact rather than a problem. */
-export const informationalKinds: ReadonlySet<FindingKind> = new Set(["record.erased", "record.unanchored"]);
+export const informationalKinds: ReadonlySet<FindingKind> = new Set([
+  "record.erased",
+  "record.unanchored",
+  "checkpoint.after_seal",
+]);
 
 export interface Finding {
   kind: FindingKind;
@@ -91,6 +97,8 @@ type UnitHistory = { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
 export interface ReplayInput {
   domain: Eip712Domain;
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
+  /** Checkpoints of sealed predecessor logs above their seals (core/succession.ts); reported, not checked. */
+  afterSeal?: CheckpointAfterSeal[];
   records: Iterable<AuditRecord | AuditDemandEntry>; // in leaf order
   /** The registry's history for a unit, from chain events. */
   unitHistory: (unitId: string) => UnitHistory;
@@ -391,6 +399,20 @@ export class LogReplayer {
       findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
     }
     // Checkpoints beyond the records were not matched: the missing-record findings explain them.
+    for (const c of this.input.afterSeal ?? []) {
+      const records = c.size <= this.tree.size ? bytesToHex(this.tree.root(c.size)) : null;
+      findings.push({
+        kind: "checkpoint.after_seal",
+        checkpointSize: c.size,
+        detail:
+          `checkpoint ${c.size} (root ${c.root}) of sealed log ${c.logId} lies above its seal and is not part of the log; ` +
+          (records === c.root
+            ? "the records give the same root"
+            : records === null
+              ? `it claims leaves beyond the ${this.tree.size} records: foreign leaves`
+              : `the records give root ${records}: a foreign leaf`),
+      });
+    }
     return {
       ...summarise(findings),
       checkpoints: this.checkpoints.length,

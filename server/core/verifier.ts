@@ -106,6 +106,8 @@ export interface ChainFacts {
   };
   keyHistory: KeyPeriodFact[];
   statusHistory: StatusPeriodFact[];
+  /** Set when the receipt's log was sealed: only its checkpoints up to `size` belong to it. */
+  seal?: { size: number; successorLogId: string };
 }
 
 export type CheckName =
@@ -239,15 +241,19 @@ export function verifyEvidence(
 
   const { eventRoot } = facts.checkpoint;
   const stateAltered = facts.checkpoint.found && eventRoot !== undefined && eventRoot !== facts.checkpoint.root;
-  const anchored = facts.checkpoint.found && !stateAltered && facts.checkpoint.root === receipt.root;
+  // A checkpoint above a sealed log's seal was anchored by whoever held the stolen operator key.
+  const beyondSeal = facts.seal !== undefined && receipt.treeSize > facts.seal.size;
+  const anchored = facts.checkpoint.found && !stateAltered && !beyondSeal && facts.checkpoint.root === receipt.root;
   check(
     "checkpoint",
     anchored,
     stateAltered
       ? "checkpoint.stored_root_disagrees"
-      : facts.checkpoint.found
-        ? "checkpoint.root_mismatch"
-        : "checkpoint.not_anchored",
+      : beyondSeal
+        ? "checkpoint.beyond_seal"
+        : facts.checkpoint.found
+          ? "checkpoint.root_mismatch"
+          : "checkpoint.not_anchored",
   );
 
   const anchoredAt = facts.checkpoint.anchoredAt;
@@ -309,6 +315,10 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
   "checkpoint.stored_root_disagrees": {
     "zh-CN": "合约存储的根与其锚定事件记录的根不一致（链上状态被改动）",
     en: "the root the contract stores differs from the one its anchoring event recorded (the chain's state was altered)",
+  },
+  "checkpoint.beyond_seal": {
+    "zh-CN": "该日志已被封存，此检查点在封存规模之后（由被盗的运营密钥锚定），不属于该日志",
+    en: "the log was sealed below this checkpoint's size: it was anchored with a stolen operator key and is not part of the log",
   },
   "key.not_valid_then": {
     "zh-CN": "签名密钥在当时不是该单位的有效密钥，或单位已暂停",

@@ -4,6 +4,11 @@
  * signed transaction is stored before it is sent; on every tick an unconfirmed checkpoint is
  * reconciled with the chain (confirmed, re-sent as is, or re-signed with a fresh nonce when the
  * chain lost it), so each checkpoint ends up anchored exactly once, across crashes too.
+ *
+ * It also watches the chain's head of its log: a checkpoint there that is not this store's tree
+ * (someone else anchored with the operator key) stops the pipeline for good and raises the alarm
+ * (`foreignCheckpoint`, /readyz, /metrics, an error log line); docs/operations.md, "Recovering
+ * from a stolen operator key", says what the operator does next.
  */
 import { type Contract, type JsonRpcProvider, Transaction, type Wallet } from "ethers";
 import { bytesToHex } from "../core/bytes.ts";
@@ -24,6 +29,17 @@ export interface AnchorerOptions {
   /** Makes the chain's state durable before a checkpoint is marked anchored (embedded node). */
   persistChain?: () => Promise<void>;
   log?: (message: string) => void;
+  /** Called once when a foreign checkpoint is found, with a one-line description. */
+  onForeignCheckpoint?: (foreign: ForeignCheckpoint, message: string) => void;
+}
+
+/** A checkpoint the chain holds for this log that is not the gateway's own tree. */
+export interface ForeignCheckpoint {
+  size: number; // leaves in the foreign checkpoint
+  chainRoot: string; // the root the chain holds for that size
+  storeRoot: string | null; // the store's root at that size; null when the store has fewer leaves
+  storeSize: number; // leaves in the store when it was found
+  lastOwnSize: number; // the latest checkpoint this gateway anchored itself: where to seal the log
 }
 
 export class Anchorer {
@@ -37,6 +53,11 @@ export class Anchorer {
   lastError: string | null = null;
   /** Failed ticks since start (for /metrics). */
   failures = 0;
+  /** Set when the chain holds a checkpoint of this log that the store does not give; anchoring stops. */
+  foreignCheckpoint: ForeignCheckpoint | null = null;
+  /** The chain head size last found to be this store's tree, so an idle gateway reads no roots. */
+  private checkedChainSize = 0;
+  private lastHeadCheck = 0;
 
   private readonly options: AnchorerOptions;
 
@@ -92,6 +113,15 @@ export class Anchorer {
 
   private async step(): Promise<void> {
     const { store } = this.options;
+    // Nothing this gateway anchors can extend a foreign checkpoint; only the admin's seal helps.
+    if (this.foreignCheckpoint) return;
+    if (Date.now() - this.lastHeadCheck >= this.options.intervalMs) {
+      this.lastHeadCheck = Date.now();
+      const [chainSize, chainCheckpoint] = await this.options.ledger.getFunction("latestCheckpoint")(
+        this.options.logId,
+      );
+      await this.checkChainHead(Number(chainSize), chainCheckpoint.root);
+    }
     const [latest] = await store.listCheckpoints({ reverse: true, limit: 1 });
     this.checkpointSize = latest?.size ?? 0;
     if (latest?.status === "sent") {
@@ -119,22 +149,50 @@ export class Anchorer {
     };
   }
 
+  /**
+   * Throws, and stops the pipeline, unless the chain's latest checkpoint of the log (`size`,
+   * `root`) is the store's own tree. Every checkpoint this gateway anchors is of its store, which
+   * never shrinks, so a head beyond the store or with another root was anchored by someone else
+   * holding the operator key.
+   */
+  private async checkChainHead(size: number, root: string): Promise<void> {
+    if (size === 0 || size === this.checkedChainSize) return;
+    const { store } = this.options;
+    const storeSize = store.treeSize;
+    const storeRoot = size <= storeSize ? bytesToHex(await store.rootAt(size)) : null;
+    if (storeRoot === root) {
+      this.checkedChainSize = size;
+      return;
+    }
+    const own = (await store.listCheckpoints({ reverse: true, limit: 50 })).find(
+      (c) => c.status === "anchored" && c.logId === undefined && c.size < size,
+    );
+    const foreign: ForeignCheckpoint = { size, chainRoot: root, storeRoot, storeSize, lastOwnSize: own?.size ?? 0 };
+    const message =
+      `foreign checkpoint on chain: log ${this.options.logId} size ${size} has root ${root} on chain, ` +
+      (storeRoot === null
+        ? `but the store has only ${storeSize} leaves`
+        : `the store's root at that size is ${storeRoot}`) +
+      `; the last checkpoint this gateway anchored is size ${foreign.lastOwnSize}; anchoring stopped: the operator key ` +
+      `is in other hands (docs/operations.md, "Recovering from a stolen operator key")`;
+    if (!this.foreignCheckpoint) {
+      this.foreignCheckpoint = foreign;
+      (this.options.onForeignCheckpoint ?? ((_, m) => this.options.log?.(m)))(foreign, message);
+    }
+    throw new Error(message);
+  }
+
   /** Signs, stores, then sends the anchor transaction for `size`. */
   private async send(size: number, replacing?: StoredCheckpoint): Promise<void> {
     const { store, ledger, wallet, provider, logId } = this.options;
     const [chainSizeRaw, chainCheckpoint] = await ledger.getFunction("latestCheckpoint")(logId);
     const chainSize = Number(chainSizeRaw);
+    // Before the size comparison: a thief's checkpoint beyond the store is foreign, not "backwards".
+    await this.checkChainHead(chainSize, chainCheckpoint.root);
     if (chainSize >= size) {
       throw new Error(`the chain already holds size ${chainSize} >= ${size}; refusing to anchor backwards`);
     }
-    if (chainSize > 0) {
-      const localRoot = bytesToHex(await store.rootAt(chainSize));
-      if (localRoot !== chainCheckpoint.root) {
-        throw new Error(
-          `local log diverges from the chain at size ${chainSize}: ${localRoot} != ${chainCheckpoint.root}`,
-        );
-      }
-    }
+    await this.checkChainHead(chainSize, chainCheckpoint.root);
     const root = bytesToHex(await store.rootAt(size));
     const proof = chainSize === 0 ? [] : (await store.consistencyProof(chainSize, size)).map(bytesToHex);
     const nonce = await provider.getTransactionCount(wallet.address, "pending");

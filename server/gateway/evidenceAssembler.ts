@@ -40,7 +40,8 @@ function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], deploymen
     treeSize: checkpoint.size,
     root: checkpoint.root,
     inclusionProof: proof,
-    logId: deployment.logId,
+    // A checkpoint kept from a sealed predecessor log names that log (docs/protocol.md §2).
+    logId: checkpoint.logId ?? deployment.logId,
     chainId: deployment.chainId,
     contract: deployment.address,
     transactionHash: checkpoint.txHash,

@@ -8,7 +8,7 @@ import type { StoredCheckpoint } from "../store/LedgerStore.ts";
 /** A checkpoint as served publicly: no nonce, raw transaction or creation time. */
 export function publicCheckpoint(c: StoredCheckpoint, deployment: Deployment) {
   return {
-    logId: deployment.logId,
+    logId: c.logId ?? deployment.logId,
     size: c.size,
     root: c.root,
     previousSize: c.previousSize,

@@ -17,6 +17,8 @@ export interface MetricsSource {
   chainHead: () => Promise<number>;
   /** Bytes of the record store on disk. */
   storeBytes: () => number;
+  /** Size of a checkpoint on chain that is not the gateway's tree (operator key stolen); 0 if none. */
+  foreignCheckpointSize?: () => number;
 }
 
 export class GatewayMetrics {
@@ -118,6 +120,14 @@ export class GatewayMetrics {
         } catch {
           chainUp.set(0);
         }
+      },
+    });
+    new Gauge({
+      name: "dutyproof_foreign_checkpoint_size_leaves",
+      help: "Size of a checkpoint the chain holds for this log that is not the gateway's tree (someone else anchored with the operator key; anchoring stopped); 0 if none",
+      registers,
+      collect() {
+        this.set(source.foreignCheckpointSize?.() ?? 0);
       },
     });
     new Gauge({

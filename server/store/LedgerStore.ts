@@ -52,6 +52,8 @@ export interface StoredCheckpoint {
   rawTransaction?: string;
   blockNumber?: number;
   anchoredAt?: number; // Unix seconds, block time
+  /** Set only on checkpoints of a sealed predecessor log; absent: the gateway's current log. */
+  logId?: string;
 }
 
 export interface AppendRequest {
@@ -678,6 +680,12 @@ export class LedgerStore {
   async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
     const value = JSON.stringify(checkpoint);
     await this.write([{ type: "put", sublevel: this.checkpoints, key: pad(checkpoint.size), value }]);
+  }
+
+  /** Forgets a checkpoint (one a sealed log's successor does not take over). */
+  async deleteCheckpoint(size: number): Promise<void> {
+    await this.reopenIfBroken();
+    await this.db.batch([{ type: "del", sublevel: this.checkpoints, key: pad(size) }], { sync: true });
   }
 
   async getCheckpoint(size: number): Promise<StoredCheckpoint | undefined> {

@@ -13,13 +13,14 @@
 import { expect } from "chai";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AbiCoder, type BaseWallet, JsonRpcProvider, Wallet, id, keccak256 } from "ethers";
+import { AbiCoder, type BaseWallet, Contract, JsonRpcProvider, Wallet, id, keccak256 } from "ethers";
 import { chromium } from "playwright-core";
 import { UntrustedDeploymentError, replayFromGateway } from "../../server/audit/replayFromGateway.ts";
 import { replayFromBundle } from "../../server/audit/replayFromBundle.ts";
 import { loadCatalog } from "../../server/catalog/loadCatalog.ts";
 import { fetchChainFacts } from "../../server/chain/chainFacts.ts";
 import { type Deployment, deployDutyLedger } from "../../server/chain/deployment.ts";
+import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { ownTrustAnchor } from "../../server/chain/trustAnchors.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { bundleSchema, reasonText, type Receipt, verifyEvidence } from "../../server/core/verifier.ts";
@@ -45,6 +46,7 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
   const shadow = tempDir("trust-shadow");
   const files = tempDir("trust-files");
   let chain: ExternalChain;
+  const closers: Array<() => void> = [];
   let genuine: RunningGateway;
   let attacker: RunningGateway;
   const victimKey = Wallet.createRandom();
@@ -64,23 +66,33 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
     ...extra,
   });
 
-  /** A gateway of its own DATA_DIR on the external chain, on a ledger deployed with `key`. */
+  /** Admin-side handles of each gateway's ledger (registrations need the admin, not the hot key). */
+  const admins = new Map<RunningGateway, Contract>();
+
+  /**
+   * A gateway of its own DATA_DIR on the external chain, on a ledger deployed with the admin
+   * `key`; the gateway runs with an operator key of its own, as production requires.
+   */
   async function gatewayOn(dataDir: string, key: string): Promise<RunningGateway> {
     const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
-    const deployment: Deployment = await deployDutyLedger(new Wallet(key, provider), {
+    const admin = new Wallet(key, provider);
+    const deployment: Deployment = await deployDutyLedger(admin, {
       logName: "county",
       catalog: loadCatalog().map((e) => e.document),
     });
-    provider.destroy();
+    const operator = Wallet.createRandom();
+    await (await admin.sendTransaction({ to: operator.address, value: 10n ** 18n })).wait();
+    const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, admin);
+    await (await ledger.getFunction("setLogOperator")(deployment.logId, operator.address)).wait();
     writeFileSync(join(dataDir, "deployment.json"), JSON.stringify(deployment));
-    return startGateway(
+    const gateway = await startGateway(
       configFromEnvironment(
         {},
         {
           dataDir,
           port: 0,
           rpcUrl: chain.rpcUrl,
-          operatorKey: key,
+          operatorKey: operator.privateKey,
           logName: "county",
           anchorIntervalMs: 200,
           anchorMaxLeaves: 1000,
@@ -88,11 +100,15 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
       ),
       () => {},
     );
+    admins.set(gateway, ledger);
+    closers.push(() => provider.destroy());
+    return gateway;
   }
 
   /** Registers `unitKey` for the victim's id on `gateway`'s ledger and has it anchor one record. */
   async function anchoredRecord(gateway: RunningGateway, unitKey: BaseWallet, worker: string) {
-    await (await gateway.ledger.getFunction("registerUnit")(victim, "0x" + "00".repeat(32), 3, unitKey.address)).wait();
+    const admin = admins.get(gateway)!;
+    await (await admin.getFunction("registerUnit")(victim, "0x" + "00".repeat(32), 3, unitKey.address)).wait();
     const info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as { eip712: Eip712Info };
     const catalog = (
       (await (await fetch(`${gateway.url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
@@ -143,6 +159,7 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
   after(async () => {
     await attacker?.close();
     await genuine?.close();
+    for (const close of closers) close();
     await chain?.stop();
     for (const dir of [county, shadow, files]) dir.remove();
   });

@@ -292,13 +292,15 @@ describe("verifier: honest and forged evidence against a real chain", function (
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
         child.on("close", (status) => resolve({ status, stdout }));
       });
-    for (const hash of [honest.receipt.leafHash, honest.receipt.recordId]) {
-      const found = await byHash(hash);
-      expect([found.status, found.stdout.split("\n")[0]]).to.deep.equal([
-        0,
-        `VALID: record ${honest.receipt.recordId}`,
-      ]);
-    }
+    const found = await byHash(honest.receipt.recordId);
+    expect([found.status, found.stdout.split("\n")[0]]).to.deep.equal([0, `VALID: record ${honest.receipt.recordId}`]);
+    // A leaf hash alone proves only where the leaf was anchored, never whose record it is.
+    const leafOnly = await byHash(honest.receipt.leafHash);
+    expect(leafOnly.status).to.equal(0);
+    expect(leafOnly.stdout).to.match(
+      new RegExp(`^ANCHORED: leaf ${honest.receipt.leafIndex} anchored at .* \\(leaf hash only;`),
+    );
+    expect(leafOnly.stdout).to.not.include(honest.receipt.recordId);
     const unknown = await byHash("0x" + "ab".repeat(32));
     expect([unknown.status, unknown.stdout.trim()]).to.deep.equal([
       1,

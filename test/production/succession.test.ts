@@ -1,0 +1,341 @@
+/**
+ * A stolen operator key, end to end on the production path (anvil as its own process, Ignition's
+ * deployment, the admin CLI): the thief anchors a valid extension with a foreign leaf; the
+ * gateway stops anchoring and says so in /readyz, /metrics and its log; the admin seals the log
+ * at its last honest checkpoint and names a successor with a new operator; the gateway restarted
+ * on the same DATA_DIR with the successor's name and key anchors what was pending; every honest
+ * receipt verifies with `dutyproof verify`, one for the thief's checkpoint is refused, and replay
+ * follows the succession and reports the foreign checkpoint. Also: a production gateway whose hot
+ * key holds the admin or registrar role refuses to start.
+ */
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
+import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
+import { MemoryTree } from "../../server/core/merkle/index.ts";
+import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
+import { logIdOf } from "../../server/chain/ignitionDeployment.ts";
+import { operatorWallet } from "../../server/chain/operatorWallet.ts";
+import { configFromEnvironment } from "../../server/config.ts";
+import { issueToken } from "../../server/gateway/AccessTokens.ts";
+import { replayFromGateway } from "../../server/audit/replayFromGateway.ts";
+import { ownTrustAnchor } from "../../server/chain/trustAnchors.ts";
+import { type RunningGateway, startGateway } from "../../server/main.ts";
+import {
+  type ExternalChain,
+  ignitionDeploy,
+  runCli,
+  scratchProject,
+  startExternalChain,
+} from "../helpers/externalChain.ts";
+import { testPort } from "../helpers/ports.ts";
+import { tempDir } from "../helpers/tempDir.ts";
+import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CHAIN_ID = 4343;
+
+interface ReceiptBody {
+  status: string;
+  logId?: string;
+  treeSize?: number;
+  leafIndex?: number;
+  leafHash?: string;
+  root?: string;
+  inclusionProof?: string[];
+}
+
+describe("production: a stolen operator key is detected, the log sealed and succeeded", function () {
+  this.timeout(300_000);
+  const dirs = ["project", "admin", "gateway", "files", "hot"].map((name) => tempDir(`succession-${name}`));
+  const [projectDir, adminDir, dataDir, filesDir, hotDir] = dirs.map((d) => d.path) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const deploymentId = `test-${randomBytes(6).toString("hex")}`;
+  const ignitionDir = join(projectDir, "ignition", "deployments", deploymentId);
+  const admin = Wallet.createRandom();
+  const stolen = Wallet.createRandom(); // the first operator key, which a thief copies
+  const successorKey = Wallet.createRandom();
+  const registrar = Wallet.createRandom();
+  const unitKey = Wallet.createRandom();
+  let chain: ExternalChain;
+  let adminEnv: NodeJS.ProcessEnv;
+  let gateway: RunningGateway | undefined;
+  const printed: string[] = [];
+  const receipts: Record<string, ReceiptBody> = {};
+
+  const start = (key: string, logName: string, dir = dataDir) =>
+    startGateway(
+      configFromEnvironment(
+        {},
+        {
+          dataDir: dir,
+          port: 0,
+          rpcUrl: chain.rpcUrl,
+          operatorKey: key,
+          expectedChainId: CHAIN_ID,
+          ignitionDir,
+          logName,
+          anchorIntervalMs: 200,
+        },
+      ),
+      (line) => printed.push(line),
+    );
+  const cli = async (args: string[], env: NodeJS.ProcessEnv = adminEnv) => {
+    const result = await runCli(args, env);
+    printed.push(result.stdout, result.stderr);
+    return result;
+  };
+
+  async function submit(g: RunningGateway, gridCode: string) {
+    const info = (await (await fetch(`${g.url}/v1/info`)).json()) as { eip712: Eip712Info };
+    const types = (await (await fetch(`${g.url}/v1/duty-types`)).json()) as {
+      dutyTypes: Array<{ id: string; code: string }>;
+    };
+    const patrol = types.dutyTypes.find((d) => d.code === "grid-patrol")!.id;
+    const envelope = newEnvelope(id("unit:succession-village"), patrol, {
+      gridCode,
+      durationMinutes: 30,
+      issuesFound: 0,
+      gridWorker: "巡查员乙",
+    });
+    const res = await fetch(`${g.url}/v1/attestations`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) }),
+    });
+    expect(res.status).to.equal(201);
+    return ((await res.json()) as { recordId: string }).recordId;
+  }
+
+  async function receiptOf(g: RunningGateway, recordId: string) {
+    const res = await fetch(`${g.url}/v1/attestations/${recordId}/receipt`);
+    return { status: res.status, body: (await res.json()) as ReceiptBody };
+  }
+
+  async function anchored(g: RunningGateway, recordId: string, timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const receipt = await receiptOf(g, recordId);
+      if (receipt.body.status === "anchored") return receipt.body;
+      await sleep(100);
+    }
+    throw new Error(`record ${recordId} was not anchored within ${timeoutMs} ms`);
+  }
+
+  const ledgerAs = async (key: string, address: string) => {
+    const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const wallet = await operatorWallet(key, provider);
+    return { ledger: new Contract(address, loadDutyLedgerArtifact().abi as never, wallet), provider };
+  };
+
+  // The inspector trusts the deployment of the gateway's DATA_DIR, which names the sealed log too.
+  const verify = (file: string) =>
+    cli(["verify", file, "--rpc", chain.rpcUrl, "--lang", "en"], { ...process.env, DATA_DIR: dataDir });
+
+  before(async () => {
+    chain = await startExternalChain(testPort("production"), [
+      ...["--chain-id", String(CHAIN_ID), "--gas-price", "0", "--base-fee", "0", "--no-priority-fee"],
+    ]);
+    const adminKeyFile = join(adminDir, "admin.key");
+    writeFileSync(adminKeyFile, admin.privateKey + "\n", { mode: 0o600 });
+    adminEnv = {
+      ...process.env,
+      DATA_DIR: adminDir,
+      RPC_URL: chain.rpcUrl,
+      CHAIN_ID: String(CHAIN_ID),
+      OPERATOR_KEY_FILE: adminKeyFile,
+      IGNITION_DEPLOYMENT_DIR: ignitionDir,
+    };
+    const deployed = await ignitionDeploy(scratchProject(projectDir), deploymentId, adminEnv);
+    expect(deployed.status, deployed.stderr + deployed.stdout).to.equal(0);
+    for (const args of [
+      ["log", "create", "county", "--operator", stolen.address],
+      ["unit", "register", "succession-village", "--level", "3", "--signer", unitKey.address],
+    ]) {
+      const done = await cli(args);
+      expect(done.status, done.stderr).to.equal(0);
+    }
+  });
+
+  after(async () => {
+    await gateway?.close();
+    await chain?.stop();
+    for (const dir of dirs) dir.remove();
+  });
+
+  it("refuses to start a production gateway whose hot key holds the admin or the registrar role", async () => {
+    const created = await cli(["log", "create", "county-admin", "--operator", admin.address]);
+    expect(created.status, created.stderr).to.equal(0);
+    const error = await start(admin.privateKey, "county-admin", hotDir).then(
+      async (started) => {
+        await started.close();
+        return null;
+      },
+      (e: Error) => e.message,
+    );
+    expect(error).to.equal(
+      `the gateway's key ${admin.address} holds DEFAULT_ADMIN_ROLE on the ledger; a production gateway's hot key must hold no admin or registrar role (revoke it, or give the gateway its own operator key)`,
+    );
+
+    const info = JSON.parse(
+      (await import("node:fs")).readFileSync(join(ignitionDir, "deployed_addresses.json"), "utf8"),
+    ) as Record<string, string>;
+    const { ledger, provider } = await ledgerAs(admin.privateKey, info["DutyLedger#DutyLedger"]!);
+    await (await ledger.getFunction("grantRole")(id("REGISTRAR_ROLE"), registrar.address)).wait();
+    provider.destroy();
+    expect((await cli(["log", "create", "county-registrar", "--operator", registrar.address])).status).to.equal(0);
+    const refused = await cli(["serve"], {
+      ...process.env,
+      DATA_DIR: join(hotDir, "registrar"),
+      PORT: "0",
+      RPC_URL: chain.rpcUrl,
+      CHAIN_ID: String(CHAIN_ID),
+      IGNITION_DEPLOYMENT_DIR: ignitionDir,
+      LOG_NAME: "county-registrar",
+      OPERATOR_KEY: registrar.privateKey,
+    });
+    expect([refused.status, refused.stderr]).to.deep.equal([
+      1,
+      `dutyproof: the gateway's key ${registrar.address} holds REGISTRAR_ROLE on the ledger; a production gateway's hot key must hold no admin or registrar role (revoke it, or give the gateway its own operator key)\n`,
+    ]);
+  });
+
+  it("stops anchoring and goes not-ready when the thief anchors a foreign leaf", async () => {
+    gateway = await start(stolen.privateKey, "county");
+    const honest = [await submit(gateway, "S-01"), await submit(gateway, "S-02")];
+    for (const r of honest) receipts[r] = await anchored(gateway, r);
+    expect(receipts[honest[1]!]!.treeSize).to.equal(2);
+    expect((await fetch(`${gateway.url}/readyz`)).status).to.equal(200);
+
+    // The thief: the operator key and the public leaf hashes are enough for a valid extension.
+    const tree = new MemoryTree();
+    for (const r of honest) tree.appendLeafHash(hexToBytes(receipts[r]!.leafHash!));
+    tree.appendLeafData(new TextEncoder().encode("a record no unit ever signed"));
+    const { ledger, provider } = await ledgerAs(stolen.privateKey, gateway.deployment.address);
+    await (
+      await ledger.getFunction("anchor")(
+        logIdOf("county"),
+        3,
+        bytesToHex(tree.root()),
+        tree.consistencyProof(2, 3).map(bytesToHex),
+      )
+    ).wait();
+    provider.destroy();
+    // The thief's receipt for a record of the honest log, moved to the foreign checkpoint: valid today.
+    const forged = { ...receipts[honest[1]!]!, treeSize: 3, root: bytesToHex(tree.root()) };
+    forged.inclusionProof = tree.inclusionProof(1, 3).map(bytesToHex);
+    writeFileSync(join(filesDir, "forged.json"), JSON.stringify(forged));
+    expect((await verify(join(filesDir, "forged.json"))).status).to.equal(0);
+
+    const deadline = Date.now() + 15_000;
+    while (!gateway.anchorer.foreignCheckpoint && Date.now() < deadline) await sleep(100);
+    const ready = await fetch(`${gateway.url}/readyz`);
+    expect(ready.status).to.equal(503);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.log).to.equal(
+      "foreign checkpoint of size 3 on chain; anchoring stopped",
+    );
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(/^dutyproof_foreign_checkpoint_size_leaves (\d+)$/m.exec(metrics)?.[1]).to.equal("3");
+    const alarm = printed.find((line) => line.includes("foreign checkpoint on chain"));
+    expect(alarm).to.contain('"level":50');
+    expect(alarm).to.contain(
+      `log ${logIdOf("county")} size 3 has root ${bytesToHex(tree.root())} on chain, but the store has only 2 leaves`,
+    );
+    expect(alarm).to.contain("the last checkpoint this gateway anchored is size 2");
+
+    // Records keep coming in; their receipts stay pending until the succession.
+    const pending = await submit(gateway, "S-03");
+    await sleep(600);
+    expect((await receiptOf(gateway, pending)).status).to.equal(202);
+    receipts[pending] = { status: "pending" };
+    expect((await gateway.store.listCheckpoints()).every((c) => c.size <= 2)).to.equal(true);
+  });
+
+  it("seals the log with the admin CLI and continues in the successor on the same DATA_DIR", async () => {
+    await gateway!.close();
+    gateway = undefined;
+    for (const args of [
+      ["log", "create", "county-2", "--operator", successorKey.address],
+      ["log", "seal", "county", "--size", "2", "--successor", "county-2"],
+    ]) {
+      const done = await cli(args);
+      expect(done.status, done.stderr).to.equal(0);
+    }
+    expect((await cli(["log", "seal", "county", "--size", "2", "--successor", "county-2"])).stderr).to.equal(
+      `dutyproof: the ledger refused: DutyLedgerLogSealed(${logIdOf("county")}, 2)\n`,
+    );
+    // The old key (and the old name) cannot serve any more.
+    const old = await start(stolen.privateKey, "county", join(hotDir, "old")).then(
+      async (started) => {
+        await started.close();
+        return null;
+      },
+      (e: Error) => e.message,
+    );
+    expect(old).to.match(/^log county \(0x[0-9a-f]{64}\) was sealed at size 2; it continues as log 0x/);
+
+    gateway = await start(successorKey.privateKey, "county-2");
+    expect(gateway.deployment.logId).to.equal(logIdOf("county-2"));
+    expect((await fetch(`${gateway.url}/readyz`)).status).to.equal(200);
+    const [pending] = Object.keys(receipts).filter((r) => receipts[r]!.status === "pending");
+    receipts[pending!] = await anchored(gateway, pending!);
+    expect([receipts[pending!]!.logId, receipts[pending!]!.treeSize]).to.deep.equal([logIdOf("county-2"), 3]);
+    // Honest receipts of the sealed log are served as before.
+    for (const [recordId, receipt] of Object.entries(receipts)) {
+      const now = await anchored(gateway, recordId);
+      expect(now).to.deep.equal(receipt);
+    }
+    expect(Object.values(receipts).map((r) => r.logId)).to.deep.equal([
+      logIdOf("county"),
+      logIdOf("county"),
+      logIdOf("county-2"),
+    ]);
+  });
+
+  it("verifies every honest receipt with `dutyproof verify` and refuses the thief's checkpoint", async () => {
+    for (const [recordId, receipt] of Object.entries(receipts)) {
+      const file = join(filesDir, `${recordId}.json`);
+      writeFileSync(file, JSON.stringify(receipt));
+      const verified = await verify(file);
+      expect(verified.status, verified.stdout + verified.stderr).to.equal(0);
+    }
+    const refused = await verify(join(filesDir, "forged.json"));
+    expect(refused.status).to.equal(1);
+    expect(refused.stdout).to.contain(
+      "the log was sealed below this checkpoint's size: it was anchored with a stolen operator key and is not part of the log",
+    );
+  });
+
+  it("replays the sealed log's honest prefix and the successor, reporting the foreign checkpoint", async () => {
+    const token = issueToken(join(dataDir, "tokens.json"), "auditor", "audit bureau");
+    const trust = [ownTrustAnchor(gateway!.deployment, "the county's ledger")];
+    const report = await replayFromGateway({ gatewayUrl: gateway!.url, token, rpcUrl: chain.rpcUrl, trust });
+    // Every checkpoint a receipt names: the sealed log's up to 2, then the successor's at 3.
+    const checkpoints = new Set(Object.values(receipts).map((r) => r.treeSize)).size;
+    expect([report.clean, report.records, report.checkpoints, report.anchoredSize]).to.deep.equal([
+      true,
+      3,
+      checkpoints,
+      3,
+    ]);
+    const foreign = report.findings.filter((f) => f.kind === "checkpoint.after_seal");
+    expect(foreign).to.have.length(1);
+    expect(foreign[0]!.checkpointSize).to.equal(3);
+    expect(foreign[0]!.detail).to.match(/of sealed log 0x[0-9a-f]{64} lies above its seal .* a foreign leaf$/);
+
+    const cliReplay = await cli(["replay", "--token", token, "--rpc", chain.rpcUrl], {
+      ...process.env,
+      DATA_DIR: dataDir,
+      GATEWAY_URL: gateway!.url,
+    });
+    expect(cliReplay.status, cliReplay.stdout + cliReplay.stderr).to.equal(0);
+    expect(cliReplay.stdout).to.contain("checkpoint.after_seal: 1");
+  });
+});
