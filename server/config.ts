@@ -29,6 +29,11 @@ export interface GatewayConfig {
   ignitionDir?: string;
   /** On SIGTERM/SIGINT, how long /readyz answers 503 before the listener closes. */
   shutdownDrainMs: number;
+  /**
+   * Whether new records and demands may still use envelope version 1, which does not bind the
+   * log (a transition setting, off by default; docs/operations.md).
+   */
+  acceptEnvelopeV1: boolean;
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -37,6 +42,12 @@ function integer(name: string, value: string | undefined, fallback: number, min 
   if (!Number.isSafeInteger(n) || n < min)
     throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function flag(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === "" || value === "0" || value === "false") return false;
+  if (value === "1" || value === "true") return true;
+  throw new Error(`${name} must be 1, true, 0 or false, got ${JSON.stringify(value)}`);
 }
 
 export function configFromEnvironment(
@@ -64,6 +75,7 @@ export function configFromEnvironment(
     gasPrice: env.GAS_PRICE ? BigInt(integer("GAS_PRICE", env.GAS_PRICE, 0, 0)) : undefined,
     ignitionDir: env.IGNITION_DEPLOYMENT_DIR ? resolve(env.IGNITION_DEPLOYMENT_DIR) : undefined,
     shutdownDrainMs: integer("SHUTDOWN_DRAIN_MS", env.SHUTDOWN_DRAIN_MS, 1_000),
+    acceptEnvelopeV1: flag("ACCEPT_ENVELOPE_V1", env.ACCEPT_ENVELOPE_V1),
     ...overrides,
   };
 }
