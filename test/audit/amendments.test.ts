@@ -38,7 +38,7 @@ describe("corrections, withdrawals and lawful erasure", function () {
   const dir = tempDir("amend");
   const files = tempDir("amend-files"); // bundles written by the CLI, outside the data directory
   let gateway: RunningGateway;
-  let info: { eip712: Eip712Info };
+  let info: { eip712: Eip712Info; logId: string };
   let auditorToken: string;
   let unitToken: string;
   const village = id("unit:amend-village");
@@ -80,7 +80,7 @@ describe("corrections, withdrawals and lawful erasure", function () {
     });
   const amend = (base: RecordEnvelope, recordId: string, kind: "correction" | "withdrawal", fields = base.fields) =>
     ({
-      ...newEnvelope(base.unitId, base.dutyTypeId, fields),
+      ...newEnvelope(info.logId, base.unitId, base.dutyTypeId, fields),
       amends: { recordId, kind, reason: kind === "correction" ? "走访对象姓名录入有误" : "重复录入" },
     }) as RecordEnvelope;
 
@@ -118,9 +118,15 @@ describe("corrections, withdrawals and lawful erasure", function () {
     ).dutyTypes;
     visit = catalog.find((d) => d.code === "household-visit")!.id;
     patrol = catalog.find((d) => d.code === "grid-patrol")!.id;
-    original = await submit(villageKey, newEnvelope(village, visit, visitFields));
-    withdrawn = await submit(villageKey, newEnvelope(village, visit, { ...visitFields, householdName: "另一户" }));
-    erasable = await submit(villageKey, newEnvelope(village, visit, { ...visitFields, householdName: "待删除户主" }));
+    original = await submit(villageKey, newEnvelope(info.logId, village, visit, visitFields));
+    withdrawn = await submit(
+      villageKey,
+      newEnvelope(info.logId, village, visit, { ...visitFields, householdName: "另一户" }),
+    );
+    erasable = await submit(
+      villageKey,
+      newEnvelope(info.logId, village, visit, { ...visitFields, householdName: "待删除户主" }),
+    );
     expect([original.status, withdrawn.status, erasable.status]).to.deep.equal([201, 201, 201]);
   });
 
@@ -172,7 +178,12 @@ describe("corrections, withdrawals and lawful erasure", function () {
         "another duty type",
         villageKey,
         {
-          ...newEnvelope(village, patrol, { gridCode: "A-1", durationMinutes: 5, issuesFound: 0, gridWorker: "甲" }),
+          ...newEnvelope(info.logId, village, patrol, {
+            gridCode: "A-1",
+            durationMinutes: 5,
+            issuesFound: 0,
+            gridWorker: "甲",
+          }),
           amends: { recordId: correction.body.recordId as string, kind: "correction", reason: "x" },
         },
         422,

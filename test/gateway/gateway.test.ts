@@ -93,7 +93,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   });
 
   it("accepts a signed record, is idempotent, and issues a receipt that verifies through the contract", async () => {
-    const envelope = newEnvelope(village, household, visitFields);
+    const envelope = newEnvelope(info.logId, village, household, visitFields);
     const signature = await signEnvelope(unitKey, info.eip712, envelope);
     const first = await post("/v1/attestations", { envelope, signature });
     expect(first.status).to.equal(201);
@@ -210,13 +210,13 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
           post(
             "/v1/attestations",
             JSON.parse(
-              '{"envelope":{"version":2,"unitId":"0x12","dutyTypeId":7,"performedAt":"now","fields":[],"salt":""},"signature":"0x00","extra":true}',
+              '{"envelope":{"version":2,"logId":"0x","unitId":"0x12","dutyTypeId":7,"performedAt":"now","fields":[],"salt":""},"signature":"0x00","extra":true}',
             ),
           ),
         422,
         "request.invalid",
         [
-          "envelope.version",
+          "envelope.logId",
           "envelope.unitId",
           "envelope.dutyTypeId",
           "envelope.performedAt",
@@ -259,7 +259,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "fields that do not match the duty type",
         async () => {
-          const envelope = newEnvelope(village, household, {
+          const envelope = newEnvelope(info.logId, village, household, {
             householdName: 7,
             visitPurpose: "party",
             unknownField: "x",
@@ -272,7 +272,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "an unknown duty type",
         async () => {
-          const envelope = newEnvelope(village, "0x" + "ab".repeat(32), visitFields);
+          const envelope = newEnvelope(info.logId, village, "0x" + "ab".repeat(32), visitFields);
           return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
         },
         422,
@@ -281,7 +281,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "an unregistered unit",
         async () => {
-          const envelope = newEnvelope(id("unit:nowhere"), household, visitFields);
+          const envelope = newEnvelope(info.logId, id("unit:nowhere"), household, visitFields);
           return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
         },
         422,
@@ -290,7 +290,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a key that is not the unit's",
         async () => {
-          const envelope = newEnvelope(village, household, visitFields);
+          const envelope = newEnvelope(info.logId, village, household, visitFields);
           return { envelope, signature: await signEnvelope(strangerKey, info.eip712, envelope) };
         },
         403,
@@ -299,7 +299,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a high-s signature",
         async () => {
-          const envelope = newEnvelope(village, household, visitFields);
+          const envelope = newEnvelope(info.logId, village, household, visitFields);
           return { envelope, signature: toHighS(await signEnvelope(unitKey, info.eip712, envelope)) };
         },
         422,
@@ -308,7 +308,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a signature for another contract",
         async () => {
-          const envelope = newEnvelope(village, household, visitFields);
+          const envelope = newEnvelope(info.logId, village, household, visitFields);
           const other = {
             ...info.eip712,
             domain: { ...info.eip712.domain, verifyingContract: "0x" + "12".repeat(20) },
@@ -321,7 +321,13 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a time in the future",
         async () => {
-          const envelope = newEnvelope(village, household, visitFields, Math.floor(Date.now() / 1000) + 3600);
+          const envelope = newEnvelope(
+            info.logId,
+            village,
+            household,
+            visitFields,
+            Math.floor(Date.now() / 1000) + 3600,
+          );
           return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
         },
         422,
@@ -330,7 +336,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a duty type not for the unit's level",
         async () => {
-          const envelope = newEnvelope(township, household, visitFields);
+          const envelope = newEnvelope(info.logId, township, household, visitFields);
           return { envelope, signature: await signEnvelope(townshipKey, info.eip712, envelope) };
         },
         422,
@@ -339,7 +345,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a suspended unit, even with its own key",
         async () => {
-          const envelope = newEnvelope(suspended, household, visitFields);
+          const envelope = newEnvelope(info.logId, suspended, household, visitFields);
           return { envelope, signature: await signEnvelope(suspendedKey, info.eip712, envelope) };
         },
         403,
@@ -360,7 +366,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   it("accepts a batch, answering each item on its own", async () => {
     const items = [];
     for (let i = 0; i < 40; i++) {
-      const envelope = newEnvelope(village, meeting, {
+      const envelope = newEnvelope(info.logId, village, meeting, {
         topic: `第${i}次村民代表会议`,
         meetingKind: "villagers-representatives",
         attendees: 20 + i,
@@ -408,7 +414,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   });
 
   it("keeps every receipt valid across a restart of gateway and chain", async () => {
-    const envelope = newEnvelope(village, household, visitFields);
+    const envelope = newEnvelope(info.logId, village, household, visitFields);
     const signature = await signEnvelope(unitKey, info.eip712, envelope);
     const ack = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
       receipt: string;
@@ -433,7 +439,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
         after.root,
       ),
     ).to.equal(true);
-    const next = newEnvelope(village, household, visitFields);
+    const next = newEnvelope(info.logId, village, household, visitFields);
     const res = await post("/v1/attestations", {
       envelope: next,
       signature: await signEnvelope(unitKey, info.eip712, next),
@@ -442,7 +448,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   });
 
   it("shows a record's content only to its unit's token, inspectors and auditors", async () => {
-    const envelope = newEnvelope(village, household, visitFields);
+    const envelope = newEnvelope(info.logId, village, household, visitFields);
     const signature = await signEnvelope(unitKey, info.eip712, envelope);
     const { recordId } = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
       recordId: string;
@@ -490,7 +496,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
     ];
 
     before(async () => {
-      const envelope = newEnvelope(village, household, visitFields);
+      const envelope = newEnvelope(info.logId, village, household, visitFields);
       const signature = await signEnvelope(unitKey, info.eip712, envelope);
       const ack = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
         recordId: string;

@@ -67,6 +67,8 @@ export function signRecord(privateKey: Uint8Array, domain: Eip712Domain, envelop
 /** What the campaign knows of the gateway under attack (set up by the test). */
 export interface CampaignContext {
   domain: Eip712Domain;
+  /** The gateway's log id, which every record it takes must name (envelope version 2). */
+  logId: string;
   /** A unit that is registered and active, with its current key. */
   village: { unitId: string; key: Uint8Array };
   /** A registered unit that has been suspended, and its key. */
@@ -123,7 +125,8 @@ function patrolFields(rng: Rng) {
 
 function envelopeFor(rng: Rng, ctx: CampaignContext, unitId: string, performedAt = now() - 60 - rng.int(3600)) {
   return {
-    version: 1 as const,
+    version: 2 as const,
+    logId: ctx.logId,
     unitId,
     dutyTypeId: ctx.dutyTypes["grid-patrol"]!,
     performedAt,
