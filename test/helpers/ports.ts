@@ -16,6 +16,7 @@ const bands = {
   verify: 23_000,
   replay: 24_000,
   anchorer: 25_000,
+  envelopes: 26_000,
 } as const;
 
 /** A random port in the test file's band of 1,000. */
