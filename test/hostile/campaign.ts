@@ -135,6 +135,11 @@ function envelopeFor(rng: Rng, ctx: CampaignContext, unitId: string, performedAt
   };
 }
 
+/** The named keys of `object`. */
+function pick<T extends object, K extends keyof T>(object: T, keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, object[k]])) as Pick<T, K>;
+}
+
 /** A body that is a valid signed submission by the village (the base most kinds mutate). */
 function validSubmission(rng: Rng, ctx: CampaignContext) {
   const envelope = envelopeFor(rng, ctx, ctx.village.unitId);
@@ -367,6 +372,16 @@ export const kinds: Kind[] = [
         ? { ...ctx.domain, chainId: rng.pick([1, 5, 137, 31338, ctx.domain.chainId + 1 + rng.int(1000)]) }
         : { ...ctx.domain, verifyingContract: "0x" + bytesToHex(rng.bytes(20)).slice(2) };
       return toEndpoint(rng, { envelope, signature: signRecord(ctx.village.key, domain, envelope) });
+    },
+  },
+  {
+    name: "signed for another log of the deployment, or for none (version 1)",
+    make: (rng, ctx) => {
+      const own = envelopeFor(rng, ctx, ctx.village.unitId);
+      const envelope = rng.int(2)
+        ? { ...own, logId: bytesToHex(rng.bytes(32)) }
+        : { version: 1 as const, ...pick(own, ["unitId", "dutyTypeId", "performedAt", "fields", "salt"]) };
+      return toEndpoint(rng, { envelope, signature: signRecord(ctx.village.key, ctx.domain, envelope) });
     },
   },
   {
