@@ -42,7 +42,7 @@ export interface AttestationOptions {
   logId: string;
   /**
    * Whether version 1 envelopes, which do not bind the log, are still taken for new records:
-   * false unless the operator allows them for a transition (ACCEPT_RECORD_V1).
+   * false unless the operator allows them for a transition (ACCEPT_ENVELOPE_V1).
    */
   acceptVersion1?: boolean;
   /** Derives many records at once, e.g. on worker threads; inline when absent. */
