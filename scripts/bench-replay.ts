@@ -32,6 +32,9 @@ const secp256k1 = createRequire(import.meta.url)("secp256k1") as NativeSecp256k1
 
 const CHECKPOINT_EVERY = 10_000;
 
+/** The log the benchmark's records are signed for. */
+const LOG_ID = "0x" + "33".repeat(32);
+
 /** N signed records of one unit and the checkpoints over them; untimed. */
 function buildLog(records: number) {
   const domain = eip712Domain(31337, "0x5fbdb2315678afecb367f032d93f642f64180aa3");
@@ -44,7 +47,8 @@ function buildLog(records: number) {
   const checkpoints: AnchoredCheckpoint[] = [];
   for (let i = 0; i < records; i++) {
     const envelope: RecordEnvelope = {
-      version: 1,
+      version: 2,
+      logId: LOG_ID,
       unitId,
       dutyTypeId: "0x" + "22".repeat(32),
       performedAt: t0 + i,
@@ -86,7 +90,7 @@ export async function measureReplay(
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     const report = await replayOnWorkers(
-      { domain, checkpoints, records: log, unitHistory: () => history, recover: recoverSigner },
+      { domain, logId: LOG_ID, checkpoints, records: log, unitHistory: () => history, recover: recoverSigner },
       pool,
     );
     const finished = process.hrtime.bigint();

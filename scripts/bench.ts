@@ -160,7 +160,8 @@ async function main(): Promise<void> {
     const now = Math.floor(Date.now() / 1000);
     const sign = (i: number) => {
       const envelope: RecordEnvelope = {
-        version: 1,
+        version: 2,
+        logId: deployment.logId,
         unitId,
         dutyTypeId: patrol,
         performedAt: now - 60,

@@ -171,7 +171,8 @@ export async function measureStoreAppend(
     await store.open();
     const requests = Array.from({ length: count }, (_, i) => {
       const envelope: RecordEnvelope = {
-        version: 1,
+        version: 2,
+        logId: "0x" + "ef".repeat(32),
         unitId: "0x" + "ab".repeat(32),
         dutyTypeId: "0x" + "cd".repeat(32),
         performedAt: 1_795_000_000,

@@ -113,10 +113,11 @@ export function burdenCommands(h: CliHelpers): Record<string, (args: string[]) =
         throw new Error("cannot open the keystore: wrong password or not a keystore file");
       });
       const definition = (await h.gatewayJson("/v1/demands/eip712")).body as unknown as DemandDefinition;
-      const demand = demandOf(wallet.address, {
-        ...draft,
-        dutyTypeIds: await dutyTypeIds(h, h.required(values, "duty-type")),
-      });
+      const demand = demandOf(
+        wallet.address,
+        { ...draft, dutyTypeIds: await dutyTypeIds(h, h.required(values, "duty-type")) },
+        definition.logId,
+      );
       const signature = await signDemand(wallet, definition, demand);
       const { status, body } = await h.gatewayJson("/v1/demands?include=package", {
         method: "POST",

@@ -527,14 +527,17 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       throw new Error("cannot open the keystore: wrong password or not a keystore file");
     });
     const info = (await gatewayJson("/v1/info")).body as {
+      logId: string;
       eip712: { domain: Record<string, unknown>; types: Record<string, Array<{ name: string; type: string }>> };
     };
     const catalog = (await gatewayJson("/v1/duty-types")).body.dutyTypes as Array<{ id: string; code: string }>;
     const wanted = required(values, "duty-type");
     const dutyType = catalog.find((d) => d.code === wanted || d.id === wanted);
     if (!dutyType) throw new UsageError(`unknown duty type ${wanted}; known: ${catalog.map((d) => d.code).join(", ")}`);
+    // Version 2: the record names, and the signature binds, the log of the gateway it goes to.
     const envelope = {
-      version: 1 as const,
+      version: 2 as const,
+      logId: info.logId,
       unitId: unitIdOf(required(values, "unit")),
       dutyTypeId: dutyType.id,
       performedAt: values["performed-at"] ? Number(values["performed-at"]) : Math.floor(Date.now() / 1000),
@@ -543,6 +546,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       ...(values.demand ? { demandId: values.demand } : {}),
     };
     const message = {
+      logId: envelope.logId,
       unitId: envelope.unitId,
       dutyTypeId: envelope.dutyTypeId,
       performedAt: envelope.performedAt,

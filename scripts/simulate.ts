@@ -288,6 +288,7 @@ export async function simulate(options: {
     const catalog = new Map(gateway.catalog.list().map((e) => [e.document.code, e]));
     const dutyId = (code: string) => catalog.get(code)!.id;
     const domain = eip712Domain(gateway.deployment.chainId, gateway.deployment.address);
+    const { logId } = gateway.deployment;
 
     // ── the county on the ledger ──
     const ledger = gateway.ledger;
@@ -369,7 +370,8 @@ export async function simulate(options: {
           const problems = validateFields(catalog.get(code)!.document, fields);
           if (problems.length > 0) throw new Error(`${code}: ${JSON.stringify(problems)}`);
           const envelope: RecordEnvelope = {
-            version: 1,
+            version: 2,
+            logId,
             unitId: unit.id,
             dutyTypeId: dutyId(code),
             performedAt,
@@ -491,7 +493,8 @@ export async function simulate(options: {
       clock = planned.at;
       const inspector = r.pick(inspectors.get(planned.department)!);
       const demand: DemandEnvelope = {
-        version: 1,
+        version: 2,
+        logId,
         unitId: planned.unit.id,
         dutyTypeIds: planned.codes.map(dutyId).sort(),
         from: planned.from,
@@ -524,7 +527,8 @@ export async function simulate(options: {
         const unit = planned.unit;
         for (const code of planned.codes) {
           const envelope: RecordEnvelope = {
-            version: 1,
+            version: 2,
+            logId,
             unitId: unit.id,
             dutyTypeId: dutyId(code),
             performedAt: Math.min(planned.to - 1, clock),

@@ -31,6 +31,11 @@ export interface GatewayConfig {
   shutdownDrainMs: number;
   /** A trust file (docs/protocol.md, "Trust files") of deployments trusted besides the gateway's own. */
   trustFile?: string;
+  /**
+   * Whether new records and demands may still use envelope version 1, which does not bind the
+   * log (a transition setting, off by default; docs/operations.md).
+   */
+  acceptEnvelopeV1: boolean;
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -39,6 +44,12 @@ function integer(name: string, value: string | undefined, fallback: number, min 
   if (!Number.isSafeInteger(n) || n < min)
     throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function flag(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === "" || value === "0" || value === "false") return false;
+  if (value === "1" || value === "true") return true;
+  throw new Error(`${name} must be 1, true, 0 or false, got ${JSON.stringify(value)}`);
 }
 
 export function configFromEnvironment(
@@ -67,6 +78,7 @@ export function configFromEnvironment(
     ignitionDir: env.IGNITION_DEPLOYMENT_DIR ? resolve(env.IGNITION_DEPLOYMENT_DIR) : undefined,
     shutdownDrainMs: integer("SHUTDOWN_DRAIN_MS", env.SHUTDOWN_DRAIN_MS, 1_000),
     trustFile: env.TRUST_FILE ? resolve(env.TRUST_FILE) : undefined,
+    acceptEnvelopeV1: flag("ACCEPT_ENVELOPE_V1", env.ACCEPT_ENVELOPE_V1),
     ...overrides,
   };
 }

@@ -217,6 +217,8 @@ export async function startGateway(
       registry,
       catalog,
       domain: eip712Domain(deployment.chainId, deployment.address),
+      logId: deployment.logId,
+      acceptVersion1: config.acceptEnvelopeV1,
       deriveMany: (domain, items) => pool.deriveEach(domain, items),
       now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
       admitUnit: unitRateLimit(
@@ -250,6 +252,7 @@ export async function startGateway(
       catalog,
       deployment,
       domain: eip712Domain(deployment.chainId, deployment.address),
+      acceptVersion1: config.acceptEnvelopeV1,
       settings: burdenSettingsFromEnvironment(),
       now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
       onAppended: () => anchorer.poke(),

@@ -58,6 +58,22 @@ const messages = {
     "The time performed is in the future or too far in the past.",
   ],
   "problem.record.bad_signature": ["签名格式无效。", "The signature is malformed."],
+  "problem.record.wrong_log": [
+    "该记录是为另一个日志（另一网关）签署的，本网关不予接收。",
+    "The record was signed for another log (another gateway); this gateway does not take it.",
+  ],
+  "problem.record.version_retired": [
+    "记录格式版本 1 已停止接收，请更新客户端后按版本 2 重新签署。",
+    "Record envelope version 1 is no longer accepted; update the client and sign version 2.",
+  ],
+  "problem.demand.wrong_log": [
+    "该调阅请求是为另一个日志（另一网关）签署的，本网关不予接收。",
+    "The demand was signed for another log (another gateway); this gateway does not take it.",
+  ],
+  "problem.demand.version_retired": [
+    "调阅请求格式版本 1 已停止接收，请按版本 2 重新签署。",
+    "Demand envelope version 1 is no longer accepted; sign version 2.",
+  ],
   "problem.request.invalid": ["请求内容有误。", "The request is invalid."],
   "problem.demand.not_entitled": [
     "所调阅的事项不属于本部门，也未经授权调阅，已拒绝。",

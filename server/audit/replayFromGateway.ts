@@ -103,6 +103,7 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     const pool = records.length >= 20_000 ? new VerifyPool(availableParallelism()) : null;
     const input = {
       domain: eip712Domain(info.chainId, info.contracts.DutyLedger),
+      logId: info.logId,
       checkpoints,
       afterSeal,
       records,

@@ -97,6 +97,11 @@ export interface BurdenServiceOptions {
   catalog: { get(dutyTypeId: string): CatalogEntry | undefined; list(): CatalogEntry[] };
   deployment: Deployment;
   domain: Eip712Domain;
+  /**
+   * Whether version 1 demand envelopes, which do not bind the log, are still taken for new
+   * demands: false unless the operator allows them for a transition (ACCEPT_ENVELOPE_V1).
+   */
+  acceptVersion1?: boolean;
   settings: BurdenSettings;
   /** Unix seconds, the gateway's clock (a simulation may run its own). */
   now: () => number;
@@ -130,13 +135,13 @@ export class BurdenService {
     return this.options.domain;
   }
 
-  get settings(): BurdenSettings {
-    return this.options.settings;
-  }
-
-  /** The log this gateway keeps (what an inspector's package request names). */
+  /** The id of this gateway's log, which version 2 demands and package requests name. */
   get logId(): string {
     return this.options.deployment.logId;
+  }
+
+  get settings(): BurdenSettings {
+    return this.options.settings;
   }
 
   /** The gateway's clock, Unix seconds. */
@@ -183,6 +188,22 @@ export class BurdenService {
         view: await this.viewOf(existing.value as DemandEntry, existing.leafIndex, existing.leafHash),
       };
 
+    // A demand logged before is answered above whatever its version; a new one must be signed
+    // for this log, so a demand read from another gateway's public API is refused here.
+    if (demand.version === 1 && !this.options.acceptVersion1) {
+      throw new DutyproofError("demand.version_retired", "envelope version 1 does not bind the log; sign version 2", {
+        errors: [{ path: "demand.version", message: "must be 2" }],
+      });
+    }
+    if (demand.version === 2 && demand.logId !== this.options.deployment.logId) {
+      throw new DutyproofError(
+        "demand.wrong_log",
+        `the demand was signed for log ${demand.logId}, this gateway's log is ${this.options.deployment.logId}`,
+        {
+          errors: [{ path: "demand.logId", message: `must be this gateway's log id ${this.options.deployment.logId}` }],
+        },
+      );
+    }
     const now = this.options.now();
     if (Math.abs(demand.issuedAt - now) > settings.maxClockSkewSeconds) {
       throw new DutyproofError("demand.time_implausible", "issuedAt is too far from the gateway's clock", {

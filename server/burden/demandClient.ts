@@ -12,6 +12,8 @@ export interface DemandDefinition {
   domain: Record<string, unknown>;
   types: Record<string, ReadonlyArray<{ name: string; type: string }>>;
   primaryType: string;
+  /** The gateway's log id, which a version 2 demand names. */
+  logId: string;
 }
 
 export interface DemandDraft {
@@ -27,10 +29,14 @@ export interface DemandDraft {
   salt?: string;
 }
 
-/** A demand envelope from a draft: duty types sorted and de-duplicated, a fresh salt. */
-export function demandOf(inspector: string, draft: DemandDraft): DemandEnvelope {
+/**
+ * A version 2 demand envelope for the log `logId` (the definition's) from a draft: duty types
+ * sorted and de-duplicated, a fresh salt.
+ */
+export function demandOf(inspector: string, draft: DemandDraft, logId: string): DemandEnvelope {
   return {
-    version: 1,
+    version: 2,
+    logId,
     unitId: draft.unitId,
     dutyTypeIds: [...new Set(draft.dutyTypeIds)].sort(),
     from: draft.from,
@@ -45,13 +51,17 @@ export function demandOf(inspector: string, draft: DemandDraft): DemandEnvelope 
   };
 }
 
-/** Signs a demand: EIP-712 EvidenceDemand over (unitId, inspector, issuedAt, demandDigest). */
+/**
+ * Signs a demand: EIP-712 EvidenceDemand over (logId, unitId, inspector, issuedAt, demandDigest)
+ * for a version 2 envelope, with the types the definition gives.
+ */
 export async function signDemand(
   wallet: BaseWallet,
   definition: DemandDefinition,
   demand: DemandEnvelope,
 ): Promise<string> {
   const message = {
+    ...(demand.version === 2 ? { logId: demand.logId } : {}),
     unitId: demand.unitId,
     inspector: demand.inspector,
     issuedAt: demand.issuedAt,

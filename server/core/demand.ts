@@ -23,47 +23,72 @@ const unixSeconds = z
   .min(946684800, "must be Unix seconds after 2000-01-01")
   .max(4102444800, "must be Unix seconds before 2100-01-01");
 
+/** The keys both demand envelope versions share. */
+const demandShape = {
+  unitId: bytes32.describe("the unit asked"),
+  dutyTypeIds: z.array(bytes32).min(1).max(16).describe("duty types asked for, sorted ascending, no repeats"),
+  from: unixSeconds.describe("period start (inclusive), Unix seconds"),
+  to: unixSeconds.describe("period end (exclusive), Unix seconds"),
+  purpose: demandText().min(1).max(500).describe("why the evidence is needed"),
+  department: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,63}$/, "must be a department code")
+    .describe("the inspector's department code, as registered on the ledger"),
+  inspector: z
+    .string()
+    .regex(/^0x[0-9a-f]{40}$/, "must be a lower-case 0x address")
+    .describe("the inspector's address (the key that signs)"),
+  onSite: z.boolean().describe("true for an on-site inspection (counts against the unit's yearly quota)"),
+  emergency: z
+    .object({ reason: demandText().min(1).max(500).describe("the stated emergency") })
+    .strict()
+    .optional()
+    .describe("an on-site inspection outside the quota, with its reason (recorded and reported)"),
+  issuedAt: unixSeconds.describe("when the inspector signed, Unix seconds"),
+  salt: bytes32.describe("32 random bytes"),
+};
+
+type DemandShape = { dutyTypeIds: string[]; from: number; to: number; onSite: boolean; emergency?: unknown };
+
+function checkDemandShape(d: DemandShape, ctx: z.RefinementCtx): void {
+  if (d.to <= d.from) ctx.addIssue({ code: "custom", path: ["to"], message: "must be after from" });
+  for (let i = 1; i < d.dutyTypeIds.length; i++) {
+    if (d.dutyTypeIds[i]! <= d.dutyTypeIds[i - 1]!) {
+      ctx.addIssue({ code: "custom", path: ["dutyTypeIds", i], message: "must be sorted ascending without repeats" });
+    }
+  }
+  if (d.emergency && !d.onSite) {
+    ctx.addIssue({ code: "custom", path: ["emergency"], message: "only an on-site demand can be an emergency" });
+  }
+}
+
 /**
- * The demand envelope, version 1. `dutyTypeIds` is sorted and free of repeats, so one demand has
- * one digest; the period is [from, to) in Unix seconds over the records' `performedAt`.
+ * The demand envelope, version 1: no longer accepted for new demands unless the operator allows
+ * it for a transition, still verified wherever a log holds it. `dutyTypeIds` is sorted and free
+ * of repeats, so one demand has one digest; the period is [from, to) in Unix seconds over the
+ * records' `performedAt`.
  */
-export const demandEnvelopeSchema = z
+export const demandEnvelopeV1Schema = z
+  .object({ version: z.literal(1).describe("envelope version"), ...demandShape })
+  .strict()
+  .superRefine(checkDemandShape);
+
+/**
+ * The demand envelope, version 2: version 1's keys and `logId`, the log the demand is meant for,
+ * which the inspector's signature covers (docs/protocol.md §4): a demand read from one gateway's
+ * public API cannot be replayed to another gateway of the same ledger.
+ */
+export const demandEnvelopeV2Schema = z
   .object({
-    version: z.literal(1).describe("envelope version"),
-    unitId: bytes32.describe("the unit asked"),
-    dutyTypeIds: z.array(bytes32).min(1).max(16).describe("duty types asked for, sorted ascending, no repeats"),
-    from: unixSeconds.describe("period start (inclusive), Unix seconds"),
-    to: unixSeconds.describe("period end (exclusive), Unix seconds"),
-    purpose: demandText().min(1).max(500).describe("why the evidence is needed"),
-    department: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,63}$/, "must be a department code")
-      .describe("the inspector's department code, as registered on the ledger"),
-    inspector: z
-      .string()
-      .regex(/^0x[0-9a-f]{40}$/, "must be a lower-case 0x address")
-      .describe("the inspector's address (the key that signs)"),
-    onSite: z.boolean().describe("true for an on-site inspection (counts against the unit's yearly quota)"),
-    emergency: z
-      .object({ reason: demandText().min(1).max(500).describe("the stated emergency") })
-      .strict()
-      .optional()
-      .describe("an on-site inspection outside the quota, with its reason (recorded and reported)"),
-    issuedAt: unixSeconds.describe("when the inspector signed, Unix seconds"),
-    salt: bytes32.describe("32 random bytes"),
+    version: z.literal(2).describe("envelope version"),
+    logId: bytes32.describe("the id of the log the demand is meant for (its gateway's /v1/info logId)"),
+    ...demandShape,
   })
   .strict()
-  .superRefine((d, ctx) => {
-    if (d.to <= d.from) ctx.addIssue({ code: "custom", path: ["to"], message: "must be after from" });
-    for (let i = 1; i < d.dutyTypeIds.length; i++) {
-      if (d.dutyTypeIds[i]! <= d.dutyTypeIds[i - 1]!) {
-        ctx.addIssue({ code: "custom", path: ["dutyTypeIds", i], message: "must be sorted ascending without repeats" });
-      }
-    }
-    if (d.emergency && !d.onSite) {
-      ctx.addIssue({ code: "custom", path: ["emergency"], message: "only an on-site demand can be an emergency" });
-    }
-  });
+  .superRefine(checkDemandShape);
+
+/** A demand envelope of either version, told apart by `version`. */
+export const demandEnvelopeSchema = z.discriminatedUnion("version", [demandEnvelopeV1Schema, demandEnvelopeV2Schema]);
 
 export type DemandEnvelope = z.infer<typeof demandEnvelopeSchema>;
 
@@ -86,7 +111,8 @@ export function demandDigest(demand: DemandEnvelope): Hash {
 
 export const DEMAND_PRIMARY_TYPE = "EvidenceDemand";
 
-export const demandEip712Types = {
+/** The message types of demand envelope version 1 (no log binding; still verified, no longer signed). */
+export const demandEip712TypesV1 = {
   EvidenceDemand: [
     { name: "unitId", type: "bytes32" },
     { name: "inspector", type: "address" },
@@ -95,15 +121,30 @@ export const demandEip712Types = {
   ],
 } as const;
 
+/** The message types of demand envelope version 2: version 1's members after the log's id. */
+export const demandEip712Types = {
+  EvidenceDemand: [
+    { name: "logId", type: "bytes32" },
+    { name: "unitId", type: "bytes32" },
+    { name: "inspector", type: "address" },
+    { name: "issuedAt", type: "uint64" },
+    { name: "demandDigest", type: "bytes32" },
+  ],
+} as const;
+
 export interface EvidenceDemandMessage {
+  /** The log the demand is meant for; set for envelope version 2, absent for version 1. */
+  logId?: string;
   unitId: string;
   inspector: string;
   issuedAt: number;
   demandDigest: string;
 }
 
+/** The message an inspector signs for a demand: version 2 envelopes carry their log's id into it. */
 export function demandMessageOf(demand: DemandEnvelope): EvidenceDemandMessage {
   return {
+    ...(demand.version === 2 ? { logId: demand.logId } : {}),
     unitId: demand.unitId,
     inspector: demand.inspector,
     issuedAt: demand.issuedAt,
@@ -117,12 +158,21 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
 const EVIDENCE_DEMAND_TYPEHASH = keccak256(
   utf8("EvidenceDemand(bytes32 unitId,address inspector,uint64 issuedAt,bytes32 demandDigest)"),
 );
+/** keccak256("EvidenceDemand(bytes32 logId,bytes32 unitId,address inspector,uint64 issuedAt,bytes32 demandDigest)") */
+const EVIDENCE_DEMAND_V2_TYPEHASH = keccak256(
+  utf8("EvidenceDemand(bytes32 logId,bytes32 unitId,address inspector,uint64 issuedAt,bytes32 demandDigest)"),
+);
 
-/** The 32-byte EIP-712 digest an inspector signs for a demand (checked against ethers in tests). */
+/**
+ * The 32-byte EIP-712 digest an inspector signs for a demand (checked against ethers in tests):
+ * the version 2 message when `message.logId` is set, the version 1 message otherwise.
+ */
 export function demandTypedDataDigest(domain: Eip712Domain, message: EvidenceDemandMessage): Uint8Array {
   const structHash = keccak256(
     concat([
-      EVIDENCE_DEMAND_TYPEHASH,
+      ...(message.logId !== undefined
+        ? [EVIDENCE_DEMAND_V2_TYPEHASH, word(hexToBytes(message.logId))]
+        : [EVIDENCE_DEMAND_TYPEHASH]),
       word(hexToBytes(message.unitId)),
       word(hexToBytes(message.inspector)),
       uintWord(message.issuedAt),
@@ -132,9 +182,12 @@ export function demandTypedDataDigest(domain: Eip712Domain, message: EvidenceDem
   return keccak256(concat([Uint8Array.of(0x19, 0x01), domainSeparator(domain), structHash]));
 }
 
-/** The definition an inspector's client signs with, in the shape EIP-712 libraries take. */
-export function demandEip712Definition(domain: Eip712Domain) {
-  return { domain, types: demandEip712Types, primaryType: DEMAND_PRIMARY_TYPE };
+/**
+ * The definition an inspector's client signs with, in the shape EIP-712 libraries take, and the
+ * log id its version 2 messages (and envelopes) must name.
+ */
+export function demandEip712Definition(domain: Eip712Domain, logId: string) {
+  return { domain, types: demandEip712Types, primaryType: DEMAND_PRIMARY_TYPE, logId };
 }
 
 /** What the gateway decided for a demand. */

@@ -1,7 +1,7 @@
 /**
  * Audit replay of demand log entries ("DPD1" leaves): the demand hashes to its id, the outcome to
  * its digest, the inspector signed it, and (with the chain's history) the inspector was active
- * when the gateway accepted it. Pure; server/core/replay.ts calls it for every demand entry.
+ * when the gateway accepted it, and a version 2 demand was signed for the log replayed. Pure; server/core/replay.ts calls it for every demand entry.
  */
 import { bytesToHex, hexToBytes } from "./bytes.ts";
 import type { Eip712Domain } from "./eip712.ts";
@@ -29,7 +29,7 @@ export interface AuditDemandEntry {
 }
 
 export interface DemandProblem {
-  kind: "demand.altered" | "demand.bad_signature" | "demand.inspector_not_valid";
+  kind: "demand.altered" | "demand.bad_signature" | "demand.inspector_not_valid" | "demand.wrong_log";
   detail: string;
 }
 
@@ -44,8 +44,12 @@ export function checkDemandEntry(
   domain: Eip712Domain,
   recover: (digest: Uint8Array, signature: string) => string | null,
   inspectorActiveAt?: (inspector: string, t: number) => boolean,
+  logId?: string,
 ): { leafHash: Uint8Array; problems: DemandProblem[] } {
   const problems: DemandProblem[] = [];
+  if (entry.demand.version === 2 && logId !== undefined && entry.demand.logId !== logId) {
+    problems.push({ kind: "demand.wrong_log", detail: `signed for log ${entry.demand.logId}, not ${logId}` });
+  }
   const digest = demandDigest(entry.demand);
   const outcome = outcomeDigest(entry.outcome);
   if (bytesToHex(digest) !== entry.entryId) {

@@ -1,6 +1,8 @@
 /**
  * The EIP-712 definition units sign with. The domain binds a signature to one chain and one
- * DutyLedger deployment, so a record signed for a test network is worthless on another.
+ * DutyLedger deployment, so a record signed for a test network is worthless on another; from
+ * record envelope version 2 the message's `logId` member binds it to one log of that deployment
+ * too, so a record signed for one gateway is worthless on another gateway of the same ledger.
  */
 import { decodeHex, hexToBytes } from "./bytes.ts";
 import { keccak256 } from "./keccak256.ts";
@@ -8,8 +10,20 @@ import type { DutyRecordMessage } from "./record.ts";
 
 export const EIP712_PRIMARY_TYPE = "DutyRecord";
 
+/** The message types of record envelope version 1 (no log binding; still verified, no longer signed). */
 export const eip712Types = {
   DutyRecord: [
+    { name: "unitId", type: "bytes32" },
+    { name: "dutyTypeId", type: "bytes32" },
+    { name: "performedAt", type: "uint64" },
+    { name: "recordDigest", type: "bytes32" },
+  ],
+} as const;
+
+/** The message types of record envelope version 2: version 1's members after the log's id. */
+export const eip712TypesV2 = {
+  DutyRecord: [
+    { name: "logId", type: "bytes32" },
     { name: "unitId", type: "bytes32" },
     { name: "dutyTypeId", type: "bytes32" },
     { name: "performedAt", type: "uint64" },
@@ -28,11 +42,14 @@ export function eip712Domain(chainId: number, verifyingContract: string): Eip712
   return { name: "dutyproof", version: "1", chainId, verifyingContract };
 }
 
-/** The definition served at /v1/info, in the shape EIP-712 libraries take. */
+/**
+ * The definition served at /v1/info, in the shape EIP-712 libraries take: the version 2 message,
+ * whose `logId` member a signer sets to the log's id (served beside it).
+ */
 export function eip712Definition(chainId: number, verifyingContract: string) {
   return {
     domain: eip712Domain(chainId, verifyingContract),
-    types: eip712Types,
+    types: eip712TypesV2,
     primaryType: EIP712_PRIMARY_TYPE,
   };
 }
@@ -45,6 +62,9 @@ const DOMAIN_TYPEHASH = keccak256(
 );
 const DUTY_RECORD_TYPEHASH = keccak256(
   utf8("DutyRecord(bytes32 unitId,bytes32 dutyTypeId,uint64 performedAt,bytes32 recordDigest)"),
+);
+const DUTY_RECORD_V2_TYPEHASH = keccak256(
+  utf8("DutyRecord(bytes32 logId,bytes32 unitId,bytes32 dutyTypeId,uint64 performedAt,bytes32 recordDigest)"),
 );
 
 /** `bytes` right-aligned in a 32-byte ABI word. */
@@ -126,20 +146,25 @@ export function typedDataDigest(domain: Eip712Domain, message: DutyRecordMessage
 
 /**
  * typedDataDigest with the record digest as bytes (`message.recordDigest` is not read): the
- * gateway has just computed it, and a hex round trip per record is wasted work.
+ * gateway has just computed it, and a hex round trip per record is wasted work. A message with
+ * `logId` is a version 2 message, one without a version 1 message: the two type hashes differ,
+ * so a signature of one never verifies as the other.
  */
 export function recordMessageDigest(
   domain: Eip712Domain,
-  message: Pick<DutyRecordMessage, "unitId" | "dutyTypeId" | "performedAt">,
+  message: Pick<DutyRecordMessage, "logId" | "unitId" | "dutyTypeId" | "performedAt">,
   recordDigest: Uint8Array,
 ): Uint8Array {
   if (recordDigest.length !== 32) throw new RangeError("expected 32 bytes of record digest");
-  const struct = new Uint8Array(160);
-  struct.set(DUTY_RECORD_TYPEHASH, 0);
-  putHex(struct, 32, message.unitId, 32);
-  putHex(struct, 64, message.dutyTypeId, 32);
-  putUint(struct, 96, message.performedAt);
-  struct.set(recordDigest, 128);
+  const v2 = message.logId !== undefined;
+  const struct = new Uint8Array(v2 ? 192 : 160);
+  struct.set(v2 ? DUTY_RECORD_V2_TYPEHASH : DUTY_RECORD_TYPEHASH, 0);
+  const at = v2 ? 32 : 0;
+  if (v2) putHex(struct, 32, message.logId!, 32);
+  putHex(struct, at + 32, message.unitId, 32);
+  putHex(struct, at + 64, message.dutyTypeId, 32);
+  putUint(struct, at + 96, message.performedAt);
+  struct.set(recordDigest, at + 128);
   const outer = new Uint8Array(66);
   outer[0] = 0x19;
   outer[1] = 0x01;

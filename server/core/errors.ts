@@ -35,6 +35,11 @@ export const errorCatalogue = {
   "record.signer_not_authorized": { status: 403, title: "Signer is not the unit's valid key" },
   "record.time_implausible": { status: 422, title: "Record time is in the future or too far in the past" },
   "record.not_found": { status: 404, title: "No record with this id" },
+  "record.wrong_log": { status: 422, title: "The record was signed for another log" },
+  "record.version_retired": {
+    status: 422,
+    title: "Record envelope version 1 is no longer accepted; sign version 2, which binds the log",
+  },
 
   // Corrections and withdrawals (the envelope's `amends` link)
   "amendment.target_not_found": { status: 422, title: "The record to amend is not in this log" },
@@ -62,6 +67,11 @@ export const errorCatalogue = {
   "demand.unknown_unit": { status: 422, title: "Unit is not registered on the ledger" },
   "demand.unit_suspended": { status: 422, title: "Unit is suspended" },
   "demand.not_found": { status: 404, title: "No demand with this id" },
+  "demand.wrong_log": { status: 422, title: "The demand was signed for another log" },
+  "demand.version_retired": {
+    status: 422,
+    title: "Demand envelope version 1 is no longer accepted; sign version 2, which binds the log",
+  },
   "demand.not_entitled": {
     status: 403,
     title: "A duty type asked is neither owned by the inspector's department nor granted to it",

@@ -17,6 +17,8 @@ export function recordDigest(envelope: RecordEnvelope): Hash {
 
 /** The EIP-712 message a unit signs for a record (see eip712.ts for the types). */
 export interface DutyRecordMessage {
+  /** The log the record is meant for; set for envelope version 2, absent for version 1. */
+  logId?: string;
   unitId: string;
   dutyTypeId: string;
   performedAt: number;
@@ -24,15 +26,16 @@ export interface DutyRecordMessage {
 }
 
 /**
- * The signed message of a record. Pass `digest` when it is already known (it must be the
- * envelope's record digest, or for an erased record the digest the log keeps) to save hashing
- * the envelope again.
+ * The signed message of a record: version 2 envelopes carry their log's id into it. Pass
+ * `digest` when it is already known (it must be the envelope's record digest, or for an erased
+ * record the digest the log keeps) to save hashing the envelope again.
  */
 export function signedMessageOf(
-  envelope: Pick<RecordEnvelope, "unitId" | "dutyTypeId" | "performedAt">,
+  envelope: Pick<RecordEnvelope, "unitId" | "dutyTypeId" | "performedAt"> & { logId?: string },
   digest: Hash = recordDigest(envelope as RecordEnvelope),
 ): DutyRecordMessage {
   return {
+    ...(envelope.logId !== undefined ? { logId: envelope.logId } : {}),
     unitId: envelope.unitId,
     dutyTypeId: envelope.dutyTypeId,
     performedAt: envelope.performedAt,

@@ -36,11 +36,12 @@ export const amendsSchema = z
   .strict();
 
 /**
- * The record envelope, version 1. Every key is required except the two links, `amends` and
+ * The record envelope, version 1: no longer accepted for new records unless the operator allows
+ * it for a transition (docs/operations.md), still verified wherever a log holds it. Every key is required except the two links, `amends` and
  * `demandId`; no others are allowed. An absent link is absent from the canonical bytes, so
  * records without links have the same digest as before links existed.
  */
-export const recordEnvelopeSchema = z
+export const recordEnvelopeV1Schema = z
   .object({
     version: z.literal(1).describe("envelope version"),
     unitId: bytes32.describe("the attesting unit's registry id"),
@@ -58,4 +59,22 @@ export const recordEnvelopeSchema = z
   })
   .strict();
 
-export type RecordEnvelope = z.infer<typeof recordEnvelopeSchema>;
+/**
+ * The record envelope, version 2: version 1's keys and `logId`, the log the record is meant for.
+ * The unit's signature covers it (docs/protocol.md §3), so no other log of the deployment can
+ * take the record.
+ */
+export const recordEnvelopeV2Schema = z
+  .object({
+    ...recordEnvelopeV1Schema.shape,
+    version: z.literal(2).describe("envelope version"),
+    logId: bytes32.describe("the id of the log the record is meant for (its gateway's /v1/info logId)"),
+  })
+  .strict();
+
+/** A record envelope of either version, told apart by `version`. */
+export const recordEnvelopeSchema = z.discriminatedUnion("version", [recordEnvelopeV1Schema, recordEnvelopeV2Schema]);
+
+export type RecordEnvelopeV1 = z.infer<typeof recordEnvelopeV1Schema>;
+export type RecordEnvelopeV2 = z.infer<typeof recordEnvelopeV2Schema>;
+export type RecordEnvelope = RecordEnvelopeV1 | RecordEnvelopeV2;

@@ -10,7 +10,8 @@ import { type Eip712Domain, typedDataDigest } from "./eip712.ts";
 import { DutyproofError } from "./errors.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
-import { recordEnvelopeSchema } from "./recordSchema.ts";
+import { z } from "zod";
+import { recordEnvelopeSchema, recordEnvelopeV1Schema, recordEnvelopeV2Schema } from "./recordSchema.ts";
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 import { type AuditDemandEntry, checkDemandEntry } from "./demandAudit.ts";
 import type { CheckpointAfterSeal } from "./succession.ts";
@@ -47,6 +48,7 @@ export type FindingKind =
   | "record.missing" // no record at a leaf index inside an anchored checkpoint
   | "record.misplaced" // a record claims another leaf index than its position
   | "record.altered" // its content does not hash to its record id, or is not a well-formed record
+  | "record.wrong_log" // a version 2 record signed for another log than the one replayed
   | "record.bad_signature" // the signature does not recover
   | "record.key_not_valid" // signed by a key that was not the unit's valid key then, or unit suspended
   | "record.implausible_time" // accepted more than a day before, or 5 minutes after, its anchoring
@@ -61,7 +63,8 @@ export type FindingKind =
   | "checkpoint.after_seal" // (not a problem) anchored in a sealed log above its seal: not part of the log
   | "demand.altered" // an evidence demand or its outcome does not hash to what was logged
   | "demand.bad_signature" // a demand's signature does not recover to its inspector
-  | "demand.inspector_not_valid"; // the inspector was not registered and active then
+  | "demand.inspector_not_valid" // the inspector was not registered and active then
+  | "demand.wrong_log"; // a version 2 demand signed for another log than the one replayed
 
 /** Kinds that report a fact rather than a problem. */
 export const informationalKinds: ReadonlySet<FindingKind> = new Set([
@@ -96,6 +99,8 @@ type UnitHistory = { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] };
 
 export interface ReplayInput {
   domain: Eip712Domain;
+  /** The id of the log replayed: a version 2 record meant for another log is a finding. */
+  logId?: string;
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
   /** Checkpoints of sealed predecessor logs above their seals (core/succession.ts); reported, not checked. */
   afterSeal?: CheckpointAfterSeal[];
@@ -110,7 +115,11 @@ export interface ReplayInput {
 
 const hex32 = /^0x[0-9a-f]{64}$/;
 const signatureHex = /^0x[0-9a-f]{130}$/;
-const auditEnvelopeSchema = recordEnvelopeSchema.extend({ salt: recordEnvelopeSchema.shape.salt.optional() });
+const erasedSalt = { salt: recordEnvelopeV1Schema.shape.salt.optional() };
+const auditEnvelopeSchema = z.discriminatedUnion("version", [
+  recordEnvelopeV1Schema.extend(erasedSalt),
+  recordEnvelopeV2Schema.extend(erasedSalt),
+]);
 
 /**
  * Checks that a checkpoint chain extends itself link by link, from the empty log, and that the
@@ -148,7 +157,7 @@ export function checkRecord(
   record: AuditRecord,
   position: number,
   anchoredAt: number | undefined,
-  input: Pick<ReplayInput, "domain" | "unitHistory" | "recover">,
+  input: Pick<ReplayInput, "domain" | "logId" | "unitHistory" | "recover">,
   findings: Finding[],
 ): Uint8Array | null {
   const at = { leafIndex: position, recordId: record.recordId };
@@ -169,6 +178,11 @@ export function checkRecord(
     return typeof record.recordId === "string" && hex32.test(record.recordId) ? hexToBytes(record.recordId) : null;
   }
   const logged = hexToBytes(record.recordId);
+  const meantFor = "logId" in record.envelope ? record.envelope.logId : undefined;
+  if (meantFor !== undefined && input.logId !== undefined && meantFor !== input.logId) {
+    // Signed by its unit, but for another log: a gateway took what was not meant for it.
+    findings.push({ kind: "record.wrong_log", ...at, detail: `signed for log ${meantFor}, not ${input.logId}` });
+  }
   let digest = logged;
   let signer: string | null;
   if (erased) {
@@ -380,7 +394,7 @@ export class LogReplayer {
         detail: `demand was logged at leaf ${entry.claimedIndex} but sits at ${position}`,
       });
     }
-    const checked = checkDemandEntry(entry, input.domain, input.recover, input.inspectorActiveAt);
+    const checked = checkDemandEntry(entry, input.domain, input.recover, input.inspectorActiveAt, input.logId);
     for (const p of checked.problems) findings.push({ ...p, leafIndex: position, recordId: entry.entryId });
     this.tree.appendLeafHash(checked.leafHash);
     if (position >= this.anchoredSize) {

@@ -53,9 +53,10 @@ export function replayBundle(input: BundleReplayInput): ReplayReport {
     const record: AuditRecord = {
       leafIndex: position,
       recordId: receipt.recordId,
-      // An erased record's remaining envelope is what its receipt states (what the signature binds).
+      // An erased record's remaining envelope is what its receipt states (what the signature
+      // binds); a version 2 receipt's record was signed for the receipt's log.
       envelope: item.envelope ?? {
-        version: 1,
+        ...(receipt.version === 2 ? { version: 2 as const, logId: receipt.logId } : { version: 1 as const }),
         unitId: receipt.unitId,
         dutyTypeId: receipt.dutyTypeId,
         performedAt: receipt.performedAt,
@@ -78,7 +79,13 @@ export function replayBundle(input: BundleReplayInput): ReplayReport {
     if (item.erasure) erased++;
     const first = checkpoints.find((c) => c.size > position);
     const domain = eip712Domain(receipt.chainId, receipt.contract);
-    const logged = checkRecord(record, position, first?.anchoredAt, { ...input, domain }, findings);
+    const logged = checkRecord(
+      record,
+      position,
+      first?.anchoredAt,
+      { ...input, domain, logId: receipt.logId },
+      findings,
+    );
     amendments.visit(record, position, findings);
     // Its place in the log: the receipt's proof must lead to the root the chain anchored.
     const anchored = bySize.get(receipt.treeSize);

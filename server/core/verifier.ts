@@ -18,7 +18,8 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 
 export const receiptSchema = z.object({
   status: z.literal("anchored"),
-  version: z.literal(1),
+  // The receipt's version is its record envelope's: a version 2 record was signed for `logId`.
+  version: z.union([z.literal(1), z.literal(2)]),
   recordId: hash32,
   unitId: hash32,
   dutyTypeId: hash32,
@@ -207,6 +208,7 @@ export function verifyEvidence(
     check(
       "record",
       recordId === receipt.recordId &&
+        envelope.version === receipt.version &&
         envelope.unitId === receipt.unitId &&
         envelope.dutyTypeId === receipt.dutyTypeId &&
         envelope.performedAt === receipt.performedAt,
@@ -214,8 +216,10 @@ export function verifyEvidence(
     );
   }
 
-  // The signature is over the record's message in the receipt's own domain (chain, contract).
+  // The signature is over the record's message in the receipt's own domain (chain, contract)
+  // and, from version 2, for the receipt's own log: a record signed for another log fails here.
   const digest = typedDataDigest(eip712Domain(receipt.chainId, receipt.contract), {
+    ...(receipt.version === 2 ? { logId: receipt.logId } : {}),
     unitId: receipt.unitId,
     dutyTypeId: receipt.dutyTypeId,
     performedAt: receipt.performedAt,

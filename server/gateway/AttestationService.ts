@@ -38,6 +38,13 @@ export interface AttestationOptions {
   registry: RegistryCache;
   catalog: { get(dutyTypeId: string): CatalogEntry | undefined };
   domain: Eip712Domain;
+  /** The id of this gateway's log: a version 2 record must name it. */
+  logId: string;
+  /**
+   * Whether version 1 envelopes, which do not bind the log, are still taken for new records:
+   * false unless the operator allows them for a transition (ACCEPT_ENVELOPE_V1).
+   */
+  acceptVersion1?: boolean;
   /**
    * Derives many records at once, e.g. on worker threads (VerifyPool.deriveEach); an outcome per
    * item, so that one item's failure is that item's alone. Inline when absent.
@@ -241,6 +248,20 @@ export class AttestationService {
     derived: DerivedRecord,
   ): Promise<AcceptedRecord> {
     const { catalog, registry, store } = this.options;
+    // Before anything else: a record meant for another log, or one that names no log, is refused
+    // here whoever signed it, so a record erased on another gateway cannot land on this one.
+    if (envelope.version === 1 && !this.options.acceptVersion1) {
+      throw new DutyproofError("record.version_retired", "envelope version 1 does not bind the log; sign version 2", {
+        errors: [{ path: "envelope.version", message: "must be 2" }],
+      });
+    }
+    if (envelope.version === 2 && envelope.logId !== this.options.logId) {
+      throw new DutyproofError(
+        "record.wrong_log",
+        `the record was signed for log ${envelope.logId}, this gateway's log is ${this.options.logId}`,
+        { errors: [{ path: "envelope.logId", message: `must be this gateway's log id ${this.options.logId}` }] },
+      );
+    }
     const entry = catalog.get(envelope.dutyTypeId);
     if (!entry) {
       throw new DutyproofError("record.unknown_duty_type", `duty type ${envelope.dutyTypeId} is not in the catalog`, {

@@ -58,7 +58,8 @@ function anchoredReceipt(
 ) {
   return {
     status: "anchored" as const,
-    version: 1,
+    // The record envelope's version: a version 2 record's signature binds `logId` below.
+    version: record.envelope.version,
     recordId: record.recordId,
     unitId: record.envelope.unitId,
     dutyTypeId: record.envelope.dutyTypeId,

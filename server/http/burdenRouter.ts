@@ -122,7 +122,7 @@ export function burdenRouter(options: BurdenRouterOptions): Router {
   };
 
   router.get("/v1/demands/eip712", (_req, res) => {
-    res.json(demandEip712Definition(service.domain));
+    res.json(demandEip712Definition(service.domain, service.logId));
   });
 
   router.post("/v1/demands", requireJson, json, async (req, res) => {

@@ -43,7 +43,7 @@ describe("corrections, withdrawals and lawful erasure", function () {
   const files = tempDir("amend-files"); // bundles written by the CLI, outside the data directory
   let gateway: RunningGateway;
   const ownTrust = () => [ownTrustAnchor(gateway.deployment, "the test gateway")];
-  let info: { eip712: Eip712Info };
+  let info: { eip712: Eip712Info; logId: string };
   let auditorToken: string;
   let unitToken: string;
   const village = id("unit:amend-village");
@@ -85,7 +85,7 @@ describe("corrections, withdrawals and lawful erasure", function () {
     });
   const amend = (base: RecordEnvelope, recordId: string, kind: "correction" | "withdrawal", fields = base.fields) =>
     ({
-      ...newEnvelope(base.unitId, base.dutyTypeId, fields),
+      ...newEnvelope(info.logId, base.unitId, base.dutyTypeId, fields),
       amends: { recordId, kind, reason: kind === "correction" ? "走访对象姓名录入有误" : "重复录入" },
     }) as RecordEnvelope;
 
@@ -123,9 +123,15 @@ describe("corrections, withdrawals and lawful erasure", function () {
     ).dutyTypes;
     visit = catalog.find((d) => d.code === "household-visit")!.id;
     patrol = catalog.find((d) => d.code === "grid-patrol")!.id;
-    original = await submit(villageKey, newEnvelope(village, visit, visitFields));
-    withdrawn = await submit(villageKey, newEnvelope(village, visit, { ...visitFields, householdName: "另一户" }));
-    erasable = await submit(villageKey, newEnvelope(village, visit, { ...visitFields, householdName: "待删除户主" }));
+    original = await submit(villageKey, newEnvelope(info.logId, village, visit, visitFields));
+    withdrawn = await submit(
+      villageKey,
+      newEnvelope(info.logId, village, visit, { ...visitFields, householdName: "另一户" }),
+    );
+    erasable = await submit(
+      villageKey,
+      newEnvelope(info.logId, village, visit, { ...visitFields, householdName: "待删除户主" }),
+    );
     expect([original.status, withdrawn.status, erasable.status]).to.deep.equal([201, 201, 201]);
   });
 
@@ -177,7 +183,12 @@ describe("corrections, withdrawals and lawful erasure", function () {
         "another duty type",
         villageKey,
         {
-          ...newEnvelope(village, patrol, { gridCode: "A-1", durationMinutes: 5, issuesFound: 0, gridWorker: "甲" }),
+          ...newEnvelope(info.logId, village, patrol, {
+            gridCode: "A-1",
+            durationMinutes: 5,
+            issuesFound: 0,
+            gridWorker: "甲",
+          }),
           amends: { recordId: correction.body.recordId as string, kind: "correction", reason: "x" },
         },
         422,
@@ -379,15 +390,19 @@ describe("corrections, withdrawals and lawful erasure", function () {
     const definition = (await (await fetch(`${gateway.url}/v1/demands/eip712`)).json()) as DemandDefinition;
     const now = Math.floor(Date.now() / 1000);
     const performedAt = erasable.envelope.performedAt;
-    const demand = demandOf(inspector.address, {
-      unitId: village,
-      dutyTypeIds: [visit],
-      from: performedAt - 3600,
-      to: now,
-      purpose: "核查走访记录",
-      department,
-      issuedAt: now,
-    });
+    const demand = demandOf(
+      inspector.address,
+      {
+        unitId: village,
+        dutyTypeIds: [visit],
+        from: performedAt - 3600,
+        to: now,
+        purpose: "核查走访记录",
+        department,
+        issuedAt: now,
+      },
+      gateway.deployment.logId,
+    );
     const created = await fetch(`${gateway.url}/v1/demands`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -33,7 +33,7 @@ describe("replay on worker threads", () => {
     const tree = new MemoryTree();
     records = [];
     for (let i = 0; i < 40; i++) {
-      const envelope = newEnvelope(unitId, "0x" + "22".repeat(32), { n: i }, t0 + i);
+      const envelope = newEnvelope(null, unitId, "0x" + "22".repeat(32), { n: i }, t0 + i);
       const digest = recordDigest(envelope);
       const signature = key.signingKey.sign(typedDataDigest(domain, signedMessageOf(envelope))).serialized;
       tree.appendLeafHash(leafHashOf(digest, signature));

@@ -92,7 +92,7 @@ describe("tamper detection at scale", function () {
     const store = new LedgerStore(location);
     await store.open();
     for (let i = 0; i < RECORDS; i++) {
-      const r = sign(newEnvelope(unitId, "0x" + "22".repeat(32), fields(i)));
+      const r = sign(newEnvelope(logId, unitId, "0x" + "22".repeat(32), fields(i)));
       await store.append({ ...r, leafHash: leafHashOf(r.digest, r.signature) });
       if (i === 9) {
         await anchorAfterNow();
@@ -178,7 +178,7 @@ describe("tamper detection at scale", function () {
     await leaves.put(key(13), ids[13]!);
 
     // A validly signed record of the unit slipped in at leaf 6, the rest moved up one.
-    const extra = sign(newEnvelope(unitId, "0x" + "22".repeat(32), fields(99)));
+    const extra = sign(newEnvelope(logId, unitId, "0x" + "22".repeat(32), fields(99)));
     const stored = JSON.parse(new TextDecoder().decode((await recordSublevel().get(ids[6]!))!)) as Record<
       string,
       unknown
@@ -207,14 +207,14 @@ describe("tamper detection at scale", function () {
   it("refuses a checkpoint from a gateway that rewrote history, and replay reports the rewrite", async () => {
     // The insider replaces leaf 3 with another signed record and rebuilds the tree from it.
     const records = await readStoredLog(db);
-    const replacement = sign(newEnvelope(unitId, "0x" + "22".repeat(32), fields(3)));
+    const replacement = sign(newEnvelope(logId, unitId, "0x" + "22".repeat(32), fields(3)));
     const tree = new MemoryTree();
     records.forEach((r, i) =>
       tree.appendLeafHash(
         i === 3 ? leafHashOf(replacement.digest, replacement.signature) : hexToBytes(r.leafHash as string),
       ),
     );
-    const next = sign(newEnvelope(unitId, "0x" + "22".repeat(32), fields(RECORDS)));
+    const next = sign(newEnvelope(logId, unitId, "0x" + "22".repeat(32), fields(RECORDS)));
     tree.appendLeafHash(leafHashOf(next.digest, next.signature));
     // Decoded from the revert data against the contract's ABI, not read from the node's message,
     // whose wording depends on whether the node recognises the contract's bytecode.
@@ -257,8 +257,8 @@ describe("tamper detection at scale", function () {
       { status: "active" as const, since: t0 },
       { status: "suspended" as const, since: t0 + 1000 },
     ];
-    const before = sign(newEnvelope(unitId, "0x" + "22".repeat(32), fields(1), t0 + 10));
-    const after = sign(newEnvelope(unitId, "0x" + "22".repeat(32), fields(2), t0 + 1100));
+    const before = sign(newEnvelope(logId, unitId, "0x" + "22".repeat(32), fields(1), t0 + 10));
+    const after = sign(newEnvelope(logId, unitId, "0x" + "22".repeat(32), fields(2), t0 + 1100));
     const tree = new MemoryTree();
     const audit: AuditRecord[] = [before, after].map((r, i) => {
       tree.appendLeafHash(leafHashOf(r.digest, r.signature));

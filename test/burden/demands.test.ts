@@ -80,15 +80,19 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     };
   };
   const demand = async (wallet: BaseWallet, draft: Partial<DemandDraft> & { department: string }, query = "") => {
-    const envelope = demandOf(wallet.address, {
-      unitId: village,
-      dutyTypeIds: [types["grid-patrol"]!],
-      from: clock - 30 * DAY,
-      to: clock,
-      purpose: "季度督查",
-      issuedAt: clock,
-      ...draft,
-    });
+    const envelope = demandOf(
+      wallet.address,
+      {
+        unitId: village,
+        dutyTypeIds: [types["grid-patrol"]!],
+        from: clock - 30 * DAY,
+        to: clock,
+        purpose: "季度督查",
+        issuedAt: clock,
+        ...draft,
+      },
+      definition.logId,
+    );
     return call("POST", `/v1/demands${query}`, {
       demand: envelope,
       signature: await signDemand(wallet, definition, envelope),
@@ -114,7 +118,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
     unit = { id: village, key: villageKey as BaseWallet },
   ) => {
     const envelope = {
-      ...newEnvelope(unit.id, types[dutyType]!, fields, performedAt),
+      ...newEnvelope(definition.logId, unit.id, types[dutyType]!, fields, performedAt),
       ...(demandId ? { demandId } : {}),
     };
     const res = await call("POST", "/v1/attestations", {
@@ -420,15 +424,19 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
       expect(res.body.code).to.equal(code);
     };
     // Signed by another key than the one the demand names.
-    const envelope = demandOf(civil.address, {
-      unitId: village,
-      dutyTypeIds: [types["grid-patrol"]!],
-      from: clock - DAY,
-      to: clock,
-      purpose: "x",
-      department: "civil-affairs",
-      issuedAt: clock,
-    });
+    const envelope = demandOf(
+      civil.address,
+      {
+        unitId: village,
+        dutyTypeIds: [types["grid-patrol"]!],
+        from: clock - DAY,
+        to: clock,
+        purpose: "x",
+        department: "civil-affairs",
+        issuedAt: clock,
+      },
+      definition.logId,
+    );
     expectProblem(
       await call("POST", "/v1/demands", {
         demand: envelope,

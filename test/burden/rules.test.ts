@@ -11,6 +11,7 @@ import {
   type DemandEnvelope,
   demandDigest,
   demandEip712Types,
+  demandEip712TypesV1,
   demandLeafDataOf,
   demandLeafHashOf,
   demandMessageOf,
@@ -56,7 +57,7 @@ describe("burden rules (pure)", () => {
     const digest = demandDigest(demand);
     expect(bytesToHex(digest)).to.equal("0x" + createHash("sha256").update(canonicalJson(demand)).digest("hex"));
     const message = demandMessageOf(demand);
-    const types = { EvidenceDemand: [...demandEip712Types.EvidenceDemand] };
+    const types = { EvidenceDemand: [...demandEip712TypesV1.EvidenceDemand] };
     expect(bytesToHex(demandTypedDataDigest(domain, message))).to.equal(TypedDataEncoder.hash(domain, types, message));
     const wallet = new Wallet("0x" + "01".repeat(32));
     expect(wallet.address.toLowerCase()).to.equal(demand.inspector);
@@ -74,7 +75,7 @@ describe("burden rules (pure)", () => {
     );
     const signature = await new Wallet("0x" + "01".repeat(32)).signTypedData(
       domain,
-      { EvidenceDemand: [...demandEip712Types.EvidenceDemand] },
+      { EvidenceDemand: [...demandEip712TypesV1.EvidenceDemand] },
       message,
     );
     expect(signature).to.equal(
@@ -100,7 +101,7 @@ describe("burden rules (pure)", () => {
       expect(bytesToHex(demandTypedDataDigest(domain, message))).to.equal(
         "0x4d47c675e609152293e7a359f5808b5f48d29a5e242916457e9f0d9b78f1d40b",
       );
-      const types = { EvidenceDemand: [...demandEip712Types.EvidenceDemand] };
+      const types = { EvidenceDemand: [...demandEip712TypesV1.EvidenceDemand] };
       for (let i = 0; i < 50; i++) {
         const other = { ...message, issuedAt: message.issuedAt + i, demandDigest: bytesToHex(randomBytes(32)) };
         expect(bytesToHex(demandTypedDataDigest(domain, other))).to.equal(TypedDataEncoder.hash(domain, types, other));
@@ -121,6 +122,45 @@ describe("burden rules (pure)", () => {
       .update(Buffer.concat([Buffer.of(0), Buffer.from(data)]))
       .digest("hex");
     expect(bytesToHex(demandLeafHashOf(demandDigest(demand), signature, outcome))).to.equal("0x" + expected);
+  });
+
+  it("gives the version 2 worked example of docs/protocol.md §4: the demand bound to its log", async () => {
+    // Computed with node's SHA-256 and ethers' EIP-712 encoder and signer, not the code under test.
+    const bound: DemandEnvelope = {
+      ...demand,
+      version: 2,
+      logId: "0xb6bacb676c16ea8ad9e7c7deb0f3fdadbbfa5628d883a571eacea9a7718ebda6",
+    };
+    expect(bytesToHex(demandDigest(bound))).to.equal(
+      "0xbdf39d1d8614dc137d61c9662e3dc727fc2f39720469e1522acf4106de55246f",
+    );
+    const message = demandMessageOf(bound);
+    expect(message.logId).to.equal(bound.logId);
+    expect(bytesToHex(demandTypedDataDigest(domain, message))).to.equal(
+      "0xaaa0102c98620f172d3c84bdd98ad6b6bba99f14b4b933309d15b5d98cf49581",
+    );
+    const types = { EvidenceDemand: [...demandEip712Types.EvidenceDemand] };
+    expect(TypedDataEncoder.hash(domain, types, message)).to.equal(
+      "0xaaa0102c98620f172d3c84bdd98ad6b6bba99f14b4b933309d15b5d98cf49581",
+    );
+    const signature =
+      "0x9a9a0535fc53027d70364556829e2a947dec383b5b93a9521d0d8c2028a0e4f7540a3681f0c107553adf1569376541d930fe0bf292f55afb3b5247843f9bffd31c";
+    expect(await new Wallet("0x" + "01".repeat(32)).signTypedData(domain, types, message)).to.equal(signature);
+    expect(recoverSigner(demandTypedDataDigest(domain, message), signature)).to.equal(demand.inspector);
+    // The same demand for another log is another message: the signature recovers to someone else.
+    const elsewhere = { ...message, logId: "0x" + "ee".repeat(32) };
+    expect(recoverSigner(demandTypedDataDigest(domain, elsewhere), signature)).to.not.equal(demand.inspector);
+    const outcome = outcomeDigest({
+      decision: "answered_from_ledger",
+      reason: "the ledger holds 4 matching record(s); no task for the unit",
+      decidedAt: 1_780_000_005,
+      matched: 4,
+    });
+    expect(bytesToHex(demandLeafHashOf(demandDigest(bound), signature, outcome))).to.equal(
+      "0xa2f7c420c267a6244d7d4258f9eda4c19d8b101efaa35c969bc7e34a176d45f0",
+    );
+    const parsed = demandSubmissionSchema.safeParse({ demand: { ...bound, logId: undefined }, signature });
+    expect(parsed.success, "version 2 without logId").to.equal(false);
   });
 
   it("refuses unsorted duty types, an empty period and an emergency that is not on-site", () => {

@@ -302,9 +302,12 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
   it("shows the unit's timeline to a holder of its token, and refuses a wrong token", async () => {
     // A correction of the first record, made by the unit's own system: the original is superseded.
     const first = JSON.parse(readFileSync(evidencePath, "utf8"));
-    const info = (await (await fetch(gateway.url + "/v1/info")).json()) as { eip712: Eip712Info };
+    const info = (await (await fetch(gateway.url + "/v1/info")).json()) as { eip712: Eip712Info; logId: string };
     const correction = {
-      ...newEnvelope(village, first.envelope.dutyTypeId, { ...first.envelope.fields, visitors: "李某、张某、王某" }),
+      ...newEnvelope(info.logId, village, first.envelope.dutyTypeId, {
+        ...first.envelope.fields,
+        visitors: "李某、张某、王某",
+      }),
       amends: { recordId: first.receipt.recordId, kind: "correction" as const, reason: "补记走访人员" },
     };
     const submitted = await fetch(gateway.url + "/v1/attestations", {

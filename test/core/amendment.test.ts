@@ -27,7 +27,7 @@ describe("amendments and erasure (core)", () => {
   const duty = "0x" + "22".repeat(32);
   const target = { recordId: "0x" + "01".repeat(32), unitId: unit, dutyTypeId: duty };
   const amending = (kind: "correction" | "withdrawal", fields: RecordEnvelope["fields"] = { n: 1 }) => ({
-    ...newEnvelope(unit, duty, fields),
+    ...newEnvelope(null, unit, duty, fields),
     amends: { recordId: target.recordId, kind, reason: "r" },
   });
 
@@ -47,12 +47,12 @@ describe("amendments and erasure (core)", () => {
     expect(codeOf(() => checkAmendment(amending("correction"), { ...target, amendsKind: "withdrawal" }))).to.equal(
       "amendment.target_not_current",
     );
-    expect(codeOf(() => checkAmendment(newEnvelope(unit, duty, {}), undefined))).to.equal("accepted");
+    expect(codeOf(() => checkAmendment(newEnvelope(null, unit, duty, {}), undefined))).to.equal("accepted");
   });
 
   it("erases the fields a duty type marks personal, unknown fields, and the salt", () => {
     const visit = loadCatalog().find((e) => e.document.code === "household-visit")!;
-    const envelope = newEnvelope(unit, visit.id, {
+    const envelope = newEnvelope(null, unit, visit.id, {
       householdName: "某",
       address: "某地",
       visitPurpose: "routine",
@@ -86,13 +86,13 @@ describe("amendments and erasure (core)", () => {
       });
       return bytesToHex(digest);
     };
-    const first = add(keys[0]!, newEnvelope(unit, duty, { n: 1 }, t0));
+    const first = add(keys[0]!, newEnvelope(null, unit, duty, { n: 1 }, t0));
     add(keys[1]!, {
-      ...newEnvelope(other, duty, { n: 2 }, t0),
+      ...newEnvelope(null, other, duty, { n: 2 }, t0),
       amends: { recordId: first, kind: "correction", reason: "r" },
     });
     add(keys[0]!, {
-      ...newEnvelope(unit, duty, {}, t0),
+      ...newEnvelope(null, unit, duty, {}, t0),
       amends: { recordId: "0x" + "ee".repeat(32), kind: "withdrawal", reason: "r" },
     });
     const history = (k: number) => ({

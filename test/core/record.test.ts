@@ -5,7 +5,7 @@ import { TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
 import { bytesToHex, hexToBytes } from "../../server/core/bytes.ts";
 import { canonicalJson } from "../../server/core/canonical.ts";
 import { dutyTypeIdOf, validateFields } from "../../server/core/dutyType.ts";
-import { eip712Domain, eip712Types, parseSignature, typedDataDigest } from "../../server/core/eip712.ts";
+import { eip712Domain, eip712Types, eip712TypesV2, parseSignature, typedDataDigest } from "../../server/core/eip712.ts";
 import { useKeccak256 } from "../../server/core/keccak256.ts";
 import { useSha256 } from "../../server/core/sha256.ts";
 import {
@@ -199,5 +199,74 @@ describe("core/dutyType and the starter catalog", () => {
       "fields.issuesFound",
       "fields.gridWorker",
     ]);
+  });
+});
+
+// The version 2 worked example of docs/protocol.md §3: the version 1 envelope bound to the log
+// "embedded-gateway" (logId = keccak256("log:embedded-gateway")). Every value below was computed
+// with node's SHA-256 and ethers' EIP-712 encoder and signer, not with the code under test.
+const vectorV2 = {
+  envelope: {
+    ...vector.envelope,
+    version: 2,
+    logId: "0xb6bacb676c16ea8ad9e7c7deb0f3fdadbbfa5628d883a571eacea9a7718ebda6",
+  } satisfies RecordEnvelope,
+  jcs: '{"dutyTypeId":"0x2222222222222222222222222222222222222222222222222222222222222222","fields":{"durationMinutes":90,"gridCode":"QS-01-03","gridWorker":"赵某","issuesFound":2},"logId":"0xb6bacb676c16ea8ad9e7c7deb0f3fdadbbfa5628d883a571eacea9a7718ebda6","performedAt":1795000000,"salt":"0x3333333333333333333333333333333333333333333333333333333333333333","unitId":"0x1111111111111111111111111111111111111111111111111111111111111111","version":2}',
+  recordDigest: "0x82af6649030d406d724f0bf17d86723463f1f34108d5dd3fa403c0773c4d0a81",
+  eip712Digest: "0x8950ab3e4a3540158ad29b0619d32f7f069184469acbbd4941995ae0def2deb2",
+  signature:
+    "0x5a6d93fc68e800fd4fe00cc44bfcee5955243b6eeb90d2a878098d7f5934557a24c2bd97f2c1afb52fce82289701af727bd700c1ebdd1c44dbc8cfba7894929a1b",
+  leafHash: "0xa2f3c09e437a3c1d8849d0a0208395decdd03509fce09daa7ff42c3f234c0a1d",
+};
+
+describe("core/record, envelope version 2 (bound to a log)", () => {
+  const domain = eip712Domain(vector.chainId, vector.verifyingContract);
+  const types = { DutyRecord: [...eip712TypesV2.DutyRecord] };
+
+  it("gives the worked example: JCS, record digest, EIP-712 digest, signature and DPL1 leaf", () => {
+    expect(canonicalJson(vectorV2.envelope)).to.equal(vectorV2.jcs);
+    expect(bytesToHex(recordDigest(vectorV2.envelope))).to.equal(vectorV2.recordDigest);
+    const message = signedMessageOf(vectorV2.envelope);
+    expect(message.logId).to.equal(vectorV2.envelope.logId);
+    expect(bytesToHex(typedDataDigest(domain, message))).to.equal(vectorV2.eip712Digest);
+    expect(verifyTypedData(domain, types, message, vectorV2.signature)).to.equal(vector.signer);
+    expect(recoverSigner(hexToBytes(vectorV2.eip712Digest), vectorV2.signature)).to.equal(vector.signer.toLowerCase());
+    expect(bytesToHex(leafHashOf(hexToBytes(vectorV2.recordDigest), vectorV2.signature))).to.equal(vectorV2.leafHash);
+  });
+
+  it("encodes the version 2 message as ethers' generic encoder does, on random messages", () => {
+    const random = () => bytesToHex(Uint8Array.from({ length: 32 }, () => Math.floor(Math.random() * 256)));
+    for (let i = 0; i < 100; i++) {
+      const message = {
+        logId: random(),
+        unitId: random(),
+        dutyTypeId: random(),
+        performedAt: Math.floor(Math.random() * 2 ** 40),
+        recordDigest: random(),
+      };
+      expect(bytesToHex(typedDataDigest(domain, message))).to.equal(TypedDataEncoder.hash(domain, types, message));
+    }
+  });
+
+  it("gives another digest for another log, and never the version 1 digest", () => {
+    const message = signedMessageOf(vectorV2.envelope);
+    const otherLog = { ...message, logId: "0x" + "ee".repeat(32) };
+    expect(bytesToHex(typedDataDigest(domain, otherLog))).to.not.equal(vectorV2.eip712Digest);
+    const asVersion1 = { ...message, logId: undefined };
+    expect(bytesToHex(typedDataDigest(domain, asVersion1))).to.not.equal(vectorV2.eip712Digest);
+    expect(recoverSigner(typedDataDigest(domain, otherLog), vectorV2.signature)).to.not.equal(
+      vector.signer.toLowerCase(),
+    );
+  });
+
+  it("requires logId in version 2 and refuses it in version 1", () => {
+    const withoutLog = { ...vectorV2.envelope, logId: undefined };
+    expect(recordEnvelopeSchema.safeParse(withoutLog).success).to.equal(false);
+    expect(recordEnvelopeSchema.safeParse({ ...vector.envelope, logId: vectorV2.envelope.logId }).success).to.equal(
+      false,
+    );
+    expect(recordEnvelopeSchema.safeParse({ ...vectorV2.envelope, version: 3 }).success).to.equal(false);
+    expect(recordEnvelopeSchema.parse(vectorV2.envelope)).to.deep.equal(vectorV2.envelope);
+    expect(recordEnvelopeSchema.parse(vector.envelope)).to.deep.equal(vector.envelope);
   });
 });

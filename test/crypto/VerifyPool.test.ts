@@ -26,7 +26,7 @@ describe("crypto/VerifyPool (worker threads)", () => {
     const keys = [Wallet.createRandom(), Wallet.createRandom()];
     const items = [];
     for (let i = 0; i < 101; i++) {
-      const envelope = newEnvelope("0x" + "11".repeat(32), "0x" + "22".repeat(32), { n: i });
+      const envelope = newEnvelope(null, "0x" + "11".repeat(32), "0x" + "22".repeat(32), { n: i });
       const signature = i % 10 === 7 ? "0x" + "ab".repeat(65) : await signEnvelope(keys[i % 2]!, eip712, envelope);
       items.push({ envelope, signature });
     }
@@ -46,7 +46,7 @@ describe("crypto/VerifyPool (worker threads)", () => {
     const domain = eip712Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
     const key = Wallet.createRandom();
     const eip712 = servedDefinition(domain);
-    const envelope = newEnvelope("0x" + "11".repeat(32), "0x" + "22".repeat(32), { n: 1 });
+    const envelope = newEnvelope(null, "0x" + "11".repeat(32), "0x" + "22".repeat(32), { n: 1 });
     const good = await signEnvelope(key, eip712, envelope);
     const s = BigInt("0x" + good.slice(66, 130));
     const v = good.slice(130);
@@ -77,7 +77,7 @@ describe("crypto/VerifyPool: an item that cannot be derived fails alone", () => 
     const items: Array<{ envelope: ReturnType<typeof newEnvelope>; signature: string }> = [];
     for (let i = 0; i < 12; i++) {
       // Schemas refuse such text first; the pool must hold even if something gets through.
-      const envelope = newEnvelope("0x" + "11".repeat(32), "0x" + "22".repeat(32), {
+      const envelope = newEnvelope(null, "0x" + "11".repeat(32), "0x" + "22".repeat(32), {
         n: i,
         note: i % 3 ? "ok" : "\ud800",
       });

@@ -131,7 +131,8 @@ export async function registerUnit(dataDir: string, gatewayUrl: string): Promise
   const privateKey = hexToBytes(key.privateKey);
   const sign = (n: number) => {
     const envelope: RecordEnvelope = {
-      version: 1,
+      version: 2,
+      logId: deployment.logId,
       unitId,
       dutyTypeId,
       performedAt: Math.floor(Date.now() / 1000) - 60,

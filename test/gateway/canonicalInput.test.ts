@@ -67,7 +67,7 @@ describe("gateway: input without a canonical form fails alone", function () {
 
   const fields = (i: number) => ({ gridCode: `QS-${i}`, durationMinutes: 30, issuesFound: 0, gridWorker: "网格员" });
   const legitimate = async (i: number) => {
-    const envelope = newEnvelope(village, patrol, fields(i));
+    const envelope = newEnvelope(gateway.deployment.logId, village, patrol, fields(i));
     return { envelope, signature: await signEnvelope(unitKey, eip712, envelope) };
   };
   /** A signed submission whose text holds a lone surrogate at one of several places. */
@@ -225,7 +225,7 @@ describe("gateway: a signature that does not check names the digests the gateway
   });
 
   it("answers a wrong key with the record digest and the EIP-712 digest, so a submitter can tell it from a canonicalisation mismatch", async () => {
-    const envelope = newEnvelope(village, patrol, {
+    const envelope = newEnvelope(gateway.deployment.logId, village, patrol, {
       gridCode: "QS-1",
       durationMinutes: 30,
       issuesFound: 0,

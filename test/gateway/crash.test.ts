@@ -68,6 +68,7 @@ describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, functi
     await start();
     const info = (await (await fetch(`${url}/v1/info`)).json()) as {
       eip712: Eip712Info;
+      logId: string;
       contracts: { DutyLedger: string };
     };
     const deployment = JSON.parse(readFileSync(join(dir.path, "deployment.json"), "utf8")) as Deployment;
@@ -98,7 +99,7 @@ describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, functi
       let stop = false;
       const worker = async () => {
         while (!stop) {
-          const envelope = newEnvelope(unitId, patrol, {
+          const envelope = newEnvelope(info.logId, unitId, patrol, {
             gridCode: `G-${sequence++}`,
             durationMinutes: 30,
             issuesFound: 0,

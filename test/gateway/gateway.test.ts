@@ -94,7 +94,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   });
 
   it("accepts a signed record, is idempotent, and issues a receipt that verifies through the contract", async () => {
-    const envelope = newEnvelope(village, household, visitFields);
+    const envelope = newEnvelope(info.logId, village, household, visitFields);
     const signature = await signEnvelope(unitKey, info.eip712, envelope);
     const first = await post("/v1/attestations", { envelope, signature });
     expect(first.status).to.equal(201);
@@ -211,13 +211,13 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
           post(
             "/v1/attestations",
             JSON.parse(
-              '{"envelope":{"version":2,"unitId":"0x12","dutyTypeId":7,"performedAt":"now","fields":[],"salt":""},"signature":"0x00","extra":true}',
+              '{"envelope":{"version":2,"logId":"0x","unitId":"0x12","dutyTypeId":7,"performedAt":"now","fields":[],"salt":""},"signature":"0x00","extra":true}',
             ),
           ),
         422,
         "request.invalid",
         [
-          "envelope.version",
+          "envelope.logId",
           "envelope.unitId",
           "envelope.dutyTypeId",
           "envelope.performedAt",
@@ -260,7 +260,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "fields that do not match the duty type",
         async () => {
-          const envelope = newEnvelope(village, household, {
+          const envelope = newEnvelope(info.logId, village, household, {
             householdName: 7,
             visitPurpose: "party",
             unknownField: "x",
@@ -273,7 +273,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "an unknown duty type",
         async () => {
-          const envelope = newEnvelope(village, "0x" + "ab".repeat(32), visitFields);
+          const envelope = newEnvelope(info.logId, village, "0x" + "ab".repeat(32), visitFields);
           return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
         },
         422,
@@ -282,7 +282,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "an unregistered unit",
         async () => {
-          const envelope = newEnvelope(id("unit:nowhere"), household, visitFields);
+          const envelope = newEnvelope(info.logId, id("unit:nowhere"), household, visitFields);
           return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
         },
         422,
@@ -291,7 +291,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a key that is not the unit's",
         async () => {
-          const envelope = newEnvelope(village, household, visitFields);
+          const envelope = newEnvelope(info.logId, village, household, visitFields);
           return { envelope, signature: await signEnvelope(strangerKey, info.eip712, envelope) };
         },
         403,
@@ -300,7 +300,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a high-s signature",
         async () => {
-          const envelope = newEnvelope(village, household, visitFields);
+          const envelope = newEnvelope(info.logId, village, household, visitFields);
           return { envelope, signature: toHighS(await signEnvelope(unitKey, info.eip712, envelope)) };
         },
         422,
@@ -309,7 +309,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a signature for another contract",
         async () => {
-          const envelope = newEnvelope(village, household, visitFields);
+          const envelope = newEnvelope(info.logId, village, household, visitFields);
           const other = {
             ...info.eip712,
             domain: { ...info.eip712.domain, verifyingContract: "0x" + "12".repeat(20) },
@@ -322,7 +322,13 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a time in the future",
         async () => {
-          const envelope = newEnvelope(village, household, visitFields, Math.floor(Date.now() / 1000) + 3600);
+          const envelope = newEnvelope(
+            info.logId,
+            village,
+            household,
+            visitFields,
+            Math.floor(Date.now() / 1000) + 3600,
+          );
           return { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) };
         },
         422,
@@ -331,7 +337,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a duty type not for the unit's level",
         async () => {
-          const envelope = newEnvelope(township, household, visitFields);
+          const envelope = newEnvelope(info.logId, township, household, visitFields);
           return { envelope, signature: await signEnvelope(townshipKey, info.eip712, envelope) };
         },
         422,
@@ -340,7 +346,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       [
         "a suspended unit, even with its own key",
         async () => {
-          const envelope = newEnvelope(suspended, household, visitFields);
+          const envelope = newEnvelope(info.logId, suspended, household, visitFields);
           return { envelope, signature: await signEnvelope(suspendedKey, info.eip712, envelope) };
         },
         403,
@@ -361,7 +367,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   it("accepts a batch, answering each item on its own", async () => {
     const items = [];
     for (let i = 0; i < 40; i++) {
-      const envelope = newEnvelope(village, meeting, {
+      const envelope = newEnvelope(info.logId, village, meeting, {
         topic: `第${i}次村民代表会议`,
         meetingKind: "villagers-representatives",
         attendees: 20 + i,
@@ -409,7 +415,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   });
 
   it("keeps every receipt valid across a restart of gateway and chain", async () => {
-    const envelope = newEnvelope(village, household, visitFields);
+    const envelope = newEnvelope(info.logId, village, household, visitFields);
     const signature = await signEnvelope(unitKey, info.eip712, envelope);
     const ack = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
       receipt: string;
@@ -434,7 +440,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
         after.root,
       ),
     ).to.equal(true);
-    const next = newEnvelope(village, household, visitFields);
+    const next = newEnvelope(info.logId, village, household, visitFields);
     const res = await post("/v1/attestations", {
       envelope: next,
       signature: await signEnvelope(unitKey, info.eip712, next),
@@ -443,7 +449,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   });
 
   it("shows a record's content only to its unit's token, its duty type's department and auditors", async () => {
-    const envelope = newEnvelope(village, household, visitFields);
+    const envelope = newEnvelope(info.logId, village, household, visitFields);
     const signature = await signEnvelope(unitKey, info.eip712, envelope);
     const { recordId } = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
       recordId: string;
@@ -486,7 +492,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
       ],
       [township, townshipKey, meeting, { topic: "安全生产例会", meetingKind: "working", attendees: 12, chair: "镇长" }],
     ] as const) {
-      const envelope = newEnvelope(unit, dutyType, fields);
+      const envelope = newEnvelope(gateway.deployment.logId, unit, dutyType, fields);
       const res = await post("/v1/attestations", {
         envelope,
         signature: await signEnvelope(key, info.eip712, envelope),
@@ -581,7 +587,7 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
     ];
 
     before(async () => {
-      const envelope = newEnvelope(village, household, visitFields);
+      const envelope = newEnvelope(info.logId, village, household, visitFields);
       const signature = await signEnvelope(unitKey, info.eip712, envelope);
       const ack = (await (await post("/v1/attestations", { envelope, signature })).json()) as {
         recordId: string;

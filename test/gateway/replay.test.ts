@@ -40,7 +40,7 @@ describe("audit replay", function () {
     );
     token = issueToken(`${dir.path}/tokens.json`, "auditor", "audit bureau");
     await (await gateway.ledger.getFunction("registerUnit")(unitId, "0x" + "00".repeat(32), 3, unitKey.address)).wait();
-    const info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as { eip712: Eip712Info };
+    const info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as { eip712: Eip712Info; logId: string };
     const catalog = (
       (await (await fetch(`${gateway.url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
     ).dutyTypes;
@@ -49,7 +49,7 @@ describe("audit replay", function () {
     for (let round = 0; round < 3; round++) {
       const items = [];
       for (let i = 0; i < 7; i++) {
-        const envelope = newEnvelope(unitId, patrol, {
+        const envelope = newEnvelope(info.logId, unitId, patrol, {
           gridCode: `R${round}-${i}`,
           durationMinutes: 20,
           issuesFound: 0,
@@ -141,7 +141,7 @@ describe("audit replay", function () {
     const tree = new MemoryTree();
     const records: AuditRecord[] = [];
     for (let i = 0; i < 4; i++) {
-      const envelope = newEnvelope(unitId, "0x" + "22".repeat(32), { n: i }, 1_800_000_000);
+      const envelope = newEnvelope(null, unitId, "0x" + "22".repeat(32), { n: i }, 1_800_000_000);
       const digest = recordDigest(envelope);
       const signature = key.signingKey.sign(typedDataDigest(domain, signedMessageOf(envelope))).serialized;
       tree.appendLeafHash(leafHashOf(digest, signature));

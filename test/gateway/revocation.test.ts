@@ -27,7 +27,7 @@ describe("gateway: a key revoked on chain is refused at once", function () {
 
   const submit = async (key: BaseWallet, i: number) => {
     const fields = { gridCode: `QS-${i}`, durationMinutes: 30, issuesFound: 0, gridWorker: "网格员" };
-    const envelope = newEnvelope(village, patrol, fields);
+    const envelope = newEnvelope(gateway.deployment.logId, village, patrol, fields);
     const res = await fetch(gateway.url + "/v1/attestations", {
       method: "POST",
       headers: { "content-type": "application/json" },

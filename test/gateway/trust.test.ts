@@ -114,7 +114,7 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
       (await (await fetch(`${gateway.url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
     ).dutyTypes;
     const patrol = catalog.find((d) => d.code === "grid-patrol")!.id;
-    const envelope = newEnvelope(victim, patrol, {
+    const envelope = newEnvelope(gateway.deployment.logId, victim, patrol, {
       gridCode: "QS-1",
       durationMinutes: 45,
       issuesFound: 0,

@@ -26,7 +26,7 @@ describe("verifier: honest and forged evidence against a real chain", function (
   const dir = tempDir("verify");
   const chainPort = testPort("verify");
   let gateway: RunningGateway;
-  let info: { eip712: Eip712Info; chainId: number; contracts: { DutyLedger: string } };
+  let info: { eip712: Eip712Info; logId: string; chainId: number; contracts: { DutyLedger: string } };
   const village = id("unit:verify-village");
   const villageKey = Wallet.createRandom();
   let patrol: string;
@@ -55,20 +55,27 @@ describe("verifier: honest and forged evidence against a real chain", function (
   };
 
   /** A malicious gateway: anchors whatever leaves it likes in a log of its own, and writes receipts. */
-  async function forgeAnchoredReceipt(key: BaseWallet, unitId: string, acceptedAtShift = 0): Promise<Receipt> {
-    const envelope = newEnvelope(unitId, patrol, fields);
+  async function forgeAnchoredReceipt(
+    key: BaseWallet,
+    unitId: string,
+    acceptedAtShift = 0,
+    signedFor?: string,
+  ): Promise<Receipt> {
+    // By default the key's holder signs for the malicious log itself: a record signed for
+    // another log (`signedFor`) does not verify in this one.
+    const logId = id(`log:evil:${Math.random()}`);
+    const envelope = newEnvelope(signedFor ?? logId, unitId, patrol, fields);
     const signature = await signEnvelope(key, info.eip712, envelope);
     const digest = recordDigest(envelope);
     const tree = new MemoryTree();
     tree.appendLeafHash(leafHashOf(digest, signature));
     tree.appendLeafData(new TextEncoder().encode("padding"));
-    const logId = id(`log:evil:${Math.random()}`);
     await (await gateway.ledger.getFunction("createLog")(logId, gateway.wallet.address)).wait();
     const tx = await (await gateway.ledger.getFunction("anchor")(logId, 2, bytesToHex(tree.root()), [])).wait();
     const block = await gateway.wallet.provider!.getBlock(tx.blockNumber);
     return {
       status: "anchored",
-      version: 1,
+      version: 2,
       recordId: bytesToHex(digest),
       unitId,
       dutyTypeId: patrol,
@@ -107,10 +114,10 @@ describe("verifier: honest and forged evidence against a real chain", function (
     ).dutyTypes;
     patrol = catalog.find((d) => d.code === "grid-patrol")!.id;
     for (let i = 0; i < 5; i++) {
-      const e = newEnvelope(village, patrol, { ...fields, gridCode: `pad-${i}` });
+      const e = newEnvelope(info.logId, village, patrol, { ...fields, gridCode: `pad-${i}` });
       await post({ envelope: e, signature: await signEnvelope(villageKey, info.eip712, e) });
     }
-    const envelope = newEnvelope(village, patrol, fields);
+    const envelope = newEnvelope(info.logId, village, patrol, fields);
     const signature = await signEnvelope(villageKey, info.eip712, envelope);
     const ack = await post({ envelope, signature });
     honest = { receipt: await anchoredReceipt(ack.receipt), envelope, signature };
@@ -223,6 +230,15 @@ describe("verifier: honest and forged evidence against a real chain", function (
     // Control: the same malicious path with a valid key verifies, so the checks above are what refuse.
     const control = await verify({ receipt: await forgeAnchoredReceipt(villageKey, village) });
     expect(control.valid, JSON.stringify(control.checks)).to.equal(true);
+  });
+
+  it("rejects a record its unit signed for the honest log, anchored by a malicious gateway in its own", async () => {
+    const moved = await forgeAnchoredReceipt(villageKey, village, 0, info.logId);
+    const verdict = await verify({ receipt: moved });
+    expect([verdict.valid, verdict.reason]).to.deep.equal([false, "signature.invalid"]);
+    // Nor does calling the receipt a version 1 one (no log in the message) make it verify.
+    const asVersion1 = await verify({ receipt: { ...moved, version: 1 } });
+    expect([asVersion1.valid, asVersion1.reason]).to.deep.equal([false, "signature.invalid"]);
   });
 
   it("serves the same verdicts at POST /v1/verify", async () => {

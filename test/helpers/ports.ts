@@ -18,6 +18,7 @@ const bands = {
   anchorer: 25_000,
   trust: 26_000,
   evidence: 27_000,
+  envelopes: 28_000,
 } as const;
 
 /** A random port in the test file's band of 1,000. */

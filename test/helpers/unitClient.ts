@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { type BaseWallet, Signature } from "ethers";
 import { bytesToHex } from "../../server/core/bytes.ts";
+import { eip712Types } from "../../server/core/eip712.ts";
 import { type RecordEnvelope, recordDigest } from "../../server/core/record.ts";
 
 export interface Eip712Info {
@@ -10,23 +11,36 @@ export interface Eip712Info {
   primaryType: string;
 }
 
+/**
+ * A fresh record envelope: version 2 for the log `logId` (a gateway's /v1/info logId), or, with
+ * `logId` null, a version 1 envelope as units signed before logs were bound (for the verifiers
+ * that must still take those).
+ */
 export function newEnvelope(
+  logId: string | null,
   unitId: string,
   dutyTypeId: string,
   fields: Record<string, string | number | boolean>,
   performedAt = Math.floor(Date.now() / 1000) - 60,
 ): RecordEnvelope {
-  return { version: 1, unitId, dutyTypeId, performedAt, fields, salt: bytesToHex(randomBytes(32)) };
+  const common = { unitId, dutyTypeId, performedAt, fields, salt: bytesToHex(randomBytes(32)) };
+  return logId === null ? { version: 1, ...common } : { version: 2, logId, ...common };
 }
 
+/** Signs with the served definition: its types say which members the message has. */
 export async function signEnvelope(wallet: BaseWallet, eip712: Eip712Info, envelope: RecordEnvelope): Promise<string> {
   const message = {
+    ...(envelope.version === 2 ? { logId: envelope.logId } : {}),
     unitId: envelope.unitId,
     dutyTypeId: envelope.dutyTypeId,
     performedAt: envelope.performedAt,
     recordDigest: bytesToHex(recordDigest(envelope)),
   };
-  const types = { [eip712.primaryType]: eip712.types[eip712.primaryType]! };
+  // A version 1 envelope is signed with the version 1 types whatever the gateway serves now.
+  const types =
+    envelope.version === 2
+      ? { [eip712.primaryType]: eip712.types[eip712.primaryType]! }
+      : { DutyRecord: [...eip712Types.DutyRecord] };
   return wallet.signTypedData(eip712.domain, types, message);
 }
 

@@ -67,6 +67,8 @@ export function signRecord(privateKey: Uint8Array, domain: Eip712Domain, envelop
 /** What the campaign knows of the gateway under attack (set up by the test). */
 export interface CampaignContext {
   domain: Eip712Domain;
+  /** The gateway's log id, which every record it takes must name (envelope version 2). */
+  logId: string;
   /** A unit that is registered and active, with its current key. */
   village: { unitId: string; key: Uint8Array };
   /** A registered unit that has been suspended, and its key. */
@@ -123,13 +125,19 @@ function patrolFields(rng: Rng) {
 
 function envelopeFor(rng: Rng, ctx: CampaignContext, unitId: string, performedAt = now() - 60 - rng.int(3600)) {
   return {
-    version: 1 as const,
+    version: 2 as const,
+    logId: ctx.logId,
     unitId,
     dutyTypeId: ctx.dutyTypes["grid-patrol"]!,
     performedAt,
     fields: patrolFields(rng),
     salt: rng.hex32(),
   };
+}
+
+/** The named keys of `object`. */
+function pick<T extends object, K extends keyof T>(object: T, keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, object[k]])) as Pick<T, K>;
 }
 
 /** A body that is a valid signed submission by the village (the base most kinds mutate). */
@@ -364,6 +372,16 @@ export const kinds: Kind[] = [
         ? { ...ctx.domain, chainId: rng.pick([1, 5, 137, 31338, ctx.domain.chainId + 1 + rng.int(1000)]) }
         : { ...ctx.domain, verifyingContract: "0x" + bytesToHex(rng.bytes(20)).slice(2) };
       return toEndpoint(rng, { envelope, signature: signRecord(ctx.village.key, domain, envelope) });
+    },
+  },
+  {
+    name: "signed for another log of the deployment, or for none (version 1)",
+    make: (rng, ctx) => {
+      const own = envelopeFor(rng, ctx, ctx.village.unitId);
+      const envelope = rng.int(2)
+        ? { ...own, logId: bytesToHex(rng.bytes(32)) }
+        : { version: 1 as const, ...pick(own, ["unitId", "dutyTypeId", "performedAt", "fields", "salt"]) };
+      return toEndpoint(rng, { envelope, signature: signRecord(ctx.village.key, ctx.domain, envelope) });
     },
   },
   {

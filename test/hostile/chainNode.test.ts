@@ -57,6 +57,7 @@ describe("hostile: the embedded chain node is closed to every process but the ga
   let rpcUrl: string;
   let ledgerAddress: string;
   let eip712: Eip712Info;
+  let logId: string;
   let reader: JsonRpcProvider;
   let ledger: Contract;
 
@@ -103,10 +104,12 @@ describe("hostile: the embedded chain node is closed to every process but the ga
       rpcUrl: string;
       contracts: { DutyLedger: string };
       eip712: Eip712Info;
+      logId: string;
     };
     rpcUrl = info.rpcUrl;
     ledgerAddress = info.contracts.DutyLedger;
     eip712 = info.eip712;
+    logId = info.logId;
     reader = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
     ledger = new Contract(ledgerAddress, loadDutyLedgerArtifact().abi as never, reader);
   });
@@ -218,7 +221,7 @@ describe("hostile: the embedded chain node is closed to every process but the ga
       (await (await fetch(`${url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
     ).dutyTypes;
     const patrol = catalog.find((d) => d.code === "grid-patrol")!.id;
-    const envelope = newEnvelope(village, patrol, {
+    const envelope = newEnvelope(logId, village, patrol, {
       gridCode: "V-1",
       durationMinutes: 30,
       issuesFound: 0,

@@ -144,7 +144,8 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
     const domain = eip712Domain(deployment.chainId, deployment.address);
     const rng = new Rng(seed);
     const envelope = {
-      version: 1 as const,
+      version: 2 as const,
+      logId: deployment.logId,
       unitId: village.unitId,
       dutyTypeId: dutyTypes["grid-patrol"]!,
       performedAt: Math.floor(Date.now() / 1000) - 600,
@@ -169,6 +170,7 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
     const tokens = join(dir.path, "tokens.json");
     const ctx: CampaignContext = {
       domain,
+      logId: deployment.logId,
       village,
       suspended,
       rotated,

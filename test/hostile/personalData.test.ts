@@ -90,7 +90,7 @@ describe("personal data never reaches calldata, events, the chain's state or the
     ).wait();
     await (await ledger.getFunction("registerUnit")(canaryId, township, 3, Wallet.createRandom().address)).wait();
 
-    const info = (await (await fetch(`${url}/v1/info`)).json()) as { eip712: Eip712Info };
+    const info = (await (await fetch(`${url}/v1/info`)).json()) as { eip712: Eip712Info; logId: string };
     const catalog = (
       (await (await fetch(`${url}/v1/duty-types`)).json()) as { dutyTypes: Array<DutyTypeDocument & { id: string }> }
     ).dutyTypes;
@@ -131,14 +131,14 @@ describe("personal data never reaches calldata, events, the chain's state or the
     const receipts: string[] = [];
     for (const doc of personalTypes) {
       // One record on the single endpoint, one in a batch.
-      const single = newEnvelope(village, doc.id, fieldsFor(doc, 1, true));
+      const single = newEnvelope(info.logId, village, doc.id, fieldsFor(doc, 1, true));
       const res = await post("/v1/attestations", {
         envelope: single,
         signature: await signEnvelope(villageKey, info.eip712, single),
       });
       expect(res.status, `${doc.code}: ${await res.clone().text()}`).to.equal(201);
       receipts.push(((await res.json()) as { receipt: string }).receipt);
-      const batched = newEnvelope(village, doc.id, fieldsFor(doc, 2, true));
+      const batched = newEnvelope(info.logId, village, doc.id, fieldsFor(doc, 2, true));
       const batch = await post("/v1/attestations/batch", {
         items: [{ envelope: batched, signature: await signEnvelope(villageKey, info.eip712, batched) }],
       });
@@ -148,11 +148,14 @@ describe("personal data never reaches calldata, events, the chain's state or the
 
       // Refused requests carrying personal values must not be logged either: a bad signature,
       // a field too long, an unknown field, and a verify request with the record.
-      const refused = newEnvelope(village, doc.id, fieldsFor(doc, 3, false));
+      const refused = newEnvelope(info.logId, village, doc.id, fieldsFor(doc, 3, false));
       expect(
         (await post("/v1/attestations", { envelope: refused, signature: "0x" + "11".repeat(65) })).status,
       ).to.equal(422);
-      const tooLong = newEnvelope(village, doc.id, { ...fieldsFor(doc, 4, false), extraPersonal: values.at(-1)! });
+      const tooLong = newEnvelope(info.logId, village, doc.id, {
+        ...fieldsFor(doc, 4, false),
+        extraPersonal: values.at(-1)!,
+      });
       const tooLongRes = await post("/v1/attestations", {
         envelope: tooLong,
         signature: await signEnvelope(villageKey, info.eip712, tooLong),

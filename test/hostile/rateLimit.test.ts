@@ -18,7 +18,7 @@ describe("rate limits per client and per unit (real gateway)", function () {
   const clientBurst = 14;
   const unitBurst = 3;
   let gateway: RunningGateway;
-  let info: { eip712: Eip712Info };
+  let info: { eip712: Eip712Info; logId: string };
   let patrol: string;
   const township = id("unit:limit-township");
   const village = id("unit:limit-village");
@@ -58,7 +58,7 @@ describe("rate limits per client and per unit (real gateway)", function () {
   });
 
   const record = async (unitId: string, key: BaseWallet) => {
-    const envelope = newEnvelope(unitId, patrol, {
+    const envelope = newEnvelope(info.logId, unitId, patrol, {
       gridCode: "QS-01",
       durationMinutes: 30,
       issuesFound: 0,

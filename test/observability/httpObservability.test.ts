@@ -45,13 +45,13 @@ describe("logs, request ids and metrics", function () {
   });
 
   async function submitRecords(n: number) {
-    const info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as { eip712: Eip712Info };
+    const info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as { eip712: Eip712Info; logId: string };
     const types = (await (await fetch(`${gateway.url}/v1/duty-types`)).json()) as {
       dutyTypes: Array<{ id: string; code: string }>;
     };
     const visit = types.dutyTypes.find((d) => d.code === "grid-patrol")!.id;
     for (let i = 0; i < n; i++) {
-      const envelope = newEnvelope(unitId, visit, {
+      const envelope = newEnvelope(info.logId, unitId, visit, {
         gridCode: `SECRET-GRID-${i}`,
         durationMinutes: 30,
         issuesFound: 0,

@@ -47,14 +47,14 @@ describe("backup and restore of DATA_DIR", function () {
   };
 
   async function submitAnchored(g: RunningGateway, tags: string[]) {
-    const info = (await (await fetch(`${g.url}/v1/info`)).json()) as { eip712: Eip712Info };
+    const info = (await (await fetch(`${g.url}/v1/info`)).json()) as { eip712: Eip712Info; logId: string };
     const types = (await (await fetch(`${g.url}/v1/duty-types`)).json()) as {
       dutyTypes: Array<{ id: string; code: string }>;
     };
     const patrol = types.dutyTypes.find((d) => d.code === "grid-patrol")!.id;
     const receipts = new Map<string, string>();
     for (const tag of tags) {
-      const envelope = newEnvelope(unitId, patrol, {
+      const envelope = newEnvelope(info.logId, unitId, patrol, {
         gridCode: tag,
         durationMinutes: 5,
         issuesFound: 0,

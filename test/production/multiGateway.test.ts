@@ -26,6 +26,8 @@ import {
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
+import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
+import { operatorMessage } from "../../server/http/adminRoutes.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CHAIN_ID = 4242;
@@ -82,12 +84,12 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
   };
 
   async function submit(gateway: RunningGateway, gridCode: string) {
-    const info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as { eip712: Eip712Info };
+    const info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as { eip712: Eip712Info; logId: string };
     const types = (await (await fetch(`${gateway.url}/v1/duty-types`)).json()) as {
       dutyTypes: Array<{ id: string; code: string }>;
     };
     const patrol = types.dutyTypes.find((d) => d.code === "grid-patrol")!.id;
-    const envelope = newEnvelope(id("unit:prod-village"), patrol, {
+    const envelope = newEnvelope(info.logId, id("unit:prod-village"), patrol, {
       gridCode,
       durationMinutes: 45,
       issuesFound: 1,
@@ -249,6 +251,97 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     expect(error?.message).to.equal(
       'the chain holds a checkpoint of size 2 for this log but DATA_DIR has 0 leaves; DATA_DIR is older than the chain (see "Backups" in docs/operations.md)',
     );
+  });
+
+  it("lets no gateway take a record or demand signed for another log, even one erased there", async () => {
+    const [a, b] = gateways as [RunningGateway, RunningGateway];
+    const post = async (gateway: RunningGateway, path: string, body: unknown) => {
+      const res = await fetch(`${gateway.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { code?: string; recordId?: string; demandId?: string },
+      };
+    };
+    const infoA = (await (await fetch(`${a.url}/v1/info`)).json()) as { eip712: Eip712Info; logId: string };
+    const patrol = (
+      (await (await fetch(`${a.url}/v1/duty-types`)).json()) as { dutyTypes: Array<{ id: string; code: string }> }
+    ).dutyTypes.find((d) => d.code === "grid-patrol")!.id;
+    const village = id("unit:prod-village");
+    const envelope = newEnvelope(infoA.logId, village, patrol, {
+      gridCode: "A-09",
+      durationMinutes: 30,
+      issuesFound: 0,
+      gridWorker: "巡查员甲",
+    });
+    const submission = { envelope, signature: await signEnvelope(unitKey, infoA.eip712, envelope) };
+    const accepted = await post(a, "/v1/attestations", submission);
+    expect(accepted.status).to.equal(201);
+    const logA = logIdOf("county-a");
+    const wrongLog = await post(b, "/v1/attestations", submission);
+    expect([wrongLog.status, wrongLog.body.code]).to.deep.equal([422, "record.wrong_log"]);
+
+    // Erased on A by its operator: the plaintext the unit still holds is refused by B all the same.
+    await anchored(a, accepted.body.recordId!);
+    const signedAt = Math.floor(Date.now() / 1000);
+    const order = "PIPL-2026-042";
+    const erasure = await fetch(`${a.url}/v1/admin/erasures`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `DutyproofOperator ${await operatorA.signMessage(
+          operatorMessage("erase", logA, accepted.body.recordId!, order, signedAt),
+        )}`,
+      },
+      body: JSON.stringify({ recordId: accepted.body.recordId, order, signedAt }),
+    });
+    expect(erasure.status, await erasure.clone().text()).to.equal(200);
+    const afterErasure = await post(b, "/v1/attestations", submission);
+    expect([afterErasure.status, afterErasure.body.code]).to.deep.equal([422, "record.wrong_log"]);
+
+    // Version 1 named no log, so nothing stopped this move: B takes it no longer.
+    const v1 = newEnvelope(null, village, patrol, {
+      gridCode: "A-10",
+      durationMinutes: 30,
+      issuesFound: 0,
+      gridWorker: "巡查员甲",
+    });
+    const v1Submission = { envelope: v1, signature: await signEnvelope(unitKey, infoA.eip712, v1) };
+    const retired = await post(b, "/v1/attestations", v1Submission);
+    expect([retired.status, retired.body.code]).to.deep.equal([422, "record.version_retired"]);
+
+    // A demand A accepted and serves publicly, sent to B: refused before B decides anything.
+    const inspector = Wallet.createRandom();
+    const registered = await cli(["inspector", "register", inspector.address, "--department", "civil-affairs"]);
+    expect(registered.status, registered.stderr).to.equal(0);
+    const definition = (await (await fetch(`${a.url}/v1/demands/eip712`)).json()) as DemandDefinition;
+    expect(definition.logId).to.equal(logA);
+    const now = Math.floor(Date.now() / 1000);
+    const demand = demandOf(
+      inspector.address,
+      {
+        unitId: village,
+        dutyTypeIds: [patrol],
+        from: now - 86_400,
+        to: now,
+        purpose: "季度督查",
+        department: "civil-affairs",
+        issuedAt: now,
+      },
+      definition.logId,
+    );
+    const demandSubmission = { demand, signature: await signDemand(inspector, definition, demand) };
+    const taken = await post(a, "/v1/demands", demandSubmission);
+    expect(taken.status, JSON.stringify(taken.body)).to.equal(201);
+    const published = (await (await fetch(`${a.url}/v1/demands/${taken.body.demandId}`)).json()) as {
+      demand: unknown;
+      signature: string;
+    };
+    const replayed = await post(b, "/v1/demands", { demand: published.demand, signature: published.signature });
+    expect([replayed.status, replayed.body.code]).to.deep.equal([422, "demand.wrong_log"]);
   });
 
   it("lets the contract refuse one gateway's anchor on the other's log, and the gateway report it", async () => {

@@ -56,7 +56,7 @@ describe("graceful shutdown of dutyproof serve", function () {
       env,
     );
     expect(registered.status, registered.stderr).to.equal(0);
-    const info = (await (await fetch(`${url}/v1/info`)).json()) as { eip712: Eip712Info };
+    const info = (await (await fetch(`${url}/v1/info`)).json()) as { eip712: Eip712Info; logId: string };
     const types = (await (await fetch(`${url}/v1/duty-types`)).json()) as {
       dutyTypes: Array<{ id: string; code: string }>;
     };
@@ -64,7 +64,7 @@ describe("graceful shutdown of dutyproof serve", function () {
     const batchOf = async (n: number, tag: string) => {
       const items = [];
       for (let i = 0; i < n; i++) {
-        const envelope = newEnvelope(id("unit:drain-village"), patrol, {
+        const envelope = newEnvelope(info.logId, id("unit:drain-village"), patrol, {
           gridCode: `${tag}-${i}`,
           durationMinutes: 10,
           issuesFound: 0,

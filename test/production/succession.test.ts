@@ -99,7 +99,7 @@ describe("production: a stolen operator key is detected, the log sealed and succ
       dutyTypes: Array<{ id: string; code: string }>;
     };
     const patrol = types.dutyTypes.find((d) => d.code === "grid-patrol")!.id;
-    const envelope = newEnvelope(id("unit:succession-village"), patrol, {
+    const envelope = newEnvelope(g.deployment.logId, id("unit:succession-village"), patrol, {
       gridCode,
       durationMinutes: 30,
       issuesFound: 0,

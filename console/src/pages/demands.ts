@@ -121,8 +121,10 @@ async function send(): Promise<void> {
     const info = (await requestOk<GatewayInfo>("/v1/info")).body;
     const salt = new Uint8Array(32);
     crypto.getRandomValues(salt);
+    // Version 2: the signature binds this gateway's log, so no other gateway takes the demand.
     const demand: DemandEnvelope = {
-      version: 1,
+      version: 2,
+      logId: info.logId,
       unitId: unitIdOf(unit),
       dutyTypeIds: [...chosenTypes].sort(),
       from: fromSeconds!,

@@ -158,8 +158,10 @@ async function submit(): Promise<void> {
     const info = (await requestOk<GatewayInfo>("/v1/info")).body;
     const salt = new Uint8Array(32);
     crypto.getRandomValues(salt);
+    // Version 2: the signature binds this gateway's log, so no other gateway takes the record.
     const envelope: RecordEnvelope = {
-      version: 1,
+      version: 2,
+      logId: info.logId,
       unitId: unitIdOf(unitInput),
       dutyTypeId: entry.id,
       performedAt: Math.floor(performedMs / 1000),
