@@ -678,7 +678,14 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const rpcUrl = rpcUrlOf(values);
     const factsCache = new Map<string, ChainFacts>();
     const factsFor = async (receipt: Receipt): Promise<ChainFacts> => {
-      const key = [receipt.chainId, receipt.contract, receipt.logId, receipt.treeSize, receipt.unitId].join(":");
+      const key = [
+        receipt.chainId,
+        receipt.contract,
+        receipt.logId,
+        receipt.treeSize,
+        receipt.unitId,
+        receipt.signedLogId,
+      ].join(":");
       let facts = factsCache.get(key);
       if (!facts) {
         try {

@@ -55,7 +55,14 @@ export async function loadRecover(): Promise<Recover> {
 export function gatewayFacts(): (receipt: Receipt) => Promise<ChainFacts> {
   const cache = new Map<string, Promise<ChainFacts>>();
   return (receipt) => {
-    const key = [receipt.chainId, receipt.contract, receipt.logId, receipt.treeSize, receipt.unitId].join(":");
+    const key = [
+      receipt.chainId,
+      receipt.contract,
+      receipt.logId,
+      receipt.treeSize,
+      receipt.unitId,
+      receipt.signedLogId,
+    ].join(":");
     let facts = cache.get(key);
     if (!facts) {
       const query = new URLSearchParams({
@@ -64,6 +71,7 @@ export function gatewayFacts(): (receipt: Receipt) => Promise<ChainFacts> {
         logId: receipt.logId,
         treeSize: String(receipt.treeSize),
         unitId: receipt.unitId,
+        ...(receipt.signedLogId ? { signedLogId: receipt.signedLogId } : {}),
       });
       facts = requestOk<ChainFacts>(`/v1/chain-facts?${query}`).then((r) => r.body);
       facts.catch(() => cache.delete(key));

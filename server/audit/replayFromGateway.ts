@@ -81,7 +81,11 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     const deployBlock = anchor.deployBlock ?? 0;
     const ledger = ledgerAt(provider, info.contracts.DutyLedger);
     // A log that succeeds a sealed one replays with its predecessors' honest checkpoints.
-    const { checkpoints, afterSeal } = await fetchSucceededCheckpoints(ledger, info.logId, deployBlock);
+    const { checkpoints, afterSeal, predecessorLogIds } = await fetchSucceededCheckpoints(
+      ledger,
+      info.logId,
+      deployBlock,
+    );
 
     const records: Array<AuditRecord | AuditDemandEntry> = [];
     let from: number | null = 0;
@@ -104,6 +108,7 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     const input = {
       domain: eip712Domain(info.chainId, info.contracts.DutyLedger),
       logId: info.logId,
+      predecessorLogIds,
       checkpoints,
       afterSeal,
       records,

@@ -45,10 +45,13 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt, trust: T
     if (code === "0x") return nothingAnchored(chainId, false);
     const ledger = ledgerAt(provider, receipt.contract);
     try {
-      const [[found, checkpoint], history, seal] = await Promise.all([
+      const [[found, checkpoint], history, seal, signedLogSeal] = await Promise.all([
         ledger.getFunction("checkpointAt")(receipt.logId, receipt.treeSize),
         fetchUnitHistory(ledger, receipt.unitId),
         readLogSeal(ledger, receipt.logId),
+        receipt.signedLogId && receipt.signedLogId !== receipt.logId
+          ? readLogSeal(ledger, receipt.signedLogId)
+          : Promise.resolve(null),
       ]);
       const blockNumber = Number(checkpoint.blockNumber);
       return {
@@ -64,6 +67,9 @@ export async function fetchChainFacts(rpcUrl: string, receipt: Receipt, trust: T
         keyHistory: history.keys,
         statusHistory: history.statuses,
         ...(seal ? { seal: { size: seal.size, successorLogId: seal.successorLogId } } : {}),
+        ...(signedLogSeal
+          ? { signedLogSeal: { size: signedLogSeal.size, successorLogId: signedLogSeal.successorLogId } }
+          : {}),
       };
     } catch (error) {
       // Code that reverts or answers in another shape than DutyLedger's is not a ledger.

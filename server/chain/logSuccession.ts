@@ -128,7 +128,7 @@ export async function fetchSucceededCheckpoints(
   ledger: Contract,
   logId: string,
   fromBlock: number,
-): Promise<{ checkpoints: AnchoredCheckpoint[]; afterSeal: CheckpointAfterSeal[] }> {
+): Promise<{ checkpoints: AnchoredCheckpoint[]; afterSeal: CheckpointAfterSeal[]; predecessorLogIds: string[] }> {
   const sealed: SealedLog[] = [];
   const seen = new Set([logId]);
   for (let successor = logId; ;) {

@@ -44,11 +44,12 @@ export function checkDemandEntry(
   domain: Eip712Domain,
   recover: (digest: Uint8Array, signature: string) => string | null,
   inspectorActiveAt?: (inspector: string, t: number) => boolean,
-  logId?: string,
+  /** The logs a version 2 demand may name: the one replayed and the sealed logs it succeeds. */
+  logIds?: readonly string[],
 ): { leafHash: Uint8Array; problems: DemandProblem[] } {
   const problems: DemandProblem[] = [];
-  if (entry.demand.version === 2 && logId !== undefined && entry.demand.logId !== logId) {
-    problems.push({ kind: "demand.wrong_log", detail: `signed for log ${entry.demand.logId}, not ${logId}` });
+  if (entry.demand.version === 2 && logIds !== undefined && !logIds.includes(entry.demand.logId)) {
+    problems.push({ kind: "demand.wrong_log", detail: `signed for log ${entry.demand.logId}, not ${logIds[0]}` });
   }
   const digest = demandDigest(entry.demand);
   const outcome = outcomeDigest(entry.outcome);

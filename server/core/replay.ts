@@ -101,6 +101,11 @@ export interface ReplayInput {
   domain: Eip712Domain;
   /** The id of the log replayed: a version 2 record meant for another log is a finding. */
   logId?: string;
+  /**
+   * Sealed logs the replayed log succeeds (docs/protocol.md §2): records and demands signed for
+   * one of them were accepted before its seal and carried over, so they are not findings.
+   */
+  predecessorLogIds?: string[];
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
   /** Checkpoints of sealed predecessor logs above their seals (core/succession.ts); reported, not checked. */
   afterSeal?: CheckpointAfterSeal[];
@@ -157,7 +162,7 @@ export function checkRecord(
   record: AuditRecord,
   position: number,
   anchoredAt: number | undefined,
-  input: Pick<ReplayInput, "domain" | "logId" | "unitHistory" | "recover">,
+  input: Pick<ReplayInput, "domain" | "logId" | "predecessorLogIds" | "unitHistory" | "recover">,
   findings: Finding[],
 ): Uint8Array | null {
   const at = { leafIndex: position, recordId: record.recordId };
@@ -179,7 +184,12 @@ export function checkRecord(
   }
   const logged = hexToBytes(record.recordId);
   const meantFor = "logId" in record.envelope ? record.envelope.logId : undefined;
-  if (meantFor !== undefined && input.logId !== undefined && meantFor !== input.logId) {
+  if (
+    meantFor !== undefined &&
+    input.logId !== undefined &&
+    meantFor !== input.logId &&
+    !input.predecessorLogIds?.includes(meantFor)
+  ) {
     // Signed by its unit, but for another log: a gateway took what was not meant for it.
     findings.push({ kind: "record.wrong_log", ...at, detail: `signed for log ${meantFor}, not ${input.logId}` });
   }
@@ -394,7 +404,13 @@ export class LogReplayer {
         detail: `demand was logged at leaf ${entry.claimedIndex} but sits at ${position}`,
       });
     }
-    const checked = checkDemandEntry(entry, input.domain, input.recover, input.inspectorActiveAt, input.logId);
+    const checked = checkDemandEntry(
+      entry,
+      input.domain,
+      input.recover,
+      input.inspectorActiveAt,
+      input.logId === undefined ? undefined : [input.logId, ...(input.predecessorLogIds ?? [])],
+    );
     for (const p of checked.problems) findings.push({ ...p, leafIndex: position, recordId: entry.entryId });
     this.tree.appendLeafHash(checked.leafHash);
     if (position >= this.anchoredSize) {

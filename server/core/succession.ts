@@ -26,7 +26,7 @@ export interface CheckpointAfterSeal extends AnchoredCheckpoint {
 export function joinSuccession(
   sealed: SealedLog[],
   current: AnchoredCheckpoint[],
-): { checkpoints: AnchoredCheckpoint[]; afterSeal: CheckpointAfterSeal[] } {
+): { checkpoints: AnchoredCheckpoint[]; afterSeal: CheckpointAfterSeal[]; predecessorLogIds: string[] } {
   const checkpoints: AnchoredCheckpoint[] = [];
   const afterSeal: CheckpointAfterSeal[] = [];
   let continued = 0;
@@ -38,5 +38,5 @@ export function joinSuccession(
     continued = log.size;
   }
   take(current);
-  return { checkpoints, afterSeal };
+  return { checkpoints, afterSeal, predecessorLogIds: sealed.map((log) => log.logId) };
 }

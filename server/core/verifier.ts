@@ -32,6 +32,8 @@ export const receiptSchema = z.object({
   root: hash32,
   inclusionProof: z.array(hash32).max(64),
   logId: hash32,
+  /** A version 2 record signed for a sealed log whose successor `logId` anchored it. */
+  signedLogId: hash32.optional(),
   chainId: z.number().int().min(1),
   contract: address,
   transactionHash: hash32.optional(),
@@ -109,6 +111,8 @@ export interface ChainFacts {
   statusHistory: StatusPeriodFact[];
   /** Set when the receipt's log was sealed: only its checkpoints up to `size` belong to it. */
   seal?: { size: number; successorLogId: string };
+  /** For a receipt with `signedLogId`: that log's seal, if it was sealed. */
+  signedLogSeal?: { size: number; successorLogId: string };
 }
 
 export type CheckName =
@@ -209,6 +213,7 @@ export function verifyEvidence(
       "record",
       recordId === receipt.recordId &&
         envelope.version === receipt.version &&
+        (!("logId" in envelope) || envelope.logId === (receipt.signedLogId ?? receipt.logId)) &&
         envelope.unitId === receipt.unitId &&
         envelope.dutyTypeId === receipt.dutyTypeId &&
         envelope.performedAt === receipt.performedAt,
@@ -218,15 +223,25 @@ export function verifyEvidence(
 
   // The signature is over the record's message in the receipt's own domain (chain, contract)
   // and, from version 2, for the receipt's own log: a record signed for another log fails here.
+  // A record signed for another log counts only if that log was sealed with the receipt's log as
+  // its successor (the record was accepted there before the seal and carried over).
+  const signedFor = receipt.signedLogId ?? receipt.logId;
+  const carriedOver =
+    signedFor === receipt.logId ||
+    (receipt.version === 2 && facts.signedLogSeal?.successorLogId.toLowerCase() === receipt.logId.toLowerCase());
   const digest = typedDataDigest(eip712Domain(receipt.chainId, receipt.contract), {
-    ...(receipt.version === 2 ? { logId: receipt.logId } : {}),
+    ...(receipt.version === 2 ? { logId: signedFor } : {}),
     unitId: receipt.unitId,
     dutyTypeId: receipt.dutyTypeId,
     performedAt: receipt.performedAt,
     recordDigest: recordId,
   });
   const signer = recover(digest, receipt.signature);
-  check("signature", signer !== null && signer === receipt.signer.toLowerCase(), "signature.invalid");
+  check(
+    "signature",
+    signer !== null && signer === receipt.signer.toLowerCase() && carriedOver,
+    carriedOver ? "signature.invalid" : "signature.other_log",
+  );
 
   const leafHash = bytesToHex(leafHashOf(hexToBytes(recordId), receipt.signature));
   check("leaf", leafHash === receipt.leafHash, "leaf.mismatch");
@@ -319,6 +334,10 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
   "checkpoint.stored_root_disagrees": {
     "zh-CN": "合约存储的根与其锚定事件记录的根不一致（链上状态被改动）",
     en: "the root the contract stores differs from the one its anchoring event recorded (the chain's state was altered)",
+  },
+  "signature.other_log": {
+    "zh-CN": "记录签署给另一日志，而该日志并未封存并由本回执的日志接续",
+    en: "the record was signed for another log, which was not sealed with this receipt's log as its successor",
   },
   "checkpoint.beyond_seal": {
     "zh-CN": "该日志已被封存，此检查点在封存规模之后（由被盗的运营密钥锚定），不属于该日志",

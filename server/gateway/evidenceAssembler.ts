@@ -56,6 +56,10 @@ function anchoredReceipt(
   anchor: { checkpoint: StoredCheckpoint; proof: string[] },
   d: Deployment,
 ) {
+  const facts = anchoringFacts(anchor.checkpoint, anchor.proof, d);
+  // A version 2 record signed for a sealed log and carried over to its successor (docs/protocol.md
+  // §2) names the log it was signed for; its signature binds that log, not the receipt's.
+  const signedFor = "logId" in record.envelope ? record.envelope.logId : undefined;
   return {
     status: "anchored" as const,
     // The record envelope's version: a version 2 record's signature binds `logId` below.
@@ -68,7 +72,8 @@ function anchoredReceipt(
     signature: record.signature,
     leafHash: record.leafHash,
     leafIndex: record.leafIndex,
-    ...anchoringFacts(anchor.checkpoint, anchor.proof, d),
+    ...facts,
+    ...(signedFor !== undefined && signedFor !== facts.logId ? { signedLogId: signedFor } : {}),
     acceptedAt: Math.floor(record.receivedAt / 1000),
   };
 }

@@ -19,15 +19,18 @@ export const DISCARD_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Stops keeping `req`'s body: what still arrives is counted and dropped, and once more than
- * DISCARD_LIMIT_BYTES arrived the connection is closed. Call when the body was refused.
+ * `budget` bytes arrived the connection is closed. Call when the body was refused: with the
+ * default budget once more than the limit was read, with `limit + DISCARD_LIMIT_BYTES` when the
+ * declared length alone refused it (nothing read yet, so a client a little over the limit still
+ * finishes sending and reads its 413).
  */
-export function stopReading(req: IncomingMessage): void {
+export function stopReading(req: IncomingMessage, budget = DISCARD_LIMIT_BYTES): void {
   req.removeAllListeners("data");
   req.unpipe();
   let discarded = 0;
   req.on("data", (chunk: Buffer) => {
     discarded += chunk.length;
-    if (discarded > DISCARD_LIMIT_BYTES) req.socket.destroy();
+    if (discarded > budget) req.socket.destroy();
   });
   req.resume();
 }
@@ -44,8 +47,8 @@ export function bodyLimit(limitBytes: number) {
       next();
       return;
     }
-    const refuse = () => {
-      stopReading(req);
+    const refuse = (budget?: number) => {
+      stopReading(req, budget);
       if (!res.headersSent) {
         sendProblem(
           res,
@@ -54,7 +57,7 @@ export function bodyLimit(limitBytes: number) {
       }
     };
     if (Number(req.headers["content-length"]) > limitBytes) {
-      refuse();
+      refuse(limitBytes + DISCARD_LIMIT_BYTES);
       return;
     }
     let received = 0;

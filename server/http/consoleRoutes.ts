@@ -60,6 +60,7 @@ const chainFactsQuery = z
     logId: hash32,
     treeSize: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     unitId: hash32,
+    signedLogId: hash32.optional().describe("a carried-over record's log (its receipt's signedLogId)"),
   })
   .strict();
 const unitPath = z.object({ unitId: hash32 });

@@ -16,7 +16,7 @@ import { bodyShapeFaults } from "../core/bodyShape.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { type AttestationService, fieldErrors } from "../gateway/AttestationService.ts";
 import type { StoredRecord } from "../store/LedgerStore.ts";
-import { stopReading } from "./bodyLimit.ts";
+import { DISCARD_LIMIT_BYTES, stopReading } from "./bodyLimit.ts";
 import { type NodeRouteOptions, serveOnNode, writeBody } from "./serveOnNode.ts";
 
 export interface IngestOptions extends NodeRouteOptions {
@@ -61,7 +61,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (declared > limit) {
-      stopReading(req);
+      stopReading(req, limit + DISCARD_LIMIT_BYTES);
       reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
       return;
     }

@@ -26,7 +26,9 @@ describe("core/succession", () => {
   it("follows a chain of successions and a seal at size 0", () => {
     const first = { logId: "0x01", size: 0, checkpoints: [checkpoint(3, 0)] };
     const second = { logId: "0x02", size: 4, checkpoints: [checkpoint(4, 0), checkpoint(7, 4)] };
-    const { checkpoints, afterSeal } = joinSuccession([first, second], [checkpoint(8, 0)]);
+    const { checkpoints, afterSeal, predecessorLogIds } = joinSuccession([first, second], [checkpoint(8, 0)]);
+    // Records signed for either sealed log and carried over are the successor's, not findings.
+    expect(predecessorLogIds).to.deep.equal(["0x01", "0x02"]);
     expect(checkpoints.map((c) => [c.size, c.previousSize])).to.deep.equal([
       [4, 0],
       [8, 4],
@@ -39,6 +41,6 @@ describe("core/succession", () => {
 
   it("leaves a log without predecessors as it is", () => {
     const own = [checkpoint(1, 0), checkpoint(4, 1)];
-    expect(joinSuccession([], own)).to.deep.equal({ checkpoints: own, afterSeal: [] });
+    expect(joinSuccession([], own)).to.deep.equal({ checkpoints: own, afterSeal: [], predecessorLogIds: [] });
   });
 });

@@ -54,7 +54,9 @@ describe("envelope versions: version 2 bound to the log, version 1 still verifie
   // The gateway runs in this process: the CLI child must not block its event loop (no spawnSync).
   const cli = (...args: string[]) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, GATEWAY_URL: gateway.url } });
+      const child = spawn(process.execPath, [cliPath, ...args], {
+        env: { ...process.env, GATEWAY_URL: gateway.url, DATA_DIR: dir.path },
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -28,7 +28,7 @@ import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { buildConsole } from "../../scripts/build-console.ts";
-import { type ExternalChain, runCli, startExternalChain } from "../helpers/externalChain.ts";
+import { type ExternalChain, handOverLog, runCli, startExternalChain } from "../helpers/externalChain.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
@@ -80,10 +80,8 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
       logName: "county",
       catalog: loadCatalog().map((e) => e.document),
     });
-    const operator = Wallet.createRandom();
-    await (await admin.sendTransaction({ to: operator.address, value: 10n ** 18n })).wait();
+    const operatorKey = await handOverLog(admin, deployment);
     const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, admin);
-    await (await ledger.getFunction("setLogOperator")(deployment.logId, operator.address)).wait();
     writeFileSync(join(dataDir, "deployment.json"), JSON.stringify(deployment));
     const gateway = await startGateway(
       configFromEnvironment(
@@ -92,7 +90,7 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
           dataDir,
           port: 0,
           rpcUrl: chain.rpcUrl,
-          operatorKey: operator.privateKey,
+          operatorKey,
           logName: "county",
           anchorIntervalMs: 200,
           anchorMaxLeaves: 1000,

@@ -6,6 +6,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { Contract, Wallet } from "ethers";
+import type { Deployment } from "../../server/chain/deployment.ts";
+import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { anvilBinary, jsonRpc } from "../../server/chain/LocalChainNode.ts";
 import { cliPath } from "./serve.ts";
 
@@ -122,3 +125,15 @@ export const ignitionDeploy = (project: string, deploymentId: string, env: NodeJ
     180_000,
     project,
   );
+
+/**
+ * Gives `deployment`'s log an operator key of its own, funded by `admin`, as production requires
+ * (a gateway whose key holds an admin or registrar role refuses to start); returns its key.
+ */
+export async function handOverLog(admin: Wallet, deployment: Deployment): Promise<string> {
+  const operator = Wallet.createRandom();
+  await (await admin.sendTransaction({ to: operator.address, value: 10n ** 18n })).wait();
+  const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, admin);
+  await (await ledger.getFunction("setLogOperator")(deployment.logId, operator.address)).wait();
+  return operator.privateKey;
+}

@@ -10,7 +10,7 @@ import { configFromEnvironment } from "../../server/config.ts";
 import { deployDutyLedger } from "../../server/chain/deployment.ts";
 import { redactUrl, scrubUrlSecrets } from "../../server/chain/redactUrl.ts";
 import { startGateway } from "../../server/main.ts";
-import { type ExternalChain, startExternalChain } from "../helpers/externalChain.ts";
+import { type ExternalChain, handOverLog, startExternalChain } from "../helpers/externalChain.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
@@ -44,7 +44,9 @@ describe("RPC_URL credentials never shown (issue 18)", function () {
 
   it("publishes the redacted URL in /v1/info and scrubs it from every log line", async () => {
     const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
-    const deployment = await deployDutyLedger(new Wallet(funded, provider), { logName: "redaction", catalog: [] });
+    const admin = new Wallet(funded, provider);
+    const deployment = await deployDutyLedger(admin, { logName: "redaction", catalog: [] });
+    const operatorKey = await handOverLog(admin, deployment);
     provider.destroy();
     writeFileSync(join(dir.path, "deployment.json"), JSON.stringify(deployment));
     const rpcUrl = `${chain.rpcUrl.replace("http://", "http://dutyproof:s3cret-pass@")}/?apikey=tok-abcdef123`;
@@ -52,7 +54,7 @@ describe("RPC_URL credentials never shown (issue 18)", function () {
     const gateway = await startGateway(
       configFromEnvironment(
         {},
-        { dataDir: dir.path, port: 0, rpcUrl, operatorKey: funded, logName: "redaction", anchorIntervalMs: 60_000 },
+        { dataDir: dir.path, port: 0, rpcUrl, operatorKey, logName: "redaction", anchorIntervalMs: 60_000 },
       ),
       (line) => lines.push(line),
     );

@@ -40,6 +40,7 @@ const CHAIN_ID = 4343;
 interface ReceiptBody {
   status: string;
   logId?: string;
+  signedLogId?: string;
   treeSize?: number;
   leafIndex?: number;
   leafHash?: string;
@@ -305,6 +306,19 @@ describe("production: a stolen operator key is detected, the log sealed and succ
       writeFileSync(file, JSON.stringify(receipt));
       const verified = await verify(file);
       expect(verified.status, verified.stdout + verified.stderr).to.equal(0);
+    }
+    // The record accepted before the seal but anchored by the successor names the log it was
+    // signed for; that log must have been sealed with this one as successor.
+    const [carried] = Object.values(receipts).filter((r) => r.logId === logIdOf("county-2"));
+    expect(carried!.signedLogId).to.equal(logIdOf("county"));
+    for (const [name, relabelled, reason] of [
+      ["unsealed", { ...carried, signedLogId: logIdOf("elsewhere") }, "signature.other_log"],
+      ["unnamed", { ...carried, signedLogId: undefined }, "signature.invalid"],
+    ] as const) {
+      const file = join(filesDir, `carried-${name}.json`);
+      writeFileSync(file, JSON.stringify(relabelled));
+      const result = await verify(file);
+      expect([result.status, result.stdout.includes(`✗ signature: ${reason}`)], result.stdout).to.deep.equal([1, true]);
     }
     const refused = await verify(join(filesDir, "forged.json"));
     expect(refused.status).to.equal(1);
