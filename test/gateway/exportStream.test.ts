@@ -46,7 +46,9 @@ describe("streamed export (real LevelDB, real HTTP)", function () {
       unitId,
       dutyTypeId,
       performedAt,
-      fields: { note: "x".repeat(200) },
+      // Large enough that a whole unit's export (over 10 MB) outgrows what loopback sockets
+      // buffer, so a client that stops reading holds the writer back.
+      fields: { note: "x".repeat(4_000), detail: "y".repeat(4_000) },
       salt: bytesToHex(randomBytes(32)),
       ...(amends ? { amends } : {}),
     };
@@ -212,24 +214,27 @@ describe("streamed export (real LevelDB, real HTTP)", function () {
   it("stops writing when the client disconnects mid-export, and serves the next export whole", async () => {
     expect(openJsonStreams()).to.equal(0);
     const abandonedBefore = abandonedJsonStreams();
-    const received = await new Promise<number>((resolve, reject) => {
-      const req = request(`${url}/v1/export?unitId=${units[0]}`, { headers: { authorization: "Bearer reader" } });
-      req.on("response", (res) => {
-        // Read one chunk, then stop reading: the gateway fills the socket and waits on it.
-        res.once("data", (chunk: Buffer) => {
-          res.pause();
-          setTimeout(() => {
-            expect(openJsonStreams()).to.equal(1);
-            req.destroy();
-            resolve(chunk.length);
-          }, 500);
+    const { received, openWhileBlocked } = await new Promise<{ received: number; openWhileBlocked: number }>(
+      (resolve, reject) => {
+        const req = request(`${url}/v1/export?unitId=${units[0]}`, { headers: { authorization: "Bearer reader" } });
+        req.on("response", (res) => {
+          // Read one chunk, then stop reading: the gateway fills the socket and waits on it.
+          res.once("data", (chunk: Buffer) => {
+            res.pause();
+            setTimeout(() => {
+              const open = openJsonStreams();
+              req.destroy();
+              resolve({ received: chunk.length, openWhileBlocked: open });
+            }, 500);
+          });
         });
-      });
-      req.on("error", () => {});
-      req.end();
-      setTimeout(() => reject(new Error("no response")), 30_000);
-    });
+        req.on("error", () => {});
+        req.end();
+        setTimeout(() => reject(new Error("no response")), 30_000);
+      },
+    );
     expect(received).to.be.greaterThan(0);
+    expect(openWhileBlocked, "the writer should be held back by the paused client").to.equal(1);
     for (let i = 0; i < 100 && openJsonStreams() > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(openJsonStreams(), "a writer is still waiting on a client that left").to.equal(0);
     // It stopped at its next write, rather than reading and writing the rest for nobody.

@@ -16,6 +16,7 @@ import { keccak_256 as keccak } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { type Eip712Domain, SECP256K1_N, typedDataDigest } from "../../server/core/eip712.ts";
 import { type RecordEnvelope, signedMessageOf } from "../../server/core/record.ts";
+import { type DemandEnvelope, demandMessageOf, demandTypedDataDigest } from "../../server/core/demand.ts";
 
 const native = createRequire(import.meta.url)("secp256k1") as {
   ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
@@ -64,6 +65,12 @@ export function signRecord(privateKey: Uint8Array, domain: Eip712Domain, envelop
   return bytesToHex(signature) + (27 + recid).toString(16);
 }
 
+/** An inspector's EIP-712 signature of an evidence demand, as demandClient.signDemand makes it. */
+export function signDemandWith(privateKey: Uint8Array, domain: Eip712Domain, demand: DemandEnvelope): string {
+  const { signature, recid } = native.ecdsaSign(demandTypedDataDigest(domain, demandMessageOf(demand)), privateKey);
+  return bytesToHex(signature) + (27 + recid).toString(16);
+}
+
 /** What the campaign knows of the gateway under attack (set up by the test). */
 export interface CampaignContext {
   domain: Eip712Domain;
@@ -82,6 +89,9 @@ export interface CampaignContext {
   /** Tokens that must not read the village's records: another unit's, and an inspector's for the audit feed. */
   otherUnitToken: string;
   inspectorToken: string;
+  /** An inspector registered for `department`, and a key the ledger does not list. */
+  inspector: { key: Uint8Array; department: string };
+  stranger: Uint8Array;
 }
 
 export interface HostileRequest {
@@ -90,7 +100,7 @@ export interface HostileRequest {
   headers?: Record<string, string>;
   body?: string | Uint8Array;
   /** What an honest answer looks like beyond "4xx problem": see judge(). */
-  allow?: "replay" | "batch" | "verdict" | "rpc-refusal";
+  allow?: "replay" | "batch" | "verdict" | "rpc-refusal" | "leaf-receipt";
 }
 
 export interface Kind {
@@ -650,9 +660,44 @@ export const kinds: Kind[] = [
         { allow: "rpc-refusal" },
       ),
   },
-  // Extension point: "evidence demand by an unregistered inspector". Evidence demands are built
-  // on another branch; when they arrive, add a kind here that posts a demand signed by a key the
-  // ledger does not list as an inspector (and one listed but inactive), expecting 401/403.
+  // Issue 18: a registered inspector asking for another department's duty types (an
+  // emergency-management inspector for civil-affairs subsistence records), or a key the ledger
+  // does not list, with a fresh, validly signed demand: refused, nothing read or stored.
+  {
+    name: "demand outside the inspector's department, or by an unlisted key",
+    make: (rng, ctx) => {
+      const foreign = rng.pick(["subsistence-allowance-check", "household-visit", "dispute-mediation"]);
+      const byStranger = rng.int(3) === 0;
+      const key = byStranger ? ctx.stranger : ctx.inspector.key;
+      const issuedAt = Math.floor(Date.now() / 1000);
+      const demand: DemandEnvelope = {
+        version: 2,
+        logId: ctx.logId,
+        unitId: ctx.village.unitId,
+        dutyTypeIds: [ctx.dutyTypes[foreign]!],
+        from: issuedAt - 90 * 86_400,
+        to: issuedAt,
+        purpose: "核查",
+        department: ctx.inspector.department,
+        inspector: addressOf(key).toLowerCase(),
+        onSite: false,
+        issuedAt,
+        salt: rng.hex32(),
+      };
+      const query = rng.int(2) ? "?include=package" : "";
+      return json(`/v1/demands${query}`, { demand, signature: signDemandWith(key, ctx.domain, demand) });
+    },
+  },
+  // Issue 18: leaf hashes are public (proofs); a receipt asked by one tells only where and when
+  // the leaf was anchored, never the record's unit, duty type, times or signer.
+  {
+    name: "receipt by a public leaf hash",
+    make: (rng, ctx) => {
+      const receipt = ctx.accepted.receipt as { leafHash: string };
+      const hash = rng.int(2) ? receipt.leafHash : receipt.leafHash.toUpperCase().replace("0X", "0x");
+      return { method: "GET", path: `/v1/receipts/${hash}`, allow: "leaf-receipt" };
+    },
+  },
 ];
 
 export interface Outcome {
@@ -712,6 +757,11 @@ export function judge(
     return accepted.length ? `batch items accepted: ${accepted.map((r: any) => r.index).join(",")}` : undefined;
   }
   if (request.allow === "verdict" && status === 200 && body.valid === false) return undefined;
+  if (request.allow === "leaf-receipt" && status === 200) {
+    const told = ["recordId", "unitId", "dutyTypeId", "performedAt", "signer", "signature", "acceptedAt"];
+    const leaked = told.filter((key) => key in body);
+    return leaked.length ? `a leaf hash revealed ${leaked.join(", ")}` : undefined;
+  }
   return `accepted with ${status}`;
 }
 

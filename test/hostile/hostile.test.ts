@@ -15,7 +15,7 @@ import { Level } from "level";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { eip712Domain } from "../../server/core/eip712.ts";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
-import type { Deployment } from "../../server/chain/deployment.ts";
+import { type Deployment, departmentIdOf } from "../../server/chain/deployment.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { testPort } from "../helpers/ports.ts";
@@ -134,6 +134,8 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
     await send("setUnitStatus", suspended.unitId, 2);
     await send("registerUnit", rotated.unitId, township, 3, addressOf(rotated.oldKey));
     await send("rotateUnitKey", rotated.unitId, addressOf(testKey(seed, "rotated-new")));
+    const inspector = { key: testKey(seed, "inspector"), department: "emergency-management" };
+    await send("registerInspector", addressOf(inspector.key), departmentIdOf(inspector.department));
     provider.destroy();
 
     const dutyTypes = Object.fromEntries(
@@ -178,6 +180,8 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
       accepted: { envelope, signature, recordId: ack.recordId, leafIndex: ack.leafIndex, receipt },
       otherUnitToken: issueToken(tokens, `unit:${township}`, "another unit"),
       inspectorToken: issueToken(tokens, "inspector:civil-affairs", "an inspector, not an auditor"),
+      inspector,
+      stranger: testKey(seed, "stranger"),
     };
 
     // The store as it is before the campaign, read with the gateway stopped.
@@ -224,7 +228,6 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
     console.log(
       `\n    hostile campaign, seed ${seed}: ${count} requests in ${seconds.toFixed(1)} s\n` +
         `  ${"kind".padEnd(52)} ${"sent".padStart(6)}  answers (status×count)\n${rows.join("\n")}\n` +
-        `  demand by an unregistered inspector: not on this branch (no evidence-demand endpoint yet)\n` +
         `  accepted ${accepted}, 5xx ${fivexx}, other failures ${failures.length - accepted - fivexx}, ` +
         `network errors ${networkErrors.length}, crashes ${exitedDuringCampaign ? 1 : 0}`,
     );
