@@ -64,6 +64,7 @@ import {
   type Receipt,
   type Verdict,
   bundleSchema,
+  chainFactsKey,
   evidenceSchema,
   reasonText,
   verifyEvidence,
@@ -678,14 +679,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     const rpcUrl = rpcUrlOf(values);
     const factsCache = new Map<string, ChainFacts>();
     const factsFor = async (receipt: Receipt): Promise<ChainFacts> => {
-      const key = [
-        receipt.chainId,
-        receipt.contract,
-        receipt.logId,
-        receipt.treeSize,
-        receipt.unitId,
-        receipt.signedLogId,
-      ].join(":");
+      const key = chainFactsKey(receipt);
       let facts = factsCache.get(key);
       if (!facts) {
         try {

@@ -11,6 +11,7 @@ import {
   type Receipt,
   type Verdict,
   bundleSchema,
+  chainFactsKey,
   evidenceSchema,
   verifyEvidence,
 } from "../../server/core/verifier.ts";
@@ -55,14 +56,7 @@ export async function loadRecover(): Promise<Recover> {
 export function gatewayFacts(): (receipt: Receipt) => Promise<ChainFacts> {
   const cache = new Map<string, Promise<ChainFacts>>();
   return (receipt) => {
-    const key = [
-      receipt.chainId,
-      receipt.contract,
-      receipt.logId,
-      receipt.treeSize,
-      receipt.unitId,
-      receipt.signedLogId,
-    ].join(":");
+    const key = chainFactsKey(receipt);
     let facts = cache.get(key);
     if (!facts) {
       const query = new URLSearchParams({

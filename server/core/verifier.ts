@@ -144,6 +144,16 @@ export interface Verdict {
 }
 
 /** How much earlier than its anchoring a gateway may claim to have accepted a record. */
+/**
+ * What the chain's facts about a receipt depend on (chain, contract, log, size, unit, and the log
+ * a carried-over record was signed for): receipts with the same key share one fetch.
+ */
+export function chainFactsKey(receipt: Receipt): string {
+  return [receipt.chainId, receipt.contract, receipt.logId, receipt.treeSize, receipt.unitId, receipt.signedLogId].join(
+    ":",
+  );
+}
+
 export const MAX_ACCEPT_TO_ANCHOR_SECONDS = 86_400;
 
 /** How much later than its anchoring a gateway may claim to have accepted a record (clock skew). */
