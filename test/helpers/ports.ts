@@ -19,6 +19,14 @@ const bands = {
   trust: 26_000,
   evidence: 27_000,
   envelopes: 28_000,
+  app: 29_000,
+  store: 30_000,
+  cliThin: 31_000,
+  consoleState: 16_000,
+  spec: 17_000,
+  tlog: 18_000,
+  witness: 19_000,
+  monitor: 9_000,
 } as const;
 
 /** A random port in the test file's band of 1,000. */
