@@ -87,6 +87,12 @@ export const errorCatalogue = {
     title: "The evidence names a chain, contract or log this verifier does not trust",
   },
 
+  // Signed notes and checkpoints (c2sp.org/signed-note, tlog-checkpoint, tlog-cosignature)
+  "note.malformed": { status: 422, title: "The signed note, checkpoint or key is not in the C2SP format" },
+  "note.bad_signature": { status: 422, title: "A known key's signature on the note does not verify" },
+  "note.unknown_signer": { status: 422, title: "No trusted key has signed the note" },
+  "note.wrong_origin": { status: 422, title: "The checkpoint is for another log" },
+
   // Infrastructure
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
   "chain.unreachable": { status: 503, title: "The chain node does not answer" },
