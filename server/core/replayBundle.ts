@@ -21,9 +21,15 @@ import {
 } from "./replay.ts";
 import type { Bundle } from "./verifier.ts";
 
-export interface BundleReplayInput extends Pick<ReplayInput, "unitHistory" | "recover" | "onProgress"> {
+export interface BundleReplayInput extends Pick<
+  ReplayInput,
+  "unitHistory" | "recover" | "onProgress" | "predecessorLogIds"
+> {
   bundle: Bundle;
-  /** Every checkpoint of the bundle's log, from the chain, in anchoring order. */
+  /**
+   * Every checkpoint of the bundle's log, from the chain, in anchoring order; for a log that
+   * succeeds sealed ones, their honest checkpoints first (core/succession.ts).
+   */
   checkpoints: AnchoredCheckpoint[];
 }
 
@@ -56,7 +62,9 @@ export function replayBundle(input: BundleReplayInput): ReplayReport {
       // An erased record's remaining envelope is what its receipt states (what the signature
       // binds); a version 2 receipt's record was signed for the receipt's log.
       envelope: item.envelope ?? {
-        ...(receipt.version === 2 ? { version: 2 as const, logId: receipt.logId } : { version: 1 as const }),
+        ...(receipt.version === 2
+          ? { version: 2 as const, logId: receipt.signedLogId ?? receipt.logId }
+          : { version: 1 as const }),
         unitId: receipt.unitId,
         dutyTypeId: receipt.dutyTypeId,
         performedAt: receipt.performedAt,

@@ -352,4 +352,42 @@ describe("production: a stolen operator key is detected, the log sealed and succ
     expect(cliReplay.status, cliReplay.stdout + cliReplay.stderr).to.equal(0);
     expect(cliReplay.stdout).to.contain("checkpoint.after_seal: 1");
   });
+
+  it("replays an export bundle that spans the sealed log and its successor as one log", async () => {
+    const token = issueToken(join(dataDir, "tokens.json"), "auditor", "audit bureau, exports");
+    const res = await fetch(`${gateway!.url}/v1/export?unitId=${id("unit:succession-village")}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).to.equal(200);
+    const bundle = (await res.json()) as { items: Array<{ receipt: { logId: string } }> };
+    // The bundle names both logs: the sealed one's receipts and the successor's.
+    expect(new Set(bundle.items.map((i) => i.receipt.logId))).to.deep.equal(
+      new Set([logIdOf("county"), logIdOf("county-2")]),
+    );
+    const file = join(filesDir, "export-across-seal.json");
+    writeFileSync(file, JSON.stringify(bundle));
+    const replayed = await cli(["replay", "--bundle", file, "--rpc", chain.rpcUrl, "--json"], {
+      ...process.env,
+      DATA_DIR: dataDir,
+    });
+    expect(replayed.status, replayed.stdout + replayed.stderr).to.equal(0);
+    const report = JSON.parse(replayed.stdout) as { clean: boolean; records: number; logId: string };
+    expect([report.clean, report.records, report.logId]).to.deep.equal([true, 3, logIdOf("county-2")]);
+
+    // A bundle whose receipts name a log outside that line of succession is refused.
+    const stray = {
+      ...bundle,
+      items: [
+        ...bundle.items,
+        { ...bundle.items[0]!, receipt: { ...bundle.items[0]!.receipt, logId: logIdOf("elsewhere") } },
+      ],
+    };
+    writeFileSync(file, JSON.stringify(stray));
+    const refused = await cli(["replay", "--bundle", file, "--rpc", chain.rpcUrl], {
+      ...process.env,
+      DATA_DIR: dataDir,
+    });
+    expect(refused.status).to.not.equal(0);
+    expect(refused.stderr).to.match(/not one line of succession/);
+  });
 });
