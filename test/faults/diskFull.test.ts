@@ -17,10 +17,12 @@ import { hexToBytes } from "../../server/core/bytes.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { MemoryTree } from "../../server/core/merkle/index.ts";
 import { testPort } from "../helpers/ports.ts";
+import { Rng, testSeed } from "../helpers/seededRandom.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { ServeProcess, getJson, ledgerReader, registerUnit, sleep } from "./support.ts";
 
 describe("fault injection: disk full under the gateway's LevelDB", function () {
+  const rng = new Rng(testSeed("FAULT_SEED"));
   this.timeout(180_000);
   const outer = tempDir("faults-disk");
   const mount = join(outer.path, "data");
@@ -45,7 +47,7 @@ describe("fault injection: disk full under the gateway's LevelDB", function () {
 
   it("answers 503 store.unavailable while the disk is full, keeps nothing half-written, recovers when space returns", async () => {
     expect(await serve.start()).to.equal("ready");
-    const unit = await registerUnit(mount, serve.url);
+    const unit = await registerUnit(mount, serve.url, rng);
     const submit = async (record: unknown) => {
       const res = await fetch(`${serve.url}/v1/attestations`, {
         method: "POST",

@@ -5,7 +5,6 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import { type RecordEnvelope, signedMessageOf } from "../../server/core/record.t
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
 import { chainOwnerProvider } from "../helpers/chainOwner.ts";
+import type { Rng } from "../helpers/seededRandom.ts";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { cliPath } from "../helpers/serve.ts";
 
@@ -113,13 +113,13 @@ export interface TestUnit {
 }
 
 /** Registers a unit with the operator's key and snapshots the chain so the registration survives a kill. */
-export async function registerUnit(dataDir: string, gatewayUrl: string): Promise<TestUnit> {
+export async function registerUnit(dataDir: string, gatewayUrl: string, rng: Rng): Promise<TestUnit> {
   const deployment = JSON.parse(readFileSync(join(dataDir, "deployment.json"), "utf8")) as Deployment;
   const provider = chainOwnerProvider(dataDir);
   const operator = new Wallet(readFileSync(join(dataDir, "keys", "operator.key"), "utf8").trim(), provider);
   const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, operator);
-  const key = Wallet.createRandom();
-  const unitId = id(`unit:faults-${bytesToHex(randomBytes(4))}`);
+  const key = new Wallet(rng.hex32().replace(/^(0x)?/, "0x"));
+  const unitId = id(`unit:faults-${bytesToHex(rng.bytes(4))}`);
   await (await ledger.getFunction("registerUnit")(unitId, "0x" + "00".repeat(32), 3, key.address)).wait();
   await new LocalChainNode({ stateDir: join(dataDir, "chain") }).snapshot();
   provider.destroy();
@@ -137,7 +137,7 @@ export async function registerUnit(dataDir: string, gatewayUrl: string): Promise
       dutyTypeId,
       performedAt: Math.floor(Date.now() / 1000) - 60,
       fields: { gridCode: `F-${n}`, durationMinutes: 30, issuesFound: n % 4, gridWorker: "网格员" },
-      salt: bytesToHex(randomBytes(32)),
+      salt: rng.hex32(),
     };
     const { signature, recid } = native.ecdsaSign(typedDataDigest(domain, signedMessageOf(envelope)), privateKey);
     return { envelope, signature: bytesToHex(signature) + (27 + recid).toString(16) };

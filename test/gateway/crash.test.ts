@@ -17,6 +17,7 @@ import type { Deployment } from "../../server/chain/deployment.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { testPort } from "../helpers/ports.ts";
 import { startServe } from "../helpers/serve.ts";
+import { Rng, testSeed } from "../helpers/seededRandom.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
@@ -25,6 +26,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, function () {
   this.timeout(60_000 + rounds * 30_000);
+  // When to kill is drawn from a seeded generator: CRASH_SEED=… replays a failing run's kill times.
+  const rng = new Rng(testSeed("CRASH_SEED"));
   const dir = tempDir("crash");
   const port = testPort("crash");
   const chainPort = port + 10_000;
@@ -122,7 +125,7 @@ describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, functi
         }
       };
       const workers = Array.from({ length: 4 }, worker);
-      await sleep(300 + Math.random() * 1200);
+      await sleep(rng.between(300, 1500));
       killAll();
       stop = true;
       await Promise.all(workers);

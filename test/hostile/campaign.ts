@@ -23,31 +23,8 @@ const native = createRequire(import.meta.url)("secp256k1") as {
   publicKeyCreate(privateKey: Uint8Array, compressed: boolean): Uint8Array;
 };
 
-/** A small, fast, seedable generator (mulberry32); enough for test inputs, not for keys. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  bytes(n: number): Uint8Array {
-    return Uint8Array.from({ length: n }, () => this.int(256));
-  }
-  hex32(): string {
-    return bytesToHex(this.bytes(32));
-  }
-}
+export { Rng } from "../helpers/seededRandom.ts";
+import { Rng } from "../helpers/seededRandom.ts";
 
 /** A deterministic secp256k1 key from a label (test keys only). */
 export function testKey(seed: number, label: string): Uint8Array {
