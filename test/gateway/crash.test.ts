@@ -15,6 +15,7 @@ import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
 import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
+import { servedGatewayEnv, sleep } from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { startServe } from "../helpers/serve.ts";
 import { Rng, testSeed } from "../helpers/seededRandom.ts";
@@ -22,7 +23,6 @@ import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
 const rounds = Number(process.env.CRASH_ROUNDS ?? 3);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, function () {
   this.timeout(60_000 + rounds * 30_000);
@@ -37,13 +37,7 @@ describe(`crash recovery: SIGKILL of gateway and chain, ${rounds} times`, functi
   const start = async () => {
     child = await startServe(
       url,
-      {
-        ...process.env,
-        DATA_DIR: dir.path,
-        PORT: String(port),
-        CHAIN_PORT: String(chainPort),
-        ANCHOR_INTERVAL_MS: "200",
-      },
+      servedGatewayEnv(dir.path, port, chainPort),
       { detached: true }, // its own process group, so one kill takes the gateway and its chain node
     );
   };

@@ -14,13 +14,13 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { departmentIdOf } from "../../server/chain/deployment.ts";
+import { servedGatewayEnv, sleep } from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { cliPath, startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
 const chromiumPath = "/usr/bin/chromium";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The methods a local attacker used on the open node, each with arguments that would work there. */
 const attackerCalls = (ledger: string, admin: string, attacker: string): Array<[string, unknown[]]> => [
@@ -89,14 +89,7 @@ describe("hostile: the embedded chain node is closed to every process but the ga
   before(async () => {
     child = await startServe(
       url,
-      {
-        ...process.env,
-        DATA_DIR: dir.path,
-        PORT: String(port),
-        CHAIN_PORT: String(chainPort),
-        OPERATOR_KEY: adminKey.privateKey,
-        ANCHOR_INTERVAL_MS: "200",
-      },
+      servedGatewayEnv(dir.path, port, chainPort, { OPERATOR_KEY: adminKey.privateKey }),
       // Its own process group, so that a failed test can stop the gateway and its node at once.
       { timeoutMs: 60_000, detached: true },
     );

@@ -18,6 +18,7 @@ import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts
 import { type Deployment, departmentIdOf } from "../../server/chain/deployment.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
+import { servedGatewayEnv, sleep } from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import { startServe } from "../helpers/serve.ts";
@@ -27,7 +28,6 @@ import { type CampaignContext, Rng, addressOf, kinds, runCampaign, signRecord, t
 const count = Number(process.env.HOSTILE_REQUESTS ?? 1_000);
 const seed = Number(process.env.HOSTILE_SEED ?? 20_261_122);
 const full = count >= 50_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SHA-256 over every key and value of the LevelDB, in key order, and the number of entries. */
 async function storeDigest(location: string): Promise<{ digest: string; entries: number; treeSize: number }> {
@@ -69,13 +69,8 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
     output = "";
     child = await startServe(
       url,
-      {
-        ...process.env,
-        DATA_DIR: dir.path,
-        PORT: String(port),
-        CHAIN_PORT: String(chainPort),
+      servedGatewayEnv(dir.path, port, chainPort, {
         OPERATOR_KEY: operatorKey,
-        ANCHOR_INTERVAL_MS: "200",
         // The campaign tests the validators, not the limits (all of it comes from one address and
         // replays one unit's record); the limiters still run and keep their state.
         // rateLimit.test.ts tests the limits.
@@ -83,7 +78,7 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
         RATE_LIMIT_CLIENT_BURST: "1000000",
         RATE_LIMIT_UNIT_PER_S: "1000000",
         RATE_LIMIT_UNIT_BURST: "1000000",
-      },
+      }),
       // Its own process group, so that a failed test can stop the gateway and its chain node at once.
       { stdio: ["ignore", "pipe", "pipe"], nodeFlags: ["--trace-gc"], timeoutMs: 60_000, detached: true },
     );

@@ -17,6 +17,7 @@ import { Contract, Wallet, id } from "ethers";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import type { DutyTypeDocument } from "../../server/core/dutyType.ts";
+import { servedGatewayEnv } from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import { startServe } from "../helpers/serve.ts";
@@ -57,17 +58,11 @@ describe("personal data never reaches calldata, events, the chain's state or the
   });
 
   it("finds none of the fixture's personal values, with a scan that finds them where they are", async () => {
-    child = await startServe(
-      url,
-      {
-        ...process.env,
-        DATA_DIR: dir.path,
-        PORT: String(port),
-        CHAIN_PORT: String(chainPort),
-        ANCHOR_INTERVAL_MS: "200",
-      },
-      { stdio: ["ignore", "pipe", "pipe"], timeoutMs: 60_000, detached: true },
-    );
+    child = await startServe(url, servedGatewayEnv(dir.path, port, chainPort), {
+      stdio: ["ignore", "pipe", "pipe"],
+      timeoutMs: 60_000,
+      detached: true,
+    });
     child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
 

@@ -7,7 +7,6 @@
  */
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
@@ -16,20 +15,21 @@ import { operatorWallet } from "../../server/chain/operatorWallet.ts";
 import { configFromEnvironment, type GatewayConfig } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
+import { type ExternalChain, runCli } from "../helpers/externalChain.ts";
 import {
-  type ExternalChain,
-  ignitionDeploy,
-  runCli,
-  scratchProject,
-  startExternalChain,
-} from "../helpers/externalChain.ts";
+  anchoredReceipt,
+  productionDeployment,
+  receiptOf,
+  sleep,
+  submitRecord,
+  waitFor,
+} from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
 import { operatorMessage } from "../../server/http/adminRoutes.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CHAIN_ID = 4242;
 
 describe("production: several gateways on one Ignition deployment over JSON-RPC", function () {
@@ -83,61 +83,28 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     return result;
   };
 
-  async function submit(gateway: RunningGateway, gridCode: string) {
-    const info = (await (await fetch(`${gateway.url}/v1/info`)).json()) as { eip712: Eip712Info; logId: string };
-    const types = (await (await fetch(`${gateway.url}/v1/duty-types`)).json()) as {
-      dutyTypes: Array<{ id: string; code: string }>;
-    };
-    const patrol = types.dutyTypes.find((d) => d.code === "grid-patrol")!.id;
-    const envelope = newEnvelope(info.logId, id("unit:prod-village"), patrol, {
+  const submit = (gateway: RunningGateway, gridCode: string) =>
+    submitRecord(gateway.url, { key: unitKey, unitId: id("unit:prod-village") }, "grid-patrol", {
       gridCode,
       durationMinutes: 45,
       issuesFound: 1,
       gridWorker: "巡查员甲",
     });
-    const res = await fetch(`${gateway.url}/v1/attestations`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) }),
-    });
-    expect(res.status).to.equal(201);
-    return ((await res.json()) as { recordId: string }).recordId;
-  }
-
-  async function receiptOf(gateway: RunningGateway, recordId: string) {
-    const res = await fetch(`${gateway.url}/v1/attestations/${recordId}/receipt`);
-    return { status: res.status, body: (await res.json()) as { status: string; logId?: string } };
-  }
-
-  async function anchored(gateway: RunningGateway, recordId: string, timeoutMs = 20_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const receipt = await receiptOf(gateway, recordId);
-      if (receipt.body.status === "anchored") return receipt.body;
-      await sleep(100);
-    }
-    throw new Error(`record ${recordId} was not anchored within ${timeoutMs} ms`);
-  }
+  const anchored = (gateway: RunningGateway, recordId: string, timeoutMs?: number) =>
+    anchoredReceipt<{ status: string; logId?: string }>(gateway.url, recordId, timeoutMs);
 
   before(async () => {
-    chain = await startExternalChain(testPort("production"), [
-      ...["--chain-id", String(CHAIN_ID), "--gas-price", "0", "--base-fee", "0", "--no-priority-fee"],
-    ]);
     // The admin's key from a file (Ignition's `external` network and the CLI read it); the
     // gateways below get theirs as OPERATOR_KEY.
-    const adminKeyFile = join(adminDir, "admin.key");
-    writeFileSync(adminKeyFile, admin.privateKey + "\n", { mode: 0o600 });
-    adminEnv = {
-      ...process.env,
-      DATA_DIR: adminDir,
-      RPC_URL: chain.rpcUrl,
-      CHAIN_ID: String(CHAIN_ID),
-      OPERATOR_KEY_FILE: adminKeyFile,
-      IGNITION_DEPLOYMENT_DIR: ignitionDir,
-    };
-    const deployed = await ignitionDeploy(scratchProject(projectDir), deploymentId, adminEnv);
-    printed.push(deployed.stdout, deployed.stderr);
-    expect(deployed.status, deployed.stderr + deployed.stdout).to.equal(0);
+    ({ chain, adminEnv } = await productionDeployment({
+      chainPort: testPort("production"),
+      chainId: CHAIN_ID,
+      admin,
+      adminDir,
+      projectDir,
+      deploymentId,
+      printed,
+    }));
   });
 
   after(async () => {
@@ -368,8 +335,7 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     await (await ledgerAsAdmin.getFunction("setLogOperator")(logIdOf("county-b"), operatorA.address)).wait();
     provider.destroy();
     const pending = await submit(b, "B-04");
-    const deadline = Date.now() + 15_000;
-    while (!b.anchorer.lastError && Date.now() < deadline) await sleep(100);
+    await waitFor("the refused anchor reported", async () => b.anchorer.lastError, { timeoutMs: 15_000 });
     const expected = `the ledger refused the anchor: DutyLedgerNotLogOperator(${logIdOf("county-b")}, ${operatorB.address})`;
     expect(b.anchorer.lastError).to.equal(expected);
     const ready = (await (await fetch(`${b.url}/readyz`)).json()) as { checks: Record<string, string> };
@@ -377,7 +343,7 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     const metrics = await (await fetch(`${b.url}/metrics`)).text();
     expect(Number(/^dutyproof_anchor_failures_total (\d+)$/m.exec(metrics)?.[1])).to.be.greaterThan(0);
     expect(printed.join("\n")).to.contain(expected);
-    expect((await receiptOf(b, pending)).status).to.equal(202);
+    expect((await receiptOf(b.url, pending)).status).to.equal(202);
   });
 
   it("counts a checkpoint as anchored only after CONFIRMATIONS blocks", async () => {
@@ -385,17 +351,19 @@ describe("production: several gateways on one Ignition deployment over JSON-RPC"
     const c = await start(gatewayConfig(dirC, operatorC.privateKey, "county-c", { confirmations: 3 }));
     const recordId = await submit(c, "C-01");
     // The anchor transaction is mined at once (anvil mines on demand) but has one confirmation.
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const [latest] = await c.store.listCheckpoints({ reverse: true, limit: 1 });
-      if (latest?.txHash && (await c.wallet.provider!.getTransactionReceipt(latest.txHash))) break;
-      await sleep(100);
-    }
+    await waitFor(
+      "the anchor transaction mined",
+      async () => {
+        const [latest] = await c.store.listCheckpoints({ reverse: true, limit: 1 });
+        return latest?.txHash ? c.wallet.provider!.getTransactionReceipt(latest.txHash) : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
     await sleep(1_000);
-    expect((await receiptOf(c, recordId)).status).to.equal(202);
+    expect((await receiptOf(c.url, recordId)).status).to.equal(202);
     await chain.rpc("anvil_mine", ["0x1"]);
     await sleep(800);
-    expect((await receiptOf(c, recordId)).status).to.equal(202);
+    expect((await receiptOf(c.url, recordId)).status).to.equal(202);
     await chain.rpc("anvil_mine", ["0x1"]);
     await anchored(c, recordId, 10_000);
   });

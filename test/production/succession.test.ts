@@ -23,18 +23,18 @@ import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { replayFromGateway } from "../../server/audit/replayFromGateway.ts";
 import { ownTrustAnchor } from "../../server/chain/trustAnchors.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
+import { type ExternalChain, runCli } from "../helpers/externalChain.ts";
 import {
-  type ExternalChain,
-  ignitionDeploy,
-  runCli,
-  scratchProject,
-  startExternalChain,
-} from "../helpers/externalChain.ts";
+  anchoredReceipt,
+  productionDeployment,
+  receiptOf,
+  sleep,
+  submitRecord,
+  waitFor,
+} from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
-import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CHAIN_ID = 4343;
 
 interface ReceiptBody {
@@ -94,41 +94,14 @@ describe("production: a stolen operator key is detected, the log sealed and succ
     return result;
   };
 
-  async function submit(g: RunningGateway, gridCode: string) {
-    const info = (await (await fetch(`${g.url}/v1/info`)).json()) as { eip712: Eip712Info };
-    const types = (await (await fetch(`${g.url}/v1/duty-types`)).json()) as {
-      dutyTypes: Array<{ id: string; code: string }>;
-    };
-    const patrol = types.dutyTypes.find((d) => d.code === "grid-patrol")!.id;
-    const envelope = newEnvelope(g.deployment.logId, id("unit:succession-village"), patrol, {
+  const submit = (g: RunningGateway, gridCode: string) =>
+    submitRecord(g.url, { key: unitKey, unitId: id("unit:succession-village") }, "grid-patrol", {
       gridCode,
       durationMinutes: 30,
       issuesFound: 0,
       gridWorker: "巡查员乙",
     });
-    const res = await fetch(`${g.url}/v1/attestations`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) }),
-    });
-    expect(res.status).to.equal(201);
-    return ((await res.json()) as { recordId: string }).recordId;
-  }
-
-  async function receiptOf(g: RunningGateway, recordId: string) {
-    const res = await fetch(`${g.url}/v1/attestations/${recordId}/receipt`);
-    return { status: res.status, body: (await res.json()) as ReceiptBody };
-  }
-
-  async function anchored(g: RunningGateway, recordId: string, timeoutMs = 20_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const receipt = await receiptOf(g, recordId);
-      if (receipt.body.status === "anchored") return receipt.body;
-      await sleep(100);
-    }
-    throw new Error(`record ${recordId} was not anchored within ${timeoutMs} ms`);
-  }
+  const anchored = (g: RunningGateway, recordId: string) => anchoredReceipt<ReceiptBody>(g.url, recordId);
 
   const ledgerAs = async (key: string, address: string) => {
     const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
@@ -141,21 +114,15 @@ describe("production: a stolen operator key is detected, the log sealed and succ
     cli(["verify", file, "--rpc", chain.rpcUrl, "--lang", "en"], { ...process.env, DATA_DIR: dataDir });
 
   before(async () => {
-    chain = await startExternalChain(testPort("production"), [
-      ...["--chain-id", String(CHAIN_ID), "--gas-price", "0", "--base-fee", "0", "--no-priority-fee"],
-    ]);
-    const adminKeyFile = join(adminDir, "admin.key");
-    writeFileSync(adminKeyFile, admin.privateKey + "\n", { mode: 0o600 });
-    adminEnv = {
-      ...process.env,
-      DATA_DIR: adminDir,
-      RPC_URL: chain.rpcUrl,
-      CHAIN_ID: String(CHAIN_ID),
-      OPERATOR_KEY_FILE: adminKeyFile,
-      IGNITION_DEPLOYMENT_DIR: ignitionDir,
-    };
-    const deployed = await ignitionDeploy(scratchProject(projectDir), deploymentId, adminEnv);
-    expect(deployed.status, deployed.stderr + deployed.stdout).to.equal(0);
+    ({ chain, adminEnv } = await productionDeployment({
+      chainPort: testPort("production"),
+      chainId: CHAIN_ID,
+      admin,
+      adminDir,
+      projectDir,
+      deploymentId,
+      printed,
+    }));
     for (const args of [
       ["log", "create", "county", "--operator", stolen.address],
       ["unit", "register", "succession-village", "--level", "3", "--signer", unitKey.address],
@@ -235,8 +202,9 @@ describe("production: a stolen operator key is detected, the log sealed and succ
     writeFileSync(join(filesDir, "forged.json"), JSON.stringify(forged));
     expect((await verify(join(filesDir, "forged.json"))).status).to.equal(0);
 
-    const deadline = Date.now() + 15_000;
-    while (!gateway.anchorer.foreignCheckpoint && Date.now() < deadline) await sleep(100);
+    await waitFor("the foreign checkpoint detected", async () => gateway!.anchorer.foreignCheckpoint, {
+      timeoutMs: 15_000,
+    });
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).to.equal(503);
     expect(((await ready.json()) as { checks: Record<string, string> }).checks.log).to.equal(
@@ -254,7 +222,7 @@ describe("production: a stolen operator key is detected, the log sealed and succ
     // Records keep coming in; their receipts stay pending until the succession.
     const pending = await submit(gateway, "S-03");
     await sleep(600);
-    expect((await receiptOf(gateway, pending)).status).to.equal(202);
+    expect((await receiptOf(gateway.url, pending)).status).to.equal(202);
     receipts[pending] = { status: "pending" };
     expect((await gateway.store.listCheckpoints()).every((c) => c.size <= 2)).to.equal(true);
   });
