@@ -79,8 +79,8 @@ const quick = process.argv.includes("--quick");
 const singleCount = Number(process.env.BENCH_SINGLE ?? (quick ? 4_000 : 30_000));
 /**
  * Single records sent before the single-endpoint clock starts and not counted: a fresh gateway
- * runs its first few thousand requests in V8's baseline tiers (about 60% more CPU per request
- * in scratch runs here) before its hot code is optimised.
+ * runs its first few thousand requests in V8's baseline tiers (noticeably more CPU per
+ * request) before its hot code is optimised.
  */
 const warmupCount = Number(process.env.BENCH_WARMUP ?? (quick ? 1_000 : 5_000));
 /**
@@ -185,8 +185,8 @@ async function main(): Promise<void> {
     // Ack → anchored: a sample of records is followed from its acknowledgment, concurrently
     // with the load. One poller asks for the latest anchored checkpoint every 25 ms; once it
     // covers a followed record's leaf, that record's receipt is fetched, and the delay counts
-    // when the receipt is there. (A poll per followed record every 50 ms, as before, put about
-    // 1,000 receipt requests a second on the gateway while it was being measured.)
+    // when the receipt is there. (A poll per followed record, as before, loaded the gateway with
+    // receipt requests while it was being measured.)
     const anchorDelays: number[] = [];
     const followed = new Map<string, { leafIndex: number; at: number }>();
     let followedCount = 0;

@@ -1,8 +1,8 @@
 /**
  * The benchmark's HTTP clients. `httpCall`: node:http with keep-alive, for the proof service and
- * the receipt polls (Node's fetch costs about 550 µs of CPU per request here against 160 µs for
- * this, 20,000 POSTs, 64 concurrent). `RawHttpConnection`: the ingest phases' sender, leaner
- * still. The load generator shares the machine's two cores with the gateway it measures.
+ * the receipt polls (Node's fetch costs several times the CPU per request, which the load
+ * generator would take from the gateway it measures). `RawHttpConnection`: the ingest phases'
+ * sender, leaner still. The load generator shares the machine's two cores with the gateway it measures.
  */
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";

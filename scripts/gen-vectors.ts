@@ -7,13 +7,17 @@
  * with `desc` and `wantErr`. The TypeScript tests, the Solidity tests and the contract tests read
  * the same files. Every file is checked against the TypeScript verifier before it is written.
  *
- *   node scripts/gen-vectors.ts           # (re)write test/vectors
- *   node scripts/gen-vectors.ts --check   # exit 1 if the files differ from what would be written
+ * It also writes the worked receipt vector (scripts/receiptVector.ts) to test/vectors/receipt/
+ * and into docs/protocol.md between its markers, so the document shows what the tests check.
+ *
+ *   node scripts/gen-vectors.ts           # (re)write test/vectors and the document's vector
+ *   node scripts/gen-vectors.ts --check   # exit 1 if either differs from what would be written
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, hexToBytes } from "../server/core/bytes.ts";
 import { type Hash, MemoryTree, emptyRoot, isValidConsistency, isValidInclusion } from "../server/core/merkle/index.ts";
+import { RECEIPT_VECTOR_PATH, buildReceiptVector, receiptVectorMarkdown, withReceiptVector } from "./receiptVector.ts";
 
 export const referenceLeafData = [
   "0x",
@@ -236,34 +240,41 @@ function listFiles(dir: string, prefix = ""): string[] {
   );
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const root = join(import.meta.dirname, "..", "test", "vectors");
-  const files = buildVectors();
+  const docPath = join(import.meta.dirname, "..", "docs", "protocol.md");
+  const files = new Map<string, unknown>(buildVectors());
+  const receiptVector = await buildReceiptVector();
+  files.set(RECEIPT_VECTOR_PATH, receiptVector);
+  const doc = readFileSync(docPath, "utf8");
+  const newDoc = withReceiptVector(doc, receiptVectorMarkdown(receiptVector));
   const render = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
   const onDisk = listFiles(root).filter(
-    (f) => f.endsWith(".json") && (f.startsWith("inclusion/") || f.startsWith("consistency/")),
+    (f) =>
+      f.endsWith(".json") && (f.startsWith("inclusion/") || f.startsWith("consistency/") || f.startsWith("receipt/")),
   );
   if (process.argv.includes("--check")) {
     const stale = onDisk.filter((f) => !files.has(f));
     const differ = [...files].filter(
       ([f, v]) => !existsSync(join(root, f)) || readFileSync(join(root, f), "utf8") !== render(v),
     );
-    if (stale.length + differ.length > 0) {
+    if (stale.length + differ.length > 0 || newDoc !== doc) {
       console.error(
-        `test/vectors is out of date (${differ.length} differ, ${stale.length} stale); run: node scripts/gen-vectors.ts`,
+        `test/vectors is out of date (${differ.length} differ, ${stale.length} stale` +
+          `${newDoc !== doc ? ", docs/protocol.md's receipt vector differs" : ""}); run: node scripts/gen-vectors.ts`,
       );
       process.exit(1);
     }
-    console.log(`test/vectors: ${files.size} files up to date`);
+    console.log(`test/vectors: ${files.size} files up to date, and docs/protocol.md's receipt vector`);
     return;
   }
-  rmSync(join(root, "inclusion"), { recursive: true, force: true });
-  rmSync(join(root, "consistency"), { recursive: true, force: true });
+  for (const dir of ["inclusion", "consistency", "receipt"]) rmSync(join(root, dir), { recursive: true, force: true });
   for (const [path, vector] of files) {
     mkdirSync(join(root, path, ".."), { recursive: true });
     writeFileSync(join(root, path), render(vector));
   }
-  console.log(`wrote ${files.size} vector files to test/vectors`);
+  writeFileSync(docPath, newDoc);
+  console.log(`wrote ${files.size} vector files to test/vectors and the receipt vector to docs/protocol.md`);
 }
 
-if (import.meta.filename === process.argv[1]) main();
+if (import.meta.filename === process.argv[1]) await main();

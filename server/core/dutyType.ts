@@ -9,6 +9,10 @@ import { bytesToHex } from "./bytes.ts";
 import { canonicalBytes, interoperableNumberFault } from "./canonical.ts";
 
 const title = z.object({ "zh-CN": z.string().min(1).max(200), en: z.string().min(1).max(200) }).strict();
+/** A number in the document, which its id hashes: one every JCS writes alike (docs/protocol.md, "Conventions"). */
+const documentInteger = z
+  .number()
+  .refine((n) => interoperableNumberFault(n) === null, "must be an integer within ±(2^53 − 1), not -0");
 
 export const fieldDefinitionSchema = z
   .object({
@@ -18,8 +22,8 @@ export const fieldDefinitionSchema = z
     required: z.boolean(),
     personal: z.boolean().describe("true if the value identifies or describes a person; never shown publicly"),
     maxLength: z.number().int().min(1).max(4000).optional(),
-    minimum: z.number().optional(),
-    maximum: z.number().optional(),
+    minimum: documentInteger.optional(),
+    maximum: documentInteger.optional(),
     values: z.array(z.string().min(1)).min(1).optional().describe("allowed values of an enum field"),
   })
   .strict();

@@ -1,7 +1,7 @@
 /**
  * The record envelope's schema (zod), apart from core/record.ts so that code which only hashes
- * records (the verify workers) does not load zod: each worker thread that did held about 20 MB
- * more of memory.
+ * records (the verify workers) does not load zod: each worker thread that did held
+ * noticeably more memory.
  */
 import { z } from "zod";
 import { LONE_SURROGATE_MESSAGE, isWellFormedText } from "./canonical.ts";

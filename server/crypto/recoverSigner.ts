@@ -1,6 +1,6 @@
 /**
  * Signer recovery for EIP-712 digests with native secp256k1 (libsecp256k1 prebuilt in the npm
- * package), about 30x faster than pure JavaScript; falls back to ethers where the native
+ * package), much faster than pure JavaScript; falls back to ethers where the native
  * module cannot load.
  */
 import { createRequire } from "node:module";

@@ -4,9 +4,8 @@
  * routes the same way).
  *
  * Why: ingest is the gateway's hot path, and Express's per-request machinery (router, request
- * and response decoration, body-parser, res.json) cost about 210 µs of CPU per request here,
- * more than the signature check itself (`npm run bench:http-path`: a no-op POST handler at
- * 322 µs of server CPU per request through Express 5 with express.json, 109 µs on node:http;
+ * and response decoration, body-parser, res.json) cost more CPU per request than the signature
+ * check itself (`npm run bench:http-path` measures a no-op POST handler both ways;
  * docs/operations.md "Ingest path"). Behaviour is the same as the Express routes it replaces:
  * the same media-type, size and JSON checks, the same problem+json errors, the same bodies.
  */

@@ -4,10 +4,9 @@
  * serves the ingest routes.
  *
  * Why: these routes are the proof service, and Express's per-request machinery (router, request
- * and response decoration, res.json) was the largest share of the gateway's busy time under it,
- * about 40% when serving inclusion proofs of a 1M-leaf log at 1,000 requests/s. Express 5 costs
- * about 200 µs more CPU per request than node:http here (`npm run bench:http-path`;
- * docs/operations.md "Read path").
+ * and response decoration, res.json) was the largest share of the gateway's busy time when
+ * serving inclusion proofs of a large log (`npm run bench:http-path` measures Express 5 against
+ * node:http; docs/operations.md "Read path").
  *
  * The answers are the replaced Express routes' own. Paths match as Express matched them: case
  * aside, with one optional trailing slash, a path parameter percent-decoded (400 when it cannot

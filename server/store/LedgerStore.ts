@@ -177,10 +177,10 @@ export class LedgerStore {
     // Uncompressed tables: an erased value can then be shown absent by scanning the files
     // (test/audit/amendments.test.ts); records are mostly random hex, which Snappy barely shrinks.
     // A 32 MB memtable instead of LevelDB's 4 MB: a record's random-keyed entries are merged
-    // into the level below once per 32 MB written, not once per 4 MB. Compaction then cost the
-    // gateway 16 µs of CPU per batched record instead of 52, in a scratch run of 100,000 batched
-    // records (docs/operations.md "Ingest path"; `npm run bench` reports the store's whole cost
-    // as store_append_cpu_us_per_record).
+    // into the level below once per 32 MB written, not once per 4 MB, which cut compaction's
+    // share of the gateway's CPU per batched record to about a third (docs/operations.md
+    // "Ingest path"; `npm run bench` reports the store's whole cost as
+    // store_append_cpu_us_per_record).
     this.db = new Level<string, string>(location, {
       valueEncoding: "utf8",
       compression: false,
@@ -308,9 +308,8 @@ export class LedgerStore {
     await this.reopenIfBroken();
     try {
       // A chained batch: one call into LevelDB per operation with its key and value, where an
-      // array batch has the binding read each operation's fields back out of a JavaScript object
-      // (about 10 against 6 µs of the main thread's CPU per record of three puts, in a scratch
-      // measurement of 500-record batches).
+      // array batch has the binding read each operation's fields back out of a JavaScript object,
+      // which cost the main thread measurably more CPU per record.
       // Tile values are binary: each put takes its sublevel's encodings.
       const batch = this.db.batch();
       for (const op of ops) batch.put(op.key, op.value as string, { sublevel: op.sublevel as Sublevel });
@@ -442,7 +441,7 @@ export class LedgerStore {
   }
 
   async leafIndexOf(leafHash: string): Promise<number | undefined> {
-    // Read like a tile (6 against 20 µs of CPU): the proof service's other read.
+    // Read like a tile (synchronously, for less CPU): the proof service's other read.
     const value = await this.quickGet<string>(this.leafIndexByHash, leafHash);
     return value === undefined ? undefined : Number(value);
   }
@@ -477,7 +476,7 @@ export class LedgerStore {
     const isEntry = (r: AppendRequest | EntryAppendRequest): r is EntryAppendRequest => "entryId" in r;
     // Records and other entries are looked up in their own sublevels; "~" never is a key of either.
     // Most ids are new, and LevelDB's bloom filters answer those in memory: a trip through the
-    // thread pool only delayed the group's write (by 2–3 ms a group under single-record load).
+    // thread pool only delayed the group's write under single-record load.
     const existing = await this.quickGetMany<string>(
       this.records,
       group.map((g) => (isEntry(g.request) ? "~" : g.request.recordId)),
@@ -617,9 +616,9 @@ export class LedgerStore {
     const missing = addresses.flatMap((a, i) => (out[i] === undefined ? [i] : []));
     if (missing.length > 0) {
       const keys = missing.map((i) => tileKey(addresses[i]!.level, addresses[i]!.index));
-      // One key, the usual case, is read synchronously: a 16 KB tile costs about 9 µs of CPU
-      // that way against 37 µs through the thread pool (measured at a 1M-leaf log). A read that
-      // misses the page cache then holds the event loop for one disk read.
+      // One key, the usual case, is read synchronously: a tile costs a fraction of the CPU
+      // that way that a trip through the thread pool does. A read that misses the page cache
+      // then holds the event loop for one disk read.
       const values: Array<Uint8Array | undefined> =
         keys.length === 1 ? [await this.quickGet<Uint8Array>(this.tiles, keys[0]!)] : await this.tiles.getMany(keys);
       missing.forEach((i, j) => {
