@@ -40,19 +40,18 @@ const township = id("unit:qingshui");
  * minute reads in a datetime-local input, in zh-CN and in en as the console must show it.
  */
 function countyMinute(): { seconds: number; input: string; zh: string; en: string } {
-  const seconds = Math.floor(Date.now() / 60_000) * 60 - 2 * 86_400 + 7;
+  const seconds = Math.floor(Date.now() / 60_000) * 60 - 2 * 86_400;
   const local = new Date((seconds + 8 * 3600) * 1000); // its UTC fields are the county's wall clock
   const pad = (n: number) => String(n).padStart(2, "0");
-  const [y, mo, d, h, mi, s] = [
+  const [y, mo, d, h, mi] = [
     local.getUTCFullYear(),
     pad(local.getUTCMonth() + 1),
     pad(local.getUTCDate()),
     pad(local.getUTCHours()),
     pad(local.getUTCMinutes()),
-    pad(local.getUTCSeconds()),
   ];
   return {
-    seconds: seconds - 7,
+    seconds,
     input: `${y}-${mo}-${d}T${h}:${mi}`,
     zh: `${y}/${mo}/${d} ${h}:${mi}:00`,
     en: `${mo}/${d}/${y}, ${h}:${mi}:00`,
