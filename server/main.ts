@@ -37,6 +37,8 @@ import { ownTrustAnchor, readTrustFile } from "./chain/trustAnchors.ts";
 import { mergeTrustAnchors } from "./core/trust.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createRequestListener } from "./http/app.ts";
+import { unitNamesHandler } from "./http/unitNames.ts";
+import { UnitDirectory } from "./catalog/UnitDirectory.ts";
 import { unitRateLimit } from "./http/rateLimit.ts";
 import { RateLimiter } from "./core/rateLimit.ts";
 import { eraseRecord } from "./gateway/ledgerNotices.ts";
@@ -325,7 +327,15 @@ export async function startGateway(
       config.trustFile ? readTrustFile(config.trustFile) : [],
     );
     const observe = requestObserver({ logger, metrics, draining: () => draining });
-    listener = createRequestListener({
+    const clientLimiter = new RateLimiter({
+      perSecond: config.rateLimitClientPerSecond,
+      burst: config.rateLimitClientBurst,
+      maxKeys: config.rateLimitMaxKeys,
+    });
+    // GET /v1/unit-names, the operator's DATA_DIR/units.json, in front of the other routes.
+    const unitDirectory = new UnitDirectory(join(config.dataDir, "units.json"), (message) => logger.error(message));
+    const unitNames = unitNamesHandler({ units: () => unitDirectory.list(), observe, clientLimiter });
+    const routes = createRequestListener({
       store,
       attestations,
       catalog: () => catalog.list(),
@@ -345,11 +355,7 @@ export async function startGateway(
       log: (message) => logger.error(message),
       observability: httpObservability(observe, metrics),
       observe,
-      clientLimiter: new RateLimiter({
-        perSecond: config.rateLimitClientPerSecond,
-        burst: config.rateLimitClientBurst,
-        maxKeys: config.rateLimitMaxKeys,
-      }),
+      clientLimiter,
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       mayReadDutyType: async (token, unitId, dutyTypeId) => tokens.mayReadDutyType(token, unitId, dutyTypeId),
@@ -405,6 +411,9 @@ export async function startGateway(
         return { ready: checks.chain === "ok" && !foreign, checks };
       },
     });
+    listener = (req, res) => {
+      if (!unitNames(req, res)) routes(req, res);
+    };
     if (node) stoppers.push(() => node.stop());
 
     let closing: Promise<void> | null = null;

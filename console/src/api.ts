@@ -3,22 +3,22 @@
  * holds). A gateway that does not answer and an RFC 9457 problem are told apart, so every page
  * can say which one happened.
  */
+import type { Problem } from "../../server/core/apiResponses.ts";
+import type { DutyTypeEntry } from "../../server/core/dutyType.ts";
 import { hasMessage, t } from "./i18n.ts";
 
-export interface Problem {
-  status: number;
-  code?: string;
-  title?: string;
-  detail?: string;
-  errors?: Array<{ path: string; message: string }>;
-}
+export type { GatewayInfo } from "../../server/core/apiResponses.ts";
+export type { DutyTypeEntry, FieldDefinition } from "../../server/core/dutyType.ts";
+
+/** A problem as the console reads it: whatever of RFC 9457's members the answer carries. */
+export type ProblemAnswer = Partial<Problem> & { status: number };
 
 export class ApiError extends Error {
   /** "network": the gateway did not answer; "problem": it answered with an error. */
   readonly kind: "network" | "problem";
-  readonly problem?: Problem;
+  readonly problem?: ProblemAnswer;
 
-  constructor(kind: "network" | "problem", message: string, problem?: Problem) {
+  constructor(kind: "network" | "problem", message: string, problem?: ProblemAnswer) {
     super(message);
     this.name = "ApiError";
     this.kind = kind;
@@ -72,7 +72,7 @@ export async function requestOk<T = unknown>(
 ): Promise<ApiResponse<T>> {
   const result = await request<T>(path, init);
   if (result.status >= 400) {
-    const problem = { status: result.status, ...(result.body as object) } as Problem;
+    const problem = { status: result.status, ...(result.body as object) } as ProblemAnswer;
     throw new ApiError("problem", problem.detail ?? problem.title ?? `HTTP ${result.status}`, problem);
   }
   return result;
@@ -86,42 +86,13 @@ export function errorText(error: unknown): string {
     if (code === "chain.unreachable") return t("error.chainDown");
     const key = `problem.${code}`;
     if (code && hasMessage(key)) {
-      const detail = error.problem?.errors?.map((e) => `${e.path}: ${e.message}`).join("; ");
+      const errors = error.problem?.errors as Array<{ path: string; message: string }> | undefined;
+      const detail = errors?.map((e) => `${e.path}: ${e.message}`).join("; ");
       return t(key) + (detail && code === "request.invalid" ? ` (${detail})` : "");
     }
     return error.message;
   }
   return t("error.unexpected", { detail: error instanceof Error ? error.message : String(error) });
-}
-
-export interface GatewayInfo {
-  chainId: number;
-  rpcUrl: string;
-  contracts: { DutyLedger: string };
-  logId: string;
-  treeSize: number;
-  deployBlock: number;
-}
-
-export interface FieldDefinition {
-  name: string;
-  title: { "zh-CN": string; en: string };
-  type: "string" | "text" | "integer" | "number" | "boolean" | "date" | "enum";
-  required: boolean;
-  personal: boolean;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  values?: string[];
-}
-
-export interface DutyTypeEntry {
-  id: string;
-  code: string;
-  title: { "zh-CN": string; en: string };
-  department: string;
-  levels?: number[];
-  fields: FieldDefinition[];
 }
 
 let catalogPromise: Promise<DutyTypeEntry[]> | null = null;

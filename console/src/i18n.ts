@@ -3,6 +3,8 @@
  * localStorage). Each message is [zh-CN, en]; `{name}` placeholders are filled by `t`.
  * Verification reasons are not here: they come from server/core/verifier.ts, as in the CLI.
  */
+import { type FieldDefinition, valueTitleOf } from "../../server/core/dutyType.ts";
+
 export type Language = "zh-CN" | "en";
 
 const messages = {
@@ -80,6 +82,8 @@ const messages = {
     "Refused: a duty type asked is neither your department's nor granted to it.",
   ],
 
+  "common.colon": ["：", ": "],
+  "common.listSeparator": ["；", "; "],
   "common.loading": ["正在加载…", "Loading…"],
   "common.retry": ["重试", "Retry"],
   "common.download": ["下载", "Download"],
@@ -220,6 +224,7 @@ const messages = {
   "ws.dutyType": ["履职类型", "Duty type"],
   "ws.choose": ["请选择", "Choose"],
   "ws.performedAt": ["履职时间", "Time performed"],
+  "ws.countyTime": ["北京时间（UTC+8）", "China Standard Time (UTC+8)"],
   "ws.personalNote": [
     "标有“个人信息”的内容只保存在网关中，链上只有加盐哈希。",
     "Fields marked personal stay in the gateway; only a salted hash goes on chain.",
@@ -454,4 +459,13 @@ export function t(key: MessageKey, values: Record<string, string | number> = {})
 /** A title object of a duty-type document ({"zh-CN", en}) in the current language. */
 export function localTitle(title: { "zh-CN": string; en: string }): string {
   return title[current];
+}
+
+/**
+ * An enum field's value as the page's language says it: its title in the duty-type document,
+ * or the value itself where the document gives none (documents older than value titles).
+ */
+export function valueText(field: FieldDefinition | undefined, value: string): string {
+  const title = field ? valueTitleOf(field, value) : undefined;
+  return title ? localTitle(title) : value;
 }

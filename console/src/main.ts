@@ -1,13 +1,13 @@
 /**
  * The console's shell: header with navigation, language switch and gateway health, and a
- * hash router that mounts one page at a time. Pages keep their state in their modules, so
- * switching language re-renders a page without losing what was entered or verified.
+ * hash router that mounts one page at a time. Each page's state is one object the shell keeps
+ * (page.ts), so switching language re-renders a page without losing what was entered or verified.
  */
 import "./zodConfig.ts";
 import { request } from "./api.ts";
 import { h, replace } from "./dom.ts";
 import { type MessageKey, language, onLanguageChange, setLanguage, t } from "./i18n.ts";
-import type { Page } from "./page.ts";
+import { type Page, mountPage } from "./page.ts";
 import { chainPage } from "./pages/chain.ts";
 import { dashboardPage } from "./pages/dashboard.ts";
 import { demandsPage } from "./pages/demands.ts";
@@ -15,13 +15,26 @@ import { timelinePage } from "./pages/timeline.ts";
 import { verifyPage } from "./pages/verify.ts";
 import { workstationPage } from "./pages/workstation.ts";
 
-const routes: Array<{ path: string; label: MessageKey; page: Page }> = [
-  { path: "verify", label: "nav.verify", page: verifyPage },
-  { path: "workstation", label: "nav.workstation", page: workstationPage },
-  { path: "timeline", label: "nav.timeline", page: timelinePage },
-  { path: "demands", label: "nav.demands", page: demandsPage },
-  { path: "dashboard", label: "nav.dashboard", page: dashboardPage },
-  { path: "chain", label: "nav.chain", page: chainPage },
+interface Route {
+  path: string;
+  label: MessageKey;
+  mount: (main: HTMLElement) => (() => void) | void;
+}
+
+/** A page as the router sees it: each page's state type stays the page's own. */
+const routeOf = <S>(page: Page<S>): Route => ({
+  path: page.path,
+  label: page.label,
+  mount: (main) => mountPage(page, main),
+});
+
+const routes: Route[] = [
+  routeOf(verifyPage),
+  routeOf(workstationPage),
+  routeOf(timelinePage),
+  routeOf(demandsPage),
+  routeOf(dashboardPage),
+  routeOf(chainPage),
 ];
 
 type Health = "unknown" | "ok" | "gatewayDown" | "chainDown" | "draining";
@@ -133,12 +146,12 @@ export async function checkHealth(): Promise<Health> {
   return health;
 }
 
-function mountPage(): void {
+function showPage(): void {
   disposeCurrent?.();
   const route = currentRoute();
   document.title = `${t(route.label)} · ${t("app.title")}`;
   main.replaceChildren();
-  disposeCurrent = route.page(main) ?? null;
+  disposeCurrent = route.mount(main) ?? null;
 }
 
 function start(): void {
@@ -146,16 +159,16 @@ function start(): void {
   replace(root, header, banner, main);
   renderHeader();
   renderBanner();
-  mountPage();
+  showPage();
   window.addEventListener("hashchange", () => {
     renderHeader();
-    mountPage();
+    showPage();
     void checkHealth();
   });
   onLanguageChange(() => {
     renderHeader();
     renderBanner();
-    mountPage();
+    showPage();
     document.getElementById("lang-toggle")?.focus();
   });
   void checkHealth();

@@ -1,7 +1,8 @@
 /**
  * Duty types are data: a schema document per type (its fields, which of them are personal
- * data, titles in zh-CN and English). A duty type's id is the SHA-256 of its document's RFC 8785
- * canonical bytes, so the id registered on chain pins the exact schema.
+ * data, titles in zh-CN and English, and the titles of an enum field's values). A duty type's id
+ * is the SHA-256 of its document's RFC 8785 canonical bytes, so the id registered on chain pins
+ * the exact schema, titles included.
  */
 import { sha256 } from "./sha256.ts";
 import { z } from "zod";
@@ -14,6 +15,9 @@ const documentInteger = z
   .number()
   .refine((n) => interoperableNumberFault(n) === null, "must be an integer within ±(2^53 − 1), not -0");
 
+/** A title in the two languages the console and the CLI speak. */
+export type Title = z.infer<typeof title>;
+
 export const fieldDefinitionSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-zA-Z0-9]{0,63}$/, "must be a camelCase identifier"),
@@ -25,6 +29,10 @@ export const fieldDefinitionSchema = z
     minimum: documentInteger.optional(),
     maximum: documentInteger.optional(),
     values: z.array(z.string().min(1)).min(1).optional().describe("allowed values of an enum field"),
+    valueTitles: z
+      .record(z.string().min(1), title)
+      .optional()
+      .describe("an enum field's values as people read them: a title in zh-CN and English for every value"),
   })
   .strict();
 
@@ -47,6 +55,25 @@ export const dutyTypeSchemaDocument = z
       if (field.type === "enum" && !field.values) {
         ctx.addIssue({ code: "custom", path: ["fields", i, "values"], message: "an enum field needs values" });
       }
+      if (field.valueTitles) {
+        // Titles name exactly the values: a form must never mix titled values with bare ones.
+        const values = field.type === "enum" ? (field.values ?? []) : [];
+        const titled = Object.keys(field.valueTitles);
+        if (field.type !== "enum")
+          ctx.addIssue({
+            code: "custom",
+            path: ["fields", i, "valueTitles"],
+            message: "only an enum field has valueTitles",
+          });
+        for (const value of titled.filter((v) => !values.includes(v)))
+          ctx.addIssue({ code: "custom", path: ["fields", i, "valueTitles", value], message: "not one of the values" });
+        for (const value of values.filter((v) => !Object.hasOwn(field.valueTitles!, v)))
+          ctx.addIssue({
+            code: "custom",
+            path: ["fields", i, "valueTitles", value],
+            message: "a value without a title",
+          });
+      }
     });
   });
 
@@ -57,6 +84,17 @@ export type FieldDefinition = z.infer<typeof fieldDefinitionSchema>;
 export function dutyTypeIdOf(doc: DutyTypeDocument): string {
   return bytesToHex(sha256(canonicalBytes(doc)));
 }
+
+/**
+ * The title of one value of an enum field, or undefined when the document gives none (documents
+ * written before valueTitles existed): callers then show the value itself.
+ */
+export function valueTitleOf(field: FieldDefinition, value: string): Title | undefined {
+  return field.valueTitles && Object.hasOwn(field.valueTitles, value) ? field.valueTitles[value] : undefined;
+}
+
+/** A duty type as GET /v1/duty-types lists it: its schema document and the id derived from it. */
+export type DutyTypeEntry = DutyTypeDocument & { id: string };
 
 /** The bit mask DutyLedger stores for the document's levels (0: every level). */
 export function levelMaskOf(doc: DutyTypeDocument): bigint {

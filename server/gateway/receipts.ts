@@ -4,9 +4,10 @@
  */
 import type { Deployment } from "../chain/deployment.ts";
 import type { StoredCheckpoint } from "../store/LedgerStore.ts";
+import type { PublicCheckpoint } from "../core/apiResponses.ts";
 
 /** A checkpoint as served publicly: no nonce, raw transaction or creation time. */
-export function publicCheckpoint(c: StoredCheckpoint, deployment: Deployment) {
+export function publicCheckpoint(c: StoredCheckpoint, deployment: Deployment): PublicCheckpoint {
   return {
     logId: c.logId ?? deployment.logId,
     size: c.size,

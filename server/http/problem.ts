@@ -4,17 +4,9 @@
  */
 import type { ErrorRequestHandler, Response } from "express";
 import { DutyproofError } from "../core/errors.ts";
+import type { Problem } from "../core/apiResponses.ts";
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  instance?: string;
-  errors?: unknown;
-  [extension: string]: unknown;
-}
+export type { Problem };
 
 export function problemOf(error: DutyproofError, instance?: string): Problem {
   const { errors, ...rest } = error.details as { errors?: unknown };

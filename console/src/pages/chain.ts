@@ -3,31 +3,25 @@
  * the log's size against what is anchored, and the latest checkpoints with their transactions.
  * Refreshed every five seconds while the page is open.
  */
+import type { PublicCheckpoint } from "../../../server/core/apiResponses.ts";
 import { type GatewayInfo, errorText, request, requestOk } from "../api.ts";
 import { type Child, h, replace } from "../dom.ts";
 import { formatNumber, formatTime, shortHash } from "../format.ts";
 import { t } from "../i18n.ts";
 import type { Page } from "../page.ts";
 
-interface Checkpoint {
-  size: number;
-  root: string;
-  previousSize: number;
-  status: "sent" | "anchored";
-  transactionHash?: string;
-  blockNumber?: number;
-  anchoredAt?: number;
-}
-
 interface Snapshot {
   ready: { status: string; checks: Record<string, string> } | null;
   info: GatewayInfo | null;
-  checkpoints: Checkpoint[];
+  checkpoints: PublicCheckpoint[];
   error: string;
   at: number;
 }
 
-let last: Snapshot | null = null;
+/** The chain page's state: the last snapshot, shown at once when the page is opened again. */
+interface ChainState {
+  last: Snapshot | null;
+}
 
 async function load(): Promise<Snapshot> {
   const snapshot: Snapshot = { ready: null, info: null, checkpoints: [], error: "", at: Math.floor(Date.now() / 1000) };
@@ -35,7 +29,7 @@ async function load(): Promise<Snapshot> {
     snapshot.ready = (await request<Snapshot["ready"]>("/readyz", { timeoutMs: 8000 })).body;
     snapshot.info = (await requestOk<GatewayInfo>("/v1/info")).body;
     snapshot.checkpoints = (
-      await requestOk<{ checkpoints: Checkpoint[] }>("/v1/checkpoints?limit=20")
+      await requestOk<{ checkpoints: PublicCheckpoint[] }>("/v1/checkpoints?limit=20")
     ).body.checkpoints;
   } catch (error) {
     snapshot.error = errorText(error);
@@ -43,23 +37,28 @@ async function load(): Promise<Snapshot> {
   return snapshot;
 }
 
-export const chainPage: Page = (main) => {
-  const content = h("div", { class: "chain-status", "aria-live": "polite" });
-  replace(main, h("h1", null, t("chain.title")), content);
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const refresh = async () => {
-    last = await load();
-    if (stopped) return;
-    replace(content, render(last));
-    timer = setTimeout(() => void refresh(), 5000);
-  };
-  replace(content, last ? render(last) : h("p", { class: "muted" }, t("common.loading")));
-  void refresh();
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-  };
+export const chainPage: Page<ChainState> = {
+  path: "chain",
+  label: "nav.chain",
+  createState: () => ({ last: null }),
+  mount: (main, state) => {
+    const content = h("div", { class: "chain-status", "aria-live": "polite" });
+    replace(main, h("h1", null, t("chain.title")), content);
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const refresh = async () => {
+      state.last = await load();
+      if (stopped) return;
+      replace(content, render(state.last));
+      timer = setTimeout(() => void refresh(), 5000);
+    };
+    replace(content, state.last ? render(state.last) : h("p", { class: "muted" }, t("common.loading")));
+    void refresh();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  },
 };
 
 function render(s: Snapshot): Child {

@@ -5,22 +5,16 @@
  * period, department and unit. Needs an inspector's or auditor's token (a unit's for its own).
  */
 import type { EChartsType } from "echarts/core";
+import type { BurdenReport } from "../../../server/core/burdenResponses.ts";
 import { errorText, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
 import { bindValue, dateRangeField, rememberToken, sessionToken } from "../fields.ts";
-import { chinaDateToSeconds, formatNumber, formatTime, shortHash } from "../format.ts";
+import { chinaDateToSeconds, formatNumber, formatTime } from "../format.ts";
 import { type MessageKey, language, t } from "../i18n.ts";
-import type { Page } from "../page.ts";
-import { rememberUnitName, unitIdOf, unitNameOf } from "../units.ts";
-import type { ReportRow } from "../../../server/burden/report.ts";
+import { type Page, type Redraw, notMounted } from "../page.ts";
+import { loadUnitNames, rememberUnitName, unitIdOf, unitLabel, unitSuggestions, unitText } from "../units.ts";
 
-interface Report {
-  groupBy: "unit" | "department" | "month";
-  rows: ReportRow[];
-  totals: ReportRow;
-  /** Emergency on-site inspections, each with its stated reason. */
-  emergencies?: Array<{ demandId: string; unitId: string; department: string; decidedAt: number; reason: string }>;
-}
+type Report = BurdenReport;
 
 interface Reports {
   months: Report;
@@ -28,161 +22,187 @@ interface Reports {
   departments: Report;
 }
 
-let from = "";
-let to = "";
-let department = "";
-let unit = "";
-let loading = false;
-let error = "";
-let reports: Reports | null = null;
-let departmentsSeen: string[] = [];
-let rerender: (() => void) | null = null;
+/** The dashboard's state: the filters as entered and the reports they gave. */
+interface DashboardState extends Redraw {
+  from: string;
+  to: string;
+  department: string;
+  unit: string;
+  loading: boolean;
+  error: string;
+  reports: Reports | null;
+  departmentsSeen: string[];
+}
 
-function reportQuery(groupBy: Report["groupBy"], format?: "csv"): string {
+function reportQuery(state: DashboardState, groupBy: Report["groupBy"], format?: "csv"): string {
   const query = new URLSearchParams({ groupBy });
-  const fromSeconds = chinaDateToSeconds(from);
-  const toSeconds = chinaDateToSeconds(to);
+  const fromSeconds = chinaDateToSeconds(state.from);
+  const toSeconds = chinaDateToSeconds(state.to);
   if (fromSeconds !== undefined) query.set("from", String(fromSeconds));
   if (toSeconds !== undefined) query.set("to", String(toSeconds));
-  if (department) query.set("department", department);
-  if (unit.trim()) query.set("unitId", unitIdOf(unit));
+  if (state.department) query.set("department", state.department);
+  if (state.unit.trim()) query.set("unitId", unitIdOf(state.unit));
   if (format) query.set("format", format);
   return `/v1/burden/report?${query}`;
 }
 
-async function load(token: string): Promise<void> {
+async function load(state: DashboardState, token: string): Promise<void> {
   rememberToken(token);
-  loading = true;
-  error = "";
-  rerender?.();
+  state.loading = true;
+  state.error = "";
+  state.rerender();
   try {
     const [months, units, departments] = await Promise.all(
       (["month", "unit", "department"] as const).map(
-        async (groupBy) => (await requestOk<Report>(reportQuery(groupBy), { token })).body,
+        async (groupBy) => (await requestOk<Report>(reportQuery(state, groupBy), { token })).body,
       ),
     );
-    if (unit.trim()) rememberUnitName(unit);
-    reports = { months: months!, units: units!, departments: departments! };
-    departmentsSeen = [...new Set([...departmentsSeen, ...departments!.rows.map((r) => r.key)])].sort();
+    if (state.unit.trim()) rememberUnitName(state.unit);
+    state.reports = { months: months!, units: units!, departments: departments! };
+    state.departmentsSeen = [...new Set([...state.departmentsSeen, ...departments!.rows.map((r) => r.key)])].sort();
   } catch (e) {
-    reports = null;
-    error = errorText(e);
+    state.reports = null;
+    state.error = errorText(e);
   } finally {
-    loading = false;
-    rerender?.();
+    state.loading = false;
+    state.rerender();
   }
 }
 
-async function downloadCsv(token: string): Promise<void> {
-  const response = await fetch(reportQuery("unit", "csv"), { headers: { authorization: `Bearer ${token}` } });
+async function downloadCsv(state: DashboardState, token: string): Promise<void> {
+  const response = await fetch(reportQuery(state, "unit", "csv"), { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) return;
   download("dutyproof-burden-by-unit.csv", await response.text(), "text/csv");
 }
 
-export const dashboardPage: Page = (main) => {
-  const filters = h("section", { class: "panel" });
-  const body = h("div", { class: "dashboard", "aria-live": "polite" });
-  let charts: EChartsType[] = [];
-  let drawn = 0;
-  const disposeCharts = () => {
-    for (const chart of charts) chart.dispose();
-    charts = [];
-  };
-  const onResize = () => charts.forEach((chart) => chart.resize());
-  window.addEventListener("resize", onResize);
+export const dashboardPage: Page<DashboardState> = {
+  path: "dashboard",
+  label: "nav.dashboard",
+  createState: () => ({
+    rerender: notMounted,
+    from: "",
+    to: "",
+    department: "",
+    unit: "",
+    loading: false,
+    error: "",
+    reports: null,
+    departmentsSeen: [],
+  }),
+  mount: (main, state) => {
+    const filters = h("section", { class: "panel" });
+    const body = h("div", { class: "dashboard", "aria-live": "polite" });
+    let charts: EChartsType[] = [];
+    let drawn = 0;
+    const disposeCharts = () => {
+      for (const chart of charts) chart.dispose();
+      charts = [];
+    };
+    const onResize = () => charts.forEach((chart) => chart.resize());
+    window.addEventListener("resize", onResize);
 
-  const render = () => {
-    const token = h("input", {
-      id: "db-token",
-      type: "password",
-      autocomplete: "off",
-      spellcheck: "false",
-      placeholder: "dp_…",
-      title: t("db.tokenHint"),
-      value: sessionToken(),
-    });
-    replace(
-      filters,
-      h(
-        "form",
-        {
-          class: "form-row",
-          onsubmit: (event: Event) => {
-            event.preventDefault();
-            void load(token.value.trim());
-          },
-        },
-        h("div", { class: "field" }, h("label", { for: "db-token" }, t("tl.token")), token),
-        dateRangeField(
-          "db",
-          { from, to },
-          (v) => (from = v),
-          (v) => (to = v),
-        ),
+    const render = () => {
+      const token = h("input", {
+        id: "db-token",
+        type: "password",
+        autocomplete: "off",
+        spellcheck: "false",
+        placeholder: "dp_…",
+        title: t("db.tokenHint"),
+        value: sessionToken(),
+      });
+      replace(
+        filters,
         h(
-          "div",
-          { class: "field" },
-          h("label", { for: "db-department" }, t("dm.department")),
+          "form",
+          {
+            class: "form-row",
+            onsubmit: (event: Event) => {
+              event.preventDefault();
+              void load(state, token.value.trim());
+            },
+          },
+          h("div", { class: "field" }, h("label", { for: "db-token" }, t("tl.token")), token),
+          dateRangeField(
+            "db",
+            { from: state.from, to: state.to },
+            (v) => (state.from = v),
+            (v) => (state.to = v),
+          ),
           h(
-            "select",
-            { id: "db-department", onchange: bindValue((v) => (department = v)) },
-            h("option", { value: "" }, t("common.all")),
-            departmentsSeen.map((d) => h("option", { value: d, selected: d === department }, d)),
+            "div",
+            { class: "field" },
+            h("label", { for: "db-department" }, t("dm.department")),
+            h(
+              "select",
+              { id: "db-department", onchange: bindValue((v) => (state.department = v)) },
+              h("option", { value: "" }, t("common.all")),
+              state.departmentsSeen.map((d) => h("option", { value: d, selected: d === state.department }, d)),
+            ),
+          ),
+          h(
+            "div",
+            { class: "field" },
+            h("label", { for: "db-unit" }, t("db.unit")),
+            h("input", {
+              id: "db-unit",
+              type: "text",
+              value: state.unit,
+              spellcheck: "false",
+              placeholder: t("common.all"),
+              list: "unit-directory",
+              oninput: bindValue((v) => (state.unit = v)),
+            }),
+            unitSuggestions(),
+          ),
+          h(
+            "div",
+            { class: "field-actions" },
+            h(
+              "button",
+              { type: "submit", class: "button", id: "db-search", disabled: state.loading },
+              t("common.search"),
+            ),
+            state.reports
+              ? h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "button button-secondary",
+                    onclick: () => void downloadCsv(state, token.value.trim()),
+                  },
+                  t("db.csv"),
+                )
+              : null,
           ),
         ),
-        h(
-          "div",
-          { class: "field" },
-          h("label", { for: "db-unit" }, t("db.unit")),
-          h("input", {
-            id: "db-unit",
-            type: "text",
-            value: unit,
-            spellcheck: "false",
-            placeholder: t("common.all"),
-            oninput: bindValue((v) => (unit = v)),
-          }),
-        ),
-        h(
-          "div",
-          { class: "field-actions" },
-          h("button", { type: "submit", class: "button", id: "db-search", disabled: loading }, t("common.search")),
-          reports
-            ? h(
-                "button",
-                {
-                  type: "button",
-                  class: "button button-secondary",
-                  onclick: () => void downloadCsv(token.value.trim()),
-                },
-                t("db.csv"),
-              )
-            : null,
-        ),
-      ),
-    );
-    disposeCharts();
-    replace(body, renderBody());
-    if (reports && reports.months.totals.demands > 0) {
-      const generation = ++drawn;
-      void import("../charts.ts").then(({ drawChart }) => {
-        if (generation !== drawn || !reports) return;
-        charts = drawAll(drawChart, reports);
-      });
-    }
-  };
-  rerender = render;
-  replace(main, h("h1", null, t("dashboard.title")), h("p", { class: "intro" }, t("db.intro")), filters, body);
-  render();
-  return () => {
-    rerender = null;
-    window.removeEventListener("resize", onResize);
-    disposeCharts();
-  };
+      );
+      disposeCharts();
+      replace(body, renderBody(state));
+      const { reports } = state;
+      if (reports && reports.months.totals.demands > 0) {
+        const generation = ++drawn;
+        void import("../charts.ts").then(({ drawChart }) => {
+          if (generation !== drawn || state.reports !== reports) return;
+          charts = drawAll(drawChart, reports);
+        });
+      }
+    };
+    state.rerender = render;
+    replace(main, h("h1", null, t("dashboard.title")), h("p", { class: "intro" }, t("db.intro")), filters, body);
+    render();
+    void loadUnitNames().then(() => state.rerender());
+    return () => {
+      state.rerender = notMounted;
+      window.removeEventListener("resize", onResize);
+      disposeCharts();
+    };
+  },
 };
 
-function renderBody(): Child {
-  if (loading)
+function renderBody(state: DashboardState): Child {
+  const { error, reports } = state;
+  if (state.loading)
     return h("p", { class: "muted" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("common.loading"));
   if (error) return h("div", { class: "notice notice-error", role: "alert" }, error);
   if (!reports) return h("p", { class: "muted empty" }, t("db.start"));
@@ -288,10 +308,6 @@ function chartPanel(title: MessageKey, id: string): HTMLElement {
 
 type Draw = (element: HTMLElement, option: Record<string, unknown>, lang: ReturnType<typeof language>) => EChartsType;
 
-function unitLabel(unitId: string): string {
-  return unitNameOf(unitId) ?? shortHash(unitId, 6);
-}
-
 function drawAll(draw: Draw, r: Reports): EChartsType[] {
   const lang = language();
   const element = (id: string) => document.getElementById(id)!;
@@ -357,7 +373,7 @@ function drawAll(draw: Draw, r: Reports): EChartsType[] {
         grid,
         xAxis: {
           type: "category",
-          data: units.map((row) => unitLabel(row.key)),
+          data: units.map((row) => unitText(row.key, 6)),
           axisLabel: { interval: 0, rotate: units.length > 6 ? 30 : 0 },
         },
         yAxis: {

@@ -6,53 +6,24 @@
  */
 import { bytesToHex } from "../../../server/core/bytes.ts";
 import { demandMessageOf, demandTypedDataDigest, type DemandEnvelope } from "../../../server/burden/demand.ts";
+import type { DemandListItem, DemandView, Tasks } from "../../../server/core/burdenResponses.ts";
+import type { Decision } from "../../../server/core/demand.ts";
 import { eip712Domain } from "../../../server/core/eip712.ts";
 import { ApiError, type DutyTypeEntry, type GatewayInfo, dutyTypes, errorText, request, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
 import { bindValue, dateRangeField, rememberToken, sessionToken } from "../fields.ts";
-import { chinaDateToSeconds, formatTime, shortHash } from "../format.ts";
+import { chinaDateToSeconds, formatDate, formatTime, shortHash } from "../format.ts";
 import { type MessageKey, language, localTitle, t } from "../i18n.ts";
-import { type UnlockedKey, unlockKeystore } from "../keystore.ts";
-import type { Page } from "../page.ts";
-import { rememberUnitName, unitIdOf, unitNameOf } from "../units.ts";
+import { type KeySlot, emptyKeySlot, keyPanel } from "../keystore.ts";
+import { type Page, type Redraw, notMounted } from "../page.ts";
+import { loadUnitNames, rememberUnitName, unitIdOf, unitSuggestions, unitText } from "../units.ts";
 import { verifyFromElsewhere } from "./verify.ts";
 import { answerDemand } from "./workstation.ts";
-import type { Decision } from "../../../server/burden/demand.ts";
 
-interface Outcome {
-  decision: Decision;
-  reason: string;
-  decidedAt: number;
-  matched: number;
-  duplicateOf?: string;
-  offList?: Array<{ dutyTypeId: string; reason: string }>;
-  quota?: { year: number; used: number; limit: number };
-}
-
-interface DemandResult {
-  demandId: string;
-  demand: DemandEnvelope;
-  outcome: Outcome;
-  leafIndex: number;
-  answeredBy: string[];
-  evidence?: { items: unknown[]; pending: number };
-}
-
-interface ListedDemand {
-  demandId: string;
-  unitId: string;
-  dutyTypeIds: string[];
-  from: number;
-  to: number;
-  onSite: boolean;
-  emergency: boolean;
-  department: string;
-  decision: Decision;
-  duplicateOf?: string;
-  decidedAt: number;
-  status?: "open" | "answered";
-  answeredBy?: string[];
-}
+/** A demand with its outcome as POST /v1/demands?include=package answers it. */
+type DemandResult = Omit<DemandView, "package" | "signature" | "outcomeDigest" | "leafHash">;
+/** A demand as the unit's lists show it; a task carries its status. */
+type ListedDemand = DemandListItem & Partial<Pick<Tasks["tasks"][number], "status" | "answeredBy">>;
 
 const decisionTone: Record<Decision, "good" | "task" | "refused"> = {
   answered_from_ledger: "good",
@@ -64,59 +35,41 @@ const decisionTone: Record<Decision, "good" | "task" | "refused"> = {
   refused_over_quota: "refused",
 };
 
-// Page state (kept across a language switch; the key in memory only).
-let mode: "inspector" | "unit" = "inspector";
-let key: UnlockedKey | null = null;
-let keystoreFile: File | null = null;
-let department = "";
-let unlocking = false;
-let unlockError = "";
-let unit = "";
-const chosenTypes = new Set<string>();
-let from = "";
-let to = "";
-let purpose = "";
-let onSite = false;
-let emergencyReason = "";
-let formError = "";
-let sending = false;
-let results: DemandResult[] = [];
-let unitQuery = "";
-let unitLoading = false;
-let unitError = "";
-let unitView: { tasks: ListedDemand[]; demands: ListedDemand[] } | null = null;
-let rerender: (() => void) | null = null;
-
-async function unlock(password: string): Promise<void> {
-  unlockError = "";
-  if (!keystoreFile) unlockError = t("ws.needKeystore");
-  else if (!/^[a-z][a-z0-9-]{0,63}$/.test(department.trim())) unlockError = t("dm.needDepartment");
-  if (unlockError) return rerender?.();
-  unlocking = true;
-  rerender?.();
-  try {
-    key = await unlockKeystore(keystoreFile!, password, () => {});
-  } catch {
-    unlockError = t("ws.badKeystore");
-  } finally {
-    unlocking = false;
-    rerender?.();
-  }
+/** The demands page's state: the inspector's key in memory only, the form, the outcomes seen. */
+interface DemandsState extends Redraw {
+  mode: "inspector" | "unit";
+  signing: KeySlot;
+  department: string;
+  unit: string;
+  chosenTypes: Set<string>;
+  from: string;
+  to: string;
+  purpose: string;
+  onSite: boolean;
+  emergencyReason: string;
+  formError: string;
+  sending: boolean;
+  results: DemandResult[];
+  unitQuery: string;
+  unitLoading: boolean;
+  unitError: string;
+  unitView: { tasks: ListedDemand[]; demands: ListedDemand[] } | null;
 }
 
-async function send(): Promise<void> {
-  formError = "";
-  const fromSeconds = chinaDateToSeconds(from);
-  const toSeconds = chinaDateToSeconds(to);
-  if (!key) formError = t("ws.needUnlock");
-  else if (!unit.trim()) formError = t("ws.needUnit");
-  else if (chosenTypes.size === 0) formError = t("dm.needTypes");
+async function send(state: DemandsState): Promise<void> {
+  state.formError = "";
+  const fromSeconds = chinaDateToSeconds(state.from);
+  const toSeconds = chinaDateToSeconds(state.to);
+  const key = state.signing.key;
+  if (!key) state.formError = t("ws.needUnlock");
+  else if (!state.unit.trim()) state.formError = t("ws.needUnit");
+  else if (state.chosenTypes.size === 0) state.formError = t("dm.needTypes");
   else if (fromSeconds === undefined || toSeconds === undefined || toSeconds <= fromSeconds)
-    formError = t("dm.needPeriod");
-  else if (!purpose.trim()) formError = t("dm.needPurpose");
-  if (formError || !key) return rerender?.();
-  sending = true;
-  rerender?.();
+    state.formError = t("dm.needPeriod");
+  else if (!state.purpose.trim()) state.formError = t("dm.needPurpose");
+  if (state.formError || !key) return state.rerender();
+  state.sending = true;
+  state.rerender();
   try {
     const info = (await requestOk<GatewayInfo>("/v1/info")).body;
     const salt = new Uint8Array(32);
@@ -125,15 +78,15 @@ async function send(): Promise<void> {
     const demand: DemandEnvelope = {
       version: 2,
       logId: info.logId,
-      unitId: unitIdOf(unit),
-      dutyTypeIds: [...chosenTypes].sort(),
+      unitId: unitIdOf(state.unit),
+      dutyTypeIds: [...state.chosenTypes].sort(),
       from: fromSeconds!,
       to: toSeconds!,
-      purpose: purpose.trim(),
-      department: department.trim(),
+      purpose: state.purpose.trim(),
+      department: state.department.trim(),
       inspector: key.address.toLowerCase(),
-      onSite,
-      ...(onSite && emergencyReason.trim() ? { emergency: { reason: emergencyReason.trim() } } : {}),
+      onSite: state.onSite,
+      ...(state.onSite && state.emergencyReason.trim() ? { emergency: { reason: state.emergencyReason.trim() } } : {}),
       issuedAt: Math.floor(Date.now() / 1000),
       salt: bytesToHex(salt),
     };
@@ -144,83 +97,107 @@ async function send(): Promise<void> {
       body: { demand, signature },
     });
     if (status >= 400) throw new ApiError("problem", String(body.detail ?? status), { status, ...(body as object) });
-    rememberUnitName(unit);
-    results = [body, ...results.filter((r) => r.demandId !== body.demandId)].slice(0, 10);
+    rememberUnitName(state.unit);
+    state.results = [body, ...state.results.filter((r) => r.demandId !== body.demandId)].slice(0, 10);
   } catch (error) {
-    formError = errorText(error);
+    state.formError = errorText(error);
   } finally {
-    sending = false;
-    rerender?.();
+    state.sending = false;
+    state.rerender();
   }
 }
 
-async function loadUnit(token: string): Promise<void> {
+async function loadUnit(state: DemandsState, token: string): Promise<void> {
   rememberToken(token);
-  unitError = "";
-  if (!unitQuery.trim()) {
-    unitError = t("ws.needUnit");
-    return rerender?.();
+  state.unitError = "";
+  if (!state.unitQuery.trim()) {
+    state.unitError = t("ws.needUnit");
+    return state.rerender();
   }
-  unitLoading = true;
-  rerender?.();
+  state.unitLoading = true;
+  state.rerender();
   try {
-    const id = unitIdOf(unitQuery);
+    const id = unitIdOf(state.unitQuery);
     const [tasks, demands] = await Promise.all([
       requestOk<{ tasks: ListedDemand[] }>(`/v1/units/${id}/tasks?status=all`, { token }),
       requestOk<{ demands: ListedDemand[] }>(`/v1/units/${id}/demands`, { token }),
     ]);
-    rememberUnitName(unitQuery);
-    unitView = { tasks: tasks.body.tasks, demands: demands.body.demands };
+    rememberUnitName(state.unitQuery);
+    state.unitView = { tasks: tasks.body.tasks, demands: demands.body.demands };
   } catch (error) {
-    unitView = null;
-    unitError = errorText(error);
+    state.unitView = null;
+    state.unitError = errorText(error);
   } finally {
-    unitLoading = false;
-    rerender?.();
+    state.unitLoading = false;
+    state.rerender();
   }
 }
 
-export const demandsPage: Page = (main) => {
-  let catalog: DutyTypeEntry[] = [];
-  const body = h("div", { class: "demands" });
-  const render = () => replace(body, mode === "inspector" ? renderInspector(catalog) : renderUnit(catalog));
-  rerender = () => {
-    render();
-    renderTabs();
-  };
-  const tabs = h("div", { class: "segmented", role: "group", "aria-label": t("dm.mode") });
-  const renderTabs = () =>
-    replace(
-      tabs,
-      (["inspector", "unit"] as const).map((m) =>
-        h(
-          "button",
-          {
-            type: "button",
-            class: "segment",
-            id: `dm-mode-${m}`,
-            "aria-pressed": String(mode === m),
-            onclick: () => {
-              mode = m;
-              rerender?.();
+export const demandsPage: Page<DemandsState> = {
+  path: "demands",
+  label: "nav.demands",
+  createState: () => ({
+    rerender: notMounted,
+    mode: "inspector",
+    signing: emptyKeySlot(),
+    department: "",
+    unit: "",
+    chosenTypes: new Set<string>(),
+    from: "",
+    to: "",
+    purpose: "",
+    onSite: false,
+    emergencyReason: "",
+    formError: "",
+    sending: false,
+    results: [],
+    unitQuery: "",
+    unitLoading: false,
+    unitError: "",
+    unitView: null,
+  }),
+  mount: (main, state) => {
+    let catalog: DutyTypeEntry[] = [];
+    const body = h("div", { class: "demands" });
+    const tabs = h("div", { class: "segmented", role: "group", "aria-label": t("dm.mode") });
+    const renderTabs = () =>
+      replace(
+        tabs,
+        (["inspector", "unit"] as const).map((m) =>
+          h(
+            "button",
+            {
+              type: "button",
+              class: "segment",
+              id: `dm-mode-${m}`,
+              "aria-pressed": String(state.mode === m),
+              onclick: () => {
+                state.mode = m;
+                state.rerender();
+              },
             },
-          },
-          t(m === "inspector" ? "dm.modeInspector" : "dm.modeUnit"),
+            t(m === "inspector" ? "dm.modeInspector" : "dm.modeUnit"),
+          ),
         ),
-      ),
+      );
+    state.rerender = () => {
+      replace(body, state.mode === "inspector" ? renderInspector(state, catalog) : renderUnit(state, catalog));
+      renderTabs();
+    };
+    replace(main, h("h1", null, t("demands.title")), h("p", { class: "intro" }, t("dm.intro")), tabs, body);
+    state.rerender();
+    void loadUnitNames().then(() => state.rerender());
+    dutyTypes().then(
+      (list) => {
+        catalog = list;
+        state.rerender();
+      },
+      () => {},
     );
-  replace(main, h("h1", null, t("demands.title")), h("p", { class: "intro" }, t("dm.intro")), tabs, body);
-  rerender();
-  dutyTypes().then(
-    (list) => {
-      catalog = list;
-      render();
-    },
-    () => {},
-  );
-  return () => {
-    rerender = null;
-  };
+    return () => {
+      state.rerender = notMounted;
+    };
+  },
 };
 
 function typeTitle(catalog: DutyTypeEntry[], id: string): string {
@@ -228,89 +205,32 @@ function typeTitle(catalog: DutyTypeEntry[], id: string): string {
   return entry ? localTitle(entry.title) : shortHash(id);
 }
 
-function unitLabel(unitId: string): string {
-  return unitNameOf(unitId) ?? shortHash(unitId);
-}
-
 function periodText(fromSeconds: number, toSeconds: number): string {
-  return `${formatTime(fromSeconds).slice(0, 10)} – ${formatTime(toSeconds - 1).slice(0, 10)}`;
+  return `${formatDate(fromSeconds)} – ${formatDate(toSeconds - 1)}`;
 }
 
-function renderInspector(catalog: DutyTypeEntry[]): Child {
-  const password = h("input", { type: "password", id: "dm-password", autocomplete: "off", disabled: unlocking });
-  const keyPanel = key
-    ? h(
-        "div",
-        { class: "unlocked" },
-        h("span", { class: "badge badge-ok" }, "✓"),
-        h(
-          "div",
-          { class: "unlocked-text" },
-          h("strong", null, department),
-          h("div", null, t("ws.unlocked", { address: key.address })),
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            class: "button button-secondary",
-            onclick: () => {
-              key = null;
-              rerender?.();
-            },
-          },
-          t("ws.lock"),
-        ),
-      )
-    : h(
-        "form",
-        {
-          class: "form-grid",
-          onsubmit: (event: Event) => {
-            event.preventDefault();
-            void unlock(password.value);
-          },
-        },
-        h(
-          "div",
-          { class: "field" },
-          h("label", { for: "dm-keystore" }, t("dm.keystore")),
-          h("input", {
-            id: "dm-keystore",
-            type: "file",
-            accept: ".json,application/json",
-            onchange: (e: Event) => (keystoreFile = (e.target as HTMLInputElement).files?.[0] ?? null),
-          }),
-        ),
-        h("div", { class: "field" }, h("label", { for: "dm-password" }, t("ws.password")), password),
-        h(
-          "div",
-          { class: "field" },
-          h("label", { for: "dm-department" }, t("dm.department")),
-          h("input", {
-            id: "dm-department",
-            type: "text",
-            value: department,
-            spellcheck: "false",
-            oninput: bindValue((v) => (department = v)),
-          }),
-          h("p", { class: "hint" }, t("dm.departmentHint")),
-        ),
-        h(
-          "div",
-          { class: "field field-actions" },
-          h("button", { type: "submit", class: "button", id: "dm-unlock", disabled: unlocking }, t("ws.unlock")),
-          unlocking
-            ? h(
-                "span",
-                { class: "progress-line" },
-                h("span", { class: "spinner", "aria-hidden": "true" }),
-                t("ws.unlocking"),
-              )
-            : null,
-          unlockError ? h("p", { class: "error-text", role: "alert" }, unlockError) : null,
-        ),
-      );
+function renderInspector(state: DemandsState, catalog: DutyTypeEntry[]): Child {
+  const { signing } = state;
+  const keyArea = keyPanel(signing, {
+    prefix: "dm",
+    keystoreLabel: t("dm.keystore"),
+    holder: () => state.department,
+    check: () => (/^[a-z][a-z0-9-]{0,63}$/.test(state.department.trim()) ? "" : t("dm.needDepartment")),
+    rerender: () => state.rerender(),
+    fields: h(
+      "div",
+      { class: "field" },
+      h("label", { for: "dm-department" }, t("dm.department")),
+      h("input", {
+        id: "dm-department",
+        type: "text",
+        value: state.department,
+        spellcheck: "false",
+        oninput: bindValue((v) => (state.department = v)),
+      }),
+      h("p", { class: "hint" }, t("dm.departmentHint")),
+    ),
+  });
   const form = h(
     "form",
     {
@@ -319,7 +239,7 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
       novalidate: true,
       onsubmit: (event: Event) => {
         event.preventDefault();
-        void send();
+        void send(state);
       },
     },
     h(
@@ -329,17 +249,19 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
       h("input", {
         id: "dm-unit",
         type: "text",
-        value: unit,
+        value: state.unit,
         spellcheck: "false",
-        oninput: bindValue((v) => (unit = v)),
+        list: "unit-directory",
+        oninput: bindValue((v) => (state.unit = v)),
       }),
+      unitSuggestions(),
       h("p", { class: "hint" }, t("ws.unitHint")),
     ),
     dateRangeField(
       "dm",
-      { from, to },
-      (v) => (from = v),
-      (v) => (to = v),
+      { from: state.from, to: state.to },
+      (v) => (state.from = v),
+      (v) => (state.to = v),
     ),
     h(
       "fieldset",
@@ -355,11 +277,11 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
                 type: "checkbox",
                 value: d.id,
                 "data-code": d.code,
-                checked: chosenTypes.has(d.id),
+                checked: state.chosenTypes.has(d.id),
                 onchange: (e: Event) => {
                   const box = e.target as HTMLInputElement;
-                  if (box.checked) chosenTypes.add(d.id);
-                  else chosenTypes.delete(d.id);
+                  if (box.checked) state.chosenTypes.add(d.id);
+                  else state.chosenTypes.delete(d.id);
                 },
               }),
               localTitle(d.title),
@@ -374,8 +296,8 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
         id: "dm-purpose",
         type: "text",
         maxlength: "500",
-        value: purpose,
-        oninput: bindValue((v) => (purpose = v)),
+        value: state.purpose,
+        oninput: bindValue((v) => (state.purpose = v)),
       }),
     ),
     h(
@@ -387,10 +309,10 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
         h("input", {
           id: "dm-onsite",
           type: "checkbox",
-          checked: onSite,
+          checked: state.onSite,
           onchange: (e: Event) => {
-            onSite = (e.target as HTMLInputElement).checked;
-            rerender?.();
+            state.onSite = (e.target as HTMLInputElement).checked;
+            state.rerender();
             document.getElementById("dm-onsite")?.focus();
           },
         }),
@@ -398,7 +320,7 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
       ),
       h("p", { class: "hint" }, t("dm.onSiteHint")),
     ),
-    onSite
+    state.onSite
       ? h(
           "div",
           { class: "field" },
@@ -407,8 +329,8 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
             id: "dm-emergency",
             type: "text",
             maxlength: "500",
-            value: emergencyReason,
-            oninput: bindValue((v) => (emergencyReason = v)),
+            value: state.emergencyReason,
+            oninput: bindValue((v) => (state.emergencyReason = v)),
           }),
           h("p", { class: "hint" }, t("dm.emergencyHint")),
         )
@@ -416,9 +338,13 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
     h(
       "div",
       { class: "form-wide field-actions" },
-      h("button", { type: "submit", class: "button", id: "dm-submit", disabled: sending || !key }, t("dm.submit")),
-      !key ? h("span", { class: "hint" }, t("ws.needUnlock")) : null,
-      formError ? h("p", { class: "error-text", role: "alert", id: "dm-error" }, formError) : null,
+      h(
+        "button",
+        { type: "submit", class: "button", id: "dm-submit", disabled: state.sending || !signing.key },
+        t("dm.submit"),
+      ),
+      !signing.key ? h("span", { class: "hint" }, t("ws.needUnlock")) : null,
+      state.formError ? h("p", { class: "error-text", role: "alert", id: "dm-error" }, state.formError) : null,
     ),
   );
   return h(
@@ -427,18 +353,18 @@ function renderInspector(catalog: DutyTypeEntry[]): Child {
     h(
       "div",
       { class: "workstation-main" },
-      h("section", { class: "panel" }, h("h2", null, t("dm.keySection")), keyPanel),
+      h("section", { class: "panel" }, h("h2", null, t("dm.keySection")), keyArea),
       h("section", { class: "panel" }, h("h2", null, t("dm.formSection")), form),
     ),
     h(
       "section",
       { class: "panel receipt-panel demand-results", "aria-live": "polite" },
       h("h2", null, t("dm.resultSection")),
-      sending
+      state.sending
         ? h("p", { class: "muted" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("dm.sending"))
         : null,
-      results.length === 0 && !sending ? h("p", { class: "muted empty" }, t("dm.noResult")) : null,
-      results.map((r, i) => outcomeCard(r, catalog, i === 0)),
+      state.results.length === 0 && !state.sending ? h("p", { class: "muted empty" }, t("dm.noResult")) : null,
+      state.results.map((r, i) => outcomeCard(r, catalog, i === 0)),
     ),
   );
 }
@@ -468,7 +394,7 @@ function outcomeCard(r: DemandResult, catalog: DutyTypeEntry[], latest: boolean)
       h(
         "span",
         { class: "outcome-meta" },
-        `${unitLabel(r.demand.unitId)} · ${r.demand.dutyTypeIds.map((id) => typeTitle(catalog, id)).join("、")} · ${periodText(r.demand.from, r.demand.to)}`,
+        `${unitText(r.demand.unitId)} · ${r.demand.dutyTypeIds.map((id) => typeTitle(catalog, id)).join("、")} · ${periodText(r.demand.from, r.demand.to)}`,
       ),
     ),
     facts.length
@@ -513,7 +439,7 @@ function outcomeCard(r: DemandResult, catalog: DutyTypeEntry[], latest: boolean)
   );
 }
 
-function renderUnit(catalog: DutyTypeEntry[]): Child {
+function renderUnit(state: DemandsState, catalog: DutyTypeEntry[]): Child {
   const token = h("input", {
     id: "dm-token",
     type: "password",
@@ -529,7 +455,7 @@ function renderUnit(catalog: DutyTypeEntry[]): Child {
       class: "form-row",
       onsubmit: (event: Event) => {
         event.preventDefault();
-        void loadUnit(token.value.trim());
+        void loadUnit(state, token.value.trim());
       },
     },
     h(
@@ -539,33 +465,39 @@ function renderUnit(catalog: DutyTypeEntry[]): Child {
       h("input", {
         id: "dm-unit-query",
         type: "text",
-        value: unitQuery,
+        value: state.unitQuery,
         spellcheck: "false",
-        oninput: (e: Event) => (unitQuery = (e.target as HTMLInputElement).value),
+        list: "unit-directory",
+        oninput: (e: Event) => (state.unitQuery = (e.target as HTMLInputElement).value),
       }),
+      unitSuggestions(),
     ),
     h("div", { class: "field" }, h("label", { for: "dm-token" }, t("tl.token")), token),
     h(
       "div",
       { class: "field field-actions" },
-      h("button", { type: "submit", class: "button", id: "dm-unit-search", disabled: unitLoading }, t("common.search")),
+      h(
+        "button",
+        { type: "submit", class: "button", id: "dm-unit-search", disabled: state.unitLoading },
+        t("common.search"),
+      ),
     ),
   );
   let content: Child;
-  if (unitLoading) content = h("p", { class: "muted" }, t("common.loading"));
-  else if (unitError) content = h("div", { class: "notice notice-error", role: "alert" }, unitError);
-  else if (!unitView) content = h("p", { class: "muted empty" }, t("tl.start"));
+  if (state.unitLoading) content = h("p", { class: "muted" }, t("common.loading"));
+  else if (state.unitError) content = h("div", { class: "notice notice-error", role: "alert" }, state.unitError);
+  else if (!state.unitView) content = h("p", { class: "muted empty" }, t("tl.start"));
   else {
-    const open = unitView.tasks.filter((task) => task.status === "open");
+    const open = state.unitView.tasks.filter((task) => task.status === "open");
     content = [
       h("h2", null, t("dm.tasks", { n: open.length })),
       open.length === 0
         ? h("div", { class: "empty-state" }, h("p", null, t("dm.noTasks")))
         : demandTable(open, catalog, true),
-      h("h2", null, t("dm.received", { n: unitView.demands.length })),
-      unitView.demands.length === 0
+      h("h2", null, t("dm.received", { n: state.unitView.demands.length })),
+      state.unitView.demands.length === 0
         ? h("div", { class: "empty-state" }, h("p", null, t("dm.noDemands")))
-        : demandTable(unitView.demands, catalog, false),
+        : demandTable(state.unitView.demands, catalog, false),
     ];
   }
   return [h("section", { class: "panel" }, form), h("section", { class: "results", "aria-live": "polite" }, content)];

@@ -3,66 +3,55 @@
  * their status (pending, anchored, superseded, withdrawn). Needs a token for that unit or an
  * inspector's; the token stays in this browser session.
  */
+import type { TimelineRecord, UnitRecordsResponse } from "../../../server/core/apiResponses.ts";
+import type { RecordEnvelope } from "../../../server/core/record.ts";
 import { type DutyTypeEntry, dutyTypes, errorText, request, requestOk } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
 import { bindValue, dateRangeField, rememberToken, sessionToken } from "../fields.ts";
 import { chinaDateParts, chinaDateToSeconds, formatTime, shortHash } from "../format.ts";
-import { type MessageKey, localTitle, t } from "../i18n.ts";
-import type { Page } from "../page.ts";
-import type { RecordEnvelope } from "../../../server/core/record.ts";
-import { rememberUnitName, unitIdOf } from "../units.ts";
+import { type MessageKey, localTitle, t, valueText } from "../i18n.ts";
+import { type Page, type Redraw, notMounted } from "../page.ts";
+import { loadUnitNames, rememberUnitName, unitIdOf, unitLabel, unitSuggestions } from "../units.ts";
 import { verifyFromElsewhere } from "./verify.ts";
 
-interface TimelineRecord {
-  recordId: string;
-  leafIndex: number;
-  leafHash: string;
-  envelope: Omit<RecordEnvelope, "salt">; // personal fields left out
-
-  signature: string;
-  acceptedAt: number;
-  anchored: boolean;
-  status: "pending" | "anchored" | "superseded" | "withdrawn" | "erased";
-  amendedBy?: string;
+/** The timeline's state: the search as entered and its result. */
+interface TimelineState extends Redraw {
+  unit: string;
+  dutyTypeId: string;
+  from: string;
+  to: string;
+  loading: boolean;
+  result: UnitRecordsResponse | null;
+  error: string;
 }
 
-let unit = "";
-let dutyTypeId = "";
-let from = "";
-let to = "";
-let loading = false;
-let result: { total: number; records: TimelineRecord[] } | null = null;
-let error = "";
-let rerender: (() => void) | null = null;
-
-async function search(token: string): Promise<void> {
+async function search(state: TimelineState, token: string): Promise<void> {
   rememberToken(token);
-  error = "";
-  if (!unit.trim()) {
-    error = t("ws.needUnit");
-    return rerender?.();
+  state.error = "";
+  if (!state.unit.trim()) {
+    state.error = t("ws.needUnit");
+    return state.rerender();
   }
-  loading = true;
-  rerender?.();
+  state.loading = true;
+  state.rerender();
   try {
     const query = new URLSearchParams();
-    if (dutyTypeId) query.set("dutyTypeId", dutyTypeId);
-    const fromSeconds = chinaDateToSeconds(from);
-    const toSeconds = chinaDateToSeconds(to);
+    if (state.dutyTypeId) query.set("dutyTypeId", state.dutyTypeId);
+    const fromSeconds = chinaDateToSeconds(state.from);
+    const toSeconds = chinaDateToSeconds(state.to);
     if (fromSeconds !== undefined) query.set("from", String(fromSeconds));
     if (toSeconds !== undefined) query.set("to", String(toSeconds));
-    const { body } = await requestOk<{ total: number; records: TimelineRecord[] }>(
-      `/v1/units/${unitIdOf(unit)}/records?${query}`,
-      { token },
-    );
-    rememberUnitName(unit);
-    result = body;
+    const { body } = await requestOk<UnitRecordsResponse>(`/v1/units/${unitIdOf(state.unit)}/records?${query}`, {
+      token,
+    });
+    rememberUnitName(state.unit);
+    state.result = body;
   } catch (e) {
-    result = null;
-    error = errorText(e);
+    state.result = null;
+    state.error = errorText(e);
   } finally {
-    loading = false;
-    rerender?.();
+    state.loading = false;
+    state.rerender();
   }
 }
 
@@ -79,30 +68,44 @@ async function evidenceOf(record: TimelineRecord): Promise<unknown> {
   return { envelope: full.body.envelope, signature: record.signature, receipt: body };
 }
 
-export const timelinePage: Page = (main) => {
-  let catalog: DutyTypeEntry[] = [];
-  const formArea = h("section", { class: "panel" });
-  const results = h("section", { class: "results", "aria-live": "polite" });
-  const render = () => {
-    replace(formArea, renderForm(catalog));
-    replace(results, renderResults(catalog));
-  };
-  rerender = render;
-  replace(main, h("h1", null, t("tl.title")), h("p", { class: "intro" }, t("tl.intro")), formArea, results);
-  render();
-  dutyTypes().then(
-    (list) => {
-      catalog = list;
-      render();
-    },
-    () => {},
-  );
-  return () => {
-    rerender = null;
-  };
+export const timelinePage: Page<TimelineState> = {
+  path: "timeline",
+  label: "nav.timeline",
+  createState: () => ({
+    rerender: notMounted,
+    unit: "",
+    dutyTypeId: "",
+    from: "",
+    to: "",
+    loading: false,
+    result: null,
+    error: "",
+  }),
+  mount: (main, state) => {
+    let catalog: DutyTypeEntry[] = [];
+    const formArea = h("section", { class: "panel" });
+    const results = h("section", { class: "results", "aria-live": "polite" });
+    state.rerender = () => {
+      replace(formArea, renderForm(state, catalog));
+      replace(results, renderResults(state, catalog));
+    };
+    replace(main, h("h1", null, t("tl.title")), h("p", { class: "intro" }, t("tl.intro")), formArea, results);
+    state.rerender();
+    void loadUnitNames().then(() => state.rerender());
+    dutyTypes().then(
+      (list) => {
+        catalog = list;
+        state.rerender();
+      },
+      () => {},
+    );
+    return () => {
+      state.rerender = notMounted;
+    };
+  },
 };
 
-function renderForm(catalog: DutyTypeEntry[]): Child {
+function renderForm(state: TimelineState, catalog: DutyTypeEntry[]): Child {
   const token = h("input", {
     id: "tl-token",
     type: "password",
@@ -118,7 +121,7 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
       class: "form-row",
       onsubmit: (event: Event) => {
         event.preventDefault();
-        void search(token.value.trim());
+        void search(state, token.value.trim());
       },
     },
     h(
@@ -128,12 +131,14 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
       h("input", {
         id: "tl-unit",
         type: "text",
-        value: unit,
+        value: state.unit,
         spellcheck: "false",
         placeholder: t("ws.unitPlaceholder"),
         title: t("ws.unitHint"),
-        oninput: bindValue((v) => (unit = v)),
+        list: "unit-directory",
+        oninput: bindValue((v) => (state.unit = v)),
       }),
+      unitSuggestions(),
     ),
     h("div", { class: "field" }, h("label", { for: "tl-token" }, t("tl.token")), token),
     h(
@@ -142,27 +147,28 @@ function renderForm(catalog: DutyTypeEntry[]): Child {
       h("label", { for: "tl-dutyType" }, t("field.dutyType")),
       h(
         "select",
-        { id: "tl-dutyType", onchange: bindValue((v) => (dutyTypeId = v)) },
+        { id: "tl-dutyType", onchange: bindValue((v) => (state.dutyTypeId = v)) },
         h("option", { value: "" }, t("common.all")),
-        catalog.map((d) => h("option", { value: d.id, selected: d.id === dutyTypeId }, localTitle(d.title))),
+        catalog.map((d) => h("option", { value: d.id, selected: d.id === state.dutyTypeId }, localTitle(d.title))),
       ),
     ),
     dateRangeField(
       "tl",
-      { from, to },
-      (v) => (from = v),
-      (v) => (to = v),
+      { from: state.from, to: state.to },
+      (v) => (state.from = v),
+      (v) => (state.to = v),
     ),
     h(
       "div",
       { class: "field-actions" },
-      h("button", { type: "submit", class: "button", id: "tl-search", disabled: loading }, t("common.search")),
+      h("button", { type: "submit", class: "button", id: "tl-search", disabled: state.loading }, t("common.search")),
     ),
   );
 }
 
-function renderResults(catalog: DutyTypeEntry[]): Child {
-  if (loading)
+function renderResults(state: TimelineState, catalog: DutyTypeEntry[]): Child {
+  const { error, result } = state;
+  if (state.loading)
     return h("p", { class: "muted" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("common.loading"));
   if (error) return h("div", { class: "notice notice-error", role: "alert" }, error);
   if (!result) return h("p", { class: "muted empty" }, t("tl.start"));
@@ -183,6 +189,7 @@ function renderResults(catalog: DutyTypeEntry[]): Child {
     h(
       "div",
       { class: "summary-bar" },
+      h("span", { class: "summary-unit", id: "tl-unit-name" }, unitLabel(result.unitId)),
       h("strong", null, t("tl.total", { total: result.total })),
       result.total > result.records.length ? t("tl.shown", { shown: result.records.length }) : null,
       [...counts].map(([status, n]) =>
@@ -235,10 +242,12 @@ function recordRow(r: TimelineRecord, catalog: DutyTypeEntry[], dutyTitle: strin
           ? value
             ? t("common.yes")
             : t("common.no")
-          : String(value).replace(/[。.；;，,\s]+$/u, "");
-      return `${def ? localTitle(def.title) : name}：${shown}`;
+          : def?.type === "enum"
+            ? valueText(def, String(value))
+            : String(value).replace(/[。.；;，,\s]+$/u, "");
+      return `${def ? localTitle(def.title) : name}${t("common.colon")}${shown}`;
     })
-    .join("；");
+    .join(t("common.listSeparator"));
   const actionError = h("span", { class: "error-text" });
   const act = (what: "verify" | "download") => async () => {
     try {

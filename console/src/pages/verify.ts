@@ -6,11 +6,11 @@
 import { reasonText } from "../../../server/core/verifier.ts";
 import { type DutyTypeEntry, dutyTypes, errorText, request } from "../api.ts";
 import { type Child, download, h, readFileBytes, replace } from "../dom.ts";
-import { formatTime, shortHash } from "../format.ts";
+import { chinaDateTimeInput, formatTime, shortHash } from "../format.ts";
 import { type HashMethod, sha256Hex } from "../hash.ts";
-import { type MessageKey, language, localTitle, t } from "../i18n.ts";
-import type { Page } from "../page.ts";
-import { unitNameOf } from "../units.ts";
+import { type MessageKey, language, localTitle, t, valueText } from "../i18n.ts";
+import { type Page, type Redraw, notMounted, stateOf } from "../page.ts";
+import { loadUnitNames, unitNameOf } from "../units.ts";
 import {
   type ItemResult,
   type VerificationResult,
@@ -31,33 +31,39 @@ type Outcome =
   | { kind: "pending"; leafIndex: number }
   | { kind: "error"; message: string };
 
-interface State {
+/** One verification: what was verified, its outcome and when. */
+interface Verification {
   source: Source;
   outcome: Outcome;
   verifiedAt: number;
 }
 
+/** The verify page's state: the text pasted, the last verification and the catalog it named. */
+interface VerifyState extends Redraw {
+  pasted: string;
+  busy: boolean;
+  shown: Verification | null;
+  catalog: DutyTypeEntry[];
+}
+
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
-let state: State | null = null;
-let pasted = "";
-let busy = false;
-let catalog: DutyTypeEntry[] = [];
-let rerender: (() => void) | null = null;
 
 /** Verifies evidence another page holds (the workstation's receipt, a timeline entry). */
 export function verifyFromElsewhere(evidence: unknown, label: string): void {
-  pasted = "";
-  state = null;
+  const state = stateOf(verifyPage);
+  state.pasted = "";
+  state.shown = null;
   location.hash = "#/verify";
-  void run({ kind: "file", name: label, sha256: "", method: "purejs" }, async () => evidence);
+  void run(state, { kind: "file", name: label, sha256: "", method: "purejs" }, async () => evidence);
 }
 
-async function run(source: Source, load: () => Promise<unknown>): Promise<void> {
-  busy = true;
-  rerender?.();
+async function run(state: VerifyState, source: Source, load: () => Promise<unknown>): Promise<void> {
+  state.busy = true;
+  state.rerender();
   let outcome: Outcome;
   try {
-    catalog = await dutyTypes().catch(() => catalog);
+    state.catalog = await dutyTypes().catch(() => state.catalog);
+    await loadUnitNames();
     const raw = await load();
     if (raw === undefined) return;
     outcome = await verifyDocument(raw, gatewayFacts(), await loadRecover(), await gatewayTrust());
@@ -67,25 +73,29 @@ async function run(source: Source, load: () => Promise<unknown>): Promise<void> 
         ? { kind: "error", message: error.message }
         : { kind: "error", message: errorText(error) };
   } finally {
-    busy = false;
+    state.busy = false;
   }
-  state = { source, outcome, verifiedAt: Math.floor(Date.now() / 1000) };
-  rerender?.();
+  state.shown = { source, outcome, verifiedAt: Math.floor(Date.now() / 1000) };
+  state.rerender();
   document.getElementById("verdict")?.focus();
 }
 
 /** An input problem found here, before anything is asked of the gateway. */
 class LocalError extends Error {}
 
-async function verifyFile(file: File): Promise<void> {
+async function verifyFile(state: VerifyState, file: File): Promise<void> {
   if (file.size > MAX_FILE_BYTES) {
-    state = { source: { kind: "paste" }, outcome: { kind: "error", message: t("verify.tooLarge") }, verifiedAt: 0 };
-    rerender?.();
+    state.shown = {
+      source: { kind: "paste" },
+      outcome: { kind: "error", message: t("verify.tooLarge") },
+      verifiedAt: 0,
+    };
+    state.rerender();
     return;
   }
   const bytes = await readFileBytes(file);
   const { hex, method } = await sha256Hex(bytes);
-  await run({ kind: "file", name: file.name, sha256: hex, method }, async () => {
+  await run(state, { kind: "file", name: file.name, sha256: hex, method }, async () => {
     try {
       return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
     } catch {
@@ -94,18 +104,18 @@ async function verifyFile(file: File): Promise<void> {
   });
 }
 
-async function verifyPasted(): Promise<void> {
-  const text = pasted.trim();
+async function verifyPasted(state: VerifyState): Promise<void> {
+  const text = state.pasted.trim();
   if (/^0x[0-9a-fA-F]{64}$/.test(text)) {
     const hash = text.toLowerCase();
-    await run({ kind: "hash", hash }, async () => {
+    await run(state, { kind: "hash", hash }, async () => {
       const { status, body } = await request<Record<string, unknown>>(`/v1/receipts/${hash}`);
       if (status === 404) {
-        state = { source: { kind: "hash", hash }, outcome: { kind: "notFound", hash }, verifiedAt: now() };
+        state.shown = { source: { kind: "hash", hash }, outcome: { kind: "notFound", hash }, verifiedAt: now() };
         return undefined;
       }
       if (status === 202) {
-        state = {
+        state.shown = {
           source: { kind: "hash", hash },
           outcome: { kind: "pending", leafIndex: Number(body.leafIndex) },
           verifiedAt: now(),
@@ -120,12 +130,12 @@ async function verifyPasted(): Promise<void> {
         );
       return body;
     });
-    busy = false;
-    rerender?.();
+    state.busy = false;
+    state.rerender();
     return;
   }
   if (text.startsWith("{")) {
-    await run({ kind: "paste" }, async () => {
+    await run(state, { kind: "paste" }, async () => {
       try {
         return JSON.parse(text) as unknown;
       } catch {
@@ -134,126 +144,131 @@ async function verifyPasted(): Promise<void> {
     });
     return;
   }
-  state = { source: { kind: "paste" }, outcome: { kind: "error", message: t("verify.badInput") }, verifiedAt: 0 };
-  rerender?.();
+  state.shown = { source: { kind: "paste" }, outcome: { kind: "error", message: t("verify.badInput") }, verifiedAt: 0 };
+  state.rerender();
 }
 
 const now = () => Math.floor(Date.now() / 1000);
 
-export const verifyPage: Page = (main) => {
-  const results = h("section", { class: "results", "aria-live": "polite", "aria-busy": "false" });
-  const fileInput = h("input", {
-    type: "file",
-    id: "verify-file",
-    class: "visually-hidden",
-    accept: ".json,application/json",
-    onchange: () => {
-      const file = fileInput.files?.[0];
-      if (file) void verifyFile(file);
-      fileInput.value = "";
-    },
-  });
-  const dropzone = h(
-    "div",
-    {
-      class: "dropzone",
-      id: "dropzone",
-      ondragover: (event: DragEvent) => {
-        event.preventDefault();
-        dropzone.classList.add("is-over");
+export const verifyPage: Page<VerifyState> = {
+  path: "verify",
+  label: "nav.verify",
+  createState: () => ({ rerender: notMounted, pasted: "", busy: false, shown: null, catalog: [] }),
+  mount: (main, state) => {
+    const results = h("section", { class: "results", "aria-live": "polite", "aria-busy": "false" });
+    const fileInput = h("input", {
+      type: "file",
+      id: "verify-file",
+      class: "visually-hidden",
+      accept: ".json,application/json",
+      onchange: () => {
+        const file = fileInput.files?.[0];
+        if (file) void verifyFile(state, file);
+        fileInput.value = "";
       },
-      ondragleave: () => dropzone.classList.remove("is-over"),
-      ondrop: (event: DragEvent) => {
-        event.preventDefault();
-        dropzone.classList.remove("is-over");
-        const file = event.dataTransfer?.files?.[0];
-        if (file) void verifyFile(file);
-      },
-    },
-    h("div", { class: "dropzone-icon", "aria-hidden": "true" }, "⇩"),
-    h(
-      "p",
-      null,
-      t("verify.drop"),
-      " ",
-      fileInput,
-      h(
-        "label",
-        { for: "verify-file", class: "button button-secondary", tabindex: "0", onkeydown: openOnKey },
-        t("verify.choose"),
-      ),
-    ),
-    h("p", { class: "hint" }, t("verify.dropHint")),
-  );
-  function openOnKey(event: KeyboardEvent): void {
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      fileInput.click();
-    }
-  }
-  const pasteArea = h("textarea", {
-    id: "verify-paste",
-    rows: "2",
-    spellcheck: "false",
-    placeholder: t("verify.pastePlaceholder"),
-    value: pasted,
-    oninput: () => (pasted = pasteArea.value),
-    onkeydown: (event: KeyboardEvent) => {
-      if (event.key === "Enter" && !event.shiftKey && pasteArea.value.trim().startsWith("0x")) {
-        event.preventDefault();
-        void verifyPasted();
-      }
-    },
-  });
-  const form = h(
-    "form",
-    {
-      class: "paste-form",
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        void verifyPasted();
-      },
-    },
-    h("label", { for: "verify-paste" }, t("verify.pasteLabel")),
-    h(
+    });
+    const dropzone = h(
       "div",
-      { class: "inline-field" },
-      pasteArea,
-      h("button", { type: "submit", class: "button", id: "verify-submit" }, t("verify.submit")),
-    ),
-  );
-
-  const render = () => {
-    results.setAttribute("aria-busy", String(busy));
-    if (busy) {
-      replace(
-        results,
+      {
+        class: "dropzone",
+        id: "dropzone",
+        ondragover: (event: DragEvent) => {
+          event.preventDefault();
+          dropzone.classList.add("is-over");
+        },
+        ondragleave: () => dropzone.classList.remove("is-over"),
+        ondrop: (event: DragEvent) => {
+          event.preventDefault();
+          dropzone.classList.remove("is-over");
+          const file = event.dataTransfer?.files?.[0];
+          if (file) void verifyFile(state, file);
+        },
+      },
+      h("div", { class: "dropzone-icon", "aria-hidden": "true" }, "⇩"),
+      h(
+        "p",
+        null,
+        t("verify.drop"),
+        " ",
+        fileInput,
         h(
-          "div",
-          { class: "verdict verdict-working" },
-          h("span", { class: "spinner", "aria-hidden": "true" }),
-          t("verify.working"),
+          "label",
+          { for: "verify-file", class: "button button-secondary", tabindex: "0", onkeydown: openOnKey },
+          t("verify.choose"),
         ),
-      );
-      return;
+      ),
+      h("p", { class: "hint" }, t("verify.dropHint")),
+    );
+    function openOnKey(event: KeyboardEvent): void {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        fileInput.click();
+      }
     }
-    replace(results, state ? renderState(state) : null);
-  };
-  rerender = render;
-  replace(
-    main,
-    h("h1", null, t("verify.title")),
-    h("p", { class: "intro" }, t("verify.intro")),
-    h("div", { class: "verify-inputs" }, dropzone, form),
-    results,
-  );
-  render();
-  return () => {
-    rerender = null;
-  };
+    const pasteArea = h("textarea", {
+      id: "verify-paste",
+      rows: "2",
+      spellcheck: "false",
+      placeholder: t("verify.pastePlaceholder"),
+      value: state.pasted,
+      oninput: () => (state.pasted = pasteArea.value),
+      onkeydown: (event: KeyboardEvent) => {
+        if (event.key === "Enter" && !event.shiftKey && pasteArea.value.trim().startsWith("0x")) {
+          event.preventDefault();
+          void verifyPasted(state);
+        }
+      },
+    });
+    const form = h(
+      "form",
+      {
+        class: "paste-form",
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          void verifyPasted(state);
+        },
+      },
+      h("label", { for: "verify-paste" }, t("verify.pasteLabel")),
+      h(
+        "div",
+        { class: "inline-field" },
+        pasteArea,
+        h("button", { type: "submit", class: "button", id: "verify-submit" }, t("verify.submit")),
+      ),
+    );
+
+    const render = () => {
+      results.setAttribute("aria-busy", String(state.busy));
+      if (state.busy) {
+        replace(
+          results,
+          h(
+            "div",
+            { class: "verdict verdict-working" },
+            h("span", { class: "spinner", "aria-hidden": "true" }),
+            t("verify.working"),
+          ),
+        );
+        return;
+      }
+      replace(results, state.shown ? renderVerification(state.shown, state.catalog) : null);
+    };
+    state.rerender = render;
+    replace(
+      main,
+      h("h1", null, t("verify.title")),
+      h("p", { class: "intro" }, t("verify.intro")),
+      h("div", { class: "verify-inputs" }, dropzone, form),
+      results,
+    );
+    render();
+    return () => {
+      state.rerender = notMounted;
+    };
+  },
 };
 
-function renderState(s: State): Child {
+function renderVerification(s: Verification, catalog: DutyTypeEntry[]): Child {
   const o = s.outcome;
   switch (o.kind) {
     case "error":
@@ -284,8 +299,8 @@ function renderState(s: State): Child {
           detail,
           [sourceLine(s.source)],
         ),
-        reportButtons(s),
-        itemDetails(o.item, s.source),
+        reportButtons(s, catalog),
+        itemDetails(o.item, s.source, catalog),
       ];
     }
     case "bundle": {
@@ -301,7 +316,7 @@ function renderState(s: State): Child {
         verdictBox(valid ? "valid" : "invalid", valid ? t("verify.valid") : t("verify.invalid"), detail, [
           sourceLine(s.source),
         ]),
-        reportButtons(s),
+        reportButtons(s, catalog),
         h("h2", null, t("verify.records")),
         h(
           "div",
@@ -322,12 +337,12 @@ function renderState(s: State): Child {
                   { class: `badge ${item.verdict.valid ? "badge-ok" : "badge-bad"}` },
                   item.verdict.valid ? t("verify.valid") : t("verify.invalid"),
                 ),
-                h("span", { class: "bundle-item-type" }, dutyTypeTitle(item.evidence.receipt.dutyTypeId)),
+                h("span", { class: "bundle-item-type" }, dutyTypeTitle(catalog, item.evidence.receipt.dutyTypeId)),
                 h("span", { class: "bundle-item-time" }, formatTime(item.evidence.receipt.performedAt)),
                 h("code", { class: "hash" }, shortHash(item.evidence.receipt.recordId)),
                 item.verdict.valid ? null : h("span", { class: "bundle-item-reason" }, reasonOf(item.verdict.reason)),
               ),
-              itemDetails(item, null),
+              itemDetails(item, null, catalog),
             ),
           ),
         ),
@@ -363,7 +378,7 @@ function reasonOf(reason: string | undefined): string {
   return reasonText[reason]?.[language()] ?? reason;
 }
 
-function dutyTypeTitle(id: string): string {
+function dutyTypeTitle(catalog: DutyTypeEntry[], id: string): string {
   const entry = catalog.find((d) => d.id === id);
   return entry ? localTitle(entry.title) : shortHash(id);
 }
@@ -379,11 +394,11 @@ function row(label: MessageKey, value: Child): HTMLElement {
   return h("tr", null, h("th", { scope: "row" }, t(label)), h("td", null, value));
 }
 
-function itemDetails(item: ItemResult, source: Source | null): HTMLElement {
+function itemDetails(item: ItemResult, source: Source | null, catalog: DutyTypeEntry[]): HTMLElement {
   const { receipt: r, envelope } = item.evidence;
   const v = item.verdict;
   const code = (value: string | undefined) => (value ? h("code", { class: "hash" }, value) : "—");
-  const fields = envelope ? fieldsTable(envelope.dutyTypeId, envelope.fields) : null;
+  const fields = envelope ? fieldsTable(catalog, envelope.dutyTypeId, envelope.fields) : null;
   return h(
     "div",
     { class: "details-grid" },
@@ -398,7 +413,7 @@ function itemDetails(item: ItemResult, source: Source | null): HTMLElement {
           "tbody",
           null,
           row("field.unit", unitLabel(r.unitId)),
-          row("field.dutyType", dutyTypeTitle(r.dutyTypeId)),
+          row("field.dutyType", dutyTypeTitle(catalog, r.dutyTypeId)),
           row("field.performedAt", formatTime(r.performedAt)),
           row("field.acceptedAt", formatTime(r.acceptedAt)),
           row("field.signer", code(r.signer)),
@@ -449,7 +464,11 @@ function itemDetails(item: ItemResult, source: Source | null): HTMLElement {
   );
 }
 
-function fieldsTable(dutyTypeId: string, fields: Record<string, string | number | boolean>): Child {
+function fieldsTable(
+  catalog: DutyTypeEntry[],
+  dutyTypeId: string,
+  fields: Record<string, string | number | boolean>,
+): Child {
   const entry = catalog.find((d) => d.id === dutyTypeId);
   const names = Object.keys(fields);
   if (names.length === 0) return null;
@@ -473,7 +492,17 @@ function fieldsTable(dutyTypeId: string, fields: Record<string, string | number 
               def ? localTitle(def.title) : name,
               def?.personal ? h("span", { class: "tag" }, t("common.personal")) : null,
             ),
-            h("td", null, typeof value === "boolean" ? (value ? t("common.yes") : t("common.no")) : String(value)),
+            h(
+              "td",
+              null,
+              typeof value === "boolean"
+                ? value
+                  ? t("common.yes")
+                  : t("common.no")
+                : def?.type === "enum"
+                  ? valueText(def, String(value))
+                  : String(value),
+            ),
           );
         }),
       ),
@@ -481,8 +510,9 @@ function fieldsTable(dutyTypeId: string, fields: Record<string, string | number 
   ];
 }
 
-function reportButtons(s: State): HTMLElement {
-  const base = `dutyproof-verification-${new Date(s.verifiedAt * 1000).toISOString().slice(0, 19).replace(/[:T]/g, "")}`;
+function reportButtons(s: Verification, catalog: DutyTypeEntry[]): HTMLElement {
+  // Named by the county time of the check, as everything the console shows.
+  const base = `dutyproof-verification-${chinaDateTimeInput(s.verifiedAt).replace("T", "-").replace(":", "")}`;
   return h(
     "div",
     { class: "actions" },
@@ -492,7 +522,7 @@ function reportButtons(s: State): HTMLElement {
         type: "button",
         class: "button",
         id: "report-text",
-        onclick: () => download(`${base}.txt`, reportText(s), "text/plain"),
+        onclick: () => download(`${base}.txt`, reportText(s, catalog), "text/plain"),
       },
       t("verify.reportText"),
     ),
@@ -510,11 +540,11 @@ function reportButtons(s: State): HTMLElement {
   );
 }
 
-function itemsOf(s: State): ItemResult[] {
+function itemsOf(s: Verification): ItemResult[] {
   return s.outcome.kind === "single" ? [s.outcome.item] : s.outcome.kind === "bundle" ? s.outcome.items : [];
 }
 
-function reportJson(s: State) {
+function reportJson(s: Verification) {
   const items = itemsOf(s);
   return {
     report: "dutyproof/verification-report/v1",
@@ -541,7 +571,7 @@ function reportJson(s: State) {
   };
 }
 
-function reportText(s: State): string {
+function reportText(s: Verification, catalog: DutyTypeEntry[]): string {
   const items = itemsOf(s);
   const valid = items.length > 0 && items.every((i) => i.verdict.valid);
   const lines = [
@@ -563,7 +593,7 @@ function reportText(s: State): string {
       "",
       `${t("field.record")}: ${r.recordId} — ${v.valid ? t("verify.valid") : `${t("verify.invalid")}: ${reasonOf(v.reason)}`}`,
       `  ${t("field.unit")}: ${unitNameOf(r.unitId) ?? ""} ${r.unitId}`,
-      `  ${t("field.dutyType")}: ${dutyTypeTitle(r.dutyTypeId)} (${r.dutyTypeId})`,
+      `  ${t("field.dutyType")}: ${dutyTypeTitle(catalog, r.dutyTypeId)} (${r.dutyTypeId})`,
       `  ${t("field.performedAt")}: ${formatTime(r.performedAt)}`,
       `  ${t("field.signer")}: ${r.signer}`,
       `  ${t("field.leaf")}: ${t("value.leaf", { hash: r.leafHash, index: r.leafIndex })}`,

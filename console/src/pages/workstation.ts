@@ -4,7 +4,7 @@
  * browser and never sent), submits it and follows it to its anchored receipt.
  */
 import { bytesToHex } from "../../../server/core/bytes.ts";
-import { type DutyTypeDocument, validateFields } from "../../../server/core/dutyType.ts";
+import { validateFields } from "../../../server/core/dutyType.ts";
 import { eip712Domain, typedDataDigest } from "../../../server/core/eip712.ts";
 import { type RecordEnvelope, signedMessageOf } from "../../../server/core/record.ts";
 import {
@@ -12,17 +12,18 @@ import {
   type DutyTypeEntry,
   type FieldDefinition,
   type GatewayInfo,
+  type ProblemAnswer,
   dutyTypes,
   errorText,
   request,
   requestOk,
 } from "../api.ts";
 import { type Child, download, h, replace } from "../dom.ts";
-import { formatTime, shortHash } from "../format.ts";
-import { localTitle, t } from "../i18n.ts";
-import { type UnlockedKey, unlockKeystore } from "../keystore.ts";
-import type { Page } from "../page.ts";
-import { rememberUnitName, unitIdOf } from "../units.ts";
+import { chinaDateTimeInput, chinaDateTimeToSeconds, formatTime, shortHash } from "../format.ts";
+import { localTitle, t, valueText } from "../i18n.ts";
+import { type KeySlot, emptyKeySlot, keyPanel } from "../keystore.ts";
+import { type Page, type Redraw, notMounted, stateOf } from "../page.ts";
+import { loadUnitNames, rememberUnitName, unitIdOf, unitNameOf, unitSuggestions } from "../units.ts";
 import { verifyFromElsewhere } from "./verify.ts";
 
 type Values = Record<string, string | boolean>;
@@ -38,52 +39,25 @@ interface Submission {
   slow?: boolean;
 }
 
-// Page state survives a language switch (the page is re-rendered), never a reload: the key
-// lives in this module's memory only.
-let key: UnlockedKey | null = null;
-let unitInput = "";
-let keystoreFile: File | null = null;
-let unlockError = "";
-let unlocking = 0; // progress 0..1 while decrypting, 0 otherwise
-let dutyTypeId = "";
-let performedAt = "";
-let values: Values = {};
-let fieldIssues: Record<string, string> = {};
-let formError = "";
-let submitting = false;
-let submission: Submission | null = null;
-let answering: { demandId: string; unitId: string } | null = null;
-let rerender: (() => void) | null = null;
-let pollTimer: ReturnType<typeof setTimeout> | null = null;
-
-function localDateTime(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+/** The workstation's state: the key in memory only, the form as entered, the last submission. */
+interface WorkstationState extends Redraw {
+  signing: KeySlot;
+  unitInput: string;
+  dutyTypeId: string;
+  /** A datetime-local value, read as UTC+8. */
+  performedAt: string;
+  values: Values;
+  fieldIssues: Record<string, string>;
+  formError: string;
+  submitting: boolean;
+  submission: Submission | null;
+  answering: { demandId: string; unitId: string } | null;
+  pollTimer: ReturnType<typeof setTimeout> | null;
 }
 
-async function unlock(password: string): Promise<void> {
-  unlockError = "";
-  if (!unitInput.trim()) unlockError = t("ws.needUnit");
-  else if (!keystoreFile) unlockError = t("ws.needKeystore");
-  if (unlockError) return rerender?.();
-  unlocking = 0.01;
-  rerender?.();
-  try {
-    key = await unlockKeystore(keystoreFile!, password, (progress) => {
-      unlocking = Math.max(0.01, progress);
-      const bar = document.getElementById("unlock-progress") as HTMLProgressElement | null;
-      if (bar) bar.value = unlocking;
-    });
-    rememberUnitName(unitInput);
-  } catch {
-    unlockError = t("ws.badKeystore");
-  } finally {
-    unlocking = 0;
-    rerender?.();
-  }
-}
+const nowInCounty = () => chinaDateTimeInput(Math.floor(Date.now() / 1000));
 
-function collectFields(entry: DutyTypeEntry): Record<string, string | number | boolean> {
+function collectFields(entry: DutyTypeEntry, values: Values): Record<string, string | number | boolean> {
   const fields: Record<string, string | number | boolean> = {};
   for (const f of entry.fields) {
     const value = values[f.name];
@@ -108,11 +82,12 @@ function collectFields(entry: DutyTypeEntry): Record<string, string | number | b
 
 /** Opens the workstation to answer an evidence demand: the record will name the demand. */
 export function answerDemand(demand: { demandId: string; unitId: string; dutyTypeIds: string[] }): void {
-  answering = { demandId: demand.demandId, unitId: demand.unitId };
-  dutyTypeId = demand.dutyTypeIds[0] ?? "";
-  values = {};
-  fieldIssues = {};
-  submission = null;
+  const state = stateOf(workstationPage);
+  state.answering = { demandId: demand.demandId, unitId: demand.unitId };
+  state.dutyTypeId = demand.dutyTypeIds[0] ?? "";
+  state.values = {};
+  state.fieldIssues = {};
+  state.submission = null;
   location.hash = "#/workstation";
 }
 
@@ -131,80 +106,84 @@ function localIssue(message: string): string {
   return message;
 }
 
-async function submit(): Promise<void> {
-  formError = "";
-  fieldIssues = {};
+async function submit(state: WorkstationState): Promise<void> {
+  state.formError = "";
+  state.fieldIssues = {};
   const catalog = await dutyTypes();
-  const entry = catalog.find((d) => d.id === dutyTypeId);
-  if (!key) formError = t("ws.needUnlock");
-  else if (!entry) fieldIssues.dutyType = t("fieldError.required");
-  if (formError || !entry || !key) return rerender?.();
-  const fields = collectFields(entry);
+  const entry = catalog.find((d) => d.id === state.dutyTypeId);
+  const key = state.signing.key;
+  if (!key) state.formError = t("ws.needUnlock");
+  else if (!entry) state.fieldIssues.dutyType = t("fieldError.required");
+  if (state.formError || !entry || !key) return state.rerender();
+  const fields = collectFields(entry, state.values);
   // The catalog entry is the schema document plus its id; the core's field rules read the former.
-  for (const issue of validateFields(entry as unknown as DutyTypeDocument, fields)) {
-    fieldIssues[issue.path.replace(/^fields\./, "")] = localIssue(issue.message);
+  for (const issue of validateFields(entry, fields)) {
+    state.fieldIssues[issue.path.replace(/^fields\./, "")] = localIssue(issue.message);
   }
-  const performedMs = Date.parse(performedAt);
-  if (!Number.isFinite(performedMs)) fieldIssues.performedAt = t("fieldError.date");
-  if (Object.keys(fieldIssues).length > 0) {
-    formError = t("ws.fixFields");
-    rerender?.();
+  // The time is the county's (UTC+8) whatever time zone this browser is set to.
+  const performedAt = chinaDateTimeToSeconds(state.performedAt);
+  if (performedAt === undefined) state.fieldIssues.performedAt = t("fieldError.date");
+  if (Object.keys(state.fieldIssues).length > 0) {
+    state.formError = t("ws.fixFields");
+    state.rerender();
     document.querySelector<HTMLElement>("[aria-invalid=true]")?.focus();
     return;
   }
-  submitting = true;
-  rerender?.();
+  state.submitting = true;
+  state.rerender();
   try {
     const info = (await requestOk<GatewayInfo>("/v1/info")).body;
     const salt = new Uint8Array(32);
     crypto.getRandomValues(salt);
+    const unitId = unitIdOf(state.unitInput);
     // Version 2: the signature binds this gateway's log, so no other gateway takes the record.
     const envelope: RecordEnvelope = {
       version: 2,
       logId: info.logId,
-      unitId: unitIdOf(unitInput),
+      unitId,
       dutyTypeId: entry.id,
-      performedAt: Math.floor(performedMs / 1000),
+      performedAt: performedAt!,
       fields,
       salt: bytesToHex(salt),
-      ...(answering && answering.unitId === unitIdOf(unitInput) ? { demandId: answering.demandId } : {}),
+      ...(state.answering && state.answering.unitId === unitId ? { demandId: state.answering.demandId } : {}),
     };
     const message = signedMessageOf(envelope);
     const signature = key.sign(typedDataDigest(eip712Domain(info.chainId, info.contracts.DutyLedger), message));
-    submission = { envelope, signature, recordId: message.recordDigest };
+    const submission: Submission = { envelope, signature, recordId: message.recordDigest };
+    state.submission = submission;
     const { status, body } = await request<Record<string, unknown>>("/v1/attestations", {
       body: { envelope, signature },
     });
     if (status >= 400) {
-      const problem = { status, ...body } as ConstructorParameters<typeof ApiError>[2];
-      for (const e of problem?.errors ?? []) {
+      const problem = { status, ...body } as ProblemAnswer;
+      for (const e of (problem.errors as Array<{ path: string; message: string }> | undefined) ?? []) {
         const name = e.path.replace(/^envelope\.fields\./, "");
-        if (entry.fields.some((f) => f.name === name)) fieldIssues[name] = localIssue(e.message);
+        if (entry.fields.some((f) => f.name === name)) state.fieldIssues[name] = localIssue(e.message);
       }
-      submission = null;
-      formError = errorText(new ApiError("problem", String(body.detail ?? status), problem));
+      state.submission = null;
+      state.formError = errorText(new ApiError("problem", String(body.detail ?? status), problem));
       return;
     }
     submission.leafIndex = Number(body.leafIndex);
-    if (envelope.demandId) answering = null;
+    if (envelope.demandId) state.answering = null;
     submission.duplicate = body.duplicate === true;
-    void pollReceipt(submission, Date.now());
+    void pollReceipt(state, submission, Date.now());
   } catch (error) {
-    submission = null;
-    formError = errorText(error);
+    state.submission = null;
+    state.formError = errorText(error);
   } finally {
-    submitting = false;
-    rerender?.();
+    state.submitting = false;
+    state.rerender();
   }
 }
 
-async function pollReceipt(target: Submission, started: number): Promise<void> {
-  if (submission !== target) return;
+async function pollReceipt(state: WorkstationState, target: Submission, started: number): Promise<void> {
+  if (state.submission !== target) return;
   try {
     const { status, body } = await request<Record<string, unknown>>(`/v1/attestations/${target.recordId}/receipt`);
     if (status === 200) {
       target.receipt = body;
-      rerender?.();
+      state.rerender();
       return;
     }
   } catch {
@@ -212,155 +191,116 @@ async function pollReceipt(target: Submission, started: number): Promise<void> {
   }
   if (Date.now() - started > 60_000 && !target.slow) {
     target.slow = true;
-    rerender?.();
+    state.rerender();
   }
-  pollTimer = setTimeout(() => void pollReceipt(target, started), 1000);
+  state.pollTimer = setTimeout(() => void pollReceipt(state, target, started), 1000);
 }
 
-export const workstationPage: Page = (main) => {
-  if (!performedAt) performedAt = localDateTime(new Date());
-  const keySection = h("section", { class: "panel", "aria-labelledby": "ws-key" });
-  const formSection = h("section", { class: "panel", "aria-labelledby": "ws-form" });
-  const receiptSection = h("section", {
-    class: "panel receipt-panel",
-    "aria-labelledby": "ws-receipt",
-    "aria-live": "polite",
-  });
-  let catalog: DutyTypeEntry[] | null = null;
-  let catalogError = "";
-
-  const render = () => {
-    replace(keySection, renderKeySection());
-    replace(formSection, renderForm(catalog, catalogError));
-    replace(receiptSection, renderReceipt());
-  };
-  rerender = render;
-  replace(
-    main,
-    h("h1", null, t("ws.title")),
-    h("p", { class: "intro" }, t("ws.intro")),
-    h(
-      "div",
-      { class: "workstation" },
-      h("div", { class: "workstation-main" }, keySection, formSection),
-      receiptSection,
-    ),
-  );
-  render();
-  dutyTypes().then(
-    (list) => {
-      catalog = list;
-      render();
-    },
-    (error: unknown) => {
-      catalogError = errorText(error);
-      render();
-    },
-  );
-  return () => {
-    rerender = null;
-  };
-};
-
-function renderKeySection(): Child {
-  const title = h("h2", { id: "ws-key" }, t("ws.keySection"));
-  if (key) {
-    return [
-      title,
+export const workstationPage: Page<WorkstationState> = {
+  path: "workstation",
+  label: "nav.workstation",
+  createState: () => ({
+    rerender: notMounted,
+    signing: emptyKeySlot(),
+    unitInput: "",
+    dutyTypeId: "",
+    performedAt: nowInCounty(),
+    values: {},
+    fieldIssues: {},
+    formError: "",
+    submitting: false,
+    submission: null,
+    answering: null,
+    pollTimer: null,
+  }),
+  mount: (main, state) => {
+    const keySection = h("section", { class: "panel", "aria-labelledby": "ws-key" });
+    const formSection = h("section", { class: "panel", "aria-labelledby": "ws-form" });
+    const receiptSection = h("section", {
+      class: "panel receipt-panel",
+      "aria-labelledby": "ws-receipt",
+      "aria-live": "polite",
+    });
+    let catalog: DutyTypeEntry[] | null = null;
+    let catalogError = "";
+    const render = () => {
+      replace(keySection, renderKeySection(state));
+      replace(formSection, renderForm(state, catalog, catalogError));
+      replace(receiptSection, renderReceipt(state));
+    };
+    state.rerender = render;
+    replace(
+      main,
+      h("h1", null, t("ws.title")),
+      h("p", { class: "intro" }, t("ws.intro")),
       h(
         "div",
-        { class: "unlocked" },
-        h("span", { class: "badge badge-ok" }, "✓"),
-        h(
-          "div",
-          { class: "unlocked-text" },
-          h("strong", { class: "unit-name" }, unitInput),
-          h("div", null, t("ws.unlocked", { address: key.address })),
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            class: "button button-secondary",
-            onclick: () => {
-              key = null;
-              rerender?.();
-            },
-          },
-          t("ws.lock"),
-        ),
+        { class: "workstation" },
+        h("div", { class: "workstation-main" }, keySection, formSection),
+        receiptSection,
       ),
-    ];
-  }
-  const password = h("input", { type: "password", id: "ws-password", autocomplete: "off", disabled: unlocking > 0 });
-  return [
-    title,
-    h(
-      "form",
-      {
-        class: "form-grid",
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          void unlock(password.value);
-        },
+    );
+    render();
+    void loadUnitNames().then(() => state.rerender());
+    dutyTypes().then(
+      (list) => {
+        catalog = list;
+        state.rerender();
       },
-      h(
+      (error: unknown) => {
+        catalogError = errorText(error);
+        state.rerender();
+      },
+    );
+    return () => {
+      state.rerender = notMounted;
+    };
+  },
+};
+
+function renderKeySection(state: WorkstationState): Child {
+  return [
+    h("h2", { id: "ws-key" }, t("ws.keySection")),
+    keyPanel(state.signing, {
+      prefix: "ws",
+      keystoreLabel: t("ws.keystore"),
+      holder: () => unitNameOf(unitIdOf(state.unitInput)) ?? state.unitInput,
+      check: () => (state.unitInput.trim() ? "" : t("ws.needUnit")),
+      onUnlocked: () => rememberUnitName(state.unitInput),
+      rerender: () => state.rerender(),
+      fields: h(
         "div",
         { class: "field" },
         h("label", { for: "ws-unit" }, t("ws.unit")),
         h("input", {
           id: "ws-unit",
           type: "text",
-          value: unitInput,
+          value: state.unitInput,
           autocomplete: "off",
           spellcheck: "false",
-          oninput: (e: Event) => (unitInput = (e.target as HTMLInputElement).value),
+          list: "unit-directory",
+          oninput: (e: Event) => (state.unitInput = (e.target as HTMLInputElement).value),
         }),
+        unitSuggestions(),
         h("p", { class: "hint" }, t("ws.unitHint")),
       ),
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "ws-keystore" }, t("ws.keystore")),
-        h("input", {
-          id: "ws-keystore",
-          type: "file",
-          accept: ".json,application/json",
-          onchange: (e: Event) => (keystoreFile = (e.target as HTMLInputElement).files?.[0] ?? null),
-        }),
-        keystoreFile ? h("p", { class: "hint" }, keystoreFile.name) : null,
-      ),
-      h("div", { class: "field" }, h("label", { for: "ws-password" }, t("ws.password")), password),
-      h(
-        "div",
-        { class: "field field-actions" },
-        h("button", { type: "submit", class: "button", id: "ws-unlock", disabled: unlocking > 0 }, t("ws.unlock")),
-        unlocking > 0
-          ? h(
-              "span",
-              { class: "progress-line" },
-              h("progress", { id: "unlock-progress", max: "1", value: unlocking }),
-              t("ws.unlocking"),
-            )
-          : null,
-        unlockError ? h("p", { class: "error-text", role: "alert" }, unlockError) : null,
-      ),
-    ),
+    }),
   ];
 }
 
-function renderForm(catalog: DutyTypeEntry[] | null, catalogError: string): Child {
+function renderForm(state: WorkstationState, catalog: DutyTypeEntry[] | null, catalogError: string): Child {
   const title = h("h2", { id: "ws-form" }, t("ws.formSection"));
   if (catalogError) return [title, h("p", { class: "error-text", role: "alert" }, catalogError)];
   if (!catalog) return [title, h("p", { class: "muted" }, t("common.loading"))];
-  const entry = catalog.find((d) => d.id === dutyTypeId);
+  const entry = catalog.find((d) => d.id === state.dutyTypeId);
+  const { fieldIssues } = state;
   return [
     title,
-    answering
+    state.answering
       ? h(
           "p",
           { class: "notice notice-info", id: "ws-answering" },
-          t("ws.answering", { id: shortHash(answering.demandId) }),
+          t("ws.answering", { id: shortHash(state.answering.demandId) }),
           " ",
           h(
             "button",
@@ -368,8 +308,8 @@ function renderForm(catalog: DutyTypeEntry[] | null, catalogError: string): Chil
               type: "button",
               class: "button button-link",
               onclick: () => {
-                answering = null;
-                rerender?.();
+                state.answering = null;
+                state.rerender();
               },
             },
             t("ws.notAnswering"),
@@ -384,7 +324,7 @@ function renderForm(catalog: DutyTypeEntry[] | null, catalogError: string): Chil
         novalidate: true,
         onsubmit: (event: Event) => {
           event.preventDefault();
-          void submit();
+          void submit(state);
         },
       },
       fieldWrapper(
@@ -398,15 +338,15 @@ function renderForm(catalog: DutyTypeEntry[] | null, catalogError: string): Chil
             id: "ws-dutyType",
             "aria-invalid": fieldIssues.dutyType ? "true" : false,
             onchange: (e: Event) => {
-              dutyTypeId = (e.target as HTMLSelectElement).value;
-              values = {};
-              fieldIssues = {};
-              rerender?.();
+              state.dutyTypeId = (e.target as HTMLSelectElement).value;
+              state.values = {};
+              state.fieldIssues = {};
+              state.rerender();
               document.getElementById("ws-dutyType")?.focus();
             },
           },
           h("option", { value: "" }, t("ws.choose")),
-          catalog.map((d) => h("option", { value: d.id, selected: d.id === dutyTypeId }, localTitle(d.title))),
+          catalog.map((d) => h("option", { value: d.id, selected: d.id === state.dutyTypeId }, localTitle(d.title))),
         ),
         fieldIssues.dutyType,
       ),
@@ -418,20 +358,27 @@ function renderForm(catalog: DutyTypeEntry[] | null, catalogError: string): Chil
         h("input", {
           id: "ws-performedAt",
           type: "datetime-local",
-          value: performedAt,
+          value: state.performedAt,
           "aria-invalid": fieldIssues.performedAt ? "true" : false,
-          oninput: (e: Event) => (performedAt = (e.target as HTMLInputElement).value),
+          "aria-describedby": "ws-performedAt-zone",
+          oninput: (e: Event) => (state.performedAt = (e.target as HTMLInputElement).value),
         }),
         fieldIssues.performedAt,
+        false,
+        h("p", { class: "hint", id: "ws-performedAt-zone" }, t("ws.countyTime")),
       ),
-      entry ? entry.fields.map((f) => fieldControl(f)) : null,
+      entry ? entry.fields.map((f) => fieldControl(state, f)) : null,
       entry && entry.fields.some((f) => f.personal) ? h("p", { class: "hint form-wide" }, t("ws.personalNote")) : null,
       h(
         "div",
         { class: "form-wide field-actions" },
-        h("button", { type: "submit", class: "button", id: "ws-submit", disabled: submitting || !key }, t("ws.submit")),
-        !key ? h("span", { class: "hint" }, t("ws.needUnlock")) : null,
-        formError ? h("p", { class: "error-text", role: "alert", id: "ws-error" }, formError) : null,
+        h(
+          "button",
+          { type: "submit", class: "button", id: "ws-submit", disabled: state.submitting || !state.signing.key },
+          t("ws.submit"),
+        ),
+        !state.signing.key ? h("span", { class: "hint" }, t("ws.needUnlock")) : null,
+        state.formError ? h("p", { class: "error-text", role: "alert", id: "ws-error" }, state.formError) : null,
       ),
     ),
   ];
@@ -445,6 +392,7 @@ function fieldWrapper(
   control: HTMLElement,
   issue: string | undefined,
   wide = false,
+  hint: Child = null,
 ): HTMLElement {
   return h(
     "div",
@@ -457,14 +405,15 @@ function fieldWrapper(
       personal ? h("span", { class: "tag" }, t("common.personal")) : null,
     ),
     control,
+    hint,
     issue ? h("p", { class: "error-text", id: `${id}-error` }, issue) : null,
   );
 }
 
-function fieldControl(f: FieldDefinition): HTMLElement {
+function fieldControl(state: WorkstationState, f: FieldDefinition): HTMLElement {
   const id = `ws-f-${f.name}`;
-  const issue = fieldIssues[f.name];
-  const current = values[f.name];
+  const issue = state.fieldIssues[f.name];
+  const current = state.values[f.name];
   const common = {
     id,
     name: f.name,
@@ -474,7 +423,7 @@ function fieldControl(f: FieldDefinition): HTMLElement {
   };
   const onInput = (e: Event) => {
     const target = e.target as HTMLInputElement;
-    values[f.name] = target.type === "checkbox" ? target.checked : target.value;
+    state.values[f.name] = target.type === "checkbox" ? target.checked : target.value;
   };
   let control: HTMLElement;
   switch (f.type) {
@@ -516,7 +465,7 @@ function fieldControl(f: FieldDefinition): HTMLElement {
         "select",
         { ...common, onchange: onInput },
         h("option", { value: "" }, t("ws.choose")),
-        (f.values ?? []).map((v) => h("option", { value: v, selected: current === v }, v)),
+        (f.values ?? []).map((v) => h("option", { value: v, selected: current === v }, valueText(f, v))),
       );
       break;
     default:
@@ -531,9 +480,9 @@ function fieldControl(f: FieldDefinition): HTMLElement {
   return fieldWrapper(id, localTitle(f.title), f.required, f.personal, control, issue, f.type === "text");
 }
 
-function renderReceipt(): Child {
+function renderReceipt(state: WorkstationState): Child {
   const title = h("h2", { id: "ws-receipt" }, t("ws.receiptSection"));
-  const s = submission;
+  const s = state.submission;
   if (!s) return [title, h("p", { class: "muted empty" }, t("ws.noReceipt"))];
   const receipt = s.receipt;
   const steps: Array<[boolean, string]> = [
@@ -643,11 +592,11 @@ function renderReceipt(): Child {
         type: "button",
         class: "button button-link",
         onclick: () => {
-          if (pollTimer) clearTimeout(pollTimer);
-          submission = null;
-          values = {};
-          performedAt = localDateTime(new Date());
-          rerender?.();
+          if (state.pollTimer) clearTimeout(state.pollTimer);
+          state.submission = null;
+          state.values = {};
+          state.performedAt = nowInCounty();
+          state.rerender();
           document.getElementById("ws-dutyType")?.focus();
         },
       },
