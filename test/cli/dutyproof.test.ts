@@ -118,7 +118,7 @@ describe("dutyproof CLI", function () {
     );
     const other = run("token", "issue", "--scope", "unit:qingshui").stdout.trim().split("\n").at(-1)!;
     expect(run("export", "--token", other, "--unit", "qingshui-1", "--out", file).stderr).to.match(
-      /export refused \(403\)/,
+      /refused \(403 /,
     );
   });
 
