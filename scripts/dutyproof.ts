@@ -6,45 +6,8 @@
  * `dutyproof COMMAND --help` shows a command's flags and an example.
  */
 import { installNativeHashes } from "../server/crypto/nativeHashes.ts";
-import { burdenCommand, demandCommand, dutyListCommand, summaryCommand, tasksCommand } from "./cli/burden.ts";
-import type { Command } from "./cli/command.ts";
+import { commands } from "./cli/commands.ts";
 import { CliError, HelpRequested, SilentExit, UsageError, exitCodes } from "./cli/errors.ts";
-import { exportCommand } from "./cli/export.ts";
-import { logCommand } from "./cli/log.ts";
-import { auditLogCommand, backupCommand, eraseCommand, restoreCommand } from "./cli/operations.ts";
-import { dutyTypeCommand, inspectorCommand } from "./cli/registry.ts";
-import { replayCommand } from "./cli/replay.ts";
-import { serveCommand } from "./cli/serve.ts";
-import { receiptCommand, submitCommand } from "./cli/submit.ts";
-import { grantCommand, tokenCommand } from "./cli/token.ts";
-import { trustCommand } from "./cli/trust.ts";
-import { unitCommand } from "./cli/unit.ts";
-import { verifyCommand } from "./cli/verify.ts";
-
-const commands: Command[] = [
-  serveCommand,
-  unitCommand,
-  inspectorCommand,
-  dutyTypeCommand,
-  submitCommand,
-  receiptCommand,
-  verifyCommand,
-  exportCommand,
-  replayCommand,
-  demandCommand,
-  tasksCommand,
-  dutyListCommand,
-  burdenCommand,
-  summaryCommand,
-  tokenCommand,
-  grantCommand,
-  trustCommand,
-  logCommand,
-  eraseCommand,
-  auditLogCommand,
-  backupCommand,
-  restoreCommand,
-];
 
 const usageLine = `usage: dutyproof <${commands.map((c) => c.word).join("|")}> … (dutyproof --help)`;
 

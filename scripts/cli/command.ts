@@ -40,6 +40,8 @@ export interface Command {
   summary: string;
   help(): string;
   run(args: string[]): Promise<void>;
+  /** A group's subcommands. */
+  subcommands?: Command[];
 }
 
 const wantsHelp = (args: string[]) => args.includes("--help") || args.includes("-h");
@@ -129,6 +131,7 @@ export function group(name: string, summary: string, subcommands: Command[]): Co
     name,
     summary,
     help,
+    subcommands,
     async run(args) {
       const [word, ...rest] = args;
       if (word === undefined || word === "--help" || word === "-h") {

@@ -72,7 +72,7 @@ export const backupCommand: Command = command(
       "include-keys": { help: "include keys and tokens, encrypted under the passphrase" },
       ...passphraseFlag,
     },
-    example: "DUTYPROOF_BACKUP_PASSPHRASE=… dutyproof backup --out county-a.dpbackup",
+    example: "dutyproof backup --out county-a.dpbackup --passphrase-file /secure/backup.pass",
   },
   async ({ values, switches }) => {
     const out = required(values, "out");

@@ -18,11 +18,12 @@ export function chinaDate(seconds: number): string {
 }
 
 const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
-const dateTime = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:\d{2})?$/;
+const dateTime = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:\d{2})?$/;
 
 /**
  * A time given on the command line as Unix seconds: `YYYY-MM-DD` (midnight, China time),
- * `YYYY-MM-DD HH:MM[:SS]` (China time unless an offset such as `Z` or `+08:00` follows), or
+ * `YYYY-MM-DD HH:MM[:SS[.sss]]` (China time unless an offset such as `Z` or `+08:00` follows; so
+ * ISO 8601 times with an offset are read as given), or
  * plain Unix seconds. Anything else is a usage error naming the flag.
  */
 export function parseTime(flag: string, value: string): number {

@@ -32,7 +32,7 @@ const keygen = command(
     summary: "make a new key (for a unit or an inspector) as an encrypted JSON keystore",
     usage: "--out FILE [--password-file FILE]",
     flags: { out: { value: "FILE", help: "where the keystore goes (never overwritten)" }, ...passwordFlag },
-    example: "DUTYPROOF_PASSWORD=… dutyproof unit keygen --out village.json",
+    example: "dutyproof unit keygen --out village.json --password-file /secure/village.pass",
     notes: ["Prints the new key's address, for `unit register --signer` or `inspector register`."],
   },
   async ({ values }) => {
