@@ -13,7 +13,6 @@ import { type TrustedDeployment, mergeTrustAnchors } from "../../server/core/tru
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { configFromEnvironment } from "../../server/config.ts";
-import { loadOperatorKey } from "../../server/main.ts";
 import { ignitionDeploymentDir, logIdOf, readIgnitionDeployment } from "../../server/chain/ignitionDeployment.ts";
 import { operatorWallet } from "../../server/chain/operatorWallet.ts";
 import { audited, auditLogPath, currentUser } from "../../server/observability/AuditLog.ts";
@@ -197,6 +196,9 @@ export async function admin() {
     const found = readIgnitionDeployment(ignitionDeploymentDir(config.ignitionDir, chainId));
     deployment = { ...found, logId: logIdOf(config.logName) };
   } else throw new CliError(`no deployment in ${config.dataDir}; start the gateway first (npm start)`);
+  // Loaded here: the gateway's composition root brings Express and LevelDB, which only the
+  // commands that sign as the operator need.
+  const { loadOperatorKey } = await import("../../server/main.ts");
   const wallet = await operatorWallet(loadOperatorKey(config), provider, config.gasPrice);
   const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, wallet);
   // In embedded mode the chain's state is saved after each change, as the gateway does.

@@ -5,8 +5,6 @@
 import { configFromEnvironment } from "../../server/config.ts";
 import { verifyAuditEntries } from "../../server/core/auditChain.ts";
 import { backupDataDir, restoreDataDir } from "../../server/backup/dataDirBackup.ts";
-import { operatorMessage } from "../../server/http/adminRoutes.ts";
-import { loadOperatorKey } from "../../server/main.ts";
 import {
   appendAuditEntry,
   audited,
@@ -136,6 +134,9 @@ export const eraseCommand: Command = command(
     const order = required(values, "order");
     const config = configFromEnvironment();
     const deployment = dataDirDeployment();
+    // Loaded here: they bring the gateway's HTTP stack, which no other command needs.
+    const { loadOperatorKey } = await import("../../server/main.ts");
+    const { operatorMessage } = await import("../../server/http/adminRoutes.ts");
     const wallet = new Wallet(loadOperatorKey(config));
     const erasure = await audited(
       auditLogPath(config.dataDir),

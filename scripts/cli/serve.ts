@@ -1,6 +1,5 @@
 /** `dutyproof serve`: the gateway, what `npm start` runs. */
 import { configFromEnvironment } from "../../server/config.ts";
-import { startGateway } from "../../server/main.ts";
 import { createLogger } from "../../server/observability/logger.ts";
 import { type Command, command } from "./command.ts";
 
@@ -30,6 +29,7 @@ export const serveCommand: Command = command(
     // Loaded here, not at the top: it brings esbuild, which no other command needs.
     const { ensureBuild } = await import("../ensureBuild.ts");
     await ensureBuild({ onBuild: (part) => logger.info({ part }, "building: missing or older than its sources") });
+    const { startGateway } = await import("../../server/main.ts");
     const gateway = await startGateway(config);
     // The log is JSON lines; a person at a terminal also gets where things are.
     if (process.stdout.isTTY)
