@@ -4,7 +4,8 @@
  * as a reader would: `0x…` is the address the last `unit keygen` printed, `0x<recordId>` the
  * record id the last `submit` printed, `dp_…` the token the last `token issue` printed. The
  * production block (an external chain, a stopped gateway for backups) is not run here:
- * test/production/ covers it.
+ * test/production/ covers it. A withdrawal (`submit --amends … --kind withdrawal`), which the
+ * README describes in words, is run here too.
  */
 import { expect } from "chai";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -134,5 +135,40 @@ describe("the README's CLI flow, in order", function () {
     };
     expect(evidence.items.map((i) => i.receipt.recordId)).to.deep.equal([check]);
     expect(out("verify evidence.json")[0]).to.match(/^有效：导出包中 1 条记录全部核验通过/);
+  });
+
+  it("withdraws a record with submit --amends … --kind withdrawal, and refuses half an amendment", async () => {
+    const keygen = await run("unit keygen --out withdrawing.json");
+    expect(keygen.status, keygen.stderr).to.equal(0);
+    expect((await run("unit register wd-1 --level 3 --keystore withdrawing.json")).status).to.equal(0);
+    const unit = "--keystore withdrawing.json --unit wd-1";
+    const fields = `'{"gridCode":"WD-01","durationMinutes":30,"issuesFound":0,"gridWorker":"钱某"}'`;
+    const first = await run(`submit ${unit} --duty-type grid-patrol --fields ${fields} --out first.json`);
+    expect(first.status, first.stderr).to.equal(0);
+    const recordId = first.stdout.match(/record (0x[0-9a-f]{64}) accepted/)![1]!;
+    const withdrawal = await run(
+      `submit ${unit} --amends ${recordId} --kind withdrawal --reason 重复录入 --out withdrawal.json`,
+    );
+    expect(withdrawal.status, withdrawal.stderr).to.equal(0);
+    const withdrawalId = withdrawal.stdout.match(
+      new RegExp(`^withdrawal of ${recordId}: record (0x[0-9a-f]{64}) `),
+    )![1];
+    const written = JSON.parse(readFileSync(join(dir.path, "withdrawal.json"), "utf8")) as {
+      envelope: { fields: object; amends: object };
+    };
+    expect(written.envelope.fields).to.deep.equal({});
+    expect(written.envelope.amends).to.deep.equal({ recordId, kind: "withdrawal", reason: "重复录入" });
+    const told = (await (await fetch(`${url}/v1/attestations/${recordId}/receipt`)).json()) as {
+      withdrawnBy?: { recordId: string };
+    };
+    expect(told.withdrawnBy?.recordId).to.equal(withdrawalId);
+    // Half an amendment is a usage error before anything is signed.
+    const half = await run(`submit ${unit} --duty-type grid-patrol --fields ${fields} --kind withdrawal`);
+    expect([half.status, half.stderr]).to.deep.equal([
+      2,
+      "dutyproof: --kind and --reason go with --amends RECORD_ID\n",
+    ]);
+    const badKind = await run(`submit ${unit} --amends ${recordId} --kind erasure --reason x`);
+    expect([badKind.status, badKind.stderr]).to.deep.equal([2, "dutyproof: --kind must be correction or withdrawal\n"]);
   });
 });
