@@ -1,42 +1,23 @@
 /**
- * Verification in the browser with the CLI's own verifier (server/core/verifier.ts, bundled):
+ * Verification in the browser with the CLI's own driver (server/core/verifyDocument.ts, bundled):
  * the record digest, leaf, signature and inclusion proof are computed here; only the chain's
  * facts (checkpoint, the unit's key and status history) are read, through the gateway's RPC,
  * and only for a deployment the gateway trusts (its /v1/trust): evidence naming any other
  * ledger is refused, however consistent with that ledger it is.
  */
-import {
-  type Bundle,
-  type ChainFacts,
-  type Receipt,
-  type Verdict,
-  bundleSchema,
-  chainFactsKey,
-  evidenceSchema,
-  verifyEvidence,
-} from "../../server/core/verifier.ts";
+import { type ChainFacts, type Receipt, chainFactsKey } from "../../server/core/verifier.ts";
 import { parseSignature } from "../../server/core/eip712.ts";
-import { type TrustAnchors, type TrustFile, trustedDeploymentOf } from "../../server/core/trust.ts";
-import type { RecordEnvelope } from "../../server/core/record.ts";
+import type { TrustAnchors, TrustFile } from "../../server/core/trust.ts";
+import type { Recover } from "../../server/core/verifyDocument.ts";
 import { requestOk } from "./api.ts";
 
-export interface Evidence {
-  receipt: Receipt;
-  envelope?: RecordEnvelope;
-  signature?: string;
-}
-
-export interface ItemResult {
-  evidence: Evidence;
-  verdict: Verdict;
-}
-
-export type VerificationResult =
-  | { kind: "single"; item: ItemResult }
-  | { kind: "bundle"; bundle: Bundle; items: ItemResult[] }
-  | { kind: "unreadable" };
-
-export type Recover = (digest: Uint8Array, signature: string) => string | null;
+export {
+  type Evidence,
+  type ItemResult,
+  type Recover,
+  type VerificationResult,
+  verifyDocument,
+} from "../../server/core/verifyDocument.ts";
 
 /** Signer recovery with ethers (loaded on first use): lower-case address, or null. */
 export async function loadRecover(): Promise<Recover> {
@@ -78,39 +59,4 @@ export function gatewayFacts(): (receipt: Receipt) => Promise<ChainFacts> {
 /** The deployments the gateway that served the console trusts (its trust file). */
 export async function gatewayTrust(): Promise<TrustAnchors> {
   return (await requestOk<TrustFile>("/v1/trust")).body.deployments;
-}
-
-/**
- * Verifies what a file or paste holds: an export bundle, or a receipt with or without its
- * record, against `trust`. The chain is asked nothing about a deployment outside it.
- */
-export async function verifyDocument(
-  raw: unknown,
-  factsFor: (receipt: Receipt) => Promise<ChainFacts>,
-  recover: Recover,
-  trust: TrustAnchors,
-): Promise<VerificationResult> {
-  const verify = async (evidence: Evidence): Promise<Verdict> => {
-    const r = evidence.receipt;
-    const facts: ChainFacts = trustedDeploymentOf(trust, r.chainId, r.contract, r.logId)
-      ? await factsFor(r)
-      : {
-          chainId: r.chainId,
-          contractHasCode: false,
-          checkpoint: { found: false, root: "0x", anchoredAt: 0, blockNumber: 0 },
-          keyHistory: [],
-          statusHistory: [],
-        };
-    return verifyEvidence(evidence, facts, recover, trust);
-  };
-  const bundle = bundleSchema.safeParse(raw);
-  if (bundle.success) {
-    const items: ItemResult[] = [];
-    for (const evidence of bundle.data.items) items.push({ evidence, verdict: await verify(evidence) });
-    return { kind: "bundle", bundle: bundle.data, items };
-  }
-  const parsed = evidenceSchema.safeParse(raw);
-  if (!parsed.success) return { kind: "unreadable" };
-  const evidence = parsed.data as Evidence;
-  return { kind: "single", item: { evidence, verdict: await verify(evidence) } };
 }

@@ -36,6 +36,15 @@ export interface ReplayResult extends ReplayReport {
 /** Thrown when the log to replay is not among the auditor's trust anchors. */
 export class UntrustedDeploymentError extends Error {}
 
+/** Thrown when the gateway answers the audit feed with a refusal (a problem document). */
+export class AuditFeedRefusedError extends Error {
+  readonly status: number;
+  constructor(status: number, detail: string) {
+    super(`the gateway refused the audit feed (${status}): ${detail}`);
+    this.status = status;
+  }
+}
+
 /**
  * The trust anchor covering a log, or UntrustedDeploymentError naming it and who claimed it.
  * Replay reads events from the anchor's deployment block, never from one the audited side gave.
@@ -92,8 +101,7 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
     let total = 0;
     while (from !== null) {
       const page = await getJson(`${target.gatewayUrl}/v1/audit/records?from=${from}&limit=2000`, target.token);
-      if (page.status !== 200)
-        throw new Error(`the gateway refused the audit feed (${page.status}): ${String(page.body.detail)}`);
+      if (page.status !== 200) throw new AuditFeedRefusedError(page.status, String(page.body.detail));
       records.push(...(page.body.records as Array<AuditRecord | AuditDemandEntry>));
       total = page.body.treeSize as number;
       from = page.body.next as number | null;

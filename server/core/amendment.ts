@@ -81,22 +81,6 @@ export interface AmendmentNotice {
   reason: string;
 }
 
-/**
- * Amendment notices among a set of records (a bundle): for every record that another record of
- * the set amends, that record's link. Only links carried by records that themselves verified
- * should be passed in, so a notice is as trustworthy as the amending record's signature.
- */
-export function amendmentNotices(
-  records: Array<{ recordId: string; envelope?: Pick<RecordEnvelope, "amends"> }>,
-): Map<string, AmendmentNotice> {
-  const notices = new Map<string, AmendmentNotice>();
-  for (const r of records) {
-    const link = r.envelope?.amends;
-    if (link) notices.set(link.recordId, { kind: link.kind, recordId: r.recordId, reason: link.reason });
-  }
-  return notices;
-}
-
 /** The record of an erasure, kept with the erased record. */
 export interface Erasure {
   erasedAt: number; // Unix seconds, gateway clock
@@ -143,4 +127,90 @@ export function checkErasureOrder(order: unknown): string {
     });
   }
   return order.trim();
+}
+
+/** What a verifier reports about a record besides its verdict: later amendments and an erasure. */
+export interface RecordNotices {
+  supersededBy?: AmendmentNotice;
+  withdrawnBy?: AmendmentNotice;
+  erasure?: Erasure;
+}
+
+/** A record of a bundle as the notice rule sees it: its id, whether it verified, its content. */
+export interface NoticeCandidate {
+  recordId: string;
+  valid: boolean;
+  envelope?: Pick<RecordEnvelope, "amends" | "unitId" | "dutyTypeId">;
+  erasure?: Erasure;
+}
+
+/**
+ * The notices of each record of a bundle, in order. A record is reported superseded or withdrawn
+ * only by another record of the bundle that itself verified and that the gateway's amendment
+ * rules would have accepted against it (same unit, same duty type; see `checkAmendment`), so a
+ * notice is as trustworthy as the amending record's signature and anchoring. An erased record's
+ * erasure is reported as the bundle states it.
+ */
+export function bundleNotices(records: NoticeCandidate[]): RecordNotices[] {
+  const byId = new Map(records.map((r) => [r.recordId, r]));
+  const amendedBy = new Map<string, AmendmentNotice>();
+  for (const r of records) {
+    const link = r.envelope?.amends;
+    if (!r.valid || !link) continue;
+    const target = byId.get(link.recordId);
+    // A target without content (erased, or receipt only) cannot be compared: its receipt is.
+    if (
+      target?.envelope &&
+      (target.envelope.unitId !== r.envelope!.unitId || target.envelope.dutyTypeId !== r.envelope!.dutyTypeId)
+    )
+      continue;
+    amendedBy.set(link.recordId, { kind: link.kind, recordId: r.recordId, reason: link.reason });
+  }
+  return records.map((r) => {
+    const notice = amendedBy.get(r.recordId);
+    return {
+      ...(notice?.kind === "correction" ? { supersededBy: notice } : {}),
+      ...(notice?.kind === "withdrawal" ? { withdrawnBy: notice } : {}),
+      ...(r.erasure ? { erasure: r.erasure } : {}),
+    };
+  });
+}
+
+const isNotice = (v: unknown, kind: AmendmentKind): v is AmendmentNotice => {
+  const n = v as Partial<AmendmentNotice> | null;
+  return (
+    typeof n === "object" &&
+    n !== null &&
+    n.kind === kind &&
+    typeof n.recordId === "string" &&
+    /^0x[0-9a-f]{64}$/.test(n.recordId) &&
+    typeof n.reason === "string"
+  );
+};
+
+const isErasure = (v: unknown): v is Erasure => {
+  const e = v as Partial<Erasure> | null;
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    Number.isInteger(e.erasedAt) &&
+    typeof e.order === "string" &&
+    Array.isArray(e.fields) &&
+    e.fields.every((f) => typeof f === "string")
+  );
+};
+
+/**
+ * The notices a gateway put beside a receipt it served (`supersededBy`, `withdrawnBy`,
+ * `erasure`). They are what the gateway says happened since, not checked on chain; a malformed
+ * one is left out rather than shown.
+ */
+export function servedNotices(served: unknown): RecordNotices {
+  if (typeof served !== "object" || served === null) return {};
+  const s = served as Record<string, unknown>;
+  return {
+    ...(isNotice(s.supersededBy, "correction") ? { supersededBy: s.supersededBy } : {}),
+    ...(isNotice(s.withdrawnBy, "withdrawal") ? { withdrawnBy: s.withdrawnBy } : {}),
+    ...(isErasure(s.erasure) ? { erasure: s.erasure } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 /** The amendment rules and erasure in the pure core, and replay following `amends` links. */
 import { expect } from "chai";
 import { Wallet, id } from "ethers";
-import { checkAmendment, eraseEnvelope } from "../../server/core/amendment.ts";
+import { bundleNotices, checkAmendment, eraseEnvelope, servedNotices } from "../../server/core/amendment.ts";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { eip712Domain, typedDataDigest } from "../../server/core/eip712.ts";
 import { DutyproofError } from "../../server/core/errors.ts";
@@ -48,6 +48,42 @@ describe("amendments and erasure (core)", () => {
       "amendment.target_not_current",
     );
     expect(codeOf(() => checkAmendment(newEnvelope(null, unit, duty, {}), undefined))).to.equal("accepted");
+  });
+
+  it("reports a bundle's amendments only from records that verified and that the rules accept", () => {
+    const original = { recordId: target.recordId, valid: true, envelope: { unitId: unit, dutyTypeId: duty } };
+    const link = (kind: "correction" | "withdrawal") => ({ recordId: target.recordId, kind, reason: "r" });
+    const correction = {
+      recordId: "0x" + "02".repeat(32),
+      valid: true,
+      envelope: { unitId: unit, dutyTypeId: duty, amends: link("correction") },
+    };
+    expect(bundleNotices([original, correction])).to.deep.equal([
+      { supersededBy: { kind: "correction", recordId: correction.recordId, reason: "r" } },
+      {},
+    ]);
+    const withdrawal = { ...correction, envelope: { ...correction.envelope, amends: link("withdrawal") } };
+    expect(bundleNotices([original, withdrawal])[0]).to.deep.equal({
+      withdrawnBy: { kind: "withdrawal", recordId: correction.recordId, reason: "r" },
+    });
+    // An amending record that failed verification, or one another unit signed, says nothing.
+    expect(bundleNotices([original, { ...correction, valid: false }])[0]).to.deep.equal({});
+    const foreign = { ...correction, envelope: { ...correction.envelope, unitId: other } };
+    expect(bundleNotices([original, foreign])[0]).to.deep.equal({});
+    const otherType = { ...correction, envelope: { ...correction.envelope, dutyTypeId: "0x" + "33".repeat(32) } };
+    expect(bundleNotices([original, otherType])[0]).to.deep.equal({});
+    const erasure = { erasedAt: 1_800_000_000, order: "PIPL-1", fields: ["name"] };
+    expect(bundleNotices([{ recordId: target.recordId, valid: true, erasure }])).to.deep.equal([{ erasure }]);
+  });
+
+  it("keeps the well-formed notices a gateway served beside a receipt, and drops the rest", () => {
+    const notice = { kind: "correction", recordId: "0x" + "02".repeat(32), reason: "typo" };
+    const erasure = { erasedAt: 1_800_000_000, order: "PIPL-1", fields: [] };
+    expect(servedNotices({ supersededBy: notice, erasure, other: 1 })).to.deep.equal({ supersededBy: notice, erasure });
+    expect(servedNotices({ supersededBy: { ...notice, kind: "withdrawal" } })).to.deep.equal({});
+    expect(servedNotices({ withdrawnBy: { ...notice, kind: "withdrawal", recordId: "0x12" } })).to.deep.equal({});
+    expect(servedNotices({ erasure: { ...erasure, erasedAt: "soon" } })).to.deep.equal({});
+    expect(servedNotices(null)).to.deep.equal({});
   });
 
   it("erases the fields a duty type marks personal, unknown fields, and the salt", () => {
