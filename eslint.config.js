@@ -96,7 +96,12 @@ const layerRules = [
     "server/crypto may not import the gateway, HTTP, scripts or tests",
   ),
   mayNotImport(
-    { files: ["server/**/*.ts", "console/**/*.ts"], ignores: ["server/core/**", "server/crypto/**"] },
+    { files: ["server/app/**/*.ts"] },
+    ["http", "scripts", "test"],
+    "server/app (the use cases) may not import the HTTP adapter, the scripts or the tests",
+  ),
+  mayNotImport(
+    { files: ["server/**/*.ts", "console/**/*.ts"], ignores: ["server/core/**", "server/crypto/**", "server/app/**"] },
     ["scripts", "test"],
     "the product may not import the scripts or the tests",
   ),
