@@ -67,15 +67,41 @@ const mayNotImport = ({ files, ignores }, forbidden, message) => ({
     ],
   },
 });
+/**
+ * The application layer and the HTTP and gateway adapters read no clock: they are handed a
+ * Clock (server/core/clock.ts), and only composition roots read the system's (server/clock.ts).
+ * The Anchorer's internals are left to the store's own rule while they move to a Clock.
+ */
+const clockRule = {
+  files: ["server/app/**/*.ts", "server/http/**/*.ts", "server/gateway/**/*.ts"],
+  ignores: ["server/gateway/Anchorer.ts"],
+  rules: {
+    "no-restricted-syntax": [
+      "error",
+      {
+        selector:
+          "NewExpression[callee.name='Date'][arguments.length=0], CallExpression[callee.object.name='Date'][callee.property.name='now']",
+        message: "take the time from the Clock you are given, not the system clock (docs/architecture.md).",
+      },
+    ],
+  },
+};
+
 const layerRules = [
   ...coreLayer,
+  clockRule,
   mayNotImport(
     { files: ["server/crypto/**/*.ts"] },
     ["gateway", "http", "scripts", "test"],
     "server/crypto may not import the gateway, HTTP, scripts or tests",
   ),
   mayNotImport(
-    { files: ["server/**/*.ts", "console/**/*.ts"], ignores: ["server/core/**", "server/crypto/**"] },
+    { files: ["server/app/**/*.ts"] },
+    ["http", "scripts", "test"],
+    "server/app (the use cases) may not import the HTTP adapter, the scripts or the tests",
+  ),
+  mayNotImport(
+    { files: ["server/**/*.ts", "console/**/*.ts"], ignores: ["server/core/**", "server/crypto/**", "server/app/**"] },
     ["scripts", "test"],
     "the product may not import the scripts or the tests",
   ),

@@ -35,6 +35,7 @@ import type { RecordEnvelope } from "../server/core/record.ts";
 import type { Deployment } from "../server/chain/deployment.ts";
 import { bundleItem, bundleLog } from "../server/gateway/evidenceAssembler.ts";
 import { createRequestListener } from "../server/http/app.ts";
+import { systemClock } from "../server/clock.ts";
 import { LedgerStore, type StoredRecord } from "../server/store/LedgerStore.ts";
 
 const { values } = parseArgs({
@@ -106,6 +107,7 @@ const options = {
   rpcUrl: "http://127.0.0.1:1",
   ready: async () => ({ ready: true, checks: {} }),
   mayRead: async () => true,
+  clock: systemClock,
 };
 const listener = values.baseline ? baselineApp() : createRequestListener(options);
 const server = createServer(listener);

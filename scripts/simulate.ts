@@ -260,7 +260,7 @@ export async function simulate(options: {
       },
     ),
     () => {},
-    { now: () => clock },
+    { clock: { now: () => clock * 1000 } },
   );
   try {
     const url = gateway.url;

@@ -2,46 +2,46 @@
  * Composition: wires the chain, the store, the services and the HTTP API into one gateway.
  * `npm start` / `dutyproof serve` call startGateway with settings from the environment.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type RequestListener, type Server, createServer } from "node:http";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
-import { checkLogOperator, externalDeployment, ignitionDeploymentDir, logIdOf } from "./chain/ignitionDeployment.ts";
+import { checkLogOperator, logIdOf } from "./chain/ignitionDeployment.ts";
 import { refuseAdminHotKey, sealToSucceed, takeOverSealedLog } from "./chain/logSuccession.ts";
 import { operatorWallet } from "./chain/operatorWallet.ts";
 import { type Logger, createLogger } from "./observability/logger.ts";
 import { GatewayMetrics } from "./observability/metrics.ts";
-import { httpObservability, requestObserver } from "./observability/httpObservability.ts";
+import { requestObserver } from "./observability/httpObservability.ts";
 import { eip712Domain } from "./core/eip712.ts";
+import type { Clock } from "./core/clock.ts";
+import { systemClock } from "./clock.ts";
 import { Catalog } from "./catalog/loadCatalog.ts";
 import { LocalChainNode } from "./chain/LocalChainNode.ts";
 import { IpcJsonRpcClient, IpcJsonRpcProvider } from "./chain/IpcJsonRpc.ts";
 import { redactUrl, scrubUrlSecrets, urlSecrets } from "./chain/redactUrl.ts";
 import { chainRpcEndpoint, ledgerRoleHolder } from "./http/chainRpcEndpoint.ts";
-import { type Deployment, deployDutyLedger } from "./chain/deployment.ts";
+import type { Deployment } from "./chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "./chain/dutyLedgerArtifact.ts";
 import type { GatewayConfig } from "./config.ts";
 import { installNativeHashes } from "./crypto/nativeHashes.ts";
-import { recoverSigner } from "./crypto/recoverSigner.ts";
 import { VerifyPool } from "./crypto/VerifyPool.ts";
 import { createOwnerOnly, restrictToOwner } from "./ownerOnly.ts";
 import { Anchorer } from "./gateway/Anchorer.ts";
 import { AccessTokens } from "./gateway/AccessTokens.ts";
 import { Grants } from "./gateway/Grants.ts";
-import { audited, auditLogPath } from "./observability/AuditLog.ts";
-import { AttestationService, fieldErrors } from "./gateway/AttestationService.ts";
-import { DutyproofError } from "./core/errors.ts";
-import { evidenceSchema, verifyEvidence } from "./core/verifier.ts";
-import { fetchChainFacts } from "./chain/chainFacts.ts";
+import { AttestationService } from "./gateway/AttestationService.ts";
 import { ownTrustAnchor, readTrustFile } from "./chain/trustAnchors.ts";
 import { mergeTrustAnchors } from "./core/trust.ts";
 import { RegistryCache } from "./gateway/RegistryCache.ts";
 import { createRequestListener } from "./http/app.ts";
-import { unitNamesHandler } from "./http/unitNames.ts";
 import { UnitDirectory } from "./catalog/UnitDirectory.ts";
 import { unitRateLimit } from "./http/rateLimit.ts";
 import { RateLimiter } from "./core/rateLimit.ts";
-import { eraseRecord } from "./gateway/ledgerNotices.ts";
+import { discoverDeployment, saveDeployment } from "./app/deployment.ts";
+import { gatewayAdminAudit } from "./app/adminAudit.ts";
+import { unixSeconds } from "./app/clockTime.ts";
+import { gatewayMetricsSource, readiness } from "./app/readiness.ts";
+import { verifyEvidenceOnChain } from "./app/verify.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
 import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
@@ -95,30 +95,17 @@ function checkedKey(key: string, source: string): string {
   return normalized;
 }
 
-/** Total bytes of the files under `dir` (the LevelDB store), for /metrics. */
-function directoryBytes(dir: string): number {
-  let total = 0;
-  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-    try {
-      const stat = statSync(join(dir, name));
-      total += stat.isDirectory() ? directoryBytes(join(dir, name)) : stat.size;
-    } catch {
-      // removed by a compaction meanwhile
-    }
-  }
-  return total;
-}
-
 /**
  * Starts a gateway. Its log lines (JSON, pino) go to stdout, or to `log` one line a call when
- * given (tests pass a function to keep or silence them).
+ * given (tests pass a function to keep or silence them). `clock` is the gateway's time (the
+ * system's unless given: a simulation that replays a past year, a test that sets time).
  */
 export async function startGateway(
   config: GatewayConfig,
   log?: (line: string) => void,
-  /** `now`: the gateway's clock in Unix seconds, for a simulation that replays a past year. */
-  hooks: { now?: () => number } = {},
+  options: { clock?: Clock } = {},
 ): Promise<RunningGateway> {
+  const clock = options.clock ?? systemClock;
   // Credentials in an external RPC_URL never reach a log line, whichever error carries the URL.
   const secrets = urlSecrets(config.rpcUrl);
   const write = log ?? (secrets.length ? (line: string) => void process.stdout.write(line + "\n") : undefined);
@@ -148,39 +135,23 @@ export async function startGateway(
     const wallet = await operatorWallet(loadOperatorKey(config), provider, config.gasPrice);
     const ledgerAt = (address: string) => new Contract(address, loadDutyLedgerArtifact().abi as never, wallet);
     const catalog = new Catalog(join(config.dataDir, "duty-types"));
-    const deploymentPath = join(config.dataDir, "deployment.json");
-    let deployment: Deployment;
-    if (existsSync(deploymentPath)) {
-      deployment = JSON.parse(readFileSync(deploymentPath, "utf8")) as Deployment;
-      if (deployment.chainId !== chainId)
-        throw new Error(`deployment.json is for chain ${deployment.chainId}, the endpoint serves ${chainId}`);
-      if ((await provider.getCode(deployment.address)) === "0x") {
-        throw new Error(
-          `no DutyLedger at ${deployment.address} on chain ${chainId}; the chain lost its state (restore DATA_DIR/chain)`,
-        );
-      }
-    } else if (!embedded) {
-      // An external chain: the ledger's address comes from Hardhat Ignition's deployment output.
-      deployment = await externalDeployment({
-        ignitionDir: ignitionDeploymentDir(config.ignitionDir, chainId),
-        chainId,
-        provider,
-        ledgerAt,
-        logName: config.logName,
-        operator: wallet.address,
-      });
-      writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
-      logger.info({ chainId, contract: deployment.address, logId: deployment.logId }, "deployment read from Ignition");
-    } else {
-      await node!.rpc("anvil_setBalance", [wallet.address, "0x" + (10n ** 24n).toString(16)]);
-      logger.info("first run: deploying DutyLedger and registering the starter duty catalog");
-      deployment = await deployDutyLedger(wallet, {
-        logName: config.logName,
-        catalog: catalog.list().map((e) => e.document),
-        afterEachTransaction: () => node!.snapshot(),
-      });
-      writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
-    }
+    let deployment = await discoverDeployment({
+      dataDir: config.dataDir,
+      chainId,
+      provider,
+      wallet,
+      catalog,
+      logger,
+      logName: config.logName,
+      ignitionDir: config.ignitionDir,
+      ledgerAt,
+      embedded: node
+        ? {
+            fund: (address) => node.rpc("anvil_setBalance", [address, "0x" + (10n ** 24n).toString(16)]).then(() => {}),
+            snapshot: () => node.snapshot(),
+          }
+        : undefined,
+    });
     const ledger = ledgerAt(deployment.address);
     // A DATA_DIR of a log sealed with this LOG_NAME as successor continues in it (chain/logSuccession.ts).
     const seal = embedded ? null : await sealToSucceed(ledger, deployment, logIdOf(config.logName), config.logName);
@@ -195,7 +166,7 @@ export async function startGateway(
     if (seal) {
       const sealedLogId = deployment.logId;
       deployment = await takeOverSealedLog({ ledger, store, deployment, seal, logId: logIdOf(config.logName) });
-      writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
+      saveDeployment(config.dataDir, deployment);
       logger.warn(
         { sealedLogId, logId: deployment.logId },
         "the sealed log's honest records continue in its successor",
@@ -222,13 +193,14 @@ export async function startGateway(
       logId: deployment.logId,
       acceptVersion1: config.acceptEnvelopeV1,
       deriveMany: (domain, items) => pool.deriveEach(domain, items),
-      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
+      clock,
       admitUnit: unitRateLimit(
         new RateLimiter({
           perSecond: config.rateLimitUnitPerSecond,
           burst: config.rateLimitUnitBurst,
           maxKeys: config.rateLimitMaxKeys,
         }),
+        clock,
       ),
     });
     const anchorer = new Anchorer({
@@ -256,30 +228,22 @@ export async function startGateway(
       domain: eip712Domain(deployment.chainId, deployment.address),
       acceptVersion1: config.acceptEnvelopeV1,
       settings: burdenSettingsFromEnvironment(),
-      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
+      now: () => unixSeconds(clock),
       onAppended: () => anchorer.poke(),
-      granted: (grantee, owner) => grants.coversDepartmentId(grantee, owner),
+      granted: (grantee, owner) => grants.coversDepartmentId(grantee, owner, unixSeconds(clock)),
     });
 
     // Set on shutdown: /readyz answers 503 so a load balancer stops sending, while requests in
     // flight finish.
     let draining = false;
-    const metrics = new GatewayMetrics({
-      logSize: () => store.treeSize,
-      anchored: async () => {
-        const [latest] = (await store.listCheckpoints({ reverse: true, limit: 20 })).filter(
-          (c) => c.status === "anchored",
-        );
-        const size = latest?.size ?? 0;
-        if (size >= store.treeSize) return { size };
-        const [oldest] = await store.recordsFrom(size, 1);
-        return { size, oldestWaitingSince: oldest?.record.receivedAt };
-      },
-      anchorFailures: () => anchorer.failures,
-      chainHead: () => provider.getBlockNumber(),
-      storeBytes: () => directoryBytes(join(config.dataDir, "ledger")),
-      foreignCheckpointSize: () => anchorer.foreignCheckpoint?.size ?? 0,
-    });
+    const metrics = new GatewayMetrics(
+      gatewayMetricsSource({
+        store,
+        storeDir: join(config.dataDir, "ledger"),
+        anchorer,
+        chainHead: () => provider.getBlockNumber(),
+      }),
+    );
     // The listener is bound before the routes are built: in embedded mode the chain endpoint the
     // gateway publishes (and reads through) is its own POST /v1/rpc, whose URL needs the port.
     let listener: RequestListener | null = null;
@@ -310,17 +274,11 @@ export async function startGateway(
 
     const tokens = new AccessTokens(join(config.dataDir, "tokens.json"), {
       ownerOf: (dutyTypeId) => catalog.get(dutyTypeId)?.document.department,
-      departmentReads: (department, owner) => grants.covers(department, owner),
+      departmentReads: (department, owner) => grants.covers(department, owner, unixSeconds(clock)),
       onUnreadable: (message) => logger.error(message),
     });
     // Every administrative act the gateway performs is in the admin audit log, as the CLI's are.
-    const adminAct = <T>(
-      action: string,
-      target: Record<string, string | number | boolean>,
-      run: () => Promise<T>,
-      address?: string,
-    ) =>
-      audited(auditLogPath(config.dataDir), action, target, { user: "gateway", ...(address ? { address } : {}) }, run);
+    const audit = gatewayAdminAudit(config.dataDir);
     // What /v1/verify, the console and /v1/trust believe: this gateway's deployment and TRUST_FILE's.
     const trust = mergeTrustAnchors(
       [ownTrustAnchor(deployment, config.logName)],
@@ -332,14 +290,14 @@ export async function startGateway(
       burst: config.rateLimitClientBurst,
       maxKeys: config.rateLimitMaxKeys,
     });
-    // GET /v1/unit-names, the operator's DATA_DIR/units.json, in front of the other routes.
+    // GET /v1/unit-names serves the operator's DATA_DIR/units.json.
     const unitDirectory = new UnitDirectory(join(config.dataDir, "units.json"), (message) => logger.error(message));
-    const unitNames = unitNamesHandler({ units: () => unitDirectory.list(), observe, clientLimiter });
-    const routes = createRequestListener({
+    listener = createRequestListener({
       store,
       attestations,
       catalog: () => catalog.list(),
       deployment,
+      clock,
       rpcUrl,
       trust,
       publicRpcUrl,
@@ -353,67 +311,30 @@ export async function startGateway(
           })
         : undefined,
       log: (message) => logger.error(message),
-      observability: httpObservability(observe, metrics),
       observe,
+      metrics,
       clientLimiter,
+      unitNames: () => unitDirectory.list(),
       onAppended: () => anchorer.poke(),
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       mayReadDutyType: async (token, unitId, dutyTypeId) => tokens.mayReadDutyType(token, unitId, dutyTypeId),
       mayAudit: async (token) => tokens.mayAudit(token),
-      admin: {
+      mayOperate: async (token) => tokens.mayOperate(token),
+      departmentOf: async (token) => tokens.departmentOf(token),
+      maySeeDemand: async (token, demand) => tokens.maySeeDemand(token, demand),
+      erase: {
+        store,
+        dutyTypeOf: (d) => catalog.get(d)?.document,
+        clock,
+        logger,
+        audit,
         operatorAddress: wallet.address,
         logId: deployment.logId,
-        now: () => Math.floor(Date.now() / 1000),
-        erase: (recordId, order) =>
-          adminAct(
-            "record.erase",
-            { recordId, order },
-            async () => {
-              const now = Math.floor(Date.now() / 1000);
-              const { erasure } = await eraseRecord(store, (d) => catalog.get(d)?.document, recordId, order, now);
-              logger.info({ recordId, order: erasure.order }, "record's personal content erased");
-              return { recordId, erasure };
-            },
-            wallet.address,
-          ),
       },
-      burden: {
-        service: burden,
-        mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
-        mayOperate: async (token) => tokens.mayOperate(token),
-        departmentOf: async (token) => tokens.departmentOf(token),
-        maySeeDemand: async (token, demand) => tokens.maySeeDemand(token, demand),
-        audited: (action, target, run) => adminAct(action, target, run),
-      },
-      // The verdict comes from the chain the receipt names, read through this gateway's RPC
-      // endpoint, and only if the gateway trusts that deployment; its own store plays no part.
-      verify: async (body) => {
-        const parsed = evidenceSchema.safeParse(body);
-        if (!parsed.success) {
-          const errors = fieldErrors(parsed.error);
-          throw new DutyproofError("request.invalid", "not a receipt, or a record with its receipt", { errors });
-        }
-        const facts = await fetchChainFacts(rpcUrl, parsed.data.receipt, trust);
-        return verifyEvidence(parsed.data, facts, recoverSigner, trust);
-      },
-      ready: async () => {
-        if (draining) return { ready: false, checks: { gateway: "draining" } };
-        const checks: Record<string, string> = { store: "ok", chain: "ok" };
-        try {
-          await provider.getBlockNumber();
-        } catch {
-          checks.chain = "unreachable";
-        }
-        if (anchorer.lastError) checks.anchoring = anchorer.lastError;
-        // Receipts would stay pending for good: not ready until the log is sealed and succeeded.
-        const foreign = anchorer.foreignCheckpoint;
-        if (foreign) checks.log = `foreign checkpoint of size ${foreign.size} on chain; anchoring stopped`;
-        return { ready: checks.chain === "ok" && !foreign, checks };
-      },
+      burden: { service: burden, audit: (action, target, run) => audit(action, target, run) },
+      verify: (body) => verifyEvidenceOnChain({ store, rpcUrl, trust }, body),
+      ready: () => readiness({ anchorer, chainHead: () => provider.getBlockNumber(), draining: () => draining }),
     });
-    listener = (req, res) => {
-      if (!unitNames(req, res)) routes(req, res);
-    };
     if (node) stoppers.push(() => node.stop());
 
     let closing: Promise<void> | null = null;

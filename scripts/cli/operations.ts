@@ -136,7 +136,7 @@ export const eraseCommand: Command = command(
     const deployment = dataDirDeployment();
     // Loaded here: they bring the gateway's HTTP stack, which no other command needs.
     const { loadOperatorKey } = await import("../../server/main.ts");
-    const { operatorMessage } = await import("../../server/http/adminRoutes.ts");
+    const { operatorMessage } = await import("../../server/app/erase.ts");
     const wallet = new Wallet(loadOperatorKey(config));
     const erasure = await audited(
       auditLogPath(config.dataDir),

@@ -3,6 +3,7 @@
  * signature, unit and key on the ledger), then a durable append. Nothing is stored unless
  * every check passes; the same record twice yields the same leaf.
  */
+import type { Clock } from "../core/clock.ts";
 import { z } from "zod";
 import { bytesToHex, hexToBytes } from "../core/bytes.ts";
 import { validateFields } from "../core/dutyType.ts";
@@ -50,8 +51,8 @@ export interface AttestationOptions {
    * item, so that one item's failure is that item's alone. Inline when absent.
    */
   deriveMany?: (domain: Eip712Domain, items: Submission[]) => Promise<DeriveOutcome[]>;
-  /** Unix seconds, the gateway's clock. */
-  now: () => number;
+  /** The gateway's clock: a record's performedAt is judged against it. */
+  clock: Clock;
   /** How far in the future a record's time may be (clock skew), seconds. */
   maxFutureSeconds?: number;
   /** How far in the past a record's time may be, seconds. */
@@ -274,7 +275,7 @@ export class AttestationService {
       const errors = fieldIssues.map((i) => ({ path: `envelope.${i.path}`, message: i.message }));
       throw new DutyproofError("record.invalid_fields", `${errors.length} field(s) at fault`, { errors });
     }
-    const now = this.options.now();
+    const now = Math.floor(this.options.clock.now() / 1000);
     const maxFuture = this.options.maxFutureSeconds ?? 300;
     const maxAge = this.options.maxAgeSeconds ?? 400 * 86_400;
     if (envelope.performedAt > now + maxFuture || envelope.performedAt < now - maxAge) {

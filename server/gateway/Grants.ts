@@ -110,7 +110,7 @@ export class Grants {
   }
 
   /** As `covers`, with the owner named by the registry's department id (departmentIdOf). */
-  coversDepartmentId(department: string, ownerId: string, now: number = Math.floor(Date.now() / 1000)): boolean {
+  coversDepartmentId(department: string, ownerId: string, now: number): boolean {
     this.refresh();
     return this.grants.some(
       (g) =>
@@ -120,7 +120,7 @@ export class Grants {
   }
 
   /** Whether `department` reads what `owner` owns by a grant in force at `now` (Unix seconds). */
-  covers(department: string, owner: string, now: number = Math.floor(Date.now() / 1000)): boolean {
+  covers(department: string, owner: string, now: number): boolean {
     this.refresh();
     return this.grants.some((g) => grantCovers(g, department, owner, now));
   }

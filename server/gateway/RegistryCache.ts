@@ -128,10 +128,12 @@ export class RegistryCache {
 
   private cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
     const hit = map.get(key);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.view;
+    // An entry's age in elapsed time, not the gateway's clock: a simulated clock may stand still.
+    const now = performance.now();
+    if (hit && now - hit.at < this.ttlMs) return hit.view;
     const view = load();
     map.delete(key);
-    const entry = { at: Date.now(), view };
+    const entry = { at: now, view };
     map.set(key, entry);
     // Bounded: ids of units that do not exist cost a lookup each, but no memory that lasts.
     for (const oldest of map.keys()) {

@@ -15,13 +15,14 @@ export interface ExportQuery {
 }
 
 /**
- * Writes the export bundle of `query` to `sink`; with `readable`, only records of those duty
- * types (what a department's token may read of the unit).
+ * Writes the export bundle of `query` to `sink`, made at `createdAt` (Unix seconds); with
+ * `readable`, only records of those duty types (what a department's token may read of the unit).
  */
 export async function writeExport(
   sink: JsonSink,
   sources: EvidenceSources,
   query: ExportQuery,
+  createdAt: number,
   readable?: ReadonlySet<string>,
 ): Promise<BundleTally> {
   const index = RecordsByUnit.of(sources.store);
@@ -46,6 +47,6 @@ export async function writeExport(
     query: Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)),
     records: recordsOf(sources.store, ids()),
     selects,
-    createdAt: Math.floor(Date.now() / 1000),
+    createdAt,
   });
 }

@@ -1,14 +1,12 @@
 /**
- * What happens to the rest of a body that is over its size limit. Left alone, Node (and
- * body-parser, which reads a refused body to its end before answering) would keep reading it:
- * a client could stream gigabytes into a connection that was already answered 413. Instead the
- * gateway answers at once, throws away at most DISCARD_LIMIT_BYTES more, then closes the
- * connection.
+ * The one body reader of the HTTP API, and what happens to the rest of a body that is over its
+ * size limit. Left alone, Node would keep reading it: a client could stream gigabytes into a
+ * connection that was already answered 413. Instead the gateway answers at once, throws away
+ * at most DISCARD_LIMIT_BYTES more, then closes the connection.
  */
 import type { IncomingMessage } from "node:http";
-import type { NextFunction, Request, Response } from "express";
+import { bodyShapeFaults } from "../core/bodyShape.ts";
 import { DutyproofError } from "../core/errors.ts";
-import { problemOf, sendProblem } from "./problem.ts";
 
 /**
  * How much of a refused body is still read and thrown away: enough for an honest client that
@@ -35,37 +33,68 @@ export function stopReading(req: IncomingMessage, budget = DISCARD_LIMIT_BYTES):
   req.resume();
 }
 
+/** Whether the request says its body is JSON in UTF-8, unencoded. */
+export function isJsonBody(req: IncomingMessage): boolean {
+  const [type, ...params] = (req.headers["content-type"] ?? "").split(";").map((p) => p.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith("charset="))?.slice(8);
+  const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase();
+  return type === "application/json" && (charset === undefined || charset === "utf-8") && encoding === "identity";
+}
+
 /**
- * Express middleware for the routes that parse bodies with express.json: a body declared or
- * found to be over `limitBytes` (the largest of those routes' limits) is answered 413 at once,
- * and not read further. Routes with a smaller limit refuse earlier through body-parser, whose
- * reading of the rest is then bounded here.
+ * Reads the body as UTF-8 text, refusing it (request.too_large) as soon as it is declared or
+ * found to exceed `limit` bytes; what still arrives is dropped, and the connection closed past
+ * DISCARD_LIMIT_BYTES.
  */
-export function bodyLimit(limitBytes: number) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.method === "GET" || req.method === "HEAD") {
-      next();
+export function readBodyText(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (declared > limit) {
+      stopReading(req, limit + DISCARD_LIMIT_BYTES);
+      reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
       return;
     }
-    const refuse = (budget?: number) => {
-      stopReading(req, budget);
-      if (!res.headersSent) {
-        sendProblem(
-          res,
-          problemOf(new DutyproofError("request.too_large", "the body exceeds the size limit"), req.originalUrl),
-        );
+    const chunks: Buffer[] = [];
+    let length = 0;
+    req.on("data", (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) {
+        stopReading(req);
+        reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
+        return;
       }
-    };
-    if (Number(req.headers["content-length"]) > limitBytes) {
-      refuse(limitBytes + DISCARD_LIMIT_BYTES);
-      return;
-    }
-    let received = 0;
-    const count = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limitBytes) refuse();
-    };
-    req.on("data", count);
-    next();
-  };
+      chunks.push(chunk);
+    });
+    req.on("error", () =>
+      reject(new DutyproofError("request.unreadable", "the request could not be read (encoding, length or path)")),
+    );
+    req.on("end", () => {
+      if (length > limit) return;
+      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8"));
+    });
+  });
+}
+
+/**
+ * Reads a JSON body: application/json in UTF-8 (else 415), at most `limit` bytes (else 413), an
+ * object or an array at the top (else 400), and no nesting too deep or `__proto__`-like keys
+ * (else 422) before any schema sees it.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  if (!isJsonBody(req)) {
+    stopReading(req, limit + DISCARD_LIMIT_BYTES);
+    throw new DutyproofError("request.unsupported_media_type", "send the body as application/json");
+  }
+  const text = await readBodyText(req, limit);
+  const first = /^[\s]*(.)/.exec(text)?.[1];
+  let body: unknown;
+  try {
+    if (first !== "{" && first !== "[") throw new SyntaxError("not an object or array");
+    body = JSON.parse(text);
+  } catch {
+    throw new DutyproofError("request.malformed_json", "the body is not valid JSON");
+  }
+  const errors = bodyShapeFaults(body);
+  if (errors.length) throw new DutyproofError("request.invalid", "the body's shape is not allowed", { errors });
+  return body;
 }

@@ -6,10 +6,12 @@
  * otherwise (anvil_*, evm_*, debug_*, eth_sendTransaction, eth_sign…) is refused by name.
  * Answers carry no CORS headers: a page on another origin cannot read them.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Contract, Transaction, ZeroHash, id as keccakText } from "ethers";
-import { errorCatalogue } from "../core/errors.ts";
+import { DutyproofError, errorCatalogue } from "../core/errors.ts";
 import type { JsonRpcAnswer } from "../chain/IpcJsonRpc.ts";
+import { DISCARD_LIMIT_BYTES, readBodyText, stopReading } from "./bodyLimit.ts";
+import { writeBody } from "./problem.ts";
 
 /** Methods forwarded as they are: they read the chain and change nothing. */
 export const READ_METHODS: ReadonlySet<string> = new Set([
@@ -38,6 +40,16 @@ export const READ_METHODS: ReadonlySet<string> = new Set([
 export const MAX_BATCH = 50;
 /** Largest body: a duty type's schema document in a raw transaction fits with room to spare. */
 export const MAX_BODY = "256kb";
+const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Whether the body is declared JSON (any charset, as a JSON parser takes it): a browser cannot
+ * send that cross-origin without a preflight.
+ */
+function isJsonMediaType(req: IncomingMessage): boolean {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  return type === "application/json";
+}
 
 export interface ChainRpcEndpointOptions {
   /** Sends one request to the node (over its IPC socket) and returns its answer. */
@@ -88,9 +100,10 @@ export function ledgerRoleHolder(ledger: Contract, logId: string): (address: str
   };
 }
 
-/** The router serving POST /v1/rpc. */
-export function chainRpcEndpoint(options: ChainRpcEndpointOptions): Router {
-  const router = express.Router();
+/** The handler of POST /v1/rpc: it reads the request and writes the JSON-RPC answer itself. */
+export function chainRpcEndpoint(
+  options: ChainRpcEndpointOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const ledger = options.ledgerAddress.toLowerCase();
 
   const checkRawTransaction = async (params: unknown[]): Promise<string | null> => {
@@ -137,40 +150,43 @@ export function chainRpcEndpoint(options: ChainRpcEndpointOptions): Router {
     }
   };
 
-  router.post("/v1/rpc", express.text({ type: () => true, limit: MAX_BODY }), async (req: Request, res: Response) => {
+  const reply = (res: ServerResponse, status: number, body: unknown) => writeBody(res, status, JSON.stringify(body));
+
+  return async (req, res) => {
     // No simple (text/plain) cross-origin POSTs: a browser must preflight, and the preflight finds
     // no CORS headers.
-    if (!req.is("application/json")) {
-      res.status(415).json(failure(null, INVALID_REQUEST, "send the request as application/json"));
+    if (!isJsonMediaType(req)) {
+      stopReading(req, MAX_BODY_BYTES + DISCARD_LIMIT_BYTES);
+      reply(res, 415, failure(null, INVALID_REQUEST, "send the request as application/json"));
+      return;
+    }
+    let text: string;
+    try {
+      text = await readBodyText(req, MAX_BODY_BYTES);
+    } catch (error) {
+      if (error instanceof DutyproofError && error.code === "request.too_large")
+        reply(res, 413, failure(null, INVALID_REQUEST, `the body is larger than ${MAX_BODY}`));
+      else reply(res, 400, failure(null, INVALID_REQUEST, "the request cannot be read"));
       return;
     }
     let body: unknown;
     try {
-      body = JSON.parse(typeof req.body === "string" ? req.body : "");
+      body = JSON.parse(text);
     } catch {
-      res.status(400).json(failure(null, PARSE_ERROR, "the body is not valid JSON"));
+      reply(res, 400, failure(null, PARSE_ERROR, "the body is not valid JSON"));
       return;
     }
     if (!Array.isArray(body)) {
-      res.json(await answer(body));
+      reply(res, 200, await answer(body));
       return;
     }
     if (body.length === 0 || body.length > MAX_BATCH) {
-      res.status(400).json(failure(null, INVALID_REQUEST, `a batch holds 1 to ${MAX_BATCH} requests`));
+      reply(res, 400, failure(null, INVALID_REQUEST, `a batch holds 1 to ${MAX_BATCH} requests`));
       return;
     }
     const answers: Answer[] = [];
     // One at a time: a batch must not hold a node's worth of work in flight at once.
     for (const request of body) answers.push(await answer(request));
-    res.json(answers);
-  });
-
-  router.use("/v1/rpc", (error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const status = (error as { status?: number }).status;
-    if (status === 413) res.status(413).json(failure(null, INVALID_REQUEST, `the body is larger than ${MAX_BODY}`));
-    else if (status && status < 500)
-      res.status(status).json(failure(null, INVALID_REQUEST, "the request cannot be read"));
-    else next(error);
-  });
-  return router;
+    reply(res, 200, answers);
+  };
 }

@@ -1,4 +1,4 @@
-/** Validation of query and path parameters, shared by the Express app and the node:http read path. */
+/** Validation of path parameters, query strings and bodies against the route table's schemas. */
 import { z } from "zod";
 import { DutyproofError } from "../core/errors.ts";
 import { fieldErrors } from "../gateway/AttestationService.ts";
@@ -8,18 +8,14 @@ export const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x followed 
 
 /**
  * Parses `value` with `schema` (built once, at module level: zod compiles a schema on its first
- * parse). Throws request.invalid naming every parameter at fault as `<prefix><name>`.
+ * parse). Throws request.invalid naming every parameter (or body `field`) at fault as
+ * `<prefix><name>`.
  */
-export function parseParameters<T extends z.ZodType>(schema: T, value: unknown, prefix: string): z.infer<T> {
+export function parseParameters<T>(schema: z.ZodType<T>, value: unknown, prefix: string, what = "parameter"): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const errors = fieldErrors(parsed.error, prefix);
-    throw new DutyproofError("request.invalid", `${errors.length} parameter(s) at fault`, { errors });
+    throw new DutyproofError("request.invalid", `${errors.length} ${what}(s) at fault`, { errors });
   }
   return parsed.data;
-}
-
-/** parseParameters for a query string: parameters at fault are named `query.<name>`. */
-export function parseQuery<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  return parseParameters(schema, value, "query.");
 }

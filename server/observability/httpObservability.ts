@@ -1,23 +1,17 @@
 /**
- * The one place where logging, metrics and request ids hook into the HTTP API: a router mounted
- * first. Every request gets an id (the caller's X-Request-Id when it is a plain token, else a new
- * UUID), echoed in the X-Request-Id header and, through res.locals, in problem+json bodies; when
- * the response is done, one log line (id, method, path, route, status, time) and the metrics.
+ * The one place where logging, metrics and request ids hook into the HTTP API: the dispatcher
+ * (server/http/dispatch.ts) calls it for every request. Every request gets an id (the caller's
+ * X-Request-Id when it is a plain token, else a new UUID), echoed in the X-Request-Id header and
+ * in problem+json bodies; when the response is done, one log line (id, method, path, route,
+ * status, time) and the metrics.
  * Query strings and bodies are never logged: they carry record contents and tokens.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Request, type Response, Router } from "express";
 import type { Logger } from "./logger.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 const acceptableId = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The route template that answered (`/v1/attestations/:recordId`), or "unmatched". */
-function routeOf(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === "string" ? req.baseUrl + path : "unmatched";
-}
 
 export interface ObservabilityOptions {
   logger: Logger;
@@ -29,7 +23,6 @@ export interface ObservabilityOptions {
 /**
  * Gives a request its id (returned), sets the X-Request-Id and draining headers, and when the
  * response is done writes its log line and metrics. `route` and `path` are read at that time.
- * Used by the Express router below and by the node:http ingest routes (server/http/ingest.ts).
  */
 export type RequestObserver = (
   req: IncomingMessage,
@@ -64,21 +57,4 @@ export function requestObserver(options: ObservabilityOptions): RequestObserver 
     });
     return requestId;
   };
-}
-
-export function httpObservability(observe: RequestObserver, metrics: GatewayMetrics): Router {
-  const router = Router();
-  router.use((req: Request, res: Response, next) => {
-    res.locals.requestId = observe(
-      req,
-      res,
-      () => routeOf(req),
-      () => req.path,
-    );
-    next();
-  });
-  router.get("/metrics", async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.render());
-  });
-  return router;
 }

@@ -15,8 +15,8 @@ import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { addGrant, revokeGrant } from "../../server/gateway/Grants.ts";
-import { packageRequestMessage } from "../../server/http/burdenRouter.ts";
-import { operatorMessage } from "../../server/http/adminRoutes.ts";
+import { packageRequestMessage } from "../../server/app/demand.ts";
+import { operatorMessage } from "../../server/app/erase.ts";
 import { verifyAuditLog } from "../../server/observability/AuditLog.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
@@ -147,7 +147,7 @@ describe("evidence demands (real anvil chain, real LevelDB, real HTTP)", functio
         { dataDir: dir.path, port: 0, chainPort, anchorIntervalMs: 200, anchorMaxLeaves: 1000, logName: "burden" },
       ),
       (line) => gatewayLog.push(line),
-      { now: () => clock },
+      { clock: { now: () => clock * 1000 } },
     );
 
   before(async () => {

@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { id } from "ethers";
 import { UnitDirectory } from "../../server/catalog/UnitDirectory.ts";
 import { checkedUnitNames, unitIdOf } from "../../server/core/unitDirectory.ts";
-import { unitNamesHandler } from "../../server/http/unitNames.ts";
+import { systemClock } from "../../server/clock.ts";
+import { dispatcher } from "../../server/http/dispatch.ts";
+import { unitNamesRoute } from "../../server/http/routes.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
@@ -29,10 +31,8 @@ describe("unit directory", () => {
   let url: string;
 
   before(async () => {
-    const names = unitNamesHandler({ units: () => directory.list() });
-    server = createServer((req, res) => {
-      if (!names(req, res)) res.writeHead(404).end();
-    });
+    // The route as the gateway's table declares it, on the gateway's dispatcher.
+    server = createServer(dispatcher([unitNamesRoute(() => directory.list())], { clock: systemClock }));
     const port = testPort("consoleState");
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${port}`;

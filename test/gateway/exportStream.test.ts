@@ -17,6 +17,7 @@ import { bundleSchema } from "../../server/core/verifier.ts";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { bundleItem } from "../../server/gateway/evidenceAssembler.ts";
 import { createRequestListener } from "../../server/http/app.ts";
+import { systemClock } from "../../server/clock.ts";
 import { abandonedJsonStreams, openJsonStreams } from "../../server/http/streamJson.ts";
 import { LedgerStore, type StoredRecord } from "../../server/store/LedgerStore.ts";
 import { testPort } from "../helpers/ports.ts";
@@ -105,6 +106,7 @@ describe("streamed export (real LevelDB, real HTTP)", function () {
       rpcUrl: "http://127.0.0.1:1",
       ready: async () => ({ ready: true, checks: {} }),
       mayRead: async (token) => token === "reader",
+      clock: systemClock,
     });
     server = createServer(listener);
     const port = testPort("evidence");

@@ -28,7 +28,7 @@ import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
-import { operatorMessage } from "../../server/http/adminRoutes.ts";
+import { operatorMessage } from "../../server/app/erase.ts";
 
 const CHAIN_ID = 4242;
 
