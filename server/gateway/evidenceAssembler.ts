@@ -32,9 +32,10 @@ async function anchorOf(store: LedgerStore, leafIndex: number) {
   const checkpoint = await store.anchoredCheckpointCovering(leafIndex);
   if (!checkpoint) return undefined;
   const proof = (await store.inclusionProof(leafIndex, checkpoint.size)).map(bytesToHex);
-  // The signed note of that same checkpoint, with the cosignatures gathered so far (a sealed
-  // predecessor's checkpoints, and those anchored before the log had a key, have none).
-  const checkpointNote = checkpoint.logId === undefined ? await checkpointNoteAt(store, checkpoint.size) : undefined;
+  // The signed note of that same checkpoint, with the cosignatures gathered so far (none for a
+  // checkpoint anchored before the log had a key). A sealed predecessor's checkpoints keep the
+  // notes signed under its origin: its receipts are served as they were before the seal.
+  const checkpointNote = await checkpointNoteAt(store, checkpoint.size);
   return { checkpoint, proof, checkpointNote };
 }
 
