@@ -5,7 +5,13 @@ import { eip712Definition } from "../core/eip712.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 
 /** GET /v1/info: where the log is anchored and what units sign. */
-export function gatewayInfo(deployment: Deployment, store: LedgerStore, publishedRpcUrl: string) {
+export function gatewayInfo(
+  deployment: Deployment,
+  store: LedgerStore,
+  publishedRpcUrl: string,
+  /** The log's signed checkpoints: /v1/info names its C2SP origin and note verifier key. */
+  tlog?: { origin: string; verifierKey: string },
+) {
   return {
     name: "dutyproof gateway",
     chainId: deployment.chainId,
@@ -16,6 +22,7 @@ export function gatewayInfo(deployment: Deployment, store: LedgerStore, publishe
     treeSize: store.treeSize,
     eip712: eip712Definition(deployment.chainId, deployment.address),
     leafFormat: "SHA-256(0x00 ‖ 'DPL1' ‖ recordDigest ‖ signature)",
+    ...(tlog ? { tlog: { origin: tlog.origin, verifierKey: tlog.verifierKey } } : {}),
   };
 }
 

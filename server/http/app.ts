@@ -57,6 +57,8 @@ export interface AppOptions extends Access {
   burden?: { service: BurdenService; audit?: AdminAudit };
   /** Where the built console lives (tests may build elsewhere). */
   consoleBuildDir?: string;
+  /** The log in the C2SP layout: signed checkpoints, tiles and entry bundles (tlogRoutes.ts). */
+  tlog?: GatewayRouteDependencies["tlog"];
   /** GET /v1/unit-names: the operator's unit directory. */
   unitNames?: GatewayRouteDependencies["unitNames"];
 }
@@ -84,6 +86,7 @@ export function routesOf(options: AppOptions): Route[] {
     demands: options.burden ? { ...options.burden, access: options, clock } : undefined,
     consoleBuildDir: options.consoleBuildDir,
     unitNames: options.unitNames,
+    tlog: options.tlog,
     // The same for the life of the process: built on first request, not on every one.
     documents: {
       openApi: () => (openApi ??= JSON.stringify(openApiDocument(routes))),

@@ -41,6 +41,7 @@ import { hash32 } from "./parseQuery.ts";
 import type { Route, TokenScope } from "./route.ts";
 import { route } from "./route.ts";
 import { streamJson } from "./streamJson.ts";
+import { type TlogRouteOptions, tlogRoutes } from "./tlogRoutes.ts";
 
 export interface GatewayRouteDependencies {
   store: LedgerStore;
@@ -68,6 +69,8 @@ export interface GatewayRouteDependencies {
   demands?: DemandDependencies | undefined;
   /** Where the built console lives (tests may build elsewhere). */
   consoleBuildDir?: string | undefined;
+  /** The log in the C2SP layout: signed checkpoints, tiles and entry bundles (tlogRoutes.ts). */
+  tlog?: TlogRouteOptions | undefined;
   /** The operator's unit directory (server/catalog/UnitDirectory.ts); absent: no unit names. */
   unitNames?: (() => UnitName[]) | undefined;
   /** The OpenAPI document and the docs page, derived from this table by the caller. */
@@ -235,7 +238,7 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
       summary: "Chain, contract, log id and the EIP-712 definition units sign",
       auth: PUBLIC,
       responses: { 200: ok("info") },
-      handle: () => ({ json: gatewayInfo(deployment, store, deps.publishedRpcUrl) }),
+      handle: () => ({ json: gatewayInfo(deployment, store, deps.publishedRpcUrl, deps.tlog?.checkpoints) }),
     }),
     route({
       method: "GET",
@@ -481,6 +484,7 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     ...console,
     ...admin,
     ...(deps.unitNames ? [unitNamesRoute(deps.unitNames)] : []),
+    ...(deps.tlog ? tlogRoutes(deps.tlog) : []),
     ...(deps.demands ? demandRoutes(deps.demands) : []),
   ];
 }
