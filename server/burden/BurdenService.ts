@@ -185,7 +185,7 @@ export class BurdenService {
     if (existing)
       return {
         created: false,
-        view: await this.viewOf(existing.value as DemandEntry, existing.leafIndex, existing.leafHash),
+        view: await this.viewOf(existing.value, existing.leafIndex, existing.leafHash),
       };
 
     // A demand logged before is answered above whatever its version; a new one must be signed
@@ -250,8 +250,7 @@ export class BurdenService {
     return this.serial(async () => {
       await this.index.catchUp();
       const again = await store.getEntry(demandId);
-      if (again)
-        return { created: false, view: await this.viewOf(again.value as DemandEntry, again.leafIndex, again.leafHash) };
+      if (again) return { created: false, view: await this.viewOf(again.value, again.leafIndex, again.leafHash) };
       const overrides = await this.index.dutyList(demand.unitId);
       const offList = dutyFacts.flatMap((facts) => {
         const reason = offListReason(facts, unit.level, overrides);
@@ -334,8 +333,8 @@ export class BurdenService {
   async get(demandId: string): Promise<DemandView> {
     await this.catchUp();
     const stored = await this.options.store.getEntry(demandId);
-    if (!stored || stored.kind !== "demand") throw new DutyproofError("demand.not_found", `no demand ${demandId}`);
-    return this.viewOf(stored.value as DemandEntry, stored.leafIndex, stored.leafHash);
+    if (!stored) throw new DutyproofError("demand.not_found", `no demand ${demandId}`);
+    return this.viewOf(stored.value, stored.leafIndex, stored.leafHash);
   }
 
   /** The demand's log entry with an inclusion proof in the first anchored checkpoint covering it. */
