@@ -254,7 +254,7 @@ export async function startGateway(
       domain: eip712Domain(deployment.chainId, deployment.address),
       acceptVersion1: config.acceptEnvelopeV1,
       settings: burdenSettingsFromEnvironment(),
-      now: hooks.now ?? (() => Math.floor(Date.now() / 1000)),
+      clock: { now: () => (hooks.now ? hooks.now() * 1000 : Date.now()) },
       onAppended: () => anchorer.poke(),
       granted: (grantee, owner) => grants.coversDepartmentId(grantee, owner),
     });

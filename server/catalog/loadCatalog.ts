@@ -2,6 +2,8 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type DutyTypeDocument, dutyTypeIdOf, dutyTypeSchemaDocument } from "../core/dutyType.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../clock.ts";
 
 export interface CatalogEntry {
   id: string;
@@ -44,9 +46,13 @@ export class Catalog {
   private readonly starter: CatalogEntry[];
   private readonly extraDir: string;
 
-  constructor(extraDir: string, starterDir: string = starterCatalogDir) {
+  private readonly clock: Clock;
+
+  /** `clock` paces re-reading the directory (the system clock when absent). */
+  constructor(extraDir: string, starterDir: string = starterCatalogDir, clock: Clock = systemClock) {
     this.starter = loadCatalog(starterDir);
     this.extraDir = extraDir;
+    this.clock = clock;
     this.refresh();
   }
 
@@ -54,8 +60,9 @@ export class Catalog {
 
   /** Re-reads the directory if it changed; at most once a second unless `force`d (on a miss). */
   private refresh(force = false): void {
-    if (!force && Date.now() - this.checkedAt < 1000) return;
-    this.checkedAt = Date.now();
+    const now = this.clock.now();
+    if (!force && now - this.checkedAt < 1000) return;
+    this.checkedAt = now;
     const mtime = existsSync(this.extraDir) ? statSync(this.extraDir).mtimeMs : -1;
     if (mtime === this.loadedMtime) return;
     const extra = mtime === -1 ? [] : loadCatalog(this.extraDir);

@@ -9,6 +9,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { withLock } from "../fileLock.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../clock.ts";
 
 export interface TokenEntry {
   hash: string; // hex SHA-256 of the token
@@ -47,13 +49,13 @@ export function validScope(scope: string): boolean {
  * once used to share one temporary file and read the same old list, so one failed or one token
  * was lost; the file is now read and replaced under a lock.
  */
-export function issueToken(path: string, scope: string, label: string): string {
+export function issueToken(path: string, scope: string, label: string, clock: Clock = systemClock): string {
   if (!validScope(scope))
     throw new Error(`scope must be inspector:<department>, auditor, operator or unit:<unit id>, got ${scope}`);
   const token = "dp_" + randomBytes(32).toString("base64url");
   withLock(path, () => {
     const entries: TokenEntry[] = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as TokenEntry[]) : [];
-    entries.push({ hash: hashOf(token), scope, label, issuedAt: Math.floor(Date.now() / 1000) });
+    entries.push({ hash: hashOf(token), scope, label, issuedAt: Math.floor(clock.now() / 1000) });
     writeFileSync(`${path}.tmp`, JSON.stringify(entries, null, 2) + "\n", { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   });
@@ -70,6 +72,8 @@ export interface AccessTokensOptions {
   departmentReads?: DepartmentReads;
   /** Told once per unreadable version of the file (it then refuses every token). */
   onUnreadable?: (message: string) => void;
+  /** Paces re-reading the file (the system clock when absent). */
+  clock?: Clock;
 }
 
 /** Reads the token file again whenever it changes. */
@@ -92,8 +96,9 @@ export class AccessTokens {
    * until it is mended, and the error names the file.
    */
   private refresh(force = false): void {
-    if (!force && Date.now() - this.checkedAt < 1000) return;
-    this.checkedAt = Date.now();
+    const now = (this.options.clock ?? systemClock).now();
+    if (!force && now - this.checkedAt < 1000) return;
+    this.checkedAt = now;
     const mtime = existsSync(this.path) ? statSync(this.path).mtimeMs : 0;
     if (mtime === this.loadedMtime) return;
     this.loadedMtime = mtime;

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { join } from "node:path";
 import { Level } from "level";
 import { bytesToHex } from "../../server/core/bytes.ts";
+import { ManualClock } from "../../server/core/clock.ts";
 import { MemoryTree, hashChildren, hashLeaf } from "../../server/core/merkle/index.ts";
 import type { RecordEnvelope } from "../../server/core/record.ts";
 import { type AppendRequest, LedgerStore } from "../../server/store/LedgerStore.ts";
@@ -175,6 +176,18 @@ describe("store/LedgerStore (LevelDB on disk)", () => {
     await db.close();
     expect([...stored.keys()]).to.deep.equal([...expected.keys()].sort());
     for (const [key, value] of expected) expect(stored.get(key), `tile ${key}`).to.equal(value);
+  });
+
+  it("dates what it receives by the clock it is given", async () => {
+    const clock = new ManualClock(1_800_000_000_123);
+    const store = new LedgerStore(join(dir.path, "db"), { clock });
+    await store.open();
+    const first = await store.append(request(0));
+    clock.advance(5_000);
+    const second = await store.append(request(1));
+    expect([first.record.receivedAt, second.record.receivedAt]).to.deep.equal([1_800_000_000_123, 1_800_000_005_123]);
+    expect((await store.getRecord(second.record.recordId))!.receivedAt).to.equal(1_800_000_005_123);
+    await store.close();
   });
 
   it("serves proofs for earlier sizes while appends are being committed", async () => {
