@@ -30,7 +30,7 @@ import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
 import type { DemandEntry } from "../core/demand.ts";
-import { type Clock } from "../core/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../clock.ts";
 import { faultPoint } from "../faultPoint.ts";
 
