@@ -163,7 +163,7 @@ export async function startGateway(
       await refuseAdminHotKey(ledger, wallet.address);
     }
 
-    const store = new LedgerStore(join(config.dataDir, "ledger"));
+    const store = new LedgerStore(join(config.dataDir, "ledger"), { clock });
     await store.open();
     stoppers.push(() => store.close());
     if (seal) {
@@ -224,22 +224,23 @@ export async function startGateway(
       persistChain: node ? () => node.snapshot() : undefined,
       log: (message) => (message.startsWith("anchoring:") ? logger.warn(message) : logger.info(message)),
       onForeignCheckpoint: (foreign, message) => logger.error({ foreignCheckpoint: foreign }, message),
+      clock,
       onAnchored: () =>
         signedCheckpoints.signAnchored().catch((e: unknown) => logger.error(`signing the checkpoint: ${String(e)}`)),
     });
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
 
-    const grants = new Grants(join(config.dataDir, "grants.json"), (message) => logger.error(message));
+    const grants = new Grants(join(config.dataDir, "grants.json"), (message) => logger.error(message), clock);
     const burden = new BurdenService({
       store,
-      registry: chainBurdenRegistry(ledger),
+      registry: chainBurdenRegistry(ledger, clock),
       catalog,
       deployment,
       domain: eip712Domain(deployment.chainId, deployment.address),
       acceptVersion1: config.acceptEnvelopeV1,
       settings: burdenSettingsFromEnvironment(),
-      now: () => unixSeconds(clock),
+      clock,
       onAppended: () => anchorer.poke(),
       granted: (grantee, owner) => grants.coversDepartmentId(grantee, owner, unixSeconds(clock)),
     });

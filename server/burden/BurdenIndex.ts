@@ -50,11 +50,14 @@ export class BurdenIndex {
       const page = await this.store.entriesFrom(this.next, 2000);
       if (page.length === 0) break;
       const ops: Array<{ type: "put"; key: string; value: string }> = [];
-      for (const { record, entry } of page) {
-        if (record) ops.push(...recordKeys(record));
-        if (entry && entry.kind === "demand") {
-          const value = entry.value as DemandEntry & { quotaLimit?: number };
-          ops.push(...demandKeys(indexedOf(value, entry.leafIndex)));
+      for (const leaf of page) {
+        switch (leaf.kind) {
+          case "record":
+            ops.push(...recordKeys(leaf.record));
+            break;
+          case "demand":
+            ops.push(...demandKeys(indexedOf(leaf.entry.value, leaf.entry.leafIndex)));
+            break;
         }
       }
       const next = page.at(-1)!.position + 1;

@@ -7,6 +7,8 @@
  */
 import type { Contract } from "ethers";
 import { bytesToHex } from "../core/bytes.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../clock.ts";
 import type { Eip712Domain } from "../core/eip712.ts";
 import { DutyproofError } from "../core/errors.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
@@ -57,8 +59,11 @@ export interface BurdenRegistry {
   ): Promise<{ registered: boolean; active: boolean; levelMask: bigint; department: string }>;
 }
 
-/** The registry read from the chain; inspectors and units uncached, duty types for 5 seconds. */
-export function chainBurdenRegistry(ledger: Contract): BurdenRegistry {
+/**
+ * The registry read from the chain; inspectors and units uncached, duty types for 5 seconds of
+ * `clock` (the system clock when absent).
+ */
+export function chainBurdenRegistry(ledger: Contract, clock: Clock = systemClock): BurdenRegistry {
   const dutyTypes = new Map<
     string,
     { at: number; view: Promise<{ registered: boolean; active: boolean; levelMask: bigint; department: string }> }
@@ -74,7 +79,7 @@ export function chainBurdenRegistry(ledger: Contract): BurdenRegistry {
     },
     dutyType(dutyTypeId) {
       const hit = dutyTypes.get(dutyTypeId);
-      if (hit && Date.now() - hit.at < 5_000) return hit.view;
+      if (hit && clock.now() - hit.at < 5_000) return hit.view;
       const view = (async () => {
         const d = await ledger.getFunction("dutyType")(dutyTypeId);
         return {
@@ -84,7 +89,7 @@ export function chainBurdenRegistry(ledger: Contract): BurdenRegistry {
           department: String(d.department),
         };
       })();
-      dutyTypes.set(dutyTypeId, { at: Date.now(), view });
+      dutyTypes.set(dutyTypeId, { at: clock.now(), view });
       view.catch(() => dutyTypes.delete(dutyTypeId));
       return view;
     },
@@ -103,8 +108,8 @@ export interface BurdenServiceOptions {
    */
   acceptVersion1?: boolean;
   settings: BurdenSettings;
-  /** Unix seconds, the gateway's clock (a simulation may run its own). */
-  now: () => number;
+  /** The gateway's clock (a simulation may run its own). */
+  clock: Clock;
   onAppended?: () => void;
   /**
    * Whether department `grantee` (a code) was granted the duty types of `owner` (the registry's
@@ -146,7 +151,7 @@ export class BurdenService {
 
   /** The gateway's clock, Unix seconds. */
   now(): number {
-    return this.options.now();
+    return Math.floor(this.options.clock.now() / 1000);
   }
 
   /** Runs `task` after every earlier one (decisions and index catch-up are serialised). */
@@ -185,7 +190,7 @@ export class BurdenService {
     if (existing)
       return {
         created: false,
-        view: await this.viewOf(existing.value as DemandEntry, existing.leafIndex, existing.leafHash),
+        view: await this.viewOf(existing.value, existing.leafIndex, existing.leafHash),
       };
 
     // A demand logged before is answered above whatever its version; a new one must be signed
@@ -204,7 +209,7 @@ export class BurdenService {
         },
       );
     }
-    const now = this.options.now();
+    const now = this.now();
     if (Math.abs(demand.issuedAt - now) > settings.maxClockSkewSeconds) {
       throw new DutyproofError("demand.time_implausible", "issuedAt is too far from the gateway's clock", {
         errors: [{ path: "demand.issuedAt", message: `must be within ${settings.maxClockSkewSeconds} s of ${now}` }],
@@ -250,8 +255,7 @@ export class BurdenService {
     return this.serial(async () => {
       await this.index.catchUp();
       const again = await store.getEntry(demandId);
-      if (again)
-        return { created: false, view: await this.viewOf(again.value as DemandEntry, again.leafIndex, again.leafHash) };
+      if (again) return { created: false, view: await this.viewOf(again.value, again.leafIndex, again.leafHash) };
       const overrides = await this.index.dutyList(demand.unitId);
       const offList = dutyFacts.flatMap((facts) => {
         const reason = offListReason(facts, unit.level, overrides);
@@ -334,8 +338,8 @@ export class BurdenService {
   async get(demandId: string): Promise<DemandView> {
     await this.catchUp();
     const stored = await this.options.store.getEntry(demandId);
-    if (!stored || stored.kind !== "demand") throw new DutyproofError("demand.not_found", `no demand ${demandId}`);
-    return this.viewOf(stored.value as DemandEntry, stored.leafIndex, stored.leafHash);
+    if (!stored) throw new DutyproofError("demand.not_found", `no demand ${demandId}`);
+    return this.viewOf(stored.value, stored.leafIndex, stored.leafHash);
   }
 
   /** The demand's log entry with an inclusion proof in the first anchored checkpoint covering it. */
@@ -393,7 +397,7 @@ export class BurdenService {
       query: { unitId: demand.unitId, from: demand.from, to: demand.to, dutyTypeIds: demand.dutyTypeIds, demandId },
       records: selected(),
       selects,
-      createdAt: this.options.now(),
+      createdAt: this.now(),
     });
   }
 
@@ -550,7 +554,7 @@ export class BurdenService {
           query: { unitId, from, to },
           records: recordsOf(store, ids()),
           selects,
-          createdAt: this.options.now(),
+          createdAt: this.now(),
         }),
       (tally) => ({
         records: tally.anchored + tally.pending,

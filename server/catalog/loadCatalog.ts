@@ -44,6 +44,7 @@ export class Catalog {
   private readonly starter: CatalogEntry[];
   private readonly extraDir: string;
 
+
   constructor(extraDir: string, starterDir: string = starterCatalogDir) {
     this.starter = loadCatalog(starterDir);
     this.extraDir = extraDir;
@@ -54,8 +55,10 @@ export class Catalog {
 
   /** Re-reads the directory if it changed; at most once a second unless `force`d (on a miss). */
   private refresh(force = false): void {
-    if (!force && Date.now() - this.checkedAt < 1000) return;
-    this.checkedAt = Date.now();
+    // Paced by elapsed time, not by the gateway's clock: a simulated clock may stand still.
+    const now = performance.now();
+    if (!force && now - this.checkedAt < 1000) return;
+    this.checkedAt = now;
     const mtime = existsSync(this.extraDir) ? statSync(this.extraDir).mtimeMs : -1;
     if (mtime === this.loadedMtime) return;
     const extra = mtime === -1 ? [] : loadCatalog(this.extraDir);

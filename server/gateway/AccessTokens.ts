@@ -9,6 +9,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { withLock } from "../fileLock.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../clock.ts";
 
 export interface TokenEntry {
   hash: string; // hex SHA-256 of the token
@@ -47,15 +49,13 @@ export function validScope(scope: string): boolean {
  * once used to share one temporary file and read the same old list, so one failed or one token
  * was lost; the file is now read and replaced under a lock.
  */
-export function issueToken(path: string, scope: string, label: string): string {
+export function issueToken(path: string, scope: string, label: string, clock: Clock = systemClock): string {
   if (!validScope(scope))
     throw new Error(`scope must be inspector:<department>, auditor, operator or unit:<unit id>, got ${scope}`);
   const token = "dp_" + randomBytes(32).toString("base64url");
   withLock(path, () => {
     const entries: TokenEntry[] = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as TokenEntry[]) : [];
-    // The CLI issues tokens: its clock is the system's, read where the entry is made.
-    // eslint-disable-next-line no-restricted-syntax
-    entries.push({ hash: hashOf(token), scope, label, issuedAt: Math.floor(Date.now() / 1000) });
+    entries.push({ hash: hashOf(token), scope, label, issuedAt: Math.floor(clock.now() / 1000) });
     writeFileSync(`${path}.tmp`, JSON.stringify(entries, null, 2) + "\n", { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   });

@@ -12,6 +12,8 @@
  */
 import { type Contract, type JsonRpcProvider, Transaction, type Wallet } from "ethers";
 import { bytesToHex } from "../core/bytes.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../clock.ts";
 import type { LedgerStore, StoredCheckpoint } from "../store/LedgerStore.ts";
 import { faultPoint } from "../faultPoint.ts";
 
@@ -33,6 +35,11 @@ export interface AnchorerOptions {
   onForeignCheckpoint?: (foreign: ForeignCheckpoint, message: string) => void;
   /** Called once a checkpoint is stored as anchored (confirmed on chain), e.g. to sign it. */
   onAnchored?: (checkpoint: StoredCheckpoint) => Promise<void>;
+  /**
+   * What "now" is: when an interval is due and when a checkpoint was created (the system clock
+   * when absent). The ticks themselves stay timers: a clock set by a test decides what is due.
+   */
+  clock?: Clock;
 }
 
 /** A checkpoint the chain holds for this log that is not the gateway's own tree. */
@@ -63,8 +70,11 @@ export class Anchorer {
 
   private readonly options: AnchorerOptions;
 
+  private readonly clock: Clock;
+
   constructor(options: AnchorerOptions) {
     this.options = options;
+    this.clock = options.clock ?? systemClock;
   }
 
   start(): void {
@@ -117,8 +127,8 @@ export class Anchorer {
     const { store } = this.options;
     // Nothing this gateway anchors can extend a foreign checkpoint; only the admin's seal helps.
     if (this.foreignCheckpoint) return;
-    if (Date.now() - this.lastHeadCheck >= this.options.intervalMs) {
-      this.lastHeadCheck = Date.now();
+    if (this.clock.now() - this.lastHeadCheck >= this.options.intervalMs) {
+      this.lastHeadCheck = this.clock.now();
       const [chainSize, chainCheckpoint] = await this.options.ledger.getFunction("latestCheckpoint")(
         this.options.logId,
       );
@@ -133,9 +143,9 @@ export class Anchorer {
     const anchoredSize = latest?.size ?? 0;
     const waiting = store.treeSize - anchoredSize;
     if (waiting <= 0) return;
-    const due = waiting >= this.options.maxLeaves || Date.now() - this.lastAttempt >= this.options.intervalMs;
+    const due = waiting >= this.options.maxLeaves || this.clock.now() - this.lastAttempt >= this.options.intervalMs;
     if (!due) return;
-    this.lastAttempt = Date.now();
+    this.lastAttempt = this.clock.now();
     await this.send(store.treeSize);
   }
 
@@ -207,7 +217,7 @@ export class Anchorer {
       root,
       previousSize: chainSize,
       status: "sent",
-      createdAt: replacing?.createdAt ?? Date.now(),
+      createdAt: replacing?.createdAt ?? this.clock.now(),
       nonce,
       txHash,
       rawTransaction,
@@ -281,15 +291,16 @@ export class Anchorer {
   /**
    * Polls for the receipt until it has enough confirmations or the time is up (null). A plain
    * loop rather than ethers' block subscriptions, whose background polling would turn an
-   * endpoint that goes away into an unhandled rejection.
+   * endpoint that goes away into an unhandled rejection. The time is counted in polls 100 ms
+   * apart (a timer, like the ticks): a clock a test holds still must not make it wait forever.
    */
   private async waitMined(txHash: string) {
     const { provider } = this.options;
-    const deadline = Date.now() + (this.options.receiptTimeoutMs ?? 30_000);
-    while (!this.stopped) {
+    const polls = Math.ceil((this.options.receiptTimeoutMs ?? 30_000) / 100);
+    for (let poll = 0; !this.stopped; poll++) {
       const receipt = await provider.getTransactionReceipt(txHash);
       if (receipt && (await receipt.confirmations()) >= (this.options.confirmations ?? 1)) return receipt;
-      if (Date.now() >= deadline) return null;
+      if (poll >= polls) return null;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return null;

@@ -6,6 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../clock.ts";
 import { withLock } from "../fileLock.ts";
 import { departmentIdOf } from "../chain/deployment.ts";
 import { departmentCodePattern } from "./AccessTokens.ts";
@@ -88,9 +90,13 @@ export class Grants {
   private readonly path: string;
   private readonly onUnreadable: (message: string) => void;
 
-  constructor(path: string, onUnreadable: (message: string) => void = () => {}) {
+  private readonly clock: Clock;
+
+  /** `clock` decides which grants are in force now (the system clock when absent). */
+  constructor(path: string, onUnreadable: (message: string) => void = () => {}, clock: Clock = systemClock) {
     this.path = path;
     this.onUnreadable = onUnreadable;
+    this.clock = clock;
   }
 
   // A stat per question: grants are asked about per demand and per department read, and a grant
@@ -110,7 +116,7 @@ export class Grants {
   }
 
   /** As `covers`, with the owner named by the registry's department id (departmentIdOf). */
-  coversDepartmentId(department: string, ownerId: string, now: number): boolean {
+  coversDepartmentId(department: string, ownerId: string, now: number = this.nowSeconds()): boolean {
     this.refresh();
     return this.grants.some(
       (g) =>
@@ -120,8 +126,12 @@ export class Grants {
   }
 
   /** Whether `department` reads what `owner` owns by a grant in force at `now` (Unix seconds). */
-  covers(department: string, owner: string, now: number): boolean {
+  covers(department: string, owner: string, now: number = this.nowSeconds()): boolean {
     this.refresh();
     return this.grants.some((g) => grantCovers(g, department, owner, now));
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock.now() / 1000);
   }
 }

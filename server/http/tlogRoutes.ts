@@ -16,7 +16,7 @@ import { leafDataOf } from "../core/record.ts";
 import { demandLeafDataOf } from "../core/demand.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { TLOG_TILE_WIDTH, type TileRequest, encodeEntryBundle, leavesNeeded, parseTilePath } from "../core/tlog.ts";
-import type { LedgerStore, StoredEntry, StoredRecord } from "../store/LedgerStore.ts";
+import type { LedgerStore, StoredDemand, StoredRecord } from "../store/LedgerStore.ts";
 import type { SignedCheckpoints } from "../gateway/SignedCheckpoints.ts";
 import { type Route, route } from "./route.ts";
 
@@ -33,14 +33,16 @@ const SHORT_LIVED = "public, max-age=60";
 const CACHED_RESOURCES = 256;
 
 /** The bytes a log entry holds: the data whose RFC 9162 leaf hash is the log's leaf. */
-export function leafDataOfStored(item: { record?: StoredRecord; entry?: StoredEntry }): Uint8Array {
+export function leafDataOfStored(item: {
+  record?: StoredRecord | undefined;
+  entry?: StoredDemand | undefined;
+}): Uint8Array {
   if (item.record) {
     // An erased record keeps its id (the digest the unit signed) and signature: its entry stays.
     return leafDataOf(hexToBytes(item.record.recordId), item.record.signature);
   }
   const entry = item.entry!;
-  if (entry.kind !== "demand") throw new Error(`log entry ${entry.entryId} is of unknown kind ${entry.kind}`);
-  const value = entry.value as { signature: string; outcomeDigest: string };
+  const value = entry.value;
   return demandLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
 }
 
@@ -70,13 +72,7 @@ export function tlogRoutes(options: TlogRouteOptions): Route[] {
   const cache = new ResourceCache();
 
   const hashTile = async (request: TileRequest): Promise<Uint8Array> => {
-    const level = request.level * 8;
-    const first = request.index * TLOG_TILE_WIDTH;
-    const ids = Array.from({ length: request.width }, (_, i) => ({ level, index: first + i }));
-    const hashes = await store.readNodes(ids);
-    const out = new Uint8Array(32 * hashes.length);
-    hashes.forEach((hash, i) => out.set(hash, 32 * i));
-    return out;
+    return store.tileRow(request.level, request.index, request.width);
   };
 
   const entryBundle = async (request: TileRequest): Promise<Uint8Array> => {

@@ -20,6 +20,8 @@ import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { type AuditEntry, type AuditVerification, chainAuditEntry, verifyAuditEntries } from "../core/auditChain.ts";
 import { withLock } from "../fileLock.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../clock.ts";
 
 export const auditLogPath = (dataDir: string): string => join(dataDir, "audit", "admin.log");
 
@@ -46,18 +48,18 @@ function lastEntry(fd: number): AuditEntry | undefined {
   }
 }
 
-/** Appends one entry durably and returns it. */
+/** Appends one entry durably and returns it; `clock` dates it (the system clock when absent). */
 export function appendAuditEntry(
   path: string,
   action: Omit<AuditEntry, "seq" | "prev" | "hash" | "at" | "actor"> & { actor?: AuditEntry["actor"] },
-  now: Date = new Date(),
+  clock: Clock = systemClock,
 ): AuditEntry {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   return withLock(path, () => {
     const fd = openSync(path, "a+", 0o600);
     try {
       const entry = chainAuditEntry(lastEntry(fd), {
-        at: now.toISOString(),
+        at: new Date(clock.now()).toISOString(),
         actor: action.actor ?? { user: currentUser() },
         action: action.action,
         target: action.target,
@@ -102,14 +104,15 @@ export async function audited<T>(
   target: AuditEntry["target"],
   actor: AuditEntry["actor"] | undefined,
   run: () => Promise<T>,
+  clock: Clock = systemClock,
 ): Promise<T> {
   try {
     const result = await run();
-    appendAuditEntry(path, { action, target, outcome: "ok", ...(actor ? { actor } : {}) });
+    appendAuditEntry(path, { action, target, outcome: "ok", ...(actor ? { actor } : {}) }, clock);
     return result;
   } catch (error) {
     const detail = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 500);
-    appendAuditEntry(path, { action, target, outcome: "failed", detail, ...(actor ? { actor } : {}) });
+    appendAuditEntry(path, { action, target, outcome: "failed", detail, ...(actor ? { actor } : {}) }, clock);
     throw error;
   }
 }

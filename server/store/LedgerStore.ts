@@ -11,21 +11,27 @@ import { Level } from "level";
 import { bytesToHex, hexToBytes } from "../core/bytes.ts";
 import {
   type Hash,
+  type LeafRange,
   type NodeId,
-  TILE_HEIGHT,
-  TILE_WIDTH,
+  type TileId,
   Tile,
-  TileWriter,
   consistencyProofRanges,
-  hashChildren,
+  hashRangesFromTiles,
   inclusionProofRanges,
+  integrate,
   rangeNodes,
-  tileAddress,
+  rightEdgeTiles,
+  rootFromEdge,
+  rootOf,
   tileKey,
+  tilesForRanges,
 } from "../core/merkle/index.ts";
 import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
+import type { DemandEntry } from "../core/demand.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../clock.ts";
 import { faultPoint } from "../faultPoint.ts";
 
 /** A record as stored: what the unit sent, and where it sits in the log. */
@@ -70,26 +76,56 @@ export interface AppendResult {
   created: boolean;
 }
 
+/** What the gateway logs of an evidence demand: the logged demand and the quota then in force. */
+export type StoredDemandValue = DemandEntry & { quotaLimit?: number };
+
 /**
- * A log entry that is not a duty record (an evidence demand and its outcome): its own leaf
- * format, its JSON value kept beside the records. `entryId` shares the records' key space in the
- * leaf table, so it must never equal a record id (a different digest domain guarantees that).
+ * A log entry that is not a duty record: an evidence demand and its outcome, with its own leaf
+ * format ("DPD1", core/demand.ts), its value kept beside the records. `entryId` (the demand id)
+ * shares the records' key space in the leaf table, so it must never equal a record id (a
+ * different digest domain guarantees that).
  */
-export interface EntryAppendRequest {
+export interface DemandAppendRequest {
+  kind: "demand";
   entryId: string;
-  kind: string; // e.g. "demand"
-  value: unknown; // JSON
+  value: StoredDemandValue;
   leafHash: Hash;
 }
 
-export interface StoredEntry {
+/** A demand entry as stored, and where it sits in the log. */
+export interface StoredDemand {
+  kind: "demand";
   entryId: string;
-  kind: string;
-  value: unknown;
+  value: StoredDemandValue;
   leafHash: string;
   leafIndex: number;
   receivedAt: number; // Unix milliseconds, gateway clock
 }
+
+/**
+ * One leaf of the log as read back in leaf order: a duty record or a demand, told apart by
+ * `kind`. `position` is the leaf's index in the log table; the stored value's own `leafIndex`
+ * is what it was acknowledged with (an auditor compares the two). The member without a field
+ * has it `undefined`, so a reader may also test `record` or `entry` directly.
+ */
+export type LogEntry =
+  | { kind: "record"; position: number; record: StoredRecord; entry?: undefined }
+  | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined };
+
+/** An append queued for the next group commit, with the promise it settles. */
+type PendingAppend =
+  | {
+      kind: "record";
+      request: AppendRequest;
+      resolve: (result: AppendResult) => void;
+      reject: (error: unknown) => void;
+    }
+  | {
+      kind: "demand";
+      request: DemandAppendRequest;
+      resolve: (result: { entry: StoredDemand; created: boolean }) => void;
+      reject: (error: unknown) => void;
+    };
 
 function openSublevel(db: Level<string, string>, name: string) {
   return db.sublevel<string, string>(name, { valueEncoding: "utf8" });
@@ -146,9 +182,10 @@ export class LedgerStore {
   private readonly meta: Sublevel;
   private readonly amendedBy: Sublevel;
 
-  /** Perfect subtrees covering [0, size), by level: the only nodes an append needs. */
-  private frontier = new Map<number, Hash>();
-  /** The last tile of each tile level, as committed: the only tiles that are not yet full. */
+  /**
+   * The last tile of each tile level, as committed: the log's right edge (core/merkle/integrate.ts),
+   * the only tiles that are not yet full and all an append reads.
+   */
   private edge = new Map<number, Tile>();
   /**
    * Full tiles read for proofs. Tiles above the leaves are few (at 10M leaves, 154 of 16 KB),
@@ -158,11 +195,7 @@ export class LedgerStore {
   private readonly leafTiles = new TileCache(256);
   private readonly foldedRanges = new Map<string, Hash>();
   private size = 0;
-  private pending: Array<{
-    request: AppendRequest | EntryAppendRequest;
-    resolve: (r: AppendResult & { entry?: StoredEntry }) => void;
-    reject: (e: unknown) => void;
-  }> = [];
+  private pending: PendingAppend[] = [];
   private readonly entries: Sublevel;
   private writing: Promise<void> | null = null;
   private closed = false;
@@ -171,9 +204,13 @@ export class LedgerStore {
   private reopening: Promise<void> | null = null;
 
   readonly location: string;
+  /** The gateway's clock: the time a record or demand is received at. */
+  private readonly clock: Clock;
 
-  constructor(location: string) {
+  /** `options.clock` defaults to the system clock (for the composition root and tools). */
+  constructor(location: string, options: { clock?: Clock } = {}) {
     this.location = location;
+    this.clock = options.clock ?? systemClock;
     // Uncompressed tables: an erased value can then be shown absent by scanning the files
     // (test/audit/amendments.test.ts); records are mostly random hex, which Snappy barely shrinks.
     // A 32 MB memtable instead of LevelDB's 4 MB: a record's random-keyed entries are merged
@@ -234,20 +271,9 @@ export class LedgerStore {
   }
 
   private async loadEdge(): Promise<void> {
-    this.edge = new Map();
-    this.frontier = new Map();
-    if (this.size === 0) return;
-    for (let level = 0; ; level++) {
-      // Nodes of level 8·level that are complete, and the tile holding the last of them.
-      const nodes = Math.floor(this.size / 2 ** (TILE_HEIGHT * level));
-      if (nodes === 0) break;
-      const index = Math.floor((nodes - 1) / TILE_WIDTH);
-      const [tile] = await this.readTiles([{ level, index }], false);
-      this.edge.set(level, tile!);
-    }
-    const ids = rangeNodes(0, this.size);
-    const hashes = await this.readNodes(ids);
-    ids.forEach((id, i) => this.frontier.set(id.level, hashes[i]!));
+    const ids = rightEdgeTiles(this.size);
+    const tiles = await this.readTiles(ids, false);
+    this.edge = new Map(tiles.map((tile) => [tile.level, tile]));
   }
 
   /**
@@ -260,35 +286,36 @@ export class LedgerStore {
     if (this.size > 0) {
       const oldFrontier = rangeNodes(0, this.size);
       const oldValues = await this.nodes.getMany(oldFrontier.map(nodeKey));
-      const oldRoot = foldFrontier(
-        oldValues.map((value, i) => {
-          if (value === undefined) throw new Error(`log node ${nodeKey(oldFrontier[i]!)} is missing`);
-          return hexToBytes(value);
-        }),
-      );
-      let writer = new TileWriter(new Map());
-      const frontier = new Map<number, Hash>();
-      let count = 0;
+      const oldNodes = new Map<string, Hash>();
+      oldValues.forEach((value, i) => {
+        if (value === undefined) throw new Error(`log node ${nodeKey(oldFrontier[i]!)} is missing`);
+        oldNodes.set(nodeKey(oldFrontier[i]!), hexToBytes(value));
+      });
+      const oldRoot = rootOf(this.size, (node) => oldNodes.get(nodeKey(node))!);
+      let size = 0;
+      let edge = new Map<number, Tile>();
+      let root = emptyRoot();
+      let batch: Hash[] = [];
       const flush = async () => {
-        const ops = [...writer.changedTiles()].map(([key, tile]) => ({
+        const integration = integrate(size, edge, batch);
+        const ops = [...integration.tiles].map(([key, tile]) => ({
           type: "put" as const,
           sublevel: this.tiles,
           key,
           value: tile.encode(),
         }));
         await this.db.batch(ops as never, { sync: false });
-        writer = new TileWriter(writer.edgeAfter());
+        ({ size, edge, root } = integration);
+        batch = [];
       };
       for await (const value of this.nodes.values({ gte: "00:", lt: "00;" })) {
-        if (count === this.size) break;
-        foldLeaf(frontier, count, hexToBytes(value), (node, hash) => writer.set(node, hash));
-        count++;
-        if (count % 65_536 === 0) await flush();
+        if (size + batch.length === this.size) break;
+        batch.push(hexToBytes(value));
+        if (batch.length === 65_536) await flush();
       }
       await flush();
-      if (count !== this.size) throw new Error(`the log has ${this.size} leaves but ${count} leaf hashes are stored`);
-      const levels = [...frontier.keys()].sort((a, b) => a - b).map((level) => frontier.get(level)!);
-      if (bytesToHex(foldFrontier(levels.reverse())) !== bytesToHex(oldRoot)) {
+      if (size !== this.size) throw new Error(`the log has ${this.size} leaves but ${size} leaf hashes are stored`);
+      if (bytesToHex(root) !== bytesToHex(oldRoot)) {
         throw new Error("the log's tiles do not give the root its stored nodes give");
       }
     }
@@ -348,9 +375,7 @@ export class LedgerStore {
 
   /** The log's current root. */
   currentRoot(): Hash {
-    if (this.size === 0) return emptyRoot();
-    const levels = [...this.frontier.keys()].sort((a, b) => b - a);
-    return foldFrontier(levels.map((level) => this.frontier.get(level)!));
+    return rootFromEdge(this.size, this.edge);
   }
 
   async getRecord(recordId: string): Promise<StoredRecord | undefined> {
@@ -407,16 +432,14 @@ export class LedgerStore {
     );
   }
 
-  async getEntry(entryId: string): Promise<StoredEntry | undefined> {
+  /** The demand entry logged under `entryId` (a demand id), if any. */
+  async getEntry(entryId: string): Promise<StoredDemand | undefined> {
     const value = await this.entries.get(entryId);
-    return value === undefined ? undefined : (JSON.parse(value) as StoredEntry);
+    return value === undefined ? undefined : (JSON.parse(value) as StoredDemand);
   }
 
-  /** Like recordsFrom, but every leaf: records and other entries (demands), in leaf order. */
-  async entriesFrom(
-    from: number,
-    limit: number,
-  ): Promise<Array<{ position: number; record?: StoredRecord; entry?: StoredEntry }>> {
+  /** Like recordsFrom, but every leaf: records and demands, in leaf order, told apart by `kind`. */
+  async entriesFrom(from: number, limit: number): Promise<LogEntry[]> {
     const ids: Array<[number, string]> = [];
     for await (const [key, id] of this.leaves.iterator({ gte: pad(from), limit })) ids.push([Number(key), id]);
     const records = await this.records.getMany(ids.map(([, id]) => id));
@@ -424,18 +447,19 @@ export class LedgerStore {
     const entries = new Map<string, string | undefined>();
     const found = await this.entries.getMany(missing);
     missing.forEach((id, i) => entries.set(id, found[i]));
-    return ids.flatMap(([position, id], i): Array<{ position: number; record?: StoredRecord; entry?: StoredEntry }> => {
-      if (records[i] !== undefined) return [{ position, record: JSON.parse(records[i]!) as StoredRecord }];
+    return ids.flatMap(([position, id], i): LogEntry[] => {
+      if (records[i] !== undefined)
+        return [{ kind: "record", position, record: JSON.parse(records[i]!) as StoredRecord }];
       const entry = entries.get(id);
-      return entry === undefined ? [] : [{ position, entry: JSON.parse(entry) as StoredEntry }];
+      return entry === undefined ? [] : [{ kind: "demand", position, entry: JSON.parse(entry) as StoredDemand }];
     });
   }
 
-  /** Appends a non-record log entry durably, in the same group commit as records. */
-  appendEntry(request: EntryAppendRequest): Promise<{ entry: StoredEntry; created: boolean }> {
+  /** Appends a demand entry durably, in the same group commit as records. */
+  appendEntry(request: DemandAppendRequest): Promise<{ entry: StoredDemand; created: boolean }> {
     if (this.closed) return Promise.reject(new Error("store is closed"));
     return new Promise((resolve, reject) => {
-      this.pending.push({ request, resolve: (r) => resolve({ entry: r.entry!, created: r.created }), reject });
+      this.pending.push({ kind: "demand", request, resolve, reject });
       this.writing ??= this.drain();
     });
   }
@@ -453,7 +477,7 @@ export class LedgerStore {
   append(request: AppendRequest): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error("store is closed"));
     return new Promise((resolve, reject) => {
-      this.pending.push({ request, resolve, reject });
+      this.pending.push({ kind: "record", request, resolve, reject });
       this.writing ??= this.drain();
     });
   }
@@ -471,39 +495,39 @@ export class LedgerStore {
     }
   }
 
-  private async writeGroup(group: typeof this.pending): Promise<void> {
+  private async writeGroup(group: PendingAppend[]): Promise<void> {
     await this.reopenIfBroken();
-    const isEntry = (r: AppendRequest | EntryAppendRequest): r is EntryAppendRequest => "entryId" in r;
-    // Records and other entries are looked up in their own sublevels; "~" never is a key of either.
+    // Records and demands are looked up in their own sublevels; "~" never is a key of either.
     // Most ids are new, and LevelDB's bloom filters answer those in memory: a trip through the
     // thread pool only delayed the group's write under single-record load.
     const existing = await this.quickGetMany<string>(
       this.records,
-      group.map((g) => (isEntry(g.request) ? "~" : g.request.recordId)),
+      group.map((g) => (g.kind === "record" ? g.request.recordId : "~")),
     );
-    const existingEntries = group.some((g) => isEntry(g.request))
-      ? await this.entries.getMany(group.map((g) => (isEntry(g.request) ? g.request.entryId : "~")))
+    const existingEntries = group.some((g) => g.kind === "demand")
+      ? await this.entries.getMany(group.map((g) => (g.kind === "demand" ? g.request.entryId : "~")))
       : [];
     const ops: PutOperation[] = [];
-    const results: Array<AppendResult & { entry?: StoredEntry }> = [];
+    // Each pending append's outcome, settled once the batch is written.
+    const settle: Array<() => void> = [];
     const inGroup = new Map<string, StoredRecord>();
-    const entriesInGroup = new Map<string, StoredEntry>();
-    const frontier = new Map(this.frontier);
-    const tiles = new TileWriter(this.edge);
+    const entriesInGroup = new Map<string, StoredDemand>();
+    const leafHashes: Hash[] = [];
     let size = this.size;
-    const receivedAt = Date.now();
-    for (const [i, { request }] of group.entries()) {
+    const receivedAt = this.clock.now();
+    for (const [i, pending] of group.entries()) {
       let leafId: string;
-      if (isEntry(request)) {
+      if (pending.kind === "demand") {
+        const { request } = pending;
         const had =
           existingEntries[i] !== undefined
-            ? (JSON.parse(existingEntries[i]!) as StoredEntry)
+            ? (JSON.parse(existingEntries[i]!) as StoredDemand)
             : entriesInGroup.get(request.entryId);
         if (had) {
-          results.push({ record: undefined as never, entry: had, created: false });
+          settle.push(() => pending.resolve({ entry: had, created: false }));
           continue;
         }
-        const entry: StoredEntry = {
+        const entry: StoredDemand = {
           entryId: request.entryId,
           kind: request.kind,
           value: request.value,
@@ -512,14 +536,15 @@ export class LedgerStore {
           receivedAt,
         };
         entriesInGroup.set(entry.entryId, entry);
-        results.push({ record: undefined as never, entry, created: true });
+        settle.push(() => pending.resolve({ entry, created: true }));
         ops.push({ type: "put", sublevel: this.entries, key: entry.entryId, value: JSON.stringify(entry) });
         leafId = entry.entryId;
       } else {
+        const { request } = pending;
         const stored =
           existing[i] !== undefined ? (JSON.parse(existing[i]!) as StoredRecord) : inGroup.get(request.recordId);
         if (stored) {
-          results.push({ record: stored, created: false });
+          settle.push(() => pending.resolve({ record: stored, created: false }));
           continue;
         }
         const record: StoredRecord = {
@@ -532,7 +557,7 @@ export class LedgerStore {
           receivedAt,
         };
         inGroup.set(record.recordId, record);
-        results.push({ record, created: true });
+        settle.push(() => pending.resolve({ record, created: true }));
         ops.push({ type: "put", sublevel: this.records, key: record.recordId, value: JSON.stringify(record) });
         const link = request.envelope.amends;
         if (link) {
@@ -541,25 +566,26 @@ export class LedgerStore {
         }
         leafId = record.recordId;
       }
+      const leafHash = pending.request.leafHash;
       ops.push({ type: "put", sublevel: this.leaves, key: pad(size), value: leafId });
-      ops.push({ type: "put", sublevel: this.leafIndexByHash, key: bytesToHex(request.leafHash), value: String(size) });
-      foldLeaf(frontier, size, request.leafHash, (node, hash) => tiles.set(node, hash));
+      ops.push({ type: "put", sublevel: this.leafIndexByHash, key: bytesToHex(leafHash), value: String(size) });
+      leafHashes.push(leafHash);
       size++;
     }
     try {
       if (ops.length > 0) {
-        for (const [key, tile] of tiles.changedTiles()) {
+        const integration = integrate(this.size, this.edge, leafHashes);
+        for (const [key, tile] of integration.tiles) {
           ops.push({ type: "put", sublevel: this.tiles, key, value: tile.encode() });
         }
-        ops.push({ type: "put", sublevel: this.meta, key: "size", value: String(size) });
+        ops.push({ type: "put", sublevel: this.meta, key: "size", value: String(integration.size) });
         faultPoint("store.commit.before");
         await this.write(ops);
         faultPoint("store.commit.after");
-        this.frontier = frontier;
-        this.edge = tiles.edgeAfter();
-        this.size = size;
+        this.edge = integration.edge;
+        this.size = integration.size;
       }
-      group.forEach((g, i) => g.resolve(results[i]!));
+      settle.forEach((resolve) => resolve());
     } catch (error) {
       for (const g of group) g.reject(error);
     }
@@ -584,29 +610,11 @@ export class LedgerStore {
     return this.db.status === "open" ? keys.map((key) => sublevel.getSync(key)) : sublevel.getMany(keys);
   }
 
-  /** Hashes of perfect nodes, in the order asked. Precondition: every node is complete. */
-  async readNodes(ids: readonly NodeId[]): Promise<Hash[]> {
-    const addresses = ids.map(tileAddress);
-    // A proof's nodes lie in a few tiles (one per tile level, a second at the right edge).
-    const wanted: Array<{ level: number; index: number }> = [];
-    const slot = addresses.map(({ level, index }) => {
-      let at = wanted.findIndex((w) => w.level === level && w.index === index);
-      if (at < 0) at = wanted.push({ level, index }) - 1;
-      return at;
-    });
-    const tiles = await this.readTiles(wanted, true);
-    return addresses.map((a, i) => {
-      const tile = tiles[slot[i]!]!;
-      if (!tile.has(a.row, a.position)) throw new Error(`log node ${ids[i]!.level}/${ids[i]!.index} is missing`);
-      return tile.get(a.row, a.position);
-    });
-  }
-
   /**
    * Tiles by address: the committed right edge, then the caches, then one read for the rest.
    * Only full tiles are cached (a partial one read from disk may already be behind the edge).
    */
-  private async readTiles(addresses: ReadonlyArray<{ level: number; index: number }>, cache: boolean): Promise<Tile[]> {
+  private async readTiles(addresses: readonly TileId[], cache: boolean): Promise<Tile[]> {
     const out: Array<Tile | undefined> = addresses.map(({ level, index }) => {
       const edge = this.edge.get(level);
       if (edge?.index === index) return edge;
@@ -634,28 +642,43 @@ export class LedgerStore {
   }
 
   /**
-   * Hashes of leaf ranges. A range that is not one perfect subtree (a proof's right edge) is
-   * folded from several nodes; its hash never changes, and every proof into the same tree size
-   * shares it, so folded hashes are kept (a few thousand, dropped all at once when full).
+   * Hashes of leaf ranges, from the tiles core/merkle/integrate.ts names. A range that is not one
+   * perfect subtree (a proof's right edge) is folded from several nodes; its hash never changes,
+   * and every proof into the same tree size shares it, so folded hashes are kept (a few
+   * thousand, dropped all at once when full).
    */
-  private async hashRanges(ranges: Array<{ begin: number; end: number }>): Promise<Hash[]> {
+  private async hashRanges(ranges: LeafRange[]): Promise<Hash[]> {
     const keys = ranges.map((r) => `${r.begin}:${r.end}`);
     const out: Array<Hash | undefined> = keys.map((key) => this.foldedRanges.get(key));
-    const perRange = ranges.map((r, i) => (out[i] === undefined ? rangeNodes(r.begin, r.end) : []));
-    const hashes = await this.readNodes(perRange.flat());
+    const wanted = ranges.filter((_, i) => out[i] === undefined);
+    if (wanted.length === 0) return out as Hash[];
+    const ids = tilesForRanges(wanted);
+    const tiles = await this.readTiles(ids, true);
+    const byKey = new Map(tiles.map((tile) => [`${tile.level}:${tile.index}`, tile]));
+    const hashes = hashRangesFromTiles(wanted, (level, index) => byKey.get(`${level}:${index}`));
     let at = 0;
-    return perRange.map((ids, r) => {
-      if (out[r] !== undefined) return out[r];
-      const own = hashes.slice(at, at + ids.length);
-      at += ids.length;
-      let hash = own[own.length - 1]!;
-      for (let i = own.length - 2; i >= 0; i--) hash = hashChildren(own[i]!, hash);
-      if (ids.length > 1) {
+    return ranges.map((range, i) => {
+      if (out[i] !== undefined) return out[i];
+      const hash = hashes[at++]!;
+      if (!isPerfect(range)) {
         if (this.foldedRanges.size >= 4096) this.foldedRanges.clear();
-        this.foldedRanges.set(keys[r]!, hash);
+        this.foldedRanges.set(keys[i]!, hash);
       }
       return hash;
     });
+  }
+
+  /**
+   * The first `width` hashes of row 0 of tile (`level`, `index`): the C2SP tile of that address
+   * (c2sp.org/tlog-tiles), which the store's tiles hold byte for byte. Precondition: the log
+   * holds at least (index · 256 + width) nodes at level 8 · `level`.
+   */
+  async tileRow(level: number, index: number, width: number): Promise<Uint8Array> {
+    const [tile] = await this.readTiles([{ level, index }], true);
+    if (!tile || tile.width < width) throw new Error(`log tile ${tileKey(level, index)} has fewer than ${width} nodes`);
+    const out = new Uint8Array(32 * width);
+    for (let i = 0; i < width; i++) out.set(tile.get(0, i), 32 * i);
+    return out;
   }
 
   /** Root of the first `size` leaves. Precondition: size <= treeSize. */
@@ -718,33 +741,8 @@ export class LedgerStore {
   }
 }
 
-/**
- * Folds leaf `index` into `frontier` (the perfect subtrees covering the leaves before it, by
- * level), in place; `completed` sees the leaf and every node it completes, in order.
- */
-function foldLeaf(
-  next: Map<number, Hash>,
-  index: number,
-  leafHash: Hash,
-  completed: (node: NodeId, hash: Hash) => void,
-): void {
-  let level = 0;
-  let at = index;
-  let hash = leafHash;
-  completed({ level, index: at }, hash);
-  while (at % 2 === 1) {
-    hash = hashChildren(next.get(level)!, hash);
-    next.delete(level);
-    level++;
-    at = (at - 1) / 2;
-    completed({ level, index: at }, hash);
-  }
-  next.set(level, hash);
-}
-
-/** The root from the perfect subtrees covering [0, size), left (largest) to right. */
-function foldFrontier(left: Hash[]): Hash {
-  let hash = left[left.length - 1]!;
-  for (let i = left.length - 2; i >= 0; i--) hash = hashChildren(left[i]!, hash);
-  return hash;
+/** Whether a range is one perfect subtree (its hash is a stored node, not a fold of several). */
+function isPerfect({ begin, end }: LeafRange): boolean {
+  const span = end - begin;
+  return Number.isInteger(Math.log2(span)) && begin % span === 0;
 }

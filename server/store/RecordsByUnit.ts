@@ -55,7 +55,7 @@ export class RecordsByUnit {
       const page = await this.store.entriesFrom(this.next, CATCH_UP_PAGE);
       if (page.length === 0) break;
       const ops: Array<{ type: "put"; key: string; value: string }> = [];
-      for (const { record } of page) if (record) ops.push(keyOf(record));
+      for (const leaf of page) if (leaf.kind === "record") ops.push(keyOf(leaf.record));
       const next = page.at(-1)!.position + 1;
       ops.push({ type: "put", key: "meta!next", value: String(next) });
       await this.index.batch(ops);

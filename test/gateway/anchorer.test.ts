@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { join } from "node:path";
 import { Contract, type JsonRpcProvider, Wallet } from "ethers";
 import { bytesToHex } from "../../server/core/bytes.ts";
+import { ManualClock } from "../../server/core/clock.ts";
 import { hashLeaf } from "../../server/core/merkle/index.ts";
 import type { RecordEnvelope } from "../../server/core/record.ts";
 import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
@@ -160,6 +161,41 @@ describe("gateway/Anchorer against a real chain node", function () {
     for (const c of local) {
       const [found, onChain] = await ledger.getFunction("checkpointAt")(logId, c.size);
       expect([found, onChain.root]).to.deep.equal([true, c.root]);
+    }
+  });
+
+  it("anchors when its clock says the interval is due, not before: the test sets the time", async () => {
+    const start = 1_800_000_000_000;
+    const clock = new ManualClock(start);
+    const timed = new Anchorer({
+      store,
+      ledger,
+      wallet,
+      provider,
+      logId,
+      intervalMs: 60_000,
+      maxLeaves: 1000,
+      receiptTimeoutMs: 1000,
+      persistChain: () => node.snapshot(),
+      clock,
+    });
+    try {
+      await append(1);
+      await timed.tick();
+      expect(await chainHead()).to.deep.equal({ size: 24, count: 7 });
+      await append(2);
+      await timed.tick();
+      clock.advance(59_999);
+      await timed.tick();
+      expect(await chainHead(), "one millisecond before the interval is due").to.deep.equal({ size: 24, count: 7 });
+      clock.advance(1);
+      await timed.tick();
+      expect(timed.lastError).to.equal(null);
+      expect(await chainHead()).to.deep.equal({ size: 26, count: 8 });
+      const [latest] = await store.listCheckpoints({ reverse: true, limit: 1 });
+      expect(latest!.createdAt, "created at the clock's time").to.equal(start + 60_000);
+    } finally {
+      await timed.stop();
     }
   });
 });

@@ -105,7 +105,7 @@ describe("route table (real LevelDB, real HTTP, no chain)", function () {
           deployment,
           domain,
           settings: defaultBurdenSettings,
-          now: () => Math.floor(clock.now() / 1000),
+          clock,
         }),
       },
       chainRpc: chainRpcEndpoint({

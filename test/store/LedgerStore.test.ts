@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { join } from "node:path";
 import { Level } from "level";
 import { bytesToHex } from "../../server/core/bytes.ts";
+import { ManualClock } from "../../server/core/clock.ts";
 import { MemoryTree, hashChildren, hashLeaf } from "../../server/core/merkle/index.ts";
 import type { RecordEnvelope } from "../../server/core/record.ts";
 import { type AppendRequest, LedgerStore } from "../../server/store/LedgerStore.ts";
@@ -130,6 +131,63 @@ describe("store/LedgerStore (LevelDB on disk)", () => {
       }
       await store.close();
     }
+  });
+
+  it("writes tiles in the stored layout, byte for byte: width, then each row's nodes; row 0 the leaf hashes in order", async () => {
+    // The layout is spelled out here from the tree's levels, not from the code that writes it:
+    // an existing store must open without migration, and row 0 of each tile is served as a
+    // C2SP tile.
+    const location = join(dir.path, "db");
+    const count = 1_300; // two tile levels, the last tile of each partial
+    const store = new LedgerStore(location);
+    await store.open();
+    for (let at = 0; at < count;) {
+      const group = Math.min(count - at, 1 + ((at * 7) % 300));
+      await Promise.all(Array.from({ length: group }, (_, i) => store.append(request(at + i))));
+      at += group;
+    }
+    await store.close();
+    const levels: Uint8Array[][] = [Array.from({ length: count }, (_, i) => request(i).leafHash)];
+    while (levels.at(-1)!.length > 1) {
+      const below = levels.at(-1)!;
+      levels.push(
+        Array.from({ length: Math.floor(below.length / 2) }, (_, i) => hashChildren(below[2 * i]!, below[2 * i + 1]!)),
+      );
+    }
+    const expected = new Map<string, string>();
+    for (let tileLevel = 0; levels[8 * tileLevel] !== undefined; tileLevel++) {
+      const bottom = levels[8 * tileLevel]!;
+      for (let index = 0; index * 256 < bottom.length; index++) {
+        const width = Math.min(256, bottom.length - index * 256);
+        const parts: Uint8Array[] = [Uint8Array.of(width >> 8, width & 0xff)];
+        for (let row = 0; row < 8; row++) {
+          const per = 256 >> row;
+          parts.push(...(levels[8 * tileLevel + row] ?? []).slice(index * per, index * per + (width >> row)));
+        }
+        const key = `${tileLevel.toString().padStart(2, "0")}:${index.toString().padStart(16, "0")}`;
+        expected.set(key, bytesToHex(Uint8Array.from(parts.flatMap((part) => [...part]))));
+      }
+    }
+    const db = new Level<string, string>(location, { valueEncoding: "utf8" });
+    const stored = new Map<string, string>();
+    for await (const [key, value] of db.sublevel<string, Uint8Array>("tile", { valueEncoding: "view" }).iterator()) {
+      stored.set(key, bytesToHex(value));
+    }
+    await db.close();
+    expect([...stored.keys()]).to.deep.equal([...expected.keys()].sort());
+    for (const [key, value] of expected) expect(stored.get(key), `tile ${key}`).to.equal(value);
+  });
+
+  it("dates what it receives by the clock it is given", async () => {
+    const clock = new ManualClock(1_800_000_000_123);
+    const store = new LedgerStore(join(dir.path, "db"), { clock });
+    await store.open();
+    const first = await store.append(request(0));
+    clock.advance(5_000);
+    const second = await store.append(request(1));
+    expect([first.record.receivedAt, second.record.receivedAt]).to.deep.equal([1_800_000_000_123, 1_800_000_005_123]);
+    expect((await store.getRecord(second.record.recordId))!.receivedAt).to.equal(1_800_000_005_123);
+    await store.close();
   });
 
   it("serves proofs for earlier sizes while appends are being committed", async () => {

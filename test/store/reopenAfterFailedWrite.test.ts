@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { hashLeaf } from "../../server/core/merkle/index.ts";
 import type { RecordEnvelope } from "../../server/core/record.ts";
-import { type AppendRequest, LedgerStore } from "../../server/store/LedgerStore.ts";
+import { type AppendRequest, LedgerStore, type StoredDemandValue } from "../../server/store/LedgerStore.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
 function request(i: number, amends?: string): AppendRequest {
@@ -31,6 +31,34 @@ function request(i: number, amends?: string): AppendRequest {
     signature: "0x" + "44".repeat(65),
     signer: "0x" + "55".repeat(20),
     leafHash,
+  };
+}
+
+/** A demand entry's value as the burden gate logs it (not signed: the store does not check). */
+function demandValue(demandId: string): StoredDemandValue {
+  return {
+    demandId,
+    demand: {
+      version: 1,
+      unitId: "0x" + "11".repeat(32),
+      dutyTypeIds: ["0x" + "22".repeat(32)],
+      from: 1_790_000_000,
+      to: 1_800_000_000,
+      purpose: "annual review",
+      department: "civil-affairs",
+      inspector: "0x" + "77".repeat(20),
+      onSite: false,
+      issuedAt: 1_800_000_000,
+      salt: "0x" + "88".repeat(32),
+    },
+    signature: "0x" + "99".repeat(65),
+    outcome: {
+      decision: "answered_from_ledger",
+      reason: "answered from the ledger",
+      decidedAt: 1_800_000_000,
+      matched: 0,
+    },
+    outcomeDigest: "0x" + "aa".repeat(32),
   };
 }
 
@@ -63,7 +91,7 @@ describe("store/LedgerStore after a failed write", function () {
       await store.appendEntry({
         entryId: "0x" + "66".repeat(32),
         kind: "demand",
-        value: { a: 1 },
+        value: demandValue("0x" + "66".repeat(32)),
         leafHash: demandLeaf,
       });
       await adapterState.put("k", "v");

@@ -5,3 +5,4 @@ export * from "./verify.ts";
 export { MemoryTree } from "./MemoryTree.ts";
 export { UniformTree } from "./UniformTree.ts";
 export * from "./tiles.ts";
+export * from "./integrate.ts";
