@@ -339,7 +339,7 @@ export async function simulate(options: {
         addGrant(
           join(dir, "grants.json"),
           { grantee: department, over: owners, reason: "县委办：联合督查分工" },
-          Math.floor(Date.now() / 1000),
+          yearStart, // in force from the simulated year's start, by the gateway's (simulated) clock
         );
     }
     const operator = issueToken(join(dir, "tokens.json"), "operator", "county IT");

@@ -163,7 +163,11 @@ export async function startGateway(
       await refuseAdminHotKey(ledger, wallet.address);
     }
 
-    const store = new LedgerStore(join(config.dataDir, "ledger"), { clock });
+    // The store stamps acceptance and the anchorer paces itself by the system clock, whatever
+    // clock the gateway's rules are given: acceptance times are checked against the chain's block
+    // times (key validity at acceptance), and anchoring runs in real time. A simulation that
+    // replays a past year sets the rules' clock only.
+    const store = new LedgerStore(join(config.dataDir, "ledger"), { clock: systemClock });
     await store.open();
     stoppers.push(() => store.close());
     if (seal) {
@@ -224,7 +228,7 @@ export async function startGateway(
       persistChain: node ? () => node.snapshot() : undefined,
       log: (message) => (message.startsWith("anchoring:") ? logger.warn(message) : logger.info(message)),
       onForeignCheckpoint: (foreign, message) => logger.error({ foreignCheckpoint: foreign }, message),
-      clock,
+      clock: systemClock,
       onAnchored: () =>
         signedCheckpoints.signAnchored().catch((e: unknown) => logger.error(`signing the checkpoint: ${String(e)}`)),
     });

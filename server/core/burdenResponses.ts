@@ -146,6 +146,10 @@ export const demandReceiptSchema = z.object({
   transactionHash: z.string().optional(),
   blockNumber: z.number().int().optional(),
   anchoredAt: z.number().int().optional(),
+  checkpointNote: z
+    .string()
+    .optional()
+    .describe("the signed checkpoint (c2sp.org/tlog-checkpoint note, with cosignatures) the proof leads to"),
 });
 
 export type DemandView = z.infer<typeof demandViewSchema>;
