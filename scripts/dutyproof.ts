@@ -30,6 +30,7 @@
  *                                                      under DUTYPROOF_BACKUP_PASSPHRASE or --passphrase-file
  *   dutyproof restore FILE --data-dir DIR              into a new directory, after checking it (same passphrase)
  *   dutyproof demand | tasks | duty-list | burden report | summary …   see scripts/burdenCommands.ts
+ *   dutyproof witness (keygen | serve) …               a witness of the log; see scripts/witnessCommands.ts
  *
  * verify and replay believe only the deployments of their trust anchors: the one of this
  * machine's settings (DATA_DIR/deployment.json, or the Ignition output for RPC_URL and CHAIN_ID)
@@ -93,6 +94,7 @@ import { verifyAuditEntries } from "../server/core/auditChain.ts";
 import { backupDataDir, restoreDataDir } from "../server/backup/dataDirBackup.ts";
 import { createLogger } from "../server/observability/logger.ts";
 import { burdenCommands } from "./burdenCommands.ts";
+import { witnessCommand } from "./witnessCommands.ts";
 
 class UsageError extends Error {}
 
@@ -1011,6 +1013,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     unitIdOf,
     usage: (m) => new UsageError(m),
   }),
+
+  witness: (args) => witnessCommand(args, (m) => new UsageError(m)),
 
   async receipt(args) {
     const recordId = args[0];
