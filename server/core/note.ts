@@ -124,9 +124,10 @@ export function formatVerifierKey(verifier: NoteVerifier): string {
 
 /** Parses a verifier key; the id must be the one the name and key give. */
 export function parseVerifierKey(vkey: string): NoteVerifier {
-  const parts = vkey.split("+");
-  if (parts.length !== 3) throw noteError("a verifier key is name+keyid+base64(type ‖ key)");
-  const [name, id, material] = parts as [string, string, string];
+  // Split at the first two "+" only: a name holds none, but base64 may.
+  const match = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(vkey);
+  if (!match) throw noteError("a verifier key is name+keyid+base64(type ‖ key)");
+  const [, name, id, material] = match as unknown as [string, string, string, string];
   const bytes = fromBase64(material);
   if (!/^[0-9a-f]{8}$/.test(id) || !bytes || bytes.length < 2)
     throw noteError("a verifier key is name+keyid+base64(type ‖ key)");
@@ -145,9 +146,10 @@ export function formatSignerKey(signer: NoteSigner): string {
 
 /** Parses a private key written by {@link formatSignerKey}. */
 export function parseSignerKey(text: string): NoteSigner {
-  const parts = text.trim().split("+");
-  if (parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY")
-    throw noteError("a signer key is PRIVATE+KEY+name+keyid+base64(type ‖ seed)");
+  // Split at the first four "+" only: base64 may hold more.
+  const match = /^PRIVATE\+KEY\+([^+]*)\+([^+]*)\+(.*)$/s.exec(text.trim());
+  if (!match) throw noteError("a signer key is PRIVATE+KEY+name+keyid+base64(type ‖ seed)");
+  const parts = ["PRIVATE", "KEY", match[1]!, match[2]!, match[3]!];
   const bytes = fromBase64(parts[4]!);
   if (!bytes || bytes.length !== 33) throw noteError("a signer key holds a type byte and a 32-byte seed");
   const signer = noteSigner(parts[2]!, bytes[0]!, bytes.subarray(1));
