@@ -146,6 +146,20 @@ describe("witness with --rpc: the chain as a second opinion", function () {
     expect(answer.body).to.match(/another root for the checkpoint this witness cosigned before \(size 4\)/);
   });
 
+  it("handles one request per log at a time: of two extensions from one size racing through the chain check, one wins", async function () {
+    const { log, url, anchor } = await setUp();
+    log.grow(4);
+    await anchor(4);
+    expect((await addCheckpoint(url, log.request(0))).status).to.equal(200);
+    log.grow(4);
+    await anchor(8);
+    log.grow(4);
+    await anchor(12);
+    // Without the lock both pass the check against size 4, and the slower one's write rolls the state back.
+    const answers = await Promise.all([addCheckpoint(url, log.request(4, 12)), addCheckpoint(url, log.request(4, 8))]);
+    expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 409]);
+  });
+
   it("answers 503 when its chain endpoint does not answer, and cosigns nothing", async function () {
     const { log, url, anchor } = await setUp(`http://127.0.0.1:${testPort("witness")}`);
     log.grow(2);
