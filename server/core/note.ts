@@ -114,6 +114,13 @@ function hex8(keyId: number): string {
   return keyId.toString(16).padStart(8, "0");
 }
 
+/** `count` fields separated by "+", the last taking the rest of the text (base64 may hold "+"); null if fewer. */
+function splitFields(text: string, count: number): string[] | null {
+  const parts = text.split("+");
+  if (parts.length < count) return null;
+  return [...parts.slice(0, count - 1), parts.slice(count - 1).join("+")];
+}
+
 /** The verifier key text: `name+keyid(8 hex)+base64(type ‖ public key)` (c2sp.org/signed-note vkeys). */
 export function formatVerifierKey(verifier: NoteVerifier): string {
   const material = new Uint8Array(1 + verifier.publicKey.length);
@@ -124,10 +131,10 @@ export function formatVerifierKey(verifier: NoteVerifier): string {
 
 /** Parses a verifier key; the id must be the one the name and key give. */
 export function parseVerifierKey(vkey: string): NoteVerifier {
-  // Split at the first two "+" only: a name holds none, but base64 may.
-  const match = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(vkey);
-  if (!match) throw noteError("a verifier key is name+keyid+base64(type ‖ key)");
-  const [, name, id, material] = match as unknown as [string, string, string, string];
+  // Base64 has "+" in its alphabet: only the first two "+" separate fields.
+  const parts = splitFields(vkey, 3);
+  if (!parts) throw noteError("a verifier key is name+keyid+base64(type ‖ key)");
+  const [name, id, material] = parts as [string, string, string];
   const bytes = fromBase64(material);
   if (!/^[0-9a-f]{8}$/.test(id) || !bytes || bytes.length < 2)
     throw noteError("a verifier key is name+keyid+base64(type ‖ key)");
@@ -146,10 +153,9 @@ export function formatSignerKey(signer: NoteSigner): string {
 
 /** Parses a private key written by {@link formatSignerKey}. */
 export function parseSignerKey(text: string): NoteSigner {
-  // Split at the first four "+" only: base64 may hold more.
-  const match = /^PRIVATE\+KEY\+([^+]*)\+([^+]*)\+(.*)$/s.exec(text.trim());
-  if (!match) throw noteError("a signer key is PRIVATE+KEY+name+keyid+base64(type ‖ seed)");
-  const parts = ["PRIVATE", "KEY", match[1]!, match[2]!, match[3]!];
+  const parts = splitFields(text.trim(), 5);
+  if (!parts || parts[0] !== "PRIVATE" || parts[1] !== "KEY")
+    throw noteError("a signer key is PRIVATE+KEY+name+keyid+base64(type ‖ seed)");
   const bytes = fromBase64(parts[4]!);
   if (!bytes || bytes.length !== 33) throw noteError("a signer key holds a type byte and a 32-byte seed");
   const signer = noteSigner(parts[2]!, bytes[0]!, bytes.subarray(1));
