@@ -46,6 +46,8 @@ import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
 import { loadLogSigningKey } from "./gateway/logSigningKey.ts";
 import { SignedCheckpoints } from "./gateway/SignedCheckpoints.ts";
 import { tlogOrigin } from "./core/tlog.ts";
+import { systemClock } from "./clock.ts";
+import { WitnessClient, registerWitnessMetrics, witnessReadiness } from "./gateway/WitnessClient.ts";
 
 export interface RunningGateway {
   url: string;
@@ -216,6 +218,17 @@ export async function startGateway(
       signer: loadLogSigningKey(config.dataDir, tlogOrigin(deployment.chainId, deployment.address, deployment.logId)),
     });
     await signedCheckpoints.signAnchored();
+    const witnesses = config.witnesses.length
+      ? new WitnessClient({
+          witnesses: config.witnesses,
+          quorum: config.witnessQuorum,
+          checkpoints: signedCheckpoints,
+          consistencyProof: (size1, size2) => store.consistencyProof(size1, size2),
+          clock: systemClock,
+          maxWaitMs: config.witnessMaxWaitMs,
+          log: (level, message) => logger[level](message),
+        })
+      : undefined;
     const registry = new RegistryCache(ledger);
     const pool = new VerifyPool();
     stoppers.push(() => pool.close());
@@ -251,10 +264,15 @@ export async function startGateway(
       log: (message) => (message.startsWith("anchoring:") ? logger.warn(message) : logger.info(message)),
       onForeignCheckpoint: (foreign, message) => logger.error({ foreignCheckpoint: foreign }, message),
       onAnchored: () =>
-        signedCheckpoints.signAnchored().catch((e: unknown) => logger.error(`signing the checkpoint: ${String(e)}`)),
+        signedCheckpoints
+          .signAnchored()
+          .then(() => void witnesses?.sendLatest())
+          .catch((e: unknown) => logger.error(`signing the checkpoint: ${String(e)}`)),
     });
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
+    witnesses?.start();
+    if (witnesses) stoppers.unshift(() => witnesses.stop());
 
     const grants = new Grants(join(config.dataDir, "grants.json"), (message) => logger.error(message));
     const burden = new BurdenService({
@@ -289,6 +307,7 @@ export async function startGateway(
       storeBytes: () => directoryBytes(join(config.dataDir, "ledger")),
       foreignCheckpointSize: () => anchorer.foreignCheckpoint?.size ?? 0,
     });
+    if (witnesses) registerWitnessMetrics(metrics.registry, witnesses);
     // The listener is bound before the routes are built: in embedded mode the chain endpoint the
     // gateway publishes (and reads through) is its own POST /v1/rpc, whose URL needs the port.
     let listener: RequestListener | null = null;
@@ -414,7 +433,9 @@ export async function startGateway(
         // Receipts would stay pending for good: not ready until the log is sealed and succeeded.
         const foreign = anchorer.foreignCheckpoint;
         if (foreign) checks.log = `foreign checkpoint of size ${foreign.size} on chain; anchoring stopped`;
-        return { ready: checks.chain === "ok" && !foreign, checks };
+        const witnessed = witnesses ? witnessReadiness(witnesses) : undefined;
+        if (witnessed) checks.witnesses = witnessed.check;
+        return { ready: checks.chain === "ok" && !foreign && (witnessed?.ready ?? true), checks };
       },
     });
     if (node) stoppers.push(() => node.stop());

@@ -17,6 +17,7 @@ import {
   fromBase64,
   parseCheckpoint,
   parseNote,
+  parseVerifierKey,
   toBase64,
   verifyNote,
 } from "./note.ts";
@@ -148,11 +149,6 @@ export function parseLogOrigin(origin: string): { chainId: number; contract: str
   return { chainId: Number(match[1]), contract: match[2]!, logId: match[3]! };
 }
 
-/** The origin of a dutyproof log (the agreed convention: lower-case hex). */
-export function logOriginOf(chainId: number, contract: string, logId: string): string {
-  return `dutyproof/${chainId}/${contract.toLowerCase()}/${logId.toLowerCase()}`;
-}
-
 /**
  * Reads a witness's 200 answer on the log's side: the cosignature lines of `witness` that verify
  * on the checkpoint text. Lines of other keys are ignored, as the spec asks; none that verify is
@@ -163,4 +159,43 @@ export function readCosignatures(checkpointText: string, body: string, witness: 
   const parsed = parseNote(checkpointText + "\n" + body);
   verifyNote(parsed, [witness]);
   return parsed.signatures.filter((s) => s.name === witness.name && s.keyId === witness.keyId);
+}
+
+/** A witness the gateway asks to cosign: its cosignature/v1 key and its base URL. */
+export interface WitnessEndpoint {
+  verifier: NoteVerifier;
+  /** The verifier key as configured (name+keyid+base64). */
+  verifierKey: string;
+  /** Base URL; requests go to `<url>/add-checkpoint`. */
+  url: string;
+}
+
+/**
+ * Parses WITNESSES: comma-separated `VERIFIER_KEY@URL` (a verifier key holds no "@"; the URL is
+ * http or https). Throws a one-line Error naming the entry at fault.
+ */
+export function parseWitnessList(text: string): WitnessEndpoint[] {
+  const entries = text
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const witnesses = entries.map((entry) => {
+    const at = entry.indexOf("@");
+    if (at < 0) throw new Error(`WITNESSES: ${entry} is not VERIFIER_KEY@URL`);
+    const verifierKey = entry.slice(0, at);
+    const url = entry.slice(at + 1).replace(/\/+$/, "");
+    let verifier: NoteVerifier;
+    try {
+      verifier = parseVerifierKey(verifierKey);
+    } catch (error) {
+      throw new Error(`WITNESSES: ${verifierKey}: ${(error as Error).message}`, { cause: error });
+    }
+    if (verifier.type !== NOTE_COSIGNATURE_V1)
+      throw new Error(`WITNESSES: ${verifierKey} is not a witness (type 0x04) key`);
+    if (!/^https?:\/\/[^\s/]+/.test(url)) throw new Error(`WITNESSES: ${url} is not an http(s) URL`);
+    return { verifier, verifierKey, url };
+  });
+  const names = new Set(witnesses.map((w) => w.verifierKey));
+  if (names.size !== witnesses.length) throw new Error("WITNESSES: a witness is listed twice");
+  return witnesses;
 }

@@ -12,7 +12,7 @@ import { AbiCoder, Contract, JsonRpcProvider, Wallet, keccak256 } from "ethers";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { ManualClock } from "../../server/core/clock.ts";
 import { NOTE_COSIGNATURE_V1, noteSigner } from "../../server/core/note.ts";
-import { logOriginOf } from "../../server/core/witness.ts";
+import { tlogOrigin } from "../../server/core/tlog.ts";
 import { type Deployment, deployDutyLedger } from "../../server/chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
 import { chainAnchorReader } from "../../server/witness/chainAnchors.ts";
@@ -74,7 +74,7 @@ describe("witness with --rpc: the chain as a second opinion", function () {
   async function setUp(rpcUrl = chain.rpcUrl) {
     const logId = keccak256(randomBytes(32));
     await (await ledger.getFunction("createLog")(logId, operator)).wait();
-    const log = new SimulatedLog(logOriginOf(deployment.chainId, deployment.address, logId));
+    const log = new SimulatedLog(tlogOrigin(deployment.chainId, deployment.address, logId));
     const url = await startWitness(log, rpcUrl);
     let anchored = 0;
     const anchor = async (size: number) => {

@@ -13,7 +13,8 @@ import {
   noteSigner,
   signNote,
 } from "../../server/core/note.ts";
-import { formatAddCheckpointRequest, logOriginOf } from "../../server/core/witness.ts";
+import { tlogOrigin } from "../../server/core/tlog.ts";
+import { formatAddCheckpointRequest } from "../../server/core/witness.ts";
 
 export class SimulatedLog {
   readonly origin: string;
@@ -21,7 +22,7 @@ export class SimulatedLog {
   readonly tree = new MemoryTree();
 
   constructor(
-    origin = logOriginOf(31337, "0x" + "ab".repeat(20), "0x" + "cd".repeat(32)),
+    origin = tlogOrigin(31337, "0x" + "ab".repeat(20), "0x" + "cd".repeat(32)),
     seed: Uint8Array = randomBytes(32),
   ) {
     this.origin = origin;
