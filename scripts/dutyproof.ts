@@ -14,6 +14,7 @@
  *                    [--demand DEMAND_ID]                   answers an evidence demand (a task)
  *   dutyproof receipt RECORD_ID
  *   dutyproof verify (FILE | --hash HASH) [--trust FILE] [--rpc URL] [--json] [--lang zh-CN|en]
+ *                    [--witness VERIFIER_KEY]… [--quorum K]   K witnesses must have cosigned its checkpoint
  *                                                      exit 0 valid, 1 invalid, 2 usage, 3 chain unreachable
  *   dutyproof export --token TOKEN --unit NAME [--duty-type CODE] [--from DATE] [--to DATE] --out FILE
  *   dutyproof replay (--token AUDITOR_TOKEN | --bundle FILE) [--trust FILE] [--rpc URL] [--json]
@@ -94,7 +95,8 @@ import { verifyAuditEntries } from "../server/core/auditChain.ts";
 import { backupDataDir, restoreDataDir } from "../server/backup/dataDirBackup.ts";
 import { createLogger } from "../server/observability/logger.ts";
 import { burdenCommands } from "./burdenCommands.ts";
-import { witnessCommand } from "./witnessCommands.ts";
+import { receiptWitnessCheck, takeWitnessPolicy, witnessCommand } from "./witnessCommands.ts";
+import { withWitnessCheck } from "../server/core/witnessQuorum.ts";
 
 class UsageError extends Error {}
 
@@ -638,7 +640,12 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     console.log(`grant ${grant.id}: ${grant.grantee} reads and demands ${grant.over.join(",")}'s duty types`);
   },
 
-  async verify(args) {
+  async verify(argv) {
+    const { policy, rest: args } = takeWitnessPolicy(argv, (m) => new UsageError(m));
+    const witnessed = async <V extends Verdict>(verdict: V, receipt: Receipt, raw: unknown): Promise<V> =>
+      policy && verdict.valid
+        ? withWitnessCheck(verdict, await receiptWitnessCheck(policy, receipt, raw, gatewayUrl))
+        : verdict;
     const { values, switches, positionals } = options(args, ["rpc", "lang", "hash", "trust"], ["json"]);
     const json = switches.has("json");
     const file = positionals[0];
@@ -700,7 +707,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
       const verdicts: Array<Verdict & { recordId: string }> = [];
       for (const item of bundle.data.items) {
         const facts = await factsFor(item.receipt);
-        verdicts.push({ recordId: item.receipt.recordId, ...verifyEvidence(item, facts, recoverSigner, trust) });
+        const verdict = await witnessed(verifyEvidence(item, facts, recoverSigner, trust), item.receipt, item);
+        verdicts.push({ recordId: item.receipt.recordId, ...verdict });
       }
       // A later record of the bundle that amends one is trusted only if it verified itself.
       const notices = amendmentNotices(
@@ -750,7 +758,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     // What the gateway says happened since (in a receipt it served): not checked on chain here.
     const told = raw as RecordNotices;
     const verdict = {
-      ...verifyEvidence(evidence, facts, recoverSigner, trust),
+      ...(await witnessed(verifyEvidence(evidence, facts, recoverSigner, trust), evidence.receipt, raw)),
       ...(told.supersededBy ? { supersededBy: told.supersededBy } : {}),
       ...(told.withdrawnBy ? { withdrawnBy: told.withdrawnBy } : {}),
       ...(told.erasure ? { erasure: told.erasure } : {}),
