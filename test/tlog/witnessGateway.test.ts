@@ -10,7 +10,6 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
-import { Wallet } from "ethers";
 import { ManualClock } from "../../server/core/clock.ts";
 import {
   type NoteVerifier,
