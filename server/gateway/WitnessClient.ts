@@ -91,10 +91,17 @@ export class WitnessClient {
     return this.sending;
   }
 
-  /** Sends the latest signed checkpoint to every witness that has not cosigned it; one round at a time. */
+  /**
+   * Sends the latest signed checkpoint to every witness that has not cosigned it; one round at a
+   * time. Never rejects: a round that fails (the store unreadable) is logged and tried again later.
+   */
   sendLatest(): Promise<void> {
-    const run = this.sending.then(() => this.round());
-    this.sending = run.catch(() => {});
+    const run = this.sending.then(() =>
+      this.round().catch((error: unknown) =>
+        (this.options.log ?? (() => {}))("warn", `witnesses: the round failed: ${String(error)}`),
+      ),
+    );
+    this.sending = run;
     return run;
   }
 
