@@ -1,5 +1,6 @@
 /** Gateway settings from the environment (flags override them in the CLI). */
 import { resolve } from "node:path";
+import { type WitnessEndpoint, parseWitnessList } from "./core/witness.ts";
 
 export interface GatewayConfig {
   dataDir: string;
@@ -36,6 +37,12 @@ export interface GatewayConfig {
    * log (a transition setting, off by default; docs/operations.md).
    */
   acceptEnvelopeV1: boolean;
+  /** Witnesses asked to cosign each signed checkpoint (WITNESSES: `VERIFIER_KEY@URL`, comma-separated). */
+  witnesses: WitnessEndpoint[];
+  /** Cosignatures a checkpoint needs (WITNESS_QUORUM; default: every witness listed). */
+  witnessQuorum: number;
+  /** How long the latest checkpoint may lack quorum before /readyz says not ready (WITNESS_MAX_WAIT_MS). */
+  witnessMaxWaitMs: number;
 }
 
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -79,6 +86,22 @@ export function configFromEnvironment(
     shutdownDrainMs: integer("SHUTDOWN_DRAIN_MS", env.SHUTDOWN_DRAIN_MS, 1_000),
     trustFile: env.TRUST_FILE ? resolve(env.TRUST_FILE) : undefined,
     acceptEnvelopeV1: flag("ACCEPT_ENVELOPE_V1", env.ACCEPT_ENVELOPE_V1),
+    ...witnessSettings(env),
     ...overrides,
+  };
+}
+
+function witnessSettings(
+  env: NodeJS.ProcessEnv,
+): Pick<GatewayConfig, "witnesses" | "witnessQuorum" | "witnessMaxWaitMs"> {
+  const witnesses = parseWitnessList(env.WITNESSES ?? "");
+  const witnessQuorum = integer("WITNESS_QUORUM", env.WITNESS_QUORUM, witnesses.length, witnesses.length ? 1 : 0);
+  if (witnessQuorum > witnesses.length) {
+    throw new Error(`WITNESS_QUORUM is ${witnessQuorum} but WITNESSES lists ${witnesses.length} witnesses`);
+  }
+  return {
+    witnesses,
+    witnessQuorum,
+    witnessMaxWaitMs: integer("WITNESS_MAX_WAIT_MS", env.WITNESS_MAX_WAIT_MS, 600_000),
   };
 }

@@ -48,6 +48,7 @@ import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
 import { loadLogSigningKey } from "./logSigningKey.ts";
 import { SignedCheckpoints } from "./gateway/SignedCheckpoints.ts";
 import { tlogOrigin } from "./core/tlog.ts";
+import { WitnessClient, registerWitnessMetrics, witnessReadiness } from "./gateway/WitnessClient.ts";
 
 export interface RunningGateway {
   url: string;
@@ -193,6 +194,17 @@ export async function startGateway(
       signer: loadLogSigningKey(config.dataDir, tlogOrigin(deployment.chainId, deployment.address, deployment.logId)),
     });
     await signedCheckpoints.signAnchored();
+    const witnesses = config.witnesses.length
+      ? new WitnessClient({
+          witnesses: config.witnesses,
+          quorum: config.witnessQuorum,
+          checkpoints: signedCheckpoints,
+          consistencyProof: (size1, size2) => store.consistencyProof(size1, size2),
+          clock: systemClock,
+          maxWaitMs: config.witnessMaxWaitMs,
+          log: (level, message) => logger[level](message),
+        })
+      : undefined;
     const registry = new RegistryCache(ledger);
     const pool = new VerifyPool();
     stoppers.push(() => pool.close());
@@ -230,10 +242,15 @@ export async function startGateway(
       onForeignCheckpoint: (foreign, message) => logger.error({ foreignCheckpoint: foreign }, message),
       clock: systemClock,
       onAnchored: () =>
-        signedCheckpoints.signAnchored().catch((e: unknown) => logger.error(`signing the checkpoint: ${String(e)}`)),
+        signedCheckpoints
+          .signAnchored()
+          .then(() => void witnesses?.sendLatest())
+          .catch((e: unknown) => logger.error(`signing the checkpoint: ${String(e)}`)),
     });
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
+    witnesses?.start();
+    if (witnesses) stoppers.unshift(() => witnesses.stop());
 
     const grants = new Grants(join(config.dataDir, "grants.json"), (message) => logger.error(message), clock);
     const burden = new BurdenService({
@@ -260,6 +277,7 @@ export async function startGateway(
         chainHead: () => provider.getBlockNumber(),
       }),
     );
+    if (witnesses) registerWitnessMetrics(metrics.registry, witnesses);
     // The listener is bound before the routes are built: in embedded mode the chain endpoint the
     // gateway publishes (and reads through) is its own POST /v1/rpc, whose URL needs the port.
     let listener: RequestListener | null = null;
@@ -350,7 +368,13 @@ export async function startGateway(
       },
       burden: { service: burden, audit: (action, target, run) => audit(action, target, run) },
       verify: (body) => verifyEvidenceOnChain({ store, rpcUrl, trust }, body),
-      ready: () => readiness({ anchorer, chainHead: () => provider.getBlockNumber(), draining: () => draining }),
+      ready: () =>
+        readiness({
+          anchorer,
+          chainHead: () => provider.getBlockNumber(),
+          draining: () => draining,
+          ...(witnesses ? { witnesses: () => witnessReadiness(witnesses) } : {}),
+        }),
     });
     if (node) stoppers.push(() => node.stop());
 

@@ -10,6 +10,8 @@ export interface FlagSpec {
   /** Placeholder of the value, e.g. "FILE"; absent for a switch. */
   value?: string;
   help: string;
+  /** The flag may be given more than once (its values in `Parsed.lists`). */
+  multiple?: boolean;
 }
 
 export interface CommandSpec {
@@ -31,6 +33,8 @@ export interface Parsed {
   values: Record<string, string | undefined>;
   switches: Set<string>;
   positionals: string[];
+  /** The values of flags given more than once (`multiple`), in order; [] when absent. */
+  lists: Record<string, string[]>;
 }
 
 export interface Command {
@@ -74,7 +78,7 @@ export function parse(spec: CommandSpec, args: string[]): Parsed {
   const options = Object.fromEntries(
     Object.entries(spec.flags ?? {}).map(([name, f]) => [
       name,
-      { type: f.value ? ("string" as const) : ("boolean" as const) },
+      { type: f.value ? ("string" as const) : ("boolean" as const), ...(f.multiple ? { multiple: true } : {}) },
     ]),
   );
   let parsed;
@@ -92,11 +96,14 @@ export function parse(spec: CommandSpec, args: string[]): Parsed {
     );
   const values: Record<string, string | undefined> = {};
   const switches = new Set<string>();
+  const lists: Record<string, string[]> = {};
+  for (const [name, f] of Object.entries(spec.flags ?? {})) if (f.multiple) lists[name] = [];
   for (const [key, value] of Object.entries(parsed.values)) {
-    if (typeof value === "string") values[key] = value;
+    if (Array.isArray(value)) lists[key] = value.filter((v): v is string => typeof v === "string");
+    else if (typeof value === "string") values[key] = value;
     else if (value === true) switches.add(key);
   }
-  return { values, switches, positionals: parsed.positionals };
+  return { values, switches, positionals: parsed.positionals, lists };
 }
 
 /** A command that parses its arguments by `spec` and runs `handler`. */
@@ -107,6 +114,24 @@ export function command(spec: CommandSpec, handler: (parsed: Parsed) => Promise<
     summary: spec.summary,
     help: () => helpOf(spec),
     run: (args) => handler(parse(spec, args)),
+  };
+}
+
+/**
+ * A command whose arguments its own module reads (a separate program run by another
+ * organisation: the witness, the monitor): `--help` and the refusal of unknown flags still derive
+ * from `spec`; `run` gets the arguments as given.
+ */
+export function passThrough(spec: CommandSpec, run: (args: string[]) => Promise<void>): Command {
+  return {
+    word: spec.name.split(" ").at(-1)!,
+    name: spec.name,
+    summary: spec.summary,
+    help: () => helpOf(spec),
+    run: async (args) => {
+      parse(spec, args);
+      await run(args);
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import { grantCommand, tokenCommand } from "./token.ts";
 import { trustCommand } from "./trust.ts";
 import { unitCommand } from "./unit.ts";
 import { verifyCommand } from "./verify.ts";
+import { witnessGroup } from "./witness.ts";
 
 export const commands: Command[] = [
   serveCommand,
@@ -36,4 +37,5 @@ export const commands: Command[] = [
   auditLogCommand,
   backupCommand,
   restoreCommand,
+  witnessGroup,
 ];

@@ -15,7 +15,9 @@ import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 import { type Command, command } from "./command.ts";
 import { hash32, readJsonFile, rpcUrlOf, verifierTrust } from "./context.ts";
 import { SilentExit, UnreachableError, UsageError, exitCodes } from "./errors.ts";
-import { gatewayAnswer } from "./gateway.ts";
+import { gatewayAnswer, gatewayUrl } from "./gateway.ts";
+import { withWitnessCheck } from "../../server/core/witnessQuorum.ts";
+import { receiptWitnessCheck, takeWitnessPolicy } from "../witnessCommands.ts";
 import { chinaTime } from "./time.ts";
 
 type Lang = "zh-CN" | "en";
@@ -133,11 +135,18 @@ export const verifyCommand: Command = command(
   {
     name: "verify",
     summary: "verify a receipt, a record with its receipt, an export bundle, or a bare hash, on chain",
-    usage: "(FILE | --hash HASH) [--trust FILE] [--rpc URL] [--json] [--lang zh-CN|en]",
+    usage:
+      "(FILE | --hash HASH) [--trust FILE] [--rpc URL] [--witness VERIFIER_KEY]… [--quorum K] [--json] [--lang zh-CN|en]",
     flags: {
       hash: { value: "HASH", help: "a leaf hash or record id to look up at the gateway" },
       trust: { value: "FILE", help: "a trust file naming the deployments to believe (trust export)" },
       rpc: { value: "URL", help: "the chain's JSON-RPC endpoint (default RPC_URL, else the gateway's /v1/rpc)" },
+      witness: {
+        value: "VERIFIER_KEY",
+        help: "a witness's key (type 0x04); repeatable: the receipt's checkpoint must carry their cosignatures",
+        multiple: true,
+      },
+      quorum: { value: "K", help: "how many of the --witness keys must have cosigned (default: all)" },
       json: { help: "the verdict as JSON (reason codes: docs/protocol.md)" },
       lang: { value: "LANG", help: "zh-CN (default) or en" },
     },
@@ -145,8 +154,15 @@ export const verifyCommand: Command = command(
     example: "dutyproof verify qingshui-1-2026H1.json --trust county-trust.json --lang en",
     notes: ["exit 0 valid, 1 invalid or not found, 2 usage, 3 chain unreachable"],
   },
-  async ({ values, switches, positionals }) => {
+  async ({ values, switches, positionals, lists }) => {
     const json = switches.has("json");
+    const { policy } = takeWitnessPolicy(
+      [
+        ...lists.witness!.flatMap((key) => ["--witness", key]),
+        ...(values.quorum === undefined ? [] : ["--quorum", values.quorum]),
+      ],
+      (message) => new UsageError(message),
+    );
     const file = positionals[0];
     if (!file && !values.hash) throw new UsageError("verify: give a receipt or record file, or --hash HASH");
     const lang = (values.lang ?? (process.env.LANG?.startsWith("en") ? "en" : "zh-CN")) as Lang;
@@ -181,6 +197,17 @@ export const verifyCommand: Command = command(
     const result = await verifyDocument(raw, chainFacts(rpcUrl, trust), recoverSigner, trust);
     if (result.kind === "unreadable")
       throw new UsageError(`${file ?? values.hash} holds no receipt dutyproof can read`);
+    // The witnesses' cosignatures on the checkpoint each valid receipt was proved against.
+    if (policy) {
+      for (const item of result.kind === "bundle" ? result.items : [result.item]) {
+        if (!item.verdict.valid) continue;
+        const raw1 = result.kind === "bundle" ? item.evidence : raw;
+        item.verdict = withWitnessCheck(
+          item.verdict,
+          await receiptWitnessCheck(policy, item.evidence.receipt, raw1, gatewayUrl),
+        );
+      }
+    }
     if (result.kind === "bundle") {
       const results = result.items.map((item) => ({
         recordId: item.evidence.receipt.recordId,

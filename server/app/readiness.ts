@@ -19,6 +19,8 @@ export interface ReadinessDependencies {
   chainHead: () => Promise<number>;
   /** True while the gateway drains for shutdown. */
   draining: () => boolean;
+  /** The witnesses' check (gateway/WitnessClient.ts witnessReadiness), when the log has witnesses. */
+  witnesses?: () => { ready: boolean; check: string };
 }
 
 /** The /readyz verdict: not ready while draining, with the chain unreachable, or a foreign checkpoint. */
@@ -34,7 +36,9 @@ export async function readiness(deps: ReadinessDependencies): Promise<Readiness>
   // Receipts would stay pending for good: not ready until the log is sealed and succeeded.
   const foreign = deps.anchorer.foreignCheckpoint;
   if (foreign) checks.log = `foreign checkpoint of size ${foreign.size} on chain; anchoring stopped`;
-  return { ready: checks.chain === "ok" && !foreign, checks };
+  const witnessed = deps.witnesses?.();
+  if (witnessed) checks.witnesses = witnessed.check;
+  return { ready: checks.chain === "ok" && !foreign && (witnessed?.ready ?? true), checks };
 }
 
 /** Total bytes of the files under `dir` (the LevelDB store), for /metrics. */

@@ -93,6 +93,19 @@ export const errorCatalogue = {
   "note.unknown_signer": { status: 422, title: "No trusted key has signed the note" },
   "note.wrong_origin": { status: 422, title: "The checkpoint is for another log" },
 
+  // Witnesses (c2sp.org/tlog-witness): the statuses are the ones the spec gives each case
+  "witness.malformed": { status: 400, title: "The add-checkpoint request is not in the tlog-witness format" },
+  "witness.unknown_log": { status: 404, title: "The witness follows no log of this origin" },
+  "witness.bad_signature": { status: 403, title: "No key the witness trusts for this log has signed the checkpoint" },
+  "witness.old_size_mismatch": { status: 409, title: "The old size is not the size the witness last cosigned" },
+  "witness.root_conflict": { status: 409, title: "The witness cosigned another root for this tree size" },
+  "witness.bad_proof": { status: 422, title: "The consistency proof does not verify" },
+  "witness.chain_disagrees": {
+    status: 409,
+    title: "The chain does not anchor this checkpoint, or no longer anchors the one the witness cosigned",
+  },
+  "witness.chain_unreachable": { status: 503, title: "The witness cannot read the chain; retry later" },
+
   // Infrastructure
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
   "chain.unreachable": { status: 503, title: "The chain node does not answer" },

@@ -62,7 +62,8 @@ function noteError(message: string): DutyproofError {
   return new DutyproofError("note.malformed", message);
 }
 
-function toBase64(bytes: Uint8Array): string {
+/** Standard padded base64 (RFC 4648 §4). */
+export function toBase64(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
@@ -187,6 +188,11 @@ export function parseNote(note: string): ParsedNote {
     return { name: match[1]!, keyId, signature: bytes.slice(4) };
   });
   return { text, signatures };
+}
+
+/** One signature line, `— name base64(key id ‖ signature)` and its newline, as a witness answers with. */
+export function formatSignatureLine(line: NoteSignature): string {
+  return signatureLine(line.name, line.keyId, line.signature);
 }
 
 function signatureLine(name: string, keyId: number, signature: Uint8Array): string {

@@ -130,7 +130,8 @@ export type CheckName =
   | "inclusion"
   | "checkpoint"
   | "note"
-  | "key";
+  | "key"
+  | "witnesses";
 
 export interface Check {
   name: CheckName;
@@ -394,6 +395,18 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
   "key.not_valid_then": {
     "zh-CN": "签名密钥在当时不是该单位的有效密钥，或单位已暂停",
     en: "the key was not the unit's valid key then, or the unit was suspended",
+  },
+  "checkpoint.not_cosigned": {
+    "zh-CN": "回执所在的检查点未获得所要求数量的见证方联署",
+    en: "the receipt's checkpoint lacks the required number of witness cosignatures",
+  },
+  "checkpoint.note_mismatch": {
+    "zh-CN": "见证方联署的检查点不包含回执所在的树（日志向不同方展示了不同视图）",
+    en: "the checkpoint the witnesses cosigned does not contain the receipt's tree (the log showed different views)",
+  },
+  "checkpoint.note_invalid": {
+    "zh-CN": "检查点签名文本格式错误，或某一见证方的联署无法验证",
+    en: "the checkpoint note is malformed, or a witness's cosignature on it does not verify",
   },
   "receipt.implausible_time": {
     "zh-CN": "回执声称的接收时间与锚定时间不符",

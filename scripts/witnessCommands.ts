@@ -1,0 +1,265 @@
+/**
+ * The CLI's witness commands (dispatched from scripts/dutyproof.ts), for an organisation that
+ * checks a dutyproof log from its own machine (docs/operations.md, "Witnesses"):
+ *
+ *   dutyproof witness keygen --name NAME --out FILE
+ *       a new Ed25519 witness key (cosignature/v1), written 0600; prints its verifier key
+ *   dutyproof witness serve --key FILE --state DIR [--port N] [--host H] [--rpc URL] --log VERIFIER_KEY…
+ *       the tlog-witness server (POST /add-checkpoint) for the logs given by their verifier keys
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DutyproofError } from "../server/core/errors.ts";
+import {
+  type NoteVerifier,
+  NOTE_COSIGNATURE_V1,
+  NOTE_ED25519,
+  formatSignerKey,
+  formatVerifierKey,
+  isValidKeyName,
+  noteSigner,
+  parseCheckpoint,
+  parseNote,
+  parseSignerKey,
+  parseVerifierKey,
+} from "../server/core/note.ts";
+import { redactUrl } from "../server/chain/redactUrl.ts";
+import { hexToBytes } from "../server/core/bytes.ts";
+import {
+  type QuorumSubject,
+  type QuorumVerdict,
+  type WitnessPolicy,
+  checkWitnessQuorum,
+} from "../server/core/witnessQuorum.ts";
+import { systemClock } from "../server/clock.ts";
+import { chainAnchorReader } from "../server/witness/chainAnchors.ts";
+import { type WitnessEvent, createWitnessServer } from "../server/witness/WitnessServer.ts";
+import { WitnessStateDir } from "../server/witness/WitnessStateDir.ts";
+
+/** The default port of a witness. */
+export const DEFAULT_WITNESS_PORT = 7380;
+
+type Usage = (message: string) => Error;
+
+function parse(args: string[], usage: Usage, strings: string[], multiple: string[] = []) {
+  const spec = Object.fromEntries([
+    ...strings.map((n) => [n, { type: "string" as const }]),
+    ...multiple.map((n) => [n, { type: "string" as const, multiple: true as const }]),
+  ]);
+  try {
+    return parseArgs({ args, options: spec, allowPositionals: false, strict: true }).values as Record<
+      string,
+      string | string[] | undefined
+    >;
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
+}
+
+function keygen(args: string[], usage: Usage): void {
+  const values = parse(args, usage, ["name", "out"]);
+  const name = values.name as string | undefined;
+  const out = values.out as string | undefined;
+  if (!name || !out) throw usage("witness keygen: give --name NAME and --out FILE");
+  if (!isValidKeyName(name)) throw usage("--name holds no spaces and no '+' (e.g. witness.audit-bureau.example)");
+  if (existsSync(out)) throw new Error(`${out} exists; a witness key is never overwritten`);
+  const signer = noteSigner(name, NOTE_COSIGNATURE_V1, randomBytes(32));
+  writeFileSync(out, formatSignerKey(signer) + "\n", { mode: 0o600, flag: "wx" });
+  console.log(formatVerifierKey(signer));
+}
+
+/** Refuses a second witness process on one state directory: two would each hold their own lock. */
+function claimStateDir(dir: string): void {
+  const pidFile = join(dir, "witness.pid");
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    let alive = false;
+    try {
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid) alive = process.kill(pid, 0);
+    } catch {
+      alive = false; // no such process: left over from a crash
+    }
+    if (alive) throw new Error(`another witness (pid ${pid}) serves the state directory ${dir}`);
+  }
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  process.once("exit", () => rmSync(pidFile, { force: true }));
+}
+
+function logLine(event: WitnessEvent): void {
+  const level = event.event === "cosigned" ? "info" : event.event === "refused" ? "warn" : "error";
+  console.log(JSON.stringify({ time: new Date().toISOString(), level, service: "dutyproof-witness", ...event }));
+}
+
+async function serve(args: string[], usage: Usage): Promise<void> {
+  const values = parse(args, usage, ["key", "state", "port", "host", "rpc"], ["log"]);
+  const keyFile = values.key as string | undefined;
+  const stateDir = values.state as string | undefined;
+  const logKeys = (values.log as string[] | undefined) ?? [];
+  if (!keyFile || !stateDir || logKeys.length === 0) {
+    throw usage("witness serve: give --key FILE, --state DIR and at least one --log VERIFIER_KEY");
+  }
+  const port = Number(values.port ?? DEFAULT_WITNESS_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage("--port must be a port number");
+  const host = (values.host as string | undefined) ?? "127.0.0.1";
+  let keyText: string;
+  try {
+    keyText = readFileSync(keyFile, "utf8");
+  } catch {
+    throw usage(`--key ${keyFile} cannot be read`);
+  }
+  const failed = (what: string) => (error: unknown) => {
+    throw usage(`${what}: ${error instanceof DutyproofError ? error.message : String(error)}`);
+  };
+  let signer;
+  try {
+    signer = parseSignerKey(keyText);
+  } catch (error) {
+    failed(`--key ${keyFile}`)(error);
+  }
+  if (signer!.type !== NOTE_COSIGNATURE_V1) throw usage(`--key ${keyFile} is not a witness (cosignature/v1) key`);
+  const logs: NoteVerifier[] = logKeys.map((vkey) => {
+    let verifier: NoteVerifier | undefined;
+    try {
+      verifier = parseVerifierKey(vkey);
+    } catch (error) {
+      failed(`--log ${vkey}`)(error);
+    }
+    if (verifier!.type !== NOTE_ED25519) throw usage(`--log ${vkey} is not a log's (type 0x01) key`);
+    return verifier!;
+  });
+  const state = new WitnessStateDir(stateDir);
+  claimStateDir(stateDir);
+  const rpc = values.rpc as string | undefined;
+  const server = createWitnessServer({
+    signer: signer!,
+    logs,
+    state,
+    clock: systemClock,
+    ...(rpc ? { anchoredRoot: chainAnchorReader(rpc) } : {}),
+    report: logLine,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const bound = typeof address === "object" && address ? address.port : port;
+  console.log(
+    JSON.stringify({
+      time: new Date().toISOString(),
+      level: "info",
+      service: "dutyproof-witness",
+      event: "listening",
+      url: `http://${host}:${bound}`,
+      witness: formatVerifierKey(signer!),
+      logs: logs.map((l) => l.name),
+      ...(rpc ? { rpc: redactUrl(rpc) } : {}),
+    }),
+  );
+  const stop = () => server.close(() => process.exit(0));
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+/** `dutyproof witness …`: keygen or serve. */
+export async function witnessCommand(args: string[], usage: Usage): Promise<void> {
+  const [action, ...rest] = args;
+  if (action === "keygen") return keygen(rest, usage);
+  if (action === "serve") return serve(rest, usage);
+  throw usage("witness: expected keygen or serve");
+}
+
+/**
+ * Takes `--witness VERIFIER_KEY` (repeatable) and `--quorum K` out of a verify command's
+ * arguments; the policy is absent when no witness is named. K defaults to every witness named.
+ */
+export function takeWitnessPolicy(args: string[], usage: Usage): { policy?: WitnessPolicy; rest: string[] } {
+  const keys: string[] = [];
+  let quorum: string | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
+    if (flag !== "--witness" && flag !== "--quorum") {
+      rest.push(arg);
+      continue;
+    }
+    const value = inline ?? args[++i];
+    if (value === undefined) throw usage(`${flag} needs a value`);
+    if (flag === "--witness") keys.push(value);
+    else quorum = value;
+  }
+  if (keys.length === 0) {
+    if (quorum !== undefined) throw usage("--quorum needs at least one --witness VERIFIER_KEY");
+    return { rest };
+  }
+  const witnesses = keys.map((key) => {
+    let verifier: NoteVerifier;
+    try {
+      verifier = parseVerifierKey(key);
+    } catch (error) {
+      throw usage(`--witness ${key}: ${(error as Error).message}`);
+    }
+    if (verifier.type !== NOTE_COSIGNATURE_V1) throw usage(`--witness ${key} is not a witness (type 0x04) key`);
+    return verifier;
+  });
+  const k = quorum === undefined ? witnesses.length : Number(quorum);
+  if (!Number.isInteger(k) || k < 1 || k > witnesses.length) {
+    throw usage(`--quorum must be between 1 and the ${witnesses.length} witnesses named`);
+  }
+  return { policy: { witnesses, quorum: k }, rest };
+}
+
+/**
+ * The witness check of one receipt: on the checkpoint note the evidence carries
+ * (`checkpointNote`, beside the receipt or in it), else on the gateway's latest cosigned
+ * checkpoint (GET /tlog/checkpoint) with a consistency proof from the receipt's size
+ * (GET /v1/proofs/consistency) when that checkpoint is larger.
+ */
+export async function receiptWitnessCheck(
+  policy: WitnessPolicy,
+  receipt: QuorumSubject,
+  raw: unknown,
+  gatewayUrl: () => string,
+): Promise<QuorumVerdict> {
+  const carried = raw as { checkpointNote?: unknown; receipt?: { checkpointNote?: unknown } } | null;
+  let note = carried?.checkpointNote ?? carried?.receipt?.checkpointNote;
+  const get = async (path: string) => {
+    try {
+      const response = await fetch(gatewayUrl() + path, { signal: AbortSignal.timeout(30_000) });
+      return { status: response.status, text: await response.text() };
+    } catch {
+      throw new Error(`the gateway at ${gatewayUrl()} does not answer (needed for the witnesses' checkpoint)`);
+    }
+  };
+  if (typeof note !== "string") {
+    const answer = await get("/tlog/checkpoint");
+    if (answer.status !== 200) throw new Error(`the gateway serves no cosigned checkpoint (${answer.status})`);
+    note = answer.text;
+  }
+  let proof: Uint8Array[] = [];
+  const size = noteSize(note as string);
+  if (size !== undefined && size > receipt.treeSize) {
+    const answer = await get(`/v1/proofs/consistency?from=${receipt.treeSize}&to=${size}`);
+    if (answer.status === 200) {
+      const hashes = (JSON.parse(answer.text) as { proof?: unknown }).proof;
+      if (Array.isArray(hashes) && hashes.every((h) => typeof h === "string" && /^0x[0-9a-f]{64}$/.test(h))) {
+        proof = (hashes as string[]).map((h) => hexToBytes(h));
+      }
+    }
+  }
+  return checkWitnessQuorum(receipt, note as string, policy, proof);
+}
+
+function noteSize(note: string): number | undefined {
+  try {
+    return parseCheckpoint(parseNote(note).text).size;
+  } catch {
+    return undefined;
+  }
+}
