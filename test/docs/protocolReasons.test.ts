@@ -32,8 +32,12 @@ describe("docs/protocol.md: reason and problem codes", () => {
   });
 
   it("names the check each reason belongs to as verify --json does", () => {
-    const source = readFileSync(join(import.meta.dirname, "..", "..", "server", "core", "verifier.ts"), "utf8");
-    const checks = new Set([...source.matchAll(/check\(\s*"([a-z]+)"/g)].map((m) => m[1]!));
+    const core = (file: string) => readFileSync(join(import.meta.dirname, "..", "..", "server", "core", file), "utf8");
+    const checks = new Set([
+      // The verifier's checks, and the witnesses' check that verify --witness adds (witnessQuorum.ts).
+      ...[...core("verifier.ts").matchAll(/check\(\s*"([a-z]+)"/g)].map((m) => m[1]!),
+      ...[...core("witnessQuorum.ts").matchAll(/name: "([a-z]+)" as const/g)].map((m) => m[1]!),
+    ]);
     for (const [code, check] of reasonRows) expect(checks, code).to.include(check);
   });
 
