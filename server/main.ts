@@ -43,6 +43,9 @@ import { eraseRecord } from "./gateway/ledgerNotices.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
 import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
+import { loadLogSigningKey } from "./gateway/logSigningKey.ts";
+import { SignedCheckpoints } from "./gateway/SignedCheckpoints.ts";
+import { tlogOrigin } from "./core/tlog.ts";
 
 export interface RunningGateway {
   url: string;
@@ -207,6 +210,12 @@ export async function startGateway(
         `the chain holds a checkpoint of size ${chainSize} for this log but DATA_DIR has ${store.treeSize} leaves; DATA_DIR is older than the chain (see "Backups" in docs/operations.md)`,
       );
     }
+    // The log's C2SP checkpoints: signed once anchored; a crash before signing is caught up here.
+    const signedCheckpoints = new SignedCheckpoints({
+      store,
+      signer: loadLogSigningKey(config.dataDir, tlogOrigin(deployment.chainId, deployment.address, deployment.logId)),
+    });
+    await signedCheckpoints.signAnchored();
     const registry = new RegistryCache(ledger);
     const pool = new VerifyPool();
     stoppers.push(() => pool.close());
@@ -241,6 +250,8 @@ export async function startGateway(
       persistChain: node ? () => node.snapshot() : undefined,
       log: (message) => (message.startsWith("anchoring:") ? logger.warn(message) : logger.info(message)),
       onForeignCheckpoint: (foreign, message) => logger.error({ foreignCheckpoint: foreign }, message),
+      onAnchored: () =>
+        signedCheckpoints.signAnchored().catch((e: unknown) => logger.error(`signing the checkpoint: ${String(e)}`)),
     });
     anchorer.start();
     stoppers.unshift(() => anchorer.stop());
@@ -351,6 +362,7 @@ export async function startGateway(
         maxKeys: config.rateLimitMaxKeys,
       }),
       onAppended: () => anchorer.poke(),
+      tlog: { store, checkpoints: signedCheckpoints },
       mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
       mayReadDutyType: async (token, unitId, dutyTypeId) => tokens.mayReadDutyType(token, unitId, dutyTypeId),
       mayAudit: async (token) => tokens.mayAudit(token),

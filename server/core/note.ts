@@ -113,6 +113,13 @@ function hex8(keyId: number): string {
   return keyId.toString(16).padStart(8, "0");
 }
 
+/** `count` fields separated by "+", the last taking the rest of the text (base64 may hold "+"); null if fewer. */
+function splitFields(text: string, count: number): string[] | null {
+  const parts = text.split("+");
+  if (parts.length < count) return null;
+  return [...parts.slice(0, count - 1), parts.slice(count - 1).join("+")];
+}
+
 /** The verifier key text: `name+keyid(8 hex)+base64(type ‖ public key)` (c2sp.org/signed-note vkeys). */
 export function formatVerifierKey(verifier: NoteVerifier): string {
   const material = new Uint8Array(1 + verifier.publicKey.length);
@@ -123,8 +130,9 @@ export function formatVerifierKey(verifier: NoteVerifier): string {
 
 /** Parses a verifier key; the id must be the one the name and key give. */
 export function parseVerifierKey(vkey: string): NoteVerifier {
-  const parts = vkey.split("+");
-  if (parts.length !== 3) throw noteError("a verifier key is name+keyid+base64(type ‖ key)");
+  // Base64 has "+" in its alphabet: only the first two "+" separate fields.
+  const parts = splitFields(vkey, 3);
+  if (!parts) throw noteError("a verifier key is name+keyid+base64(type ‖ key)");
   const [name, id, material] = parts as [string, string, string];
   const bytes = fromBase64(material);
   if (!/^[0-9a-f]{8}$/.test(id) || !bytes || bytes.length < 2)
@@ -144,8 +152,8 @@ export function formatSignerKey(signer: NoteSigner): string {
 
 /** Parses a private key written by {@link formatSignerKey}. */
 export function parseSignerKey(text: string): NoteSigner {
-  const parts = text.trim().split("+");
-  if (parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY")
+  const parts = splitFields(text.trim(), 5);
+  if (!parts || parts[0] !== "PRIVATE" || parts[1] !== "KEY")
     throw noteError("a signer key is PRIVATE+KEY+name+keyid+base64(type ‖ seed)");
   const bytes = fromBase64(parts[4]!);
   if (!bytes || bytes.length !== 33) throw noteError("a signer key holds a type byte and a 32-byte seed");

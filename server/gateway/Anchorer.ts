@@ -31,6 +31,8 @@ export interface AnchorerOptions {
   log?: (message: string) => void;
   /** Called once when a foreign checkpoint is found, with a one-line description. */
   onForeignCheckpoint?: (foreign: ForeignCheckpoint, message: string) => void;
+  /** Called once a checkpoint is stored as anchored (confirmed on chain), e.g. to sign it. */
+  onAnchored?: (checkpoint: StoredCheckpoint) => Promise<void>;
 }
 
 /** A checkpoint the chain holds for this log that is not the gateway's own tree. */
@@ -242,14 +244,16 @@ export class Anchorer {
       if (confirmations > 1 && (await provider.getBlockNumber()) - onChain.blockNumber + 1 < confirmations) return;
       await this.options.persistChain?.();
       faultPoint("anchor.confirmed");
-      await store.putCheckpoint({
+      const anchored: StoredCheckpoint = {
         ...checkpoint,
         status: "anchored",
         blockNumber: onChain.blockNumber,
         anchoredAt: onChain.anchoredAt,
         rawTransaction: undefined,
-      });
+      };
+      await store.putCheckpoint(anchored);
       faultPoint("anchor.marked");
+      await this.options.onAnchored?.(anchored);
       this.options.log?.(`anchored size ${checkpoint.size} in block ${onChain.blockNumber}`);
       return;
     }

@@ -30,6 +30,7 @@ import { noticesOf } from "../gateway/ledgerNotices.ts";
 import { writeExport } from "../gateway/exportBundle.ts";
 import { streamJson } from "./streamJson.ts";
 import { publicCheckpoint } from "../gateway/receipts.ts";
+import { type TlogRouteOptions, tlogRoutes } from "./tlogRoutes.ts";
 
 export interface AppOptions {
   store: LedgerStore;
@@ -68,6 +69,8 @@ export interface AppOptions {
   observe?: RequestObserver;
   /** Evidence demands, duty lists and burden reports (server/http/burdenRouter.ts). */
   burden?: BurdenRouterOptions;
+  /** The log in the C2SP layout: signed checkpoints, tiles and entry bundles (tlogRoutes.ts). */
+  tlog?: TlogRouteOptions;
 }
 
 // Query schemas are built once: zod compiles a schema on its first parse, so one built inside a
@@ -175,6 +178,9 @@ export function createApp(options: AppOptions): express.Express {
       treeSize: store.treeSize,
       eip712: eip712Definition(deployment.chainId, deployment.address),
       leafFormat: "SHA-256(0x00 ‖ 'DPL1' ‖ recordDigest ‖ signature)",
+      ...(options.tlog
+        ? { tlog: { origin: options.tlog.checkpoints.origin, verifierKey: options.tlog.checkpoints.verifierKey } }
+        : {}),
     });
   });
 
@@ -281,6 +287,7 @@ export function createApp(options: AppOptions): express.Express {
 
   if (options.admin) app.use(adminRoutes(options.admin));
   if (options.burden) app.use(burdenRouter(options.burden));
+  if (options.tlog) app.use(tlogRoutes(options.tlog));
 
   app.use((req, _res, next) => next(new DutyproofError("request.not_found", `no route ${req.method} ${req.path}`)));
   app.use(problemHandler(options.log ?? (() => {})));

@@ -89,6 +89,15 @@ describe("signed notes, checkpoints and cosignatures (C2SP)", () => {
     expect(code(() => parseVerifierKey("bad name+00000000+AQ=="))).to.equal("note.malformed");
   });
 
+  it("reads keys whose base64 holds '+' (only the first separators split fields)", () => {
+    // Seed 0x3e… gives "+" in both the verifier key's and the private key's base64.
+    const plus = noteSigner("log.example/x", NOTE_ED25519, seed(62));
+    expect(formatVerifierKey(plus).split("+").length).to.be.greaterThan(3);
+    expect(formatSignerKey(plus).split("+").length).to.be.greaterThan(5);
+    expect(parseVerifierKey(formatVerifierKey(plus)).publicKey).to.deep.equal(plus.publicKey);
+    expect(parseSignerKey(formatSignerKey(plus)).seed).to.deep.equal(plus.seed);
+  });
+
   it("adds a witness cosignature that verifies over cosignature/v1, the time and the checkpoint", () => {
     const line = cosign(checkpointText, witness, 1679315147);
     const note = signNote(checkpointText, log, [line]);

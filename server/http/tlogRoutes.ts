@@ -1,0 +1,115 @@
+/**
+ * The log served in the C2SP layout (c2sp.org/tlog-tiles), public and without authentication:
+ *
+ * - `GET /tlog/checkpoint`: the latest signed checkpoint, with the witnesses' cosignatures;
+ * - `GET /tlog/tile/<L>/<N>[.p/<W>]`: hashes of level-L tiles (row 0 of the store's tiles);
+ * - `GET /tlog/tile/entries/<N>[.p/<W>]`: entry bundles of the leaf data (`DPL1…`, `DPD1…`).
+ *
+ * Nothing beyond the latest signed checkpoint's size is served, so a client never sees a tree
+ * no checkpoint commits to. Paths are read strictly (server/core/tlog.ts); any other path is a
+ * 404 problem. A request reads one tile's or one bundle's worth of the store (at most 256
+ * hashes or entries); full resources never change, so they are cached here and by clients.
+ */
+import { Router } from "express";
+import { hexToBytes } from "../core/bytes.ts";
+import { leafDataOf } from "../core/record.ts";
+import { demandLeafDataOf } from "../core/demand.ts";
+import { DutyproofError } from "../core/errors.ts";
+import { TLOG_TILE_WIDTH, type TileRequest, encodeEntryBundle, leavesNeeded, parseTilePath } from "../core/tlog.ts";
+import type { LedgerStore, StoredEntry, StoredRecord } from "../store/LedgerStore.ts";
+import type { SignedCheckpoints } from "../gateway/SignedCheckpoints.ts";
+
+export interface TlogRouteOptions {
+  store: LedgerStore;
+  checkpoints: SignedCheckpoints;
+}
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+// A partial resource is a prefix of a full one and never changes either, but the spec lets a
+// log drop it once the full one exists, so clients are told to come back for the full one.
+const SHORT_LIVED = "public, max-age=60";
+/** Full tiles and bundles kept in memory: about 9 MB at most (bundles of 256 entries of ~135 bytes). */
+const CACHED_RESOURCES = 256;
+
+/** The bytes a log entry holds: the data whose RFC 9162 leaf hash is the log's leaf. */
+export function leafDataOfStored(item: { record?: StoredRecord; entry?: StoredEntry }): Uint8Array {
+  if (item.record) {
+    // An erased record keeps its id (the digest the unit signed) and signature: its entry stays.
+    return leafDataOf(hexToBytes(item.record.recordId), item.record.signature);
+  }
+  const entry = item.entry!;
+  if (entry.kind !== "demand") throw new Error(`log entry ${entry.entryId} is of unknown kind ${entry.kind}`);
+  const value = entry.value as { signature: string; outcomeDigest: string };
+  return demandLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
+}
+
+/** A least-recently-used map of full resources by path. */
+class ResourceCache {
+  private readonly entries = new Map<string, Uint8Array>();
+  get(key: string): Uint8Array | undefined {
+    const value = this.entries.get(key);
+    if (value) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+  set(key: string, value: Uint8Array): void {
+    this.entries.set(key, value);
+    if (this.entries.size > CACHED_RESOURCES) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+function notFound(path: string, why: string): DutyproofError {
+  return new DutyproofError("request.not_found", `no log resource ${path}: ${why}`);
+}
+
+export function tlogRoutes(options: TlogRouteOptions): Router {
+  const { store, checkpoints } = options;
+  const cache = new ResourceCache();
+
+  const hashTile = async (request: TileRequest): Promise<Uint8Array> => {
+    const level = request.level * 8;
+    const first = request.index * TLOG_TILE_WIDTH;
+    const ids = Array.from({ length: request.width }, (_, i) => ({ level, index: first + i }));
+    const hashes = await store.readNodes(ids);
+    const out = new Uint8Array(32 * hashes.length);
+    hashes.forEach((hash, i) => out.set(hash, 32 * i));
+    return out;
+  };
+
+  const entryBundle = async (request: TileRequest): Promise<Uint8Array> => {
+    const first = request.index * TLOG_TILE_WIDTH;
+    const items = await store.entriesFrom(first, request.width);
+    if (items.length !== request.width || items.some((item, i) => item.position !== first + i)) {
+      throw new Error(`the store lacks log entries in [${first}, ${first + request.width})`);
+    }
+    return encodeEntryBundle(items.map(leafDataOfStored));
+  };
+
+  const router = Router();
+  router.get("/tlog/checkpoint", (_req, res) => {
+    const latest = checkpoints.latest();
+    if (!latest) throw new DutyproofError("request.not_found", "no checkpoint has been anchored and signed yet");
+    res.set("cache-control", "no-store").type("text/plain; charset=utf-8").send(latest.note);
+  });
+
+  router.get(/^\/tlog\/tile\//, async (req, res) => {
+    const path = req.path.slice("/tlog/".length);
+    const request = parseTilePath(path);
+    if (!request) throw notFound(req.path, "not a tile or entry bundle path (c2sp.org/tlog-tiles)");
+    if (leavesNeeded(request) > BigInt(checkpoints.signedSize)) {
+      throw notFound(req.path, `beyond the latest signed checkpoint (size ${checkpoints.signedSize})`);
+    }
+    let body = request.partial ? undefined : cache.get(path);
+    if (!body) {
+      body = request.kind === "entries" ? await entryBundle(request) : await hashTile(request);
+      if (!request.partial) cache.set(path, body);
+    }
+    res
+      .set("cache-control", request.partial ? SHORT_LIVED : IMMUTABLE)
+      .type("application/octet-stream")
+      .send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  });
+  return router;
+}
