@@ -30,6 +30,7 @@
  *                                                      under DUTYPROOF_BACKUP_PASSPHRASE or --passphrase-file
  *   dutyproof restore FILE --data-dir DIR              into a new directory, after checking it (same passphrase)
  *   dutyproof demand | tasks | duty-list | burden report | summary …   see scripts/burdenCommands.ts
+ *   dutyproof monitor --state FILE --gateway URL [--once] …           see scripts/monitorCommand.ts
  *
  * verify and replay believe only the deployments of their trust anchors: the one of this
  * machine's settings (DATA_DIR/deployment.json, or the Ignition output for RPC_URL and CHAIN_ID)
@@ -93,6 +94,7 @@ import { verifyAuditEntries } from "../server/core/auditChain.ts";
 import { backupDataDir, restoreDataDir } from "../server/backup/dataDirBackup.ts";
 import { createLogger } from "../server/observability/logger.ts";
 import { burdenCommands } from "./burdenCommands.ts";
+import { monitorCommand } from "./monitorCommand.ts";
 
 class UsageError extends Error {}
 
@@ -1011,6 +1013,11 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
     unitIdOf,
     usage: (m) => new UsageError(m),
   }),
+
+  async monitor(args) {
+    const code = await monitorCommand(args, (m) => new UsageError(m));
+    if (code !== 0) throw new ExitCode(code);
+  },
 
   async receipt(args) {
     const recordId = args[0];

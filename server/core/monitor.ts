@@ -41,13 +41,23 @@ export type MonitorFindingKind =
   | "entry.altered" // the entry served here does not hash to the tree's leaf
   | "entry.missing" // fewer entries were served than the checkpoint holds
   | "entry.malformed" // not a DPL1 record leaf nor a DPD1 demand leaf
-  | "chain.root_mismatch"; // the root anchored on chain for a size is not the log's root at that size
+  | "chain.root_mismatch" // the root anchored on chain for a size is not the log's root at that size
+  // Reported by the monitor's adapter (server/audit/monitorLog.ts), listed here to keep one list:
+  | "log.key_changed" // the log names another verifier key than the one pinned in the state
+  | "checkpoint.bad_signature" // the checkpoint does not open with the pinned key, or is malformed
+  | "checkpoint.quorum_not_met" // fewer valid witness cosignatures than the quorum
+  | "chain.not_anchored" // the chain holds no checkpoint of the signed checkpoint's size
+  | "chain.checkpoint_lost" // the chain no longer holds a checkpoint the monitor verified: rolled back or overwritten
+  | "log.unreadable" // the log does not serve its checkpoint, tiles or entries as tlog-tiles says
+  | "entry.content_mismatch"; // (auditor token) the record served for a leaf is not the one its entry commits to
 
 /** One problem, at the leaf (or checkpoint size) where it is. */
 export interface MonitorFinding {
   kind: MonitorFindingKind;
   leafIndex?: number;
   checkpointSize?: number;
+  /** The record or demand id, when the finding is about one. */
+  recordId?: string;
   detail: string;
 }
 
