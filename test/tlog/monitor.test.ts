@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatVerifierKey, noteSigner } from "../../server/core/note.ts";
 import { type MonitorFileState, monitorOnce } from "../../server/audit/monitorLog.ts";
@@ -35,6 +36,7 @@ function runMonitor(args: string[]): Promise<Run> {
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const at = (run: Run) => run.findings.map((f) => `${f.kind}@${f.leafIndex ?? f.checkpointSize}`);
 
 describe("dutyproof monitor against a C2SP log (attacks reported at their leaf)", function () {
@@ -167,6 +169,57 @@ describe("dutyproof monitor against a C2SP log (attacks reported at their leaf)"
     const garbled = await once();
     expect(garbled.code).to.equal(1);
     expect(garbled.stderr).to.match(/^dutyproof: monitor: .*state.json: the state file is not a monitor's state/);
+  });
+
+  it("keeps running and reports a finding as a log line, a metric and a webhook POST", async () => {
+    log.append(20);
+    const posts: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        posts.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    const hookPort = testPort("monitor");
+    await new Promise<void>((resolve) => hook.listen(hookPort, "127.0.0.1", resolve));
+    const metricsPort = testPort("monitor");
+    const child = spawn(
+      process.execPath,
+      [cliPath, "monitor", "--state", state, "--gateway", url, ...witnessArgs(), "--interval", "0.5"].concat([
+        "--webhook",
+        `http://127.0.0.1:${hookPort}/`,
+        "--metrics-port",
+        String(metricsPort),
+      ]),
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const until = async (what: () => boolean | Promise<boolean>) => {
+      for (let i = 0; i < 600 && !(await what()); i++) await sleep(100);
+    };
+    try {
+      await until(() => existsSync(state) && JSON.parse(readFileSync(state, "utf8")).tree.size === 20);
+      log.append(10);
+      log.served = log.entries.filter((_, i) => i !== 25);
+      await until(() => posts.length > 0);
+      const posted = JSON.parse(posts[0]!) as { origin: string; verifiedSize: number; findings: Run["findings"] };
+      expect(posted.origin).to.equal(ORIGIN);
+      expect(posted.verifiedSize).to.equal(20);
+      expect(posted.findings.map((f) => `${f.kind}@${f.leafIndex}`)).to.deep.equal(["entry.dropped@25"]);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).to.match(/dutyproof_monitor_findings_total\{kind="entry.dropped"\} [1-9]/);
+      expect(metrics).to.match(/dutyproof_monitor_verified_size 20\n/);
+      expect(stdout).to.include('"msg":"monitor finding: entry.dropped"');
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+      hook.close();
+    }
+    expect(child.exitCode).to.equal(0);
   });
 
   it("exits 3 when the gateway does not answer", async () => {
