@@ -153,7 +153,12 @@ export async function monitorOnce(target: MonitorTarget, saved: MonitorFileState
     opened = openCheckpoint(note, parseVerifierKey(state.logKey), state.origin, target.witnesses);
   } catch (error) {
     if (!(error instanceof DutyproofError) && !(error instanceof TlogReadError)) throw error;
-    findings.push({ kind: "checkpoint.bad_signature", detail: `the log's checkpoint does not open: ${error.message}` });
+    // A new log has signed nothing yet; a log that had and now serves none is a finding.
+    if (error instanceof TlogReadError && error.status === 404 && state.tree.size === 0) return unchanged;
+    findings.push({
+      kind: error instanceof TlogReadError ? "log.unreadable" : "checkpoint.bad_signature",
+      detail: `the log's checkpoint does not open: ${error.message}`,
+    });
     return unchanged;
   }
   const { checkpoint } = opened;

@@ -39,7 +39,14 @@ export function splitEntryBundle(bundle: Uint8Array): Uint8Array[] | null {
 }
 
 /** Thrown when the log does not serve what the spec says it must: a finding, not a crash. */
-export class TlogReadError extends Error {}
+export class TlogReadError extends Error {
+  /** The HTTP status, when the log answered one other than 200. */
+  readonly status: number | undefined;
+  constructor(message: string, status?: number) {
+    super(message);
+    this.status = status;
+  }
+}
 
 /** A client of one log's /tlog/ prefix. */
 export class TlogReader {
@@ -58,7 +65,7 @@ export class TlogReader {
     } catch (error) {
       throw new Error(`the log at ${this.prefix} does not answer (${(error as Error).message})`, { cause: error });
     }
-    if (res.status !== 200) throw new TlogReadError(`GET ${path} answered ${res.status}`);
+    if (res.status !== 200) throw new TlogReadError(`GET ${path} answered ${res.status}`, res.status);
     return new Uint8Array(await res.arrayBuffer());
   }
 

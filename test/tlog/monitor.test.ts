@@ -146,6 +146,18 @@ describe("dutyproof monitor against a C2SP log (attacks reported at their leaf)"
     expect(result.findings.map((f) => f.kind)).to.deep.equal(["log.key_changed", "checkpoint.bad_signature"]);
   });
 
+  it("waits for a log's first checkpoint, and reports one that vanishes after it was verified", async () => {
+    log.withoutCheckpoint = true;
+    const first = await pass();
+    expect(kinds(first)).to.deep.equal([]);
+    expect(first.state.tree.size).to.equal(0);
+    log.withoutCheckpoint = false;
+    log.append(5);
+    expect(kinds(await pass())).to.deep.equal([]);
+    log.withoutCheckpoint = true;
+    expect((await pass()).findings.map((f) => f.kind)).to.deep.equal(["log.unreadable"]);
+  });
+
   it("reports a checkpoint without the quorum of cosignatures", async () => {
     log.append(5);
     log.cosigning = [log.witnesses[0]!];

@@ -46,6 +46,8 @@ export class StaticLog {
   served: Uint8Array[] | null = null;
   /** Witnesses that cosign the next checkpoints (all by default). */
   cosigning: NoteSigner[];
+  /** When set, the log serves no checkpoint (404), as a log that has signed none yet. */
+  withoutCheckpoint = false;
   /** Requests for bundles and tiles, by path, so a test can see what a monitor read. */
   readonly requests: string[] = [];
   private server: Server | undefined;
@@ -122,6 +124,10 @@ export class StaticLog {
             tlog: { origin: this.origin, verifierKey: formatVerifierKey(this.signer) },
           }),
         );
+        return;
+      }
+      if (url === "/tlog/checkpoint" && this.withoutCheckpoint) {
+        res.writeHead(404).end();
         return;
       }
       if (url === "/tlog/checkpoint") {
