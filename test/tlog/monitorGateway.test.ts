@@ -1,14 +1,18 @@
 /**
  * The monitor against a running `dutyproof serve` (embedded chain node, real LevelDB, loopback
- * HTTP): with an auditor token it checks each new record's content and key on chain; it reports
- * a rollback of the chain node behind the gateway's back, and a store tampered with while the
- * gateway was stopped (two records swapped) at the leaves swapped.
+ * HTTP): with an auditor token it checks each new record's content and key on chain. It reports
+ * a store tampered with while the gateway was stopped — two records swapped, at both leaves; a
+ * record appended that its unit never signed, at its leaf (with the token) — and a rollback of
+ * the chain node behind the gateway's back.
  */
 import { expect } from "chai";
 import { join } from "node:path";
 import { Level } from "level";
 import { type MonitorFileState, monitorOnce } from "../../server/audit/monitorLog.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
+import { bytesToHex } from "../../server/core/bytes.ts";
+import { leafHashOf, recordDigest } from "../../server/core/record.ts";
+import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
@@ -53,7 +57,7 @@ describe("dutyproof monitor against a running gateway", function () {
     dir.remove();
   });
 
-  it("checks records with an auditor token, reports a chain rollback, then a store with two records swapped", async () => {
+  it("checks records with an auditor token; reports swapped records, a forged one and a chain rollback", async () => {
     const token = issueToken(join(dir.path, "tokens.json"), "auditor", "monitor test");
     const target = { gatewayUrl: serve.url, token, rpcUrl: `${serve.url}/v1/rpc`, witnesses: [], quorum: 0 };
 
@@ -64,24 +68,29 @@ describe("dutyproof monitor against a running gateway", function () {
     expect(first.checked).to.equal(300);
     const at300: MonitorFileState = first.state;
 
-    // The chain node's owner keeps a way back to this point, then the log grows to 500.
-    const owner = chainOwnerProvider(dir.path);
-    const snapshot = (await owner.send("evm_snapshot", [])) as string;
     await submit(200);
     await signedSize(500);
     const second = await monitorOnce(target, at300);
     expect(kinds(second.findings)).to.deep.equal([]);
     expect(second.state.tree.size).to.equal(500);
 
-    // Rolled back: the chain no longer holds checkpoint 500, which the monitor saw anchored.
-    expect(await owner.send("evm_revert", [snapshot])).to.equal(true);
-    owner.destroy();
-    const third = await monitorOnce(target, second.state);
-    expect(kinds(third.findings)).to.include("chain.checkpoint_lost@500");
-    expect(third.state).to.equal(second.state);
-
-    // The gateway stopped, two leaves of the unverified range swapped in its store, restarted.
+    // The gateway stopped; in its store, two leaves of the range the first state has not
+    // verified are swapped, and a record its unit never signed is appended; restarted, it
+    // anchors and signs checkpoint 501.
     await serve.stop();
+    const store = new LedgerStore(join(dir.path, "ledger"));
+    await store.open();
+    const { envelope } = unit.sign(9_999);
+    const forged = "0x" + "5a".repeat(64) + "1b";
+    const digest = recordDigest(envelope);
+    await store.append({
+      recordId: bytesToHex(digest),
+      envelope,
+      signature: forged,
+      signer: "0x" + "00".repeat(20),
+      leafHash: leafHashOf(digest, forged),
+    });
+    await store.close();
     const db = new Level<string, string>(join(dir.path, "ledger"));
     const leaves = db.sublevel<string, string>("leaf", { valueEncoding: "utf8" });
     const key = (n: number) => n.toString().padStart(16, "0");
@@ -92,8 +101,30 @@ describe("dutyproof monitor against a running gateway", function () {
     ]);
     await db.close();
     expect(await serve.start()).to.equal("ready");
-    const fourth = await monitorOnce({ ...target, token: undefined, rpcUrl: undefined }, at300);
-    expect(kinds(fourth.findings)).to.deep.equal(["entry.reordered@350", "entry.reordered@351"]);
-    expect(fourth.state).to.equal(at300);
+    await signedSize(501);
+
+    const swapped = await monitorOnce({ ...target, token: undefined, rpcUrl: undefined }, at300);
+    expect(kinds(swapped.findings)).to.deep.equal(["entry.reordered@350", "entry.reordered@351"]);
+    expect(swapped.state).to.equal(at300);
+
+    // The foreign record is in the tree and its entry is well formed: the token shows it.
+    const foreign = await monitorOnce(target, second.state);
+    expect(kinds(foreign.findings)).to.have.length(1);
+    expect(kinds(foreign.findings)[0]).to.match(/^record\.(bad_signature|key_not_valid)@500$/);
+
+    // The chain node's owner keeps a way back to this point; the log grows to 511 and a
+    // monitor (no token) verifies it; then the node is rolled back behind the gateway.
+    const owner = chainOwnerProvider(dir.path);
+    const snapshot = (await owner.send("evm_snapshot", [])) as string;
+    await submit(10);
+    await signedSize(511);
+    const at511 = await monitorOnce({ ...target, token: undefined }, second.state);
+    expect(kinds(at511.findings)).to.deep.equal([]);
+    expect(at511.state.tree.size).to.equal(511);
+    expect(await owner.send("evm_revert", [snapshot])).to.equal(true);
+    owner.destroy();
+    const rolledBack = await monitorOnce(target, at511.state);
+    expect(kinds(rolledBack.findings)).to.include("chain.checkpoint_lost@511");
+    expect(rolledBack.state).to.equal(at511.state);
   });
 });
