@@ -111,7 +111,9 @@ export async function monitorCommand(args: string[], usage: (message: string) =>
   if (parsed.once) {
     try {
       const pass = await monitorOnce(target, saved);
-      if (pass.findings.length === 0) writeFileAtomically(statePath, JSON.stringify(pass.state, null, 2) + "\n");
+      // A first pass with findings still pins the log's key: its state holds no unverified leaf.
+      if (pass.findings.length === 0 || saved === null)
+        writeFileAtomically(statePath, JSON.stringify(pass.state, null, 2) + "\n");
       for (const f of pass.findings) logger.warn({ ...base, finding: f }, `monitor finding: ${f.kind}`);
       logger.info(
         { ...base, size: pass.state.tree.size, checked: pass.checked, findings: pass.findings.length },
@@ -170,7 +172,8 @@ export async function monitorCommand(args: string[], usage: (message: string) =>
       try {
         const pass = await monitorOnce(target, state);
         state = pass.state;
-        if (pass.findings.length === 0) writeFileAtomically(statePath, JSON.stringify(state, null, 2) + "\n");
+        if (pass.findings.length === 0 || !existsSync(statePath))
+          writeFileAtomically(statePath, JSON.stringify(state, null, 2) + "\n");
         verifiedSize.set(state.tree.size);
         for (const f of pass.findings) {
           findingsTotal.inc({ kind: f.kind });

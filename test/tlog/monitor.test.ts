@@ -91,6 +91,15 @@ describe("dutyproof monitor against a C2SP log (attacks reported at their leaf)"
 
   it("reports a record dropped from the served entries at its leaf, and keeps its state", async () => {
     log.append(300);
+    // A first pass with a finding pins the log's key and verifies nothing.
+    log.served = log.entries.filter((_, i) => i !== 5);
+    const firstRun = await once();
+    expect(firstRun.code).to.equal(1);
+    expect(at(firstRun)).to.deep.equal(["entry.dropped@5"]);
+    const pinned = JSON.parse(readFileSync(state, "utf8")) as { logKey: string; tree: { size: number } };
+    expect(pinned.logKey).to.equal(formatVerifierKey(log.signer));
+    expect(pinned.tree.size).to.equal(0);
+    log.served = null;
     expect((await once()).code).to.equal(0);
     const before = readFileSync(state, "utf8");
     log.append(40);
