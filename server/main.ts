@@ -43,7 +43,7 @@ import { eraseRecord } from "./gateway/ledgerNotices.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
 import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
-import { loadLogSigningKey } from "./gateway/logSigningKey.ts";
+import { loadLogSigningKey } from "./logSigningKey.ts";
 import { SignedCheckpoints } from "./gateway/SignedCheckpoints.ts";
 import { tlogOrigin } from "./core/tlog.ts";
 
@@ -332,7 +332,7 @@ export async function startGateway(
       audited(auditLogPath(config.dataDir), action, target, { user: "gateway", ...(address ? { address } : {}) }, run);
     // What /v1/verify, the console and /v1/trust believe: this gateway's deployment and TRUST_FILE's.
     const trust = mergeTrustAnchors(
-      [ownTrustAnchor(deployment, config.logName)],
+      [{ ...ownTrustAnchor(deployment, config.logName), tlogKeys: [signedCheckpoints.verifierKey] }],
       config.trustFile ? readTrustFile(config.trustFile) : [],
     );
     const observe = requestObserver({ logger, metrics, draining: () => draining });

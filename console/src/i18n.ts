@@ -188,6 +188,7 @@ const messages = {
   "check.leaf": ["叶子哈希", "Leaf hash"],
   "check.inclusion": ["包含证明", "Inclusion proof"],
   "check.checkpoint": ["链上检查点", "Anchored checkpoint"],
+  "check.note": ["日志签名的检查点", "Log-signed checkpoint"],
   "check.key": ["当时的有效密钥", "Key valid at the time"],
   "check.passed": ["通过", "passed"],
   "check.failed": ["未通过", "failed"],

@@ -9,6 +9,8 @@ import type { GatewayConfig } from "../config.ts";
 import { type TrustedDeployment, trustFileSchema } from "../core/trust.ts";
 import type { Deployment } from "./deployment.ts";
 import { ignitionDeploymentDir, logIdOf, readIgnitionDeployment } from "./ignitionDeployment.ts";
+import { tlogOrigin } from "../core/tlog.ts";
+import { logVerifierKeyIn } from "../logSigningKey.ts";
 
 /** Thrown when a trust file cannot be read or is not a trust file; the message is one line. */
 export class TrustFileError extends Error {}
@@ -51,7 +53,13 @@ export function ownDeploymentOf(config: GatewayConfig, chainId: number | undefin
   const path = join(config.dataDir, "deployment.json");
   if (existsSync(path)) {
     const deployment = JSON.parse(readFileSync(path, "utf8")) as Deployment;
-    return ownTrustAnchor(deployment, "this machine's DATA_DIR");
+    const anchor = ownTrustAnchor(deployment, "this machine's DATA_DIR");
+    // The gateway's log key beside it: its checkpoints (and receipts' notes) are checked too.
+    const logKey = logVerifierKeyIn(
+      config.dataDir,
+      tlogOrigin(deployment.chainId, deployment.address, deployment.logId),
+    );
+    return logKey ? { ...anchor, tlogKeys: [logKey] } : anchor;
   }
   const id = config.expectedChainId ?? chainId;
   if (!config.rpcUrl || id === undefined) return undefined;

@@ -6,6 +6,8 @@
  * anchors are read from files by the adapters (server/chain/trustAnchors.ts).
  */
 import { z } from "zod";
+import { DutyproofError } from "./errors.ts";
+import { parseVerifierKey } from "./note.ts";
 
 /** The one format string of this version of the trust file (docs/protocol.md, "Trust files"). */
 export const TRUST_FILE_FORMAT = "dutyproof/trust/v1";
@@ -35,8 +37,30 @@ export const trustedDeploymentSchema = z
       .min(0)
       .optional()
       .describe("the block DutyLedger was deployed in; replay reads events from there (default 0)"),
+    tlogKeys: z
+      .array(
+        z
+          .string()
+          .max(1000)
+          .refine((key) => isVerifierKey(key), "must be a signed-note verifier key (name+keyid+base64)"),
+      )
+      .max(1000)
+      .optional()
+      .describe(
+        "the logs' checkpoint keys (signed-note verifier keys named by each log's origin, /v1/info tlog.verifierKey); a receipt's checkpoint note is checked against them",
+      ),
   })
   .strict();
+
+function isVerifierKey(key: string): boolean {
+  try {
+    parseVerifierKey(key);
+    return true;
+  } catch (error) {
+    if (error instanceof DutyproofError) return false;
+    throw error;
+  }
+}
 
 export type TrustedDeployment = z.infer<typeof trustedDeploymentSchema>;
 

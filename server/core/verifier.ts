@@ -12,6 +12,8 @@ import { isValidInclusion } from "./merkle/verify.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest } from "./record.ts";
 import { recordEnvelopeSchema } from "./recordSchema.ts";
 import { type TrustAnchors, trustedDeploymentOf } from "./trust.ts";
+import { type NoteVerifier, openCheckpoint, parseVerifierKey } from "./note.ts";
+import { tlogOrigin } from "./tlog.ts";
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/);
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
@@ -40,6 +42,8 @@ export const receiptSchema = z.object({
   blockNumber: z.number().int().optional(),
   anchoredAt: z.number().int(),
   acceptedAt: z.number().int(),
+  /** The signed note (c2sp.org/tlog-checkpoint) of the checkpoint `treeSize`/`root`, with cosignatures. */
+  checkpointNote: z.string().max(65_536).optional(),
 });
 
 export type Receipt = z.infer<typeof receiptSchema>;
@@ -125,6 +129,7 @@ export type CheckName =
   | "leaf"
   | "inclusion"
   | "checkpoint"
+  | "note"
   | "key";
 
 export interface Check {
@@ -209,11 +214,8 @@ export function verifyEvidence(
   const check = (name: CheckName, ok: boolean, reason: string) => checks.push(ok ? { name, ok } : { name, ok, reason });
 
   check("chain", facts.chainId === receipt.chainId, "receipt.wrong_chain");
-  check(
-    "deployment",
-    trustedDeploymentOf(trust, receipt.chainId, receipt.contract, receipt.logId) !== undefined,
-    "receipt.untrusted_deployment",
-  );
+  const trusted = trustedDeploymentOf(trust, receipt.chainId, receipt.contract, receipt.logId);
+  check("deployment", trusted !== undefined, "receipt.untrusted_deployment");
   check("contract", facts.contractHasCode, "receipt.no_contract");
 
   let recordId = receipt.recordId;
@@ -285,6 +287,15 @@ export function verifyEvidence(
           : "checkpoint.not_anchored",
   );
 
+  // The log's signed checkpoint, when the receipt carries one and the trust anchor names the
+  // log's key: it must be that key's signature on this very tree. Receipts issued before logs
+  // signed checkpoints carry no note and are judged by the chain alone, as before.
+  const logKey = receipt.checkpointNote === undefined ? undefined : logKeyOf(trusted?.tlogKeys, receipt);
+  if (logKey) {
+    const reason = checkpointNoteFault(receipt, logKey);
+    check("note", reason === undefined, reason ?? "");
+  }
+
   const anchoredAt = facts.checkpoint.anchoredAt;
   const plausible = acceptanceTimePlausible(receipt.acceptedAt, anchoredAt);
   check(
@@ -304,6 +315,25 @@ export function verifyEvidence(
     ...(anchored ? { anchoredAt, blockNumber: facts.checkpoint.blockNumber } : {}),
     recordChecked: envelope !== undefined,
   };
+}
+
+/** The trusted key of the receipt's log (named by its origin), if the trust anchor lists one. */
+function logKeyOf(keys: readonly string[] | undefined, receipt: Receipt): NoteVerifier | undefined {
+  const origin = tlogOrigin(receipt.chainId, receipt.contract, receipt.logId);
+  // The trust file's schema admits only keys that parse.
+  return keys?.map((key) => parseVerifierKey(key)).find((key) => key.name === origin);
+}
+
+/** Why the receipt's checkpoint note does not vouch for its checkpoint, or undefined when it does. */
+function checkpointNoteFault(receipt: Receipt, key: NoteVerifier): string | undefined {
+  let opened;
+  try {
+    opened = openCheckpoint(receipt.checkpointNote!, key, key.name);
+  } catch {
+    return "note.bad_signature";
+  }
+  const { size, rootHash } = opened.checkpoint;
+  return size === receipt.treeSize && bytesToHex(rootHash) === receipt.root ? undefined : "note.other_checkpoint";
 }
 
 /** One line per reason, in the two languages the tools speak. */
@@ -352,6 +382,14 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
   "checkpoint.beyond_seal": {
     "zh-CN": "该日志已被封存，此检查点在封存规模之后（由被盗的运营密钥锚定），不属于该日志",
     en: "the log was sealed below this checkpoint's size: it was anchored with a stolen operator key and is not part of the log",
+  },
+  "note.bad_signature": {
+    "zh-CN": "回执所附的检查点签名笔记不是该日志密钥的有效签名",
+    en: "the receipt's signed checkpoint is not validly signed by the log's key",
+  },
+  "note.other_checkpoint": {
+    "zh-CN": "回执所附的已签名检查点与回执锚定的检查点（规模或根）不同",
+    en: "the receipt's signed checkpoint names another tree (size or root) than the receipt's anchored checkpoint",
   },
   "key.not_valid_then": {
     "zh-CN": "签名密钥在当时不是该单位的有效密钥，或单位已暂停",

@@ -54,8 +54,12 @@ export class SignedCheckpoints {
   /** The log's verifier key (`name+keyid+base64(0x01 ‖ public key)`), published in /v1/info. */
   readonly verifierKey: string;
 
-  constructor(options: { store: LedgerStore; signer: NoteSigner }) {
+  /** Called after new checkpoints were signed and stored, with the latest (e.g. to ask witnesses). */
+  private readonly onSigned?: (latest: LatestNote) => void;
+
+  constructor(options: { store: LedgerStore; signer: NoteSigner; onSigned?: (latest: LatestNote) => void }) {
     this.store = options.store;
+    this.onSigned = options.onSigned;
     this.signer = options.signer;
     this.origin = options.signer.name;
     this.verifierKey = formatVerifierKey(options.signer);
@@ -102,6 +106,7 @@ export class SignedCheckpoints {
           { sync: true } as never,
         );
         this.latestNote = signed[signed.length - 1]!;
+        this.onSigned?.(this.latestNote);
       }
       // A checkpoint still being sent stops the walk: nothing above it is anchored yet.
       const stop = page.findIndex((c) => c.status !== "anchored" && c.logId === undefined);

@@ -14,6 +14,7 @@ import type { RecordEnvelope } from "../core/record.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import type { LedgerStore, StoredCheckpoint, StoredRecord } from "../store/LedgerStore.ts";
 import { noticesOf } from "./ledgerNotices.ts";
+import { checkpointNoteAt } from "./SignedCheckpoints.ts";
 
 /** Where JSON text goes: the returned promise settles when the sink can take more. */
 export interface JsonSink {
@@ -31,11 +32,19 @@ async function anchorOf(store: LedgerStore, leafIndex: number) {
   const checkpoint = await store.anchoredCheckpointCovering(leafIndex);
   if (!checkpoint) return undefined;
   const proof = (await store.inclusionProof(leafIndex, checkpoint.size)).map(bytesToHex);
-  return { checkpoint, proof };
+  // The signed note of that same checkpoint, with the cosignatures gathered so far (a sealed
+  // predecessor's checkpoints, and those anchored before the log had a key, have none).
+  const checkpointNote = checkpoint.logId === undefined ? await checkpointNoteAt(store, checkpoint.size) : undefined;
+  return { checkpoint, proof, checkpointNote };
 }
 
 /** Where a leaf was anchored: the checkpoint, the proof into it and the chain that holds it. */
-function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], deployment: Deployment) {
+function anchoringFacts(
+  checkpoint: StoredCheckpoint,
+  proof: string[],
+  deployment: Deployment,
+  checkpointNote?: string,
+) {
   return {
     treeSize: checkpoint.size,
     root: checkpoint.root,
@@ -47,16 +56,17 @@ function anchoringFacts(checkpoint: StoredCheckpoint, proof: string[], deploymen
     transactionHash: checkpoint.txHash,
     blockNumber: checkpoint.blockNumber,
     anchoredAt: checkpoint.anchoredAt,
+    ...(checkpointNote !== undefined ? { checkpointNote } : {}),
   };
 }
 
 /** The receipt of an anchored record: everything needed to verify it with an EVM client. */
 function anchoredReceipt(
   record: StoredRecord,
-  anchor: { checkpoint: StoredCheckpoint; proof: string[] },
+  anchor: { checkpoint: StoredCheckpoint; proof: string[]; checkpointNote?: string },
   d: Deployment,
 ) {
-  const facts = anchoringFacts(anchor.checkpoint, anchor.proof, d);
+  const facts = anchoringFacts(anchor.checkpoint, anchor.proof, d, anchor.checkpointNote);
   // A version 2 record signed for a sealed log and carried over to its successor (docs/protocol.md
   // §2) names the log it was signed for; its signature binds that log, not the receipt's.
   const signedFor = "logId" in record.envelope ? record.envelope.logId : undefined;
@@ -110,7 +120,12 @@ export async function leafReceipt(
   if (!anchor) return [202, { status: "pending", leafHash, leafIndex }];
   return [
     200,
-    { status: "anchored", leafHash, leafIndex, ...anchoringFacts(anchor.checkpoint, anchor.proof, deployment) },
+    {
+      status: "anchored",
+      leafHash,
+      leafIndex,
+      ...anchoringFacts(anchor.checkpoint, anchor.proof, deployment, anchor.checkpointNote),
+    },
   ];
 }
 
@@ -126,7 +141,7 @@ export async function demandReceipt(
     demandId: entry.demandId,
     leafHash: entry.leafHash,
     leafIndex: entry.leafIndex,
-    ...anchoringFacts(anchor.checkpoint, anchor.proof, deployment),
+    ...anchoringFacts(anchor.checkpoint, anchor.proof, deployment, anchor.checkpointNote),
   };
 }
 

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { submissionSchema } from "../gateway/AttestationService.ts";
 import { consolePaths } from "./consoleOpenapi.ts";
 import { burdenPaths, burdenSchemas, securitySchemes } from "./burdenOpenapi.ts";
+import { tlogPaths } from "./tlogOpenapi.ts";
 
 const problem = {
   description: "RFC 9457 problem details",
@@ -218,6 +219,7 @@ export function openApiDocument() {
       },
       ...consolePaths(problem),
       ...burdenPaths(problem),
+      ...tlogPaths(problem),
     },
   };
 }

@@ -226,7 +226,9 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
     expect(text).to.include("入户走访").and.include("欧阳娜娜");
     const fileHash = createHash("sha256").update(readFileSync(evidencePath)).digest("hex");
     expect(text).to.include(`0x${fileHash}`).and.include("WebCrypto");
-    expect(await page.locator(".checks li.check-ok").count()).to.equal(9);
+    // Nine checks, and the tenth: the receipt's checkpoint signed with the log's key.
+    expect(await page.locator(".checks li.check-ok").count()).to.equal(10);
+    expect(await page.locator(".checks li.check-ok[data-check=note]").count()).to.equal(1);
     await screenshot("verify");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#report-text")]);

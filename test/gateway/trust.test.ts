@@ -200,6 +200,8 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
           contract: genuine.deployment.address,
           logIds: [genuine.deployment.logId],
           deployBlock: genuine.deployment.deployBlock,
+          // The log's checkpoint key, as /v1/info publishes it.
+          tlogKeys: [((await (await fetch(`${genuine.url}/v1/info`)).json()) as any).tlog.verifierKey],
         },
       ],
     });

@@ -11,7 +11,14 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import express from "express";
 import { bytesToHex } from "../../server/core/bytes.ts";
-import { NOTE_ED25519, noteSigner, openCheckpoint, parseVerifierKey } from "../../server/core/note.ts";
+import {
+  NOTE_COSIGNATURE_V1,
+  NOTE_ED25519,
+  cosign,
+  noteSigner,
+  openCheckpoint,
+  parseVerifierKey,
+} from "../../server/core/note.ts";
 import { leafDataOf } from "../../server/core/record.ts";
 import type { RecordEnvelope } from "../../server/core/record.ts";
 import { hashLeaf } from "../../server/core/merkle/index.ts";
@@ -64,6 +71,7 @@ describe("tlog: tiles and entry bundles as C2SP tlog-tiles defines them", functi
   const leafHashes: Uint8Array[] = [];
   const recordIds: string[] = [];
   const signer = noteSigner(ORIGIN, NOTE_ED25519, new Uint8Array(32).fill(5));
+  const signedSizes: number[] = [];
 
   const grow = async (size: number) => {
     const appends: Array<Promise<unknown>> = [];
@@ -100,7 +108,7 @@ describe("tlog: tiles and entry bundles as C2SP tlog-tiles defines them", functi
   before(async () => {
     store = new LedgerStore(join(dir.path, "ledger"));
     await store.open();
-    checkpoints = new SignedCheckpoints({ store, signer });
+    checkpoints = new SignedCheckpoints({ store, signer, onSigned: (latest) => signedSizes.push(latest.size) });
     const app = express();
     app.use(tlogRoutes({ store, checkpoints }));
     app.use(problemHandler(() => {}));
@@ -165,6 +173,7 @@ describe("tlog: tiles and entry bundles as C2SP tlog-tiles defines them", functi
   for (const size of [1, 255, 256, 257, 65_536 + 3]) {
     it(`serves the tiles and bundles of a ${size}-leaf tree byte for byte as computed from scratch`, async () => {
       await grow(size);
+      expect(signedSizes[signedSizes.length - 1]).to.equal(size);
       await checkTree(size);
     });
   }
@@ -282,6 +291,23 @@ describe("tlog: tiles and entry bundles as C2SP tlog-tiles defines them", functi
     } finally {
       await new Promise((resolve) => other.close(resolve));
     }
+  });
+
+  it("adds witnesses' cosignature lines to a stored note, one line per witness key", async () => {
+    const latest = checkpoints.latest()!;
+    const text = latest.note.slice(0, latest.note.indexOf("\n\n") + 1);
+    const witness = noteSigner("audit.example/witness", NOTE_COSIGNATURE_V1, new Uint8Array(32).fill(9));
+    await checkpoints.addSignatures(latest.size, [cosign(text, witness, 1_800_000_000)]);
+    const updated = await checkpoints.addSignatures(latest.size, [cosign(text, witness, 1_800_000_060)]);
+    expect(updated.split("\n\u2014 ").length, "the log's line and one witness line").to.equal(3);
+    const served = await (await get("checkpoint")).text();
+    expect(served).to.equal(updated);
+    const opened = openCheckpoint(served, parseVerifierKey(checkpoints.verifierKey), ORIGIN, [witness]);
+    expect(opened.cosignatures.map((c) => c.timestamp)).to.deep.equal([1_800_000_060]);
+    expect(await checkpoints.noteAt(latest.size)).to.equal(updated);
+    let refused = "";
+    await checkpoints.addSignatures(12_345_678, []).catch((e: { code: string }) => (refused = e.code));
+    expect(refused).to.equal("proof.not_available");
   });
 
   it("keeps the signed notes across a reopen of the store and signs only what is anchored", async () => {

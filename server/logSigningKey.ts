@@ -7,7 +7,14 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { NOTE_ED25519, type NoteSigner, formatSignerKey, noteSigner, parseSignerKey } from "../core/note.ts";
+import {
+  NOTE_ED25519,
+  type NoteSigner,
+  formatSignerKey,
+  formatVerifierKey,
+  noteSigner,
+  parseSignerKey,
+} from "./core/note.ts";
 
 /** Where the key lives under a data directory. */
 export function logSigningKeyPath(dataDir: string): string {
@@ -49,4 +56,17 @@ export function loadLogSigningKey(dataDir: string, origin: string): NoteSigner {
   const renamed = noteSigner(origin, NOTE_ED25519, stored.seed);
   writeKeyFile(path, renamed, false);
   return renamed;
+}
+
+/**
+ * The verifier key of the log key in `dataDir`, named `origin`, without creating or changing
+ * anything (the CLI's own trust anchor); undefined when there is no readable key there.
+ */
+export function logVerifierKeyIn(dataDir: string, origin: string): string | undefined {
+  try {
+    const stored = parseSignerKey(readFileSync(logSigningKeyPath(dataDir), "utf8"));
+    return formatVerifierKey(noteSigner(origin, NOTE_ED25519, stored.seed));
+  } catch {
+    return undefined;
+  }
 }
