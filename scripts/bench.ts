@@ -50,6 +50,7 @@ import {
 } from "./benchPhases.ts";
 import { UniformTree, hashLeaf } from "../server/core/merkle/index.ts";
 import { measureReplay } from "./bench-replay.ts";
+import { measureMonitorFigures } from "./bench-monitor.ts";
 import { RawHttpConnection, cpuSecondsOf, httpCall } from "./benchHttp.ts";
 
 /**
@@ -71,6 +72,26 @@ const externalSteps: Array<() => Promise<Figure[]>> = [
         note: `${run.records} records replayed in ${run.seconds.toFixed(1)} s (${run.recordsPerSecond} records/s; scripts/bench-replay.ts)${records < 1_000_000 ? ", scaled linearly to 1M" : ""}`,
       }),
       figure("replay_records_per_s", run.recordsPerSecond, "records/s"),
+    ];
+  },
+  async () => {
+    // Monitor catch-up on 10,000 new entries (scripts/bench-monitor.ts); the 1M-leaf log is
+    // built only in a full run.
+    const measured = await measureMonitorFigures(quick ? [100_000] : [100_000, 1_000_000]);
+    const at100k = measured.monitor_catchup_10k_s_at_100k!;
+    const at1m = measured.monitor_catchup_10k_s_at_1m;
+    return [
+      figure("monitor_catchup_10k_s_at_100k", at100k, "s", {
+        target: "<= 2",
+        note: `${measured.monitor_catchup_10k_cpu_s_at_100k} s of CPU in the process (monitor and the routes serving it)`,
+      }),
+      figure("monitor_catchup_10k_s_at_1m", at1m ?? null, "s", {
+        target: "<= 2, and <= 1.25 × monitor_catchup_10k_s_at_100k",
+        note:
+          at1m === undefined
+            ? "not built under --quick: npm run bench:monitor"
+            : `${(at1m / at100k).toFixed(2)} × the figure at 100,000 leaves; ${measured.monitor_catchup_10k_cpu_s_at_1m} s of CPU`,
+      }),
     ];
   },
 ];

@@ -13,6 +13,7 @@ import { trustCommand } from "./trust.ts";
 import { unitCommand } from "./unit.ts";
 import { verifyCommand } from "./verify.ts";
 import { witnessGroup } from "./witness.ts";
+import { monitorCommandSpec } from "./monitor.ts";
 
 export const commands: Command[] = [
   serveCommand,
@@ -38,4 +39,5 @@ export const commands: Command[] = [
   backupCommand,
   restoreCommand,
   witnessGroup,
+  monitorCommandSpec,
 ];

@@ -23,6 +23,7 @@ import {
   rightEdgeTiles,
   rootFromEdge,
   rootOf,
+  tileAddress,
   tileKey,
   tilesForRanges,
 } from "../core/merkle/index.ts";
@@ -679,6 +680,19 @@ export class LedgerStore {
     const out = new Uint8Array(32 * width);
     for (let i = 0; i < width; i++) out.set(tile.get(0, i), 32 * i);
     return out;
+  }
+
+  /**
+   * Nodes of the tree by level and index, read from their tiles (a monitor's saved right edge).
+   * Precondition: each node is complete in the stored tree.
+   */
+  async readNodes(ids: readonly NodeId[]): Promise<Hash[]> {
+    const addresses = ids.map(tileAddress);
+    const tiles = await this.readTiles(
+      addresses.map(({ level, index }) => ({ level, index })),
+      true,
+    );
+    return addresses.map((a, i) => tiles[i]!.get(a.row, a.position).slice());
   }
 
   /** Root of the first `size` leaves. Precondition: size <= treeSize. */
