@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { Wallet } from "ethers";
 import { cliPath as cli, startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/gatewayFixture.ts";
 
 describe("dutyproof CLI: demands, tasks, duty lists, reports", function () {
   this.timeout(180_000);

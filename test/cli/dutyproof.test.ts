@@ -9,8 +9,7 @@ import { Wallet } from "ethers";
 import { testPort } from "../helpers/ports.ts";
 import { cliPath as cli, startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/gatewayFixture.ts";
 
 describe("dutyproof CLI", function () {
   this.timeout(120_000);

@@ -20,9 +20,9 @@ import { buildConsole } from "../../scripts/build-console.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
+import { sleep } from "../helpers/gatewayFixture.ts";
 
 const chromiumPath = "/usr/bin/chromium";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const chromiumFlags = [
   "--no-sandbox",
   "--disable-gpu",

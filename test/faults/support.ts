@@ -23,7 +23,9 @@ const native = createRequire(import.meta.url)("secp256k1") as {
   ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
 };
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/gatewayFixture.ts";
+
+export { sleep };
 
 /** A `dutyproof serve` process tree that can be started, killed and restarted on one DATA_DIR. */
 export class ServeProcess {

@@ -32,13 +32,13 @@ import { type ExternalChain, handOverLog, runCli, startExternalChain } from "../
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
+import { sleep } from "../helpers/gatewayFixture.ts";
 
 const CHAIN_ID = 4243;
 // anvil's first two funded development accounts: the county's operator and the attacker.
 const countyKey = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const attackerKey = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const victim = id("unit:qingshui-town");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("trust anchors: a look-alike ledger on the same chain is refused by every verifier", function () {
   this.timeout(300_000);

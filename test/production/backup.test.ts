@@ -16,8 +16,7 @@ import { runCli } from "../helpers/externalChain.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/gatewayFixture.ts";
 
 describe("backup and restore of DATA_DIR", function () {
   this.timeout(240_000);

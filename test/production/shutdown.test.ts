@@ -14,8 +14,7 @@ import { testPort } from "../helpers/ports.ts";
 import { startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/gatewayFixture.ts";
 
 describe("graceful shutdown of dutyproof serve", function () {
   this.timeout(240_000);

@@ -9,6 +9,7 @@ import { testPort } from "../helpers/ports.ts";
 import { cliPath } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { ORIGIN, StaticLog, recordLeaf } from "./staticLog.ts";
+import { sleep } from "../helpers/gatewayFixture.ts";
 
 interface Run {
   code: number | null;
@@ -36,7 +37,6 @@ function runMonitor(args: string[]): Promise<Run> {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const at = (run: Run) => run.findings.map((f) => `${f.kind}@${f.leafIndex ?? f.checkpointSize}`);
 
 describe("dutyproof monitor against a C2SP log (attacks reported at their leaf)", function () {

@@ -33,8 +33,7 @@ import { testPort } from "../helpers/ports.ts";
 import { startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { addCheckpoint } from "./witnessSupport.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/gatewayFixture.ts";
 
 describe("gateway with witnesses, and verify --quorum", function () {
   this.timeout(240_000);
