@@ -44,7 +44,6 @@ export class Catalog {
   private readonly starter: CatalogEntry[];
   private readonly extraDir: string;
 
-
   constructor(extraDir: string, starterDir: string = starterCatalogDir) {
     this.starter = loadCatalog(starterDir);
     this.extraDir = extraDir;
