@@ -5,23 +5,14 @@
  */
 import { TILE_WIDTH } from "../core/merkle/tiles.ts";
 import type { Hash } from "../core/merkle/hasher.ts";
-
-/** A tile's index as tlog-tiles paths write it: 3-digit groups, all but the last prefixed "x". */
-export function tileIndexPath(index: number): string {
-  const groups: string[] = [];
-  let n = index;
-  do {
-    groups.unshift((n % 1000).toString().padStart(3, "0"));
-    n = Math.floor(n / 1000);
-  } while (n > 0);
-  return groups.map((g, i) => (i < groups.length - 1 ? `x${g}` : g)).join("/");
-}
+import { formatTilePath } from "../core/tlog.ts";
 
 /** The path of tile `index` at `level` ("entries" for entry bundles), for a tree of `treeSize`. */
 export function tilePath(level: number | "entries", index: number, treeSize: number): string {
-  const start = index * TILE_WIDTH;
-  const width = Math.min(TILE_WIDTH, treeSize - start);
-  return `tile/${level}/${tileIndexPath(index)}${width < TILE_WIDTH ? `.p/${width}` : ""}`;
+  const width = Math.min(TILE_WIDTH, treeSize - index * TILE_WIDTH);
+  return formatTilePath(
+    level === "entries" ? { kind: "entries", level: 0, index, width } : { kind: "hash", level, index, width },
+  );
 }
 
 /** Splits an entry bundle into its entries (each a big-endian uint16 length, then the bytes). */
