@@ -1,5 +1,5 @@
 /**
- * The CLI's witness commands (dispatched from scripts/dutyproof.ts), for an organisation that
+ * The witness commands (declared in scripts/cli/witness.ts), for an organisation that
  * checks a dutyproof log from its own machine (docs/operations.md, "Witnesses"):
  *
  *   dutyproof witness keygen --name NAME --out FILE
@@ -10,7 +10,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { DutyproofError } from "../server/core/errors.ts";
 import {
   type NoteVerifier,
@@ -43,25 +42,9 @@ export const DEFAULT_WITNESS_PORT = 7380;
 
 type Usage = (message: string) => Error;
 
-function parse(args: string[], usage: Usage, strings: string[], multiple: string[] = []) {
-  const spec = Object.fromEntries([
-    ...strings.map((n) => [n, { type: "string" as const }]),
-    ...multiple.map((n) => [n, { type: "string" as const, multiple: true as const }]),
-  ]);
-  try {
-    return parseArgs({ args, options: spec, allowPositionals: false, strict: true }).values as Record<
-      string,
-      string | string[] | undefined
-    >;
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
-}
-
-function keygen(args: string[], usage: Usage): void {
-  const values = parse(args, usage, ["name", "out"]);
-  const name = values.name as string | undefined;
-  const out = values.out as string | undefined;
+/** `witness keygen`: the flags as `dutyproof witness keygen` declares them (scripts/cli/witness.ts). */
+export function keygen(values: { name?: string | undefined; out?: string | undefined }, usage: Usage): void {
+  const { name, out } = values;
   if (!name || !out) throw usage("witness keygen: give --name NAME and --out FILE");
   if (!isValidKeyName(name)) throw usage("--name holds no spaces and no '+' (e.g. witness.audit-bureau.example)");
   if (existsSync(out)) throw new Error(`${out} exists; a witness key is never overwritten`);
@@ -92,17 +75,20 @@ function logLine(event: WitnessEvent): void {
   console.log(JSON.stringify({ time: new Date().toISOString(), level, service: "dutyproof-witness", ...event }));
 }
 
-async function serve(args: string[], usage: Usage): Promise<void> {
-  const values = parse(args, usage, ["key", "state", "port", "host", "rpc"], ["log"]);
-  const keyFile = values.key as string | undefined;
-  const stateDir = values.state as string | undefined;
-  const logKeys = (values.log as string[] | undefined) ?? [];
+/** `witness serve`: the flags as `dutyproof witness serve` declares them (scripts/cli/witness.ts). */
+export async function serve(
+  values: Record<string, string | undefined>,
+  logKeys: readonly string[],
+  usage: Usage,
+): Promise<void> {
+  const keyFile = values.key;
+  const stateDir = values.state;
   if (!keyFile || !stateDir || logKeys.length === 0) {
     throw usage("witness serve: give --key FILE, --state DIR and at least one --log VERIFIER_KEY");
   }
   const port = Number(values.port ?? DEFAULT_WITNESS_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage("--port must be a port number");
-  const host = (values.host as string | undefined) ?? "127.0.0.1";
+  const host = values.host ?? "127.0.0.1";
   let keyText: string;
   try {
     keyText = readFileSync(keyFile, "utf8");
@@ -131,7 +117,7 @@ async function serve(args: string[], usage: Usage): Promise<void> {
   });
   const state = new WitnessStateDir(stateDir);
   claimStateDir(stateDir);
-  const rpc = values.rpc as string | undefined;
+  const rpc = values.rpc;
   const server = createWitnessServer({
     signer: signer!,
     logs,
@@ -163,40 +149,18 @@ async function serve(args: string[], usage: Usage): Promise<void> {
   process.once("SIGINT", stop);
 }
 
-/** `dutyproof witness …`: keygen or serve. */
-export async function witnessCommand(args: string[], usage: Usage): Promise<void> {
-  const [action, ...rest] = args;
-  if (action === "keygen") return keygen(rest, usage);
-  if (action === "serve") return serve(rest, usage);
-  throw usage("witness: expected keygen or serve");
-}
-
 /**
- * Takes `--witness VERIFIER_KEY` (repeatable) and `--quorum K` out of a verify command's
- * arguments; the policy is absent when no witness is named. K defaults to every witness named.
+ * The witness policy of `verify --witness VERIFIER_KEY… [--quorum K]`: absent when no witness is
+ * named; K defaults to every witness named.
  */
-export function takeWitnessPolicy(args: string[], usage: Usage): { policy?: WitnessPolicy; rest: string[] } {
-  const keys: string[] = [];
-  let quorum: string | undefined;
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] =
-      arg.startsWith("--") && arg.includes("=")
-        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-        : [arg, undefined];
-    if (flag !== "--witness" && flag !== "--quorum") {
-      rest.push(arg);
-      continue;
-    }
-    const value = inline ?? args[++i];
-    if (value === undefined) throw usage(`${flag} needs a value`);
-    if (flag === "--witness") keys.push(value);
-    else quorum = value;
-  }
+export function witnessPolicyOf(
+  keys: readonly string[],
+  quorum: string | undefined,
+  usage: Usage,
+): WitnessPolicy | undefined {
   if (keys.length === 0) {
     if (quorum !== undefined) throw usage("--quorum needs at least one --witness VERIFIER_KEY");
-    return { rest };
+    return undefined;
   }
   const witnesses = keys.map((key) => {
     let verifier: NoteVerifier;
@@ -212,7 +176,7 @@ export function takeWitnessPolicy(args: string[], usage: Usage): { policy?: Witn
   if (!Number.isInteger(k) || k < 1 || k > witnesses.length) {
     throw usage(`--quorum must be between 1 and the ${witnesses.length} witnesses named`);
   }
-  return { policy: { witnesses, quorum: k }, rest };
+  return { witnesses, quorum: k };
 }
 
 /**

@@ -17,7 +17,7 @@ import { hash32, readJsonFile, rpcUrlOf, verifierTrust } from "./context.ts";
 import { SilentExit, UnreachableError, UsageError, exitCodes } from "./errors.ts";
 import { gatewayAnswer, gatewayUrl } from "./gateway.ts";
 import { withWitnessCheck } from "../../server/core/witnessQuorum.ts";
-import { receiptWitnessCheck, takeWitnessPolicy } from "../witnessCommands.ts";
+import { receiptWitnessCheck, witnessPolicyOf } from "../witnessCommands.ts";
 import { chinaTime } from "./time.ts";
 
 type Lang = "zh-CN" | "en";
@@ -156,13 +156,7 @@ export const verifyCommand: Command = command(
   },
   async ({ values, switches, positionals, lists }) => {
     const json = switches.has("json");
-    const { policy } = takeWitnessPolicy(
-      [
-        ...lists.witness!.flatMap((key) => ["--witness", key]),
-        ...(values.quorum === undefined ? [] : ["--quorum", values.quorum]),
-      ],
-      (message) => new UsageError(message),
-    );
+    const policy = witnessPolicyOf(lists.witness!, values.quorum, (message) => new UsageError(message));
     const file = positionals[0];
     if (!file && !values.hash) throw new UsageError("verify: give a receipt or record file, or --hash HASH");
     const lang = (values.lang ?? (process.env.LANG?.startsWith("en") ? "en" : "zh-CN")) as Lang;

@@ -3,14 +3,14 @@
  * organisation runs on its own machine (docs/operations.md, "Witnesses"). The witness itself is
  * scripts/witnessCommands.ts and server/witness/.
  */
-import { group, passThrough } from "./command.ts";
+import { command, group } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import { witnessCommand } from "../witnessCommands.ts";
+import { keygen, serve } from "../witnessCommands.ts";
 
 const usage = (message: string) => new UsageError(message);
 
 export const witnessGroup = group("witness", "a witness of the log, run by another organisation", [
-  passThrough(
+  command(
     {
       name: "witness keygen",
       summary: "a new Ed25519 witness key (cosignature/v1), written 0600; prints its verifier key",
@@ -21,9 +21,9 @@ export const witnessGroup = group("witness", "a witness of the log, run by anoth
       },
       example: "dutyproof witness keygen --name witness.audit-bureau.example --out witness.key",
     },
-    (args) => witnessCommand(["keygen", ...args], usage),
+    async ({ values }) => keygen(values, usage),
   ),
-  passThrough(
+  command(
     {
       name: "witness serve",
       summary: "serve POST /add-checkpoint (c2sp.org/tlog-witness) for the logs named by --log",
@@ -42,6 +42,6 @@ export const witnessGroup = group("witness", "a witness of the log, run by anoth
       },
       example: "dutyproof witness serve --key witness.key --state witness-state --log dutyproof/31337/0x…+1a2b3c4d+AQ…",
     },
-    (args) => witnessCommand(["serve", ...args], usage),
+    ({ values, lists }) => serve(values, lists.log!, usage),
   ),
 ]);
