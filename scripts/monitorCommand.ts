@@ -14,7 +14,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { Counter, Gauge, Registry } from "prom-client";
 import { NOTE_COSIGNATURE_V1, parseVerifierKey } from "../server/core/note.ts";
 import {
@@ -47,31 +46,24 @@ export function writeFileAtomically(path: string, text: string): void {
   }
 }
 
+/** The flags of `dutyproof monitor`, as scripts/cli/monitor.ts declares them. */
+export interface MonitorFlags {
+  state?: string | undefined;
+  gateway?: string | undefined;
+  once?: boolean;
+  token?: string | undefined;
+  rpc?: string | undefined;
+  witness?: readonly string[];
+  quorum?: string | undefined;
+  webhook?: string | undefined;
+  "metrics-port"?: string | undefined;
+  interval?: string | undefined;
+}
+
 /**
  * Runs the command. Returns the exit code; `usage` builds the CLI's usage error (exit 2).
  */
-export async function monitorCommand(args: string[], usage: (message: string) => Error): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      options: {
-        state: { type: "string" },
-        gateway: { type: "string" },
-        once: { type: "boolean" },
-        token: { type: "string" },
-        rpc: { type: "string" },
-        witness: { type: "string", multiple: true },
-        quorum: { type: "string" },
-        webhook: { type: "string" },
-        "metrics-port": { type: "string" },
-        interval: { type: "string" },
-      },
-    }).values;
-  } catch (error) {
-    throw usage(`monitor: ${(error as Error).message}`);
-  }
+export async function monitorCommand(parsed: MonitorFlags, usage: (message: string) => Error): Promise<number> {
   const statePath = parsed.state;
   if (!statePath) throw usage("monitor: give --state FILE");
   const gatewayUrl = parsed.gateway ?? process.env.GATEWAY_URL;

@@ -117,24 +117,6 @@ export function command(spec: CommandSpec, handler: (parsed: Parsed) => Promise<
   };
 }
 
-/**
- * A command whose arguments its own module reads (a separate program run by another
- * organisation: the witness, the monitor): `--help` and the refusal of unknown flags still derive
- * from `spec`; `run` gets the arguments as given.
- */
-export function passThrough(spec: CommandSpec, run: (args: string[]) => Promise<void>): Command {
-  return {
-    word: spec.name.split(" ").at(-1)!,
-    name: spec.name,
-    summary: spec.summary,
-    help: () => helpOf(spec),
-    run: async (args) => {
-      parse(spec, args);
-      await run(args);
-    },
-  };
-}
-
 /** A command with subcommands (`unit keygen`, `unit register` …); `--help` lists them. */
 export function group(name: string, summary: string, subcommands: Command[]): Command {
   const help = () => {

@@ -3,11 +3,11 @@
  * where it is (docs/operations.md, "Monitors"). The monitor itself is scripts/monitorCommand.ts
  * and server/audit/monitorLog.ts.
  */
-import { passThrough } from "./command.ts";
+import { command } from "./command.ts";
 import { type ExitCode, SilentExit, UsageError } from "./errors.ts";
 import { monitorCommand } from "../monitorCommand.ts";
 
-export const monitorCommandSpec = passThrough(
+export const monitorCommandSpec = command(
   {
     name: "monitor",
     summary: "follow a log's signed checkpoints, tiles and entries from a saved state; report findings at their leaf",
@@ -28,8 +28,9 @@ export const monitorCommandSpec = passThrough(
     example: "dutyproof monitor --state audit-bureau.monitor.json --gateway http://county-gateway:8545 --once",
     notes: ["exit 0 clean, 1 findings, 2 usage, 3 gateway or chain unreachable"],
   },
-  async (args) => {
-    const code = await monitorCommand(args, (message) => new UsageError(message));
+  async ({ values, switches, lists }) => {
+    const flags = { ...values, once: switches.has("once"), witness: lists.witness! };
+    const code = await monitorCommand(flags, (message) => new UsageError(message));
     if (code !== 0) throw new SilentExit(code as ExitCode);
   },
 );
