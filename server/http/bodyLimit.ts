@@ -5,6 +5,7 @@
  * at most DISCARD_LIMIT_BYTES more, then closes the connection.
  */
 import type { IncomingMessage } from "node:http";
+import { StringDecoder } from "node:string_decoder";
 import { bodyShapeFaults } from "../core/bodyShape.ts";
 import { DutyproofError } from "../core/errors.ts";
 
@@ -54,7 +55,13 @@ export function readBodyText(req: IncomingMessage, limit: number): Promise<strin
       reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
       return;
     }
-    const chunks: Buffer[] = [];
+    // Each chunk is decoded as it arrives and its buffer let go: joining the chunks into one
+    // body-sized buffer first made a native allocation of up to the limit per request, and glibc,
+    // which raises its mmap threshold after such a block is freed, then served the next ones from
+    // its heap arenas and kept them (the hostile campaign's resident memory grew with every large
+    // body). Decoded text lives in V8's heap, which gives it back.
+    const decoder = new StringDecoder("utf8");
+    const parts: string[] = [];
     let length = 0;
     req.on("data", (chunk: Buffer) => {
       length += chunk.length;
@@ -63,14 +70,15 @@ export function readBodyText(req: IncomingMessage, limit: number): Promise<strin
         reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
         return;
       }
-      chunks.push(chunk);
+      parts.push(decoder.write(chunk));
     });
     req.on("error", () =>
       reject(new DutyproofError("request.unreadable", "the request could not be read (encoding, length or path)")),
     );
     req.on("end", () => {
       if (length > limit) return;
-      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8"));
+      parts.push(decoder.end());
+      resolve(parts.join(""));
     });
   });
 }
