@@ -186,7 +186,7 @@ export function witnessPolicyPanel(): HTMLElement {
   return h(
     "details",
     { class: "panel witness-policy", id: "witness-policy", open: policy !== undefined },
-    h("summary", null, say("title"), "：", summary),
+    h("summary", null, say("title"), language() === "zh-CN" ? "：" : ": ", summary),
     h("p", { class: "hint" }, say("intro")),
     h("label", { for: "witness-keys" }, say("keys")),
     keys,
