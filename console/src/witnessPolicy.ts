@@ -39,6 +39,10 @@ const texts = {
   saved: ["已保存", "Saved"],
   cleared: ["已清除", "Cleared"],
   notStored: ["本浏览器不允许保存设置", "This browser does not let the page store the setting"],
+  unreadable: [
+    "本浏览器中保存的见证方策略无法读取：请重新设置或清除",
+    "The witness policy stored in this browser cannot be read: set it again or clear it",
+  ],
   witnesses: ["见证方联署", "Witness cosignatures"],
   count: ["{count} 个有效联署，要求 {quorum} 个", "{count} valid cosignatures, {quorum} required"],
 } as const satisfies Record<string, readonly [string, string]>;
@@ -69,12 +73,23 @@ export function storedWitnessPolicy(): StoredWitnessPolicy | null {
   }
 }
 
-/** The page setting's policy; undefined when none is set or the stored one no longer parses. */
+/**
+ * The page setting's policy; undefined when none is set. A stored setting that no longer makes a
+ * policy throws: verifying as if no witnesses were asked for would pass what the person meant to
+ * refuse.
+ */
 export function pageWitnessPolicy(): WitnessPolicy | undefined {
+  let item: string | null;
+  try {
+    item = localStorage.getItem(storageKey);
+  } catch {
+    return undefined; // no storage in this browser: nothing was ever saved
+  }
+  if (item === null) return undefined;
   const stored = storedWitnessPolicy();
-  if (!stored) return undefined;
-  const made = witnessPolicyOf(stored.witnesses, stored.quorum);
-  return made.ok ? made.policy : undefined;
+  const made = stored ? witnessPolicyOf(stored.witnesses, stored.quorum) : undefined;
+  if (!made?.ok) throw new Error(say("unreadable"));
+  return made.policy;
 }
 
 /**
@@ -158,8 +173,14 @@ export const gatewayCheckpoints: CheckpointSource = {
 /** The policy panel of the verify page: the keys and quorum, saved in this browser. */
 export function witnessPolicyPanel(): HTMLElement {
   const stored = storedWitnessPolicy();
-  const policy = pageWitnessPolicy();
   const status = h("p", { class: "hint", id: "witness-policy-status", "aria-live": "polite" });
+  let policy: WitnessPolicy | undefined;
+  try {
+    policy = pageWitnessPolicy();
+  } catch (error) {
+    status.classList.add("is-error");
+    replace(status, (error as Error).message);
+  }
   const summary = h("span", { id: "witness-policy-summary" });
   const showSummary = (active: WitnessPolicy | undefined) =>
     replace(summary, active ? say("active", { quorum: active.quorum, count: active.witnesses.length }) : say("none"));
@@ -185,7 +206,11 @@ export function witnessPolicyPanel(): HTMLElement {
   };
   return h(
     "details",
-    { class: "panel witness-policy", id: "witness-policy", open: policy !== undefined },
+    {
+      class: "panel witness-policy",
+      id: "witness-policy",
+      open: policy !== undefined || status.classList.contains("is-error"),
+    },
     h("summary", null, say("title"), language() === "zh-CN" ? "：" : ": ", summary),
     h("p", { class: "hint" }, say("intro")),
     h("label", { for: "witness-keys" }, say("keys")),

@@ -323,5 +323,12 @@ describe("witness policy: verify --hash, trust files and the console's verify pa
     await page.click("#witness-clear");
     expect(await verifyFile("page-once-cleared.json", receipt)).to.equal("valid");
     expect(await page.locator("#witness-list").count()).to.equal(0);
+
+    // A stored setting that no longer makes a policy stops verification instead of being ignored.
+    await page.evaluate(() => localStorage.setItem("dutyproof.witnessPolicy", '{"witnesses":["not a key"]}'));
+    await page.reload();
+    await page.locator("#witness-policy-status.is-error >> text=cannot be read").waitFor();
+    await page.setInputFiles("#verify-file", file("page-unreadable.json", twice));
+    await page.locator("#verdict >> text=cannot be read").waitFor();
   });
 });
