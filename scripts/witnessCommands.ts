@@ -19,19 +19,10 @@ import {
   formatVerifierKey,
   isValidKeyName,
   noteSigner,
-  parseCheckpoint,
-  parseNote,
   parseSignerKey,
   parseVerifierKey,
 } from "../server/core/note.ts";
 import { redactUrl } from "../server/chain/redactUrl.ts";
-import { hexToBytes } from "../server/core/bytes.ts";
-import {
-  type QuorumSubject,
-  type QuorumVerdict,
-  type WitnessPolicy,
-  checkWitnessQuorum,
-} from "../server/core/witnessQuorum.ts";
 import { systemClock } from "../server/clock.ts";
 import { chainAnchorReader } from "../server/witness/chainAnchors.ts";
 import { type WitnessEvent, createWitnessServer } from "../server/witness/WitnessServer.ts";
@@ -147,83 +138,4 @@ export async function serve(
   const stop = () => server.close(() => process.exit(0));
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
-}
-
-/**
- * The witness policy of `verify --witness VERIFIER_KEY… [--quorum K]`: absent when no witness is
- * named; K defaults to every witness named.
- */
-export function witnessPolicyOf(
-  keys: readonly string[],
-  quorum: string | undefined,
-  usage: Usage,
-): WitnessPolicy | undefined {
-  if (keys.length === 0) {
-    if (quorum !== undefined) throw usage("--quorum needs at least one --witness VERIFIER_KEY");
-    return undefined;
-  }
-  const witnesses = keys.map((key) => {
-    let verifier: NoteVerifier;
-    try {
-      verifier = parseVerifierKey(key);
-    } catch (error) {
-      throw usage(`--witness ${key}: ${(error as Error).message}`);
-    }
-    if (verifier.type !== NOTE_COSIGNATURE_V1) throw usage(`--witness ${key} is not a witness (type 0x04) key`);
-    return verifier;
-  });
-  const k = quorum === undefined ? witnesses.length : Number(quorum);
-  if (!Number.isInteger(k) || k < 1 || k > witnesses.length) {
-    throw usage(`--quorum must be between 1 and the ${witnesses.length} witnesses named`);
-  }
-  return { witnesses, quorum: k };
-}
-
-/**
- * The witness check of one receipt: on the checkpoint note the evidence carries
- * (`checkpointNote`, beside the receipt or in it), else on the gateway's latest cosigned
- * checkpoint (GET /tlog/checkpoint) with a consistency proof from the receipt's size
- * (GET /v1/proofs/consistency) when that checkpoint is larger.
- */
-export async function receiptWitnessCheck(
-  policy: WitnessPolicy,
-  receipt: QuorumSubject,
-  raw: unknown,
-  gatewayUrl: () => string,
-): Promise<QuorumVerdict> {
-  const carried = raw as { checkpointNote?: unknown; receipt?: { checkpointNote?: unknown } } | null;
-  let note = carried?.checkpointNote ?? carried?.receipt?.checkpointNote;
-  const get = async (path: string) => {
-    try {
-      const response = await fetch(gatewayUrl() + path, { signal: AbortSignal.timeout(30_000) });
-      return { status: response.status, text: await response.text() };
-    } catch {
-      throw new Error(`the gateway at ${gatewayUrl()} does not answer (needed for the witnesses' checkpoint)`);
-    }
-  };
-  if (typeof note !== "string") {
-    const answer = await get("/tlog/checkpoint");
-    if (answer.status !== 200) throw new Error(`the gateway serves no cosigned checkpoint (${answer.status})`);
-    note = answer.text;
-  }
-  let proof: Uint8Array[] = [];
-  const size = noteSize(note as string);
-  if (size !== undefined && size > receipt.treeSize) {
-    const answer = await get(`/v1/proofs/consistency?from=${receipt.treeSize}&to=${size}`);
-    if (answer.status === 200) {
-      const hashes = (JSON.parse(answer.text) as { proof?: unknown }).proof;
-      if (Array.isArray(hashes) && hashes.every((h) => typeof h === "string" && /^0x[0-9a-f]{64}$/.test(h))) {
-        proof = (hashes as string[]).map((h) => hexToBytes(h));
-      }
-    }
-  }
-  return checkWitnessQuorum(receipt, note as string, policy, proof);
-}
-
-function noteSize(note: string): number | undefined {
-  try {
-    return parseCheckpoint(parseNote(note).text).size;
-  } catch {
-    return undefined;
-  }
 }

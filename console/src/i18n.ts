@@ -194,6 +194,7 @@ const messages = {
   "check.checkpoint": ["链上检查点", "Anchored checkpoint"],
   "check.note": ["日志签名的检查点", "Log-signed checkpoint"],
   "check.key": ["当时的有效密钥", "Key valid at the time"],
+  "check.witnesses": ["见证方联署", "Witness cosignatures"],
   "check.passed": ["通过", "passed"],
   "check.failed": ["未通过", "failed"],
 

@@ -14,10 +14,16 @@ import { redactUrl } from "../../server/chain/redactUrl.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
 import { type Command, command } from "./command.ts";
 import { hash32, readJsonFile, rpcUrlOf, verifierTrust } from "./context.ts";
-import { SilentExit, UnreachableError, UsageError, exitCodes } from "./errors.ts";
-import { gatewayAnswer, gatewayUrl } from "./gateway.ts";
-import { withWitnessCheck } from "../../server/core/witnessQuorum.ts";
-import { receiptWitnessCheck, witnessPolicyOf } from "../witnessCommands.ts";
+import { GatewayRefusal, SilentExit, UnreachableError, UsageError, exitCodes } from "./errors.ts";
+import { gatewayAnswer, gatewayText } from "./gateway.ts";
+import {
+  type CheckpointSource,
+  type QuorumVerdict,
+  type WitnessPolicy,
+  receiptWitnessCheck,
+  trustedWitnessPolicy,
+  witnessPolicyOf,
+} from "../../server/core/witnessQuorum.ts";
 import { chinaTime } from "./time.ts";
 
 type Lang = "zh-CN" | "en";
@@ -69,11 +75,74 @@ function chainFacts(rpcUrl: string, trust: TrustedDeployment[]): (receipt: Recei
 }
 
 /**
+ * The gateway's latest cosigned checkpoint and its consistency proofs, for the witness check of a
+ * receipt whose own note lacks the cosignatures; a gateway that does not answer ends with exit 3.
+ */
+const gatewayCheckpoints: CheckpointSource = {
+  latestNote: async () => {
+    try {
+      return await gatewayText("/tlog/checkpoint");
+    } catch (error) {
+      // No checkpoint signed yet (404), or none the gateway will show: there is nothing to count.
+      if (error instanceof GatewayRefusal) return undefined;
+      throw error;
+    }
+  },
+  consistency: async (from, to) => {
+    const { status, body } = await gatewayAnswer<{ proof?: unknown }>(`/v1/proofs/consistency?from=${from}&to=${to}`);
+    const hashes = body.proof;
+    if (status !== 200 || !Array.isArray(hashes)) return undefined;
+    if (!hashes.every((h) => typeof h === "string" && /^0x[0-9a-f]{64}$/.test(h))) return undefined;
+    return (hashes as string[]).map((h) => hexToBytes(h));
+  },
+};
+
+/** The policy of `--witness KEY… [--quorum K]`, or undefined when no witness is named. */
+function flagPolicy(keys: readonly string[], quorum: string | undefined): WitnessPolicy | undefined {
+  const k = quorum === undefined ? undefined : /^[0-9]{1,4}$/.test(quorum) ? Number(quorum) : NaN;
+  const made = witnessPolicyOf(keys, k);
+  if (made.ok) return made.policy;
+  switch (made.problem) {
+    case "quorum_without_witnesses":
+      throw new UsageError("--quorum needs at least one --witness VERIFIER_KEY");
+    case "key_malformed":
+      throw new UsageError(`--witness ${made.key}: ${made.detail}`);
+    case "not_witness_key":
+      throw new UsageError(`--witness ${made.key} is not a witness (type 0x04) key`);
+    case "quorum_out_of_range":
+      throw new UsageError(`--quorum must be between 1 and the ${made.witnesses} witnesses named`);
+  }
+}
+
+const witnessStatusText = {
+  cosigned: { "zh-CN": "已联署", en: "cosigned" },
+  missing: { "zh-CN": "未联署", en: "missing" },
+  bad_signature: { "zh-CN": "联署签名无效", en: "bad signature" },
+} as const;
+
+/** One line per witness of the policy: who cosigned the receipt's checkpoint and who did not. */
+export function witnessLines(quorum: QuorumVerdict, lang: Lang): string[] {
+  const zh = lang === "zh-CN";
+  return [
+    zh
+      ? `  见证方：${quorum.cosigners.length} 个有效联署，要求 ${quorum.quorum} 个`
+      : `  witnesses: ${quorum.cosigners.length} valid cosignatures, ${quorum.quorum} required`,
+    ...quorum.witnesses.map((w) => `    ${w.name}: ${witnessStatusText[w.status][lang]}`),
+  ];
+}
+
+/**
  * A leaf hash alone: the gateway says only where the leaf was anchored (the record's content and
  * signer go to the holder of its record id), so this checks that much on chain: the proof leads
  * to the root the ledger holds for that checkpoint.
  */
-async function verifyLeafOnly(body: Record<string, unknown>, rpcUrl: string, lang: Lang, trust: TrustedDeployment[]) {
+async function verifyLeafOnly(
+  body: Record<string, unknown>,
+  rpcUrl: string,
+  lang: Lang,
+  trust: TrustedDeployment[],
+  flagged: WitnessPolicy | undefined,
+) {
   const zh = lang === "zh-CN";
   const hex = (v: unknown) => hexToBytes(String(v));
   const receipt = { ...body, unitId: "0x" + "00".repeat(32) } as unknown as Receipt;
@@ -97,12 +166,25 @@ async function verifyLeafOnly(body: Record<string, unknown>, rpcUrl: string, lan
     );
     throw new SilentExit(exitCodes.failed);
   }
+  // The witnesses' cosignatures on the checkpoint the leaf was proved against, as for a receipt:
+  // the note the gateway served with the leaf, else its latest cosigned checkpoint.
+  const policy = flagged ?? trustedWitnessPolicy(trust, receipt);
+  if (policy) {
+    const note = typeof body.checkpointNote === "string" ? body.checkpointNote : undefined;
+    const quorum = await receiptWitnessCheck(policy, receipt, note, gatewayCheckpoints);
+    if (!quorum.ok) {
+      console.log(zh ? `无效：${reasonText[quorum.reason]!["zh-CN"]}` : `INVALID: ${reasonText[quorum.reason]!.en}`);
+      for (const line of witnessLines(quorum, lang)) console.log(line);
+      throw new SilentExit(exitCodes.failed);
+    }
+  }
   const when = chinaTime(facts.checkpoint.anchoredAt);
   console.log(
     zh
       ? `已锚定：叶子 ${body.leafIndex} 于 ${when} 锚定在区块 ${facts.checkpoint.blockNumber}（仅凭叶子哈希；核验记录内容与签名需记录编号或回执文件）`
       : `ANCHORED: leaf ${body.leafIndex} anchored at ${when} in block ${facts.checkpoint.blockNumber} (leaf hash only; the record's content and signer need its record id or receipt file)`,
   );
+  if (policy) console.log(zh ? `  已获所要求的见证方联署` : `  cosigned by the witnesses required`);
 }
 
 /** A single item's verdict as lines for a person. */
@@ -116,6 +198,7 @@ function itemLines(item: ItemResult, lang: Lang): string[] {
         ? `无效：${reasonText[verdict.reason!]?.["zh-CN"] ?? verdict.reason}`
         : `INVALID: ${reasonText[verdict.reason!]?.en ?? verdict.reason}`,
       ...verdict.checks.filter((c) => !c.ok).map((c) => `  ✗ ${c.name}: ${c.reason}`),
+      ...(item.witnesses ? witnessLines(item.witnesses, lang) : []),
     ];
   const when = verdict.anchoredAt ? chinaTime(verdict.anchoredAt) : "";
   return [
@@ -128,6 +211,7 @@ function itemLines(item: ItemResult, lang: Lang): string[] {
       ? `  ${verdict.recordChecked ? "已核对记录内容" : "仅核验回执（未提供记录内容）"}`
       : `  ${verdict.recordChecked ? "record content checked" : "receipt only (no record content given)"}`,
     ...noticeLines(item.notices, lang).map((line) => `  ${line}`),
+    ...(item.witnesses ? witnessLines(item.witnesses, lang) : []),
   ];
 }
 
@@ -143,7 +227,7 @@ export const verifyCommand: Command = command(
       rpc: { value: "URL", help: "the chain's JSON-RPC endpoint (default RPC_URL, else the gateway's /v1/rpc)" },
       witness: {
         value: "VERIFIER_KEY",
-        help: "a witness's key (type 0x04); repeatable: the receipt's checkpoint must carry their cosignatures",
+        help: "a witness's key (type 0x04); repeatable: the receipt's checkpoint must carry their cosignatures (replaces the trust file's witnesses)",
         multiple: true,
       },
       quorum: { value: "K", help: "how many of the --witness keys must have cosigned (default: all)" },
@@ -152,11 +236,11 @@ export const verifyCommand: Command = command(
     },
     maxPositionals: 1,
     example: "dutyproof verify qingshui-1-2026H1.json --trust county-trust.json --lang en",
-    notes: ["exit 0 valid, 1 invalid or not found, 2 usage, 3 chain unreachable"],
+    notes: ["exit 0 valid, 1 invalid or not found, 2 usage, 3 chain or gateway unreachable"],
   },
   async ({ values, switches, positionals, lists }) => {
     const json = switches.has("json");
-    const policy = witnessPolicyOf(lists.witness!, values.quorum, (message) => new UsageError(message));
+    const policy = flagPolicy(lists.witness!, values.quorum);
     const file = positionals[0];
     if (!file && !values.hash) throw new UsageError("verify: give a receipt or record file, or --hash HASH");
     const lang = (values.lang ?? (process.env.LANG?.startsWith("en") ? "en" : "zh-CN")) as Lang;
@@ -181,32 +265,27 @@ export const verifyCommand: Command = command(
         throw new SilentExit(exitCodes.failed);
       }
       if (body.recordId === undefined) {
-        await verifyLeafOnly(body, rpcUrlOf(values), lang, await verifierTrust(values.trust));
+        await verifyLeafOnly(body, rpcUrlOf(values), lang, await verifierTrust(values.trust), policy);
         return;
       }
       raw = body;
     } else raw = readJsonFile(file!);
     const trust = await verifierTrust(values.trust);
     const rpcUrl = rpcUrlOf(values);
-    const result = await verifyDocument(raw, chainFacts(rpcUrl, trust), recoverSigner, trust);
+    // The witnesses' cosignatures on the checkpoint each valid receipt was proved against: the
+    // flags' policy, else the one the trust file sets for the receipt's deployment.
+    const result = await verifyDocument(raw, chainFacts(rpcUrl, trust), recoverSigner, trust, {
+      policy,
+      source: gatewayCheckpoints,
+    });
     if (result.kind === "unreadable")
       throw new UsageError(`${file ?? values.hash} holds no receipt dutyproof can read`);
-    // The witnesses' cosignatures on the checkpoint each valid receipt was proved against.
-    if (policy) {
-      for (const item of result.kind === "bundle" ? result.items : [result.item]) {
-        if (!item.verdict.valid) continue;
-        const raw1 = result.kind === "bundle" ? item.evidence : raw;
-        item.verdict = withWitnessCheck(
-          item.verdict,
-          await receiptWitnessCheck(policy, item.evidence.receipt, raw1, gatewayUrl),
-        );
-      }
-    }
     if (result.kind === "bundle") {
       const results = result.items.map((item) => ({
         recordId: item.evidence.receipt.recordId,
         ...item.verdict,
         ...item.notices,
+        ...(item.witnesses ? { witnesses: item.witnesses.witnesses } : {}),
       }));
       const invalid = result.items.filter((item) => !item.verdict.valid);
       if (json)
@@ -245,6 +324,7 @@ export const verifyCommand: Command = command(
           {
             ...item.verdict,
             ...item.notices,
+            ...(item.witnesses ? { witnesses: item.witnesses.witnesses } : {}),
             recordId: r.recordId,
             unitId: r.unitId,
             chainId: r.chainId,

@@ -5,7 +5,7 @@
  */
 import { TILE_WIDTH } from "../core/merkle/tiles.ts";
 import type { Hash } from "../core/merkle/hasher.ts";
-import { formatTilePath } from "../core/tlog.ts";
+import { formatTilePath, splitEntryBundle } from "../core/tlog.ts";
 
 /** The path of tile `index` at `level` ("entries" for entry bundles), for a tree of `treeSize`. */
 export function tilePath(level: number | "entries", index: number, treeSize: number): string {
@@ -13,20 +13,6 @@ export function tilePath(level: number | "entries", index: number, treeSize: num
   return formatTilePath(
     level === "entries" ? { kind: "entries", level: 0, index, width } : { kind: "hash", level, index, width },
   );
-}
-
-/** Splits an entry bundle into its entries (each a big-endian uint16 length, then the bytes). */
-export function splitEntryBundle(bundle: Uint8Array): Uint8Array[] | null {
-  const entries: Uint8Array[] = [];
-  let at = 0;
-  while (at < bundle.length) {
-    if (at + 2 > bundle.length) return null;
-    const length = (bundle[at]! << 8) | bundle[at + 1]!;
-    if (at + 2 + length > bundle.length) return null;
-    entries.push(bundle.subarray(at + 2, at + 2 + length));
-    at += 2 + length;
-  }
-  return entries;
 }
 
 /** Thrown when the log does not serve what the spec says it must: a finding, not a crash. */

@@ -59,9 +59,18 @@ export interface BurdenRegistry {
   ): Promise<{ registered: boolean; active: boolean; levelMask: bigint; department: string }>;
 }
 
+/** A registry read: a chain that does not answer is chain.unreachable (503), never a bare 500. */
+async function fromChain<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new DutyproofError("chain.unreachable", "the chain node does not answer", {}, { cause: error });
+  }
+}
+
 /**
  * The registry read from the chain; inspectors and units uncached, duty types for 5 seconds of
- * `clock` (the system clock when absent).
+ * `clock` (the system clock when absent). Throws chain.unreachable when the chain does not answer.
  */
 export function chainBurdenRegistry(ledger: Contract, clock: Clock = systemClock): BurdenRegistry {
   const dutyTypes = new Map<
@@ -70,18 +79,18 @@ export function chainBurdenRegistry(ledger: Contract, clock: Clock = systemClock
   >();
   return {
     async inspector(address) {
-      const i = await ledger.getFunction("inspector")(address);
+      const i = await fromChain(() => ledger.getFunction("inspector")(address));
       return { registered: i.registeredAt !== 0n, active: Boolean(i.active), department: String(i.department) };
     },
     async unit(unitId) {
-      const u = await ledger.getFunction("unit")(unitId);
+      const u = await fromChain(() => ledger.getFunction("unit")(unitId));
       return { registered: u.status !== 0n, active: u.status === 1n, level: Number(u.level) };
     },
     dutyType(dutyTypeId) {
       const hit = dutyTypes.get(dutyTypeId);
       if (hit && clock.now() - hit.at < 5_000) return hit.view;
       const view = (async () => {
-        const d = await ledger.getFunction("dutyType")(dutyTypeId);
+        const d = await fromChain(() => ledger.getFunction("dutyType")(dutyTypeId));
         return {
           registered: d.registeredAt !== 0n,
           active: Boolean(d.active),

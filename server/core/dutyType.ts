@@ -7,9 +7,14 @@
 import { sha256 } from "./sha256.ts";
 import { z } from "zod";
 import { bytesToHex } from "./bytes.ts";
-import { canonicalBytes, interoperableNumberFault } from "./canonical.ts";
+import { LONE_SURROGATE_MESSAGE, canonicalBytes, interoperableNumberFault, isWellFormedText } from "./canonical.ts";
 
-const title = z.object({ "zh-CN": z.string().min(1).max(200), en: z.string().min(1).max(200) }).strict();
+/**
+ * Text in the document, which its id hashes: a lone surrogate has no UTF-8, so no canonical
+ * bytes and no id; it is refused here, naming the field, instead of failing when the id is made.
+ */
+const documentText = () => z.string().refine(isWellFormedText, LONE_SURROGATE_MESSAGE);
+const title = z.object({ "zh-CN": documentText().min(1).max(200), en: documentText().min(1).max(200) }).strict();
 /** A number in the document, which its id hashes: one every JCS writes alike (docs/protocol.md, "Conventions"). */
 const documentInteger = z
   .number()
@@ -28,9 +33,9 @@ export const fieldDefinitionSchema = z
     maxLength: z.number().int().min(1).max(4000).optional(),
     minimum: documentInteger.optional(),
     maximum: documentInteger.optional(),
-    values: z.array(z.string().min(1)).min(1).optional().describe("allowed values of an enum field"),
+    values: z.array(documentText().min(1)).min(1).optional().describe("allowed values of an enum field"),
     valueTitles: z
-      .record(z.string().min(1), title)
+      .record(documentText().min(1), title)
       .optional()
       .describe("an enum field's values as people read them: a title in zh-CN and English for every value"),
   })
@@ -41,7 +46,7 @@ export const dutyTypeSchemaDocument = z
     schema: z.literal("dutyproof/duty-type/v1"),
     code: z.string().regex(/^[a-z][a-z0-9-]{1,63}$/),
     title,
-    department: z.string().min(1).max(64).describe("code of the owning department"),
+    department: documentText().min(1).max(64).describe("code of the owning department"),
     levels: z.array(z.number().int().min(0).max(255)).optional().describe("unit levels it applies to; all if absent"),
     fields: z.array(fieldDefinitionSchema).min(1).max(64),
   })

@@ -118,3 +118,20 @@ export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The entries of an entry bundle (the inverse of {@link encodeEntryBundle}), or null when the
+ * bytes are not a whole number of length-prefixed entries.
+ */
+export function splitEntryBundle(bundle: Uint8Array): Uint8Array[] | null {
+  const entries: Uint8Array[] = [];
+  let at = 0;
+  while (at < bundle.length) {
+    if (at + 2 > bundle.length) return null;
+    const length = (bundle[at]! << 8) | bundle[at + 1]!;
+    if (at + 2 + length > bundle.length) return null;
+    entries.push(bundle.subarray(at + 2, at + 2 + length));
+    at += 2 + length;
+  }
+  return entries;
+}

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { DutyproofError } from "./errors.ts";
-import { parseVerifierKey } from "./note.ts";
+import { NOTE_COSIGNATURE_V1, parseVerifierKey } from "./note.ts";
 
 /** The one format string of this version of the trust file (docs/protocol.md, "Trust files"). */
 export const TRUST_FILE_FORMAT = "dutyproof/trust/v1";
@@ -17,8 +17,8 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address (0x 
 
 /**
  * One trusted deployment. Unknown fields are kept out (strict), so that a later version that
- * adds keys a verifier must check (log keys, witness keys) bumps the format instead of being
- * silently ignored by an older reader.
+ * adds keys a verifier must check bumps the format, or is refused by an older reader instead of
+ * being silently ignored (`tlogKeys`, `witnesses` and `witnessQuorum` were added so).
  */
 export const trustedDeploymentSchema = z
   .object({
@@ -49,13 +49,45 @@ export const trustedDeploymentSchema = z
       .describe(
         "the logs' checkpoint keys (signed-note verifier keys named by each log's origin, /v1/info tlog.verifierKey); a receipt's checkpoint note is checked against them",
       ),
+    witnesses: z
+      .array(
+        z
+          .string()
+          .max(1000)
+          .refine((key) => isWitnessKey(key), "must be a witness's signed-note verifier key (type 0x04)"),
+      )
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        "the witnesses whose cosignatures a receipt's checkpoint must carry (verify --witness): signed-note verifier keys of type 0x04",
+      ),
+    witnessQuorum: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("how many of `witnesses` must have cosigned (verify --quorum); default: all of them"),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.witnessQuorum === undefined || d.witnessQuorum <= (d.witnesses?.length ?? 0), {
+    message: "witnessQuorum needs at least that many witnesses",
+    path: ["witnessQuorum"],
+  });
 
 function isVerifierKey(key: string): boolean {
   try {
     parseVerifierKey(key);
     return true;
+  } catch (error) {
+    if (error instanceof DutyproofError) return false;
+    throw error;
+  }
+}
+
+function isWitnessKey(key: string): boolean {
+  try {
+    return parseVerifierKey(key).type === NOTE_COSIGNATURE_V1;
   } catch (error) {
     if (error instanceof DutyproofError) return false;
     throw error;
@@ -108,7 +140,9 @@ export function mergeTrustAnchors(...sources: TrustAnchors[]): TrustedDeployment
   const seen = new Set<string>();
   const out: TrustedDeployment[] = [];
   for (const d of sources.flat()) {
-    const key = `${d.chainId}:${d.contract.toLowerCase()}:${d.logIds?.join(",") ?? "*"}`;
+    // A deployment given again with a witness policy is kept: the policy is what it adds.
+    const policy = d.witnesses ? `:${d.witnesses.join(",")}:${d.witnessQuorum ?? "all"}` : "";
+    const key = `${d.chainId}:${d.contract.toLowerCase()}:${d.logIds?.join(",") ?? "*"}${policy}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(d);

@@ -3,17 +3,11 @@
  * it, and a lawful erasure of its personal content (receipts and bundles carrying these come from
  * evidenceAssembler.ts); and the erasure itself.
  */
-import { type AmendmentNotice, type Erasure, eraseEnvelope, checkErasureOrder } from "../core/amendment.ts";
+import { type Erasure, type RecordNotices, eraseEnvelope, checkErasureOrder } from "../core/amendment.ts";
 import { DutyproofError } from "../core/errors.ts";
 import type { DutyTypeDocument } from "../core/dutyType.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
-
-export interface RecordNotices {
-  supersededBy?: AmendmentNotice;
-  withdrawnBy?: AmendmentNotice;
-  erasure?: Erasure;
-}
 
 /** Notices about a record: the amendment that follows it (if any) and its erasure (if any). */
 export async function noticesOf(store: LedgerStore, record: StoredRecord): Promise<RecordNotices> {

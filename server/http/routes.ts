@@ -610,7 +610,7 @@ function demandRoutes(deps: DemandDependencies): Route[] {
       auth: PUBLIC,
       params: unitParams,
       responses: { 200: ok("duty list", "DutyList") },
-      problems: [422],
+      problems: [422, 503],
       handle: async ({ params }) => ({ json: await service.dutyList(params.unitId) }),
     }),
     route({

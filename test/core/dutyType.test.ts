@@ -86,4 +86,27 @@ describe("duty-type documents: titles of enum values", () => {
       "only an enum field has valueTitles",
     );
   });
+
+  it("refuses a lone surrogate in any text the id hashes, naming the field, instead of failing to make the id", () => {
+    const lone = "\ud800";
+    const one = { "zh-CN": "日常走访", en: "Routine visit" };
+    const cases: Array<[unknown, string]> = [
+      [{ ...untitled, title: { ...untitled.title, "zh-CN": `入户${lone}走访` } }, "title.zh-CN"],
+      [{ ...untitled, department: `civil${lone}` }, "department"],
+      [withTitles(undefined, { values: ["routine", `elderly${lone}`] }), "fields.0.values.1"],
+      [
+        withTitles({ routine: one, "elderly-care": { ...one, en: `Care${lone}` } }),
+        "fields.0.valueTitles.elderly-care.en",
+      ],
+      [
+        { ...untitled, fields: [{ ...untitled.fields[0], title: { ...one, en: `Purpose${lone}` } }] },
+        "fields.0.title.en",
+      ],
+    ];
+    for (const [doc, path] of cases) {
+      const issues = issuesOf(doc);
+      expect(issues, path).to.have.length.greaterThan(0);
+      expect(issues.join("; "), path).to.include(`${path}: contains a lone UTF-16 surrogate`);
+    }
+  });
 });

@@ -10,6 +10,7 @@ import {
   hashLeaf,
   tileAddress,
 } from "../../server/core/merkle/index.ts";
+import { encodeEntryBundle, splitEntryBundle } from "../../server/core/tlog.ts";
 
 const leaf = (i: number) => hashLeaf(new TextEncoder().encode(`tile leaf ${i}`));
 const filler = (i: number) => Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j) & 0xff);
@@ -149,5 +150,16 @@ describe("core/merkle/tiles", () => {
       expect([...edge.keys()].sort()).to.deep.equal([0, 1, 2].filter((t) => Math.floor(count / 256 ** t) > 0));
       expect(edge.get(0)!.index).to.equal(Math.floor((count - 1) / 256));
     }
+  });
+});
+
+describe("entry bundles (c2sp.org/tlog-tiles)", () => {
+  it("splits what it encodes, and refuses bytes that are not whole length-prefixed entries", () => {
+    const entries = [new Uint8Array(0), new TextEncoder().encode("DPL1"), new Uint8Array(300).fill(7)];
+    const bundle = encodeEntryBundle(entries);
+    expect(splitEntryBundle(bundle)?.map((e) => bytesToHex(e))).to.deep.equal(entries.map((e) => bytesToHex(e)));
+    expect(splitEntryBundle(new Uint8Array(0))).to.deep.equal([]);
+    expect(splitEntryBundle(bundle.subarray(0, bundle.length - 1))).to.equal(null);
+    expect(splitEntryBundle(Uint8Array.of(0))).to.equal(null);
   });
 });

@@ -1,5 +1,7 @@
 /** Trust anchors and the dutyproof/trust/v1 file format, pure. */
 import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import { NOTE_COSIGNATURE_V1, NOTE_ED25519, formatVerifierKey, noteSigner } from "../../server/core/note.ts";
 import {
   TRUST_FILE_FORMAT,
   mergeTrustAnchors,
@@ -53,5 +55,31 @@ describe("trust anchors", () => {
 
   it("merges sources without repeating a deployment", () => {
     expect(mergeTrustAnchors(anchors, [{ ...anchors[0]!, name: "again" }], [])).to.deep.equal(anchors);
+  });
+
+  it("reads a witness policy (witnesses, witnessQuorum) and refuses one that cannot be met", () => {
+    const keys = ["a", "b"].map((n) =>
+      formatVerifierKey(noteSigner(`witness.${n}.example`, NOTE_COSIGNATURE_V1, randomBytes(32))),
+    );
+    const logKey = formatVerifierKey(noteSigner("log.example", NOTE_ED25519, randomBytes(32)));
+    const file = trustFileOf([{ ...anchors[0]!, witnesses: keys, witnessQuorum: 2 }]);
+    expect(trustFileSchema.parse(JSON.parse(JSON.stringify(file)))).to.deep.equal(file);
+    expect(trustFileSchema.safeParse(trustFileOf([{ ...anchors[0]!, witnesses: keys }])).success).to.equal(true);
+    const refused = [
+      { ...anchors[0], witnesses: keys, witnessQuorum: 3 },
+      { ...anchors[0], witnessQuorum: 1 },
+      { ...anchors[0], witnesses: keys, witnessQuorum: 0 },
+      { ...anchors[0], witnesses: [] },
+      { ...anchors[0], witnesses: [logKey] },
+      { ...anchors[0], witnesses: ["witness.a.example+00000000+AAAA"] },
+    ];
+    for (const bad of refused)
+      expect(trustFileSchema.safeParse(trustFileOf([bad as never])).success, JSON.stringify(bad)).to.equal(false);
+  });
+
+  it("keeps a deployment given again with a witness policy", () => {
+    const key = formatVerifierKey(noteSigner("witness.a.example", NOTE_COSIGNATURE_V1, randomBytes(32)));
+    const withPolicy = { ...anchors[0]!, witnesses: [key] };
+    expect(mergeTrustAnchors(anchors, [withPolicy])).to.deep.equal([...anchors, withPolicy]);
   });
 });

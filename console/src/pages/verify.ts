@@ -19,6 +19,13 @@ import {
   loadRecover,
   verifyDocument,
 } from "../verification.ts";
+import {
+  gatewayCheckpoints,
+  pageWitnessPolicy,
+  witnessList,
+  witnessPolicyPanel,
+  witnessReportLines,
+} from "../witnessPolicy.ts";
 
 type Source =
   | { kind: "file"; name: string; sha256: string; method: HashMethod }
@@ -66,7 +73,10 @@ async function run(state: VerifyState, source: Source, load: () => Promise<unkno
     await loadUnitNames();
     const raw = await load();
     if (raw === undefined) return;
-    outcome = await verifyDocument(raw, gatewayFacts(), await loadRecover(), await gatewayTrust());
+    outcome = await verifyDocument(raw, gatewayFacts(), await loadRecover(), await gatewayTrust(), {
+      policy: pageWitnessPolicy(),
+      source: gatewayCheckpoints,
+    });
   } catch (error) {
     outcome =
       error instanceof LocalError
@@ -259,6 +269,7 @@ export const verifyPage: Page<VerifyState> = {
       h("h1", null, t("verify.title")),
       h("p", { class: "intro" }, t("verify.intro")),
       h("div", { class: "verify-inputs" }, dropzone, form),
+      witnessPolicyPanel(),
       results,
     );
     render();
@@ -460,6 +471,7 @@ function itemDetails(item: ItemResult, source: Source | null, catalog: DutyTypeE
           ),
         ),
       ),
+      item.witnesses ? witnessList(item.witnesses) : null,
     ),
   );
 }
@@ -567,6 +579,7 @@ function reportJson(s: Verification) {
       transactionHash: i.evidence.receipt.transactionHash,
       ...i.verdict,
       reasonText: i.verdict.reason ? reasonText[i.verdict.reason] : undefined,
+      ...(i.witnesses ? { witnesses: i.witnesses.witnesses, witnessQuorum: i.witnesses.quorum } : {}),
     })),
   };
 }
@@ -606,6 +619,7 @@ function reportText(s: Verification, catalog: DutyTypeEntry[]): string {
       ...v.checks.map(
         (c) => `  ${c.ok ? "✓" : "✗"} ${t(`check.${c.name}` as MessageKey)}${c.ok ? "" : `: ${reasonOf(c.reason)}`}`,
       ),
+      ...(item.witnesses ? witnessReportLines(item.witnesses) : []),
     );
   }
   return lines.filter((l, i) => l !== "" || lines[i - 1] !== "").join("\n") + "\n";
