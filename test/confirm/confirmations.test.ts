@@ -7,6 +7,7 @@
  * serves nothing else, and no byte of the resident's phone number is kept anywhere.
  */
 import { expect } from "chai";
+import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { buildConsole } from "../../scripts/build-console.ts";
 import { submitRecord, waitFor } from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
+import { cliPath } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
 const phone = "13912345678";
@@ -241,6 +243,28 @@ describe("residents' confirmations (real chain, LevelDB, HTTP and delivery hook)
     expect((await call(publicUrl, "GET", "/v1/public/confirmations/NOSUCHCODE1")).body.code).to.equal(
       "confirmation.link_unknown",
     );
+  });
+
+  it("prints a link shown to the caller, its code and a QR code drawn locally (dutyproof confirm request)", async () => {
+    const recordId = await record();
+    // Asynchronously: the gateway answering it runs in this process.
+    const cli = () =>
+      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [cliPath, "confirm", "request", recordId],
+          { env: { ...process.env, GATEWAY_URL: gateway.url, DUTYPROOF_TOKEN: tokens.village } },
+          (error, stdout, stderr) => resolve({ status: error ? Number(error.code) : 0, stdout, stderr }),
+        ),
+      );
+    const run = await cli();
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(new RegExp(`link: ${publicUrl}/confirm/[A-Za-z0-9_-]{43}\n`));
+    expect(run.stdout).to.match(/code: [0-9A-HJKMNP-TV-Z]{10}\n/);
+    expect(run.stdout).to.match(/[█▀▄]{7}/);
+    const again = await cli();
+    expect(again.status).to.equal(1);
+    expect(again.stderr.trim().split("\n")).to.have.length(1);
   });
 
   it('brings "did not happen" to the owning department\'s inspectors, not to others, and logs an appeal beside it', async () => {
