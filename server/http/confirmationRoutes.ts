@@ -178,6 +178,7 @@ export function confirmationPublicRoutes(deps: ConfirmationDependencies, buildDi
     route({
       method: "GET",
       path: "/confirm/{secret}",
+      secretPath: true,
       summary: "The residents' page of a one-time link",
       auth: { kind: "public" },
       params: secretParams,
@@ -188,6 +189,7 @@ export function confirmationPublicRoutes(deps: ConfirmationDependencies, buildDi
     route({
       method: "GET",
       path: "/v1/public/confirmations/{secret}",
+      secretPath: true,
       summary: "What an open link is about: the service, the unit and the date; nothing personal",
       auth: { kind: "public" },
       params: secretParams,
@@ -198,6 +200,7 @@ export function confirmationPublicRoutes(deps: ConfirmationDependencies, buildDi
     route({
       method: "POST",
       path: "/v1/public/confirmations/{secret}",
+      secretPath: true,
       summary:
         "The resident's one answer: {happened, satisfaction 1–5 (required when it happened), comment?}; logged as a DPC1 entry",
       auth: { kind: "public" },

@@ -403,6 +403,13 @@ describe("residents' confirmations (real chain, LevelDB, HTTP and delivery hook)
     expect(Buffer.from(await entries.arrayBuffer()).includes(phone)).to.equal(false);
     await gateway.close();
     expect(gatewayLog.join("\n")).to.not.include(phone);
+    // Nor the links' secrets: a log reader could otherwise answer for the residents.
+    expect(gatewayLog.some((line) => line.includes("/v1/public/confirmations/"))).to.equal(true);
+    for (const message of delivered) {
+      const { link, code } = JSON.parse(message.body) as { link: string; code: string };
+      expect(gatewayLog.join("\n")).to.not.include(tokenOf(link));
+      expect(gatewayLog.join("\n")).to.not.include(code);
+    }
     // DATA_DIR holds the store, the chain's state and the tokens: every byte of every file.
     const files: string[] = [];
     const walk = (path: string) => {
