@@ -283,7 +283,7 @@ export async function unitEvaluation(
   const values = entries.map((e) => e.value).filter((v) => ids.has(v.recordId));
   let requested = 0;
   const viaHook = new Set<string>();
-  for await (const link of deps.links.all()) {
+  for (const link of await deps.links.all()) {
     if (!ids.has(link.recordId)) continue;
     requested++;
     if (link.delivery === "hook") viaHook.add(link.recordId);

@@ -121,8 +121,13 @@ export class ConfirmationLinks {
     }
   }
 
-  /** Every link (for evaluation reports: how many were issued, and how delivered). */
-  async *all(): AsyncGenerator<ConfirmationLink> {
-    for await (const value of this.db.values({ gte: "l!", lt: "l~" })) yield JSON.parse(value) as ConfirmationLink;
+  /**
+   * Every link (for evaluation reports: how many were issued, and how delivered), read at once:
+   * no iterator stays open while the caller works (an open one pins a snapshot of the whole
+   * store, which would keep an erased record's old value on disk; LedgerStore.replaceErased).
+   */
+  async all(): Promise<ConfirmationLink[]> {
+    const values = await this.db.values({ gte: "l!", lt: "l~" }).all();
+    return values.map((value) => JSON.parse(value) as ConfirmationLink);
   }
 }
