@@ -42,7 +42,13 @@ export async function buildConsole(outDir = defaultConsoleOutDir): Promise<strin
 async function bundleInto(outDir: string): Promise<string[]> {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { app: "console/src/main.ts", console: "console/static/console.css" },
+    entryPoints: {
+      app: "console/src/main.ts",
+      console: "console/static/console.css",
+      // The residents' page is a bundle of its own, kept small for phones on slow networks.
+      resident: "console/src/resident/resident.ts",
+      "resident-style": "console/static/resident.css",
+    },
     outdir: outDir,
     bundle: true,
     splitting: true,
@@ -62,8 +68,9 @@ async function bundleInto(outDir: string): Promise<string[]> {
   });
   copyFileSync(join(root, "console", "static", "index.html"), join(outDir, "index.html"));
   copyFileSync(join(root, "console", "static", "favicon.svg"), join(outDir, "favicon.svg"));
+  copyFileSync(join(root, "console", "static", "resident.html"), join(outDir, "resident.html"));
   const inputs = Object.keys(result.metafile.inputs).filter((path) => !path.includes("node_modules/"));
-  inputs.push("console/static/index.html", "console/static/favicon.svg");
+  inputs.push("console/static/index.html", "console/static/favicon.svg", "console/static/resident.html");
   writeFileSync(join(outDir, consoleInputsFile), JSON.stringify(inputs.sort()) + "\n");
   return Object.keys(result.metafile.outputs).map((path) => relative(outDir, join(root, path)));
 }

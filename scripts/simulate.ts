@@ -29,6 +29,7 @@ import { ownTrustAnchor } from "../server/chain/trustAnchors.ts";
 import { addGrant } from "../server/gateway/Grants.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { startGateway } from "../server/main.ts";
+import { type ResidentFigures, simulateConfirmations } from "./simulateConfirmations.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -202,7 +203,7 @@ interface PlannedDemand {
   intent: "routine" | "duplicate" | "off-list" | "on-site" | "emergency";
 }
 
-export interface SimulationResult {
+export interface SimulationResult extends ResidentFigures {
   seed: number;
   year: number;
   quick: boolean;
@@ -390,6 +391,18 @@ export async function simulate(options: {
       if (failed) throw new Error(`a record was refused: ${failed.detail}`);
     }
     log(`records: ${recordItems.length} attested`);
+    const residents = await simulateConfirmations({
+      r,
+      dataDir: dir,
+      units,
+      records: recordItems,
+      confirmable: new Set(gateway.catalog.list().flatMap((e) => (e.document.confirmation ? [e.id] : []))),
+      post,
+      get: async (path, token) =>
+        (await (await fetch(url + path, { headers: { authorization: `Bearer ${token}` } })).json()) as never,
+      auditorToken: reader,
+    });
+    log(`residents: ${residents.confirmationsAnswered} of ${residents.confirmationsRequested} links answered`);
 
     // ── a year of demands ──
     const plan: PlannedDemand[] = [];
@@ -600,6 +613,7 @@ export async function simulate(options: {
       offListSubmitted,
       overQuotaWithoutEmergency: t.overQuotaWithoutEmergency!,
       hoursSaved: t.hoursSaved!,
+      ...residents,
       replayClean,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       targetsMet: false,
@@ -671,6 +685,7 @@ async function main(): Promise<void> {
   over quota without emergency     ${result.overQuotaWithoutEmergency}   (target 0)
   tasks created / answered         ${result.tasksCreated} / ${result.tasksAnswered}
   staff hours saved                ${result.hoursSaved}
+  residents confirming / mean 1–5  ${pct(result.residentConfirmationRate)} of links / ${result.meanSatisfaction}; did not happen flagged ${result.didNotHappenFlagged}
   audit replay                     ${result.replayClean === null ? "skipped" : result.replayClean ? "clean" : "FINDINGS"}
   targets                          ${result.targetsMet ? "met" : "MISSED"}`);
   }

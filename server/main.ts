@@ -49,6 +49,12 @@ import { loadLogSigningKey } from "./logSigningKey.ts";
 import { SignedCheckpoints } from "./gateway/SignedCheckpoints.ts";
 import { tlogOrigin } from "./core/tlog.ts";
 import { WitnessClient, registerWitnessMetrics, witnessReadiness } from "./gateway/WitnessClient.ts";
+import { type ConfirmationSettings, confirmationSettingsFromEnvironment } from "./confirm/confirmationSettings.ts";
+import { ConfirmationLinks } from "./confirm/ConfirmationLinks.ts";
+import { deliveryHook } from "./confirm/deliveryHook.ts";
+import { confirmationPublicRoutes } from "./http/confirmationRoutes.ts";
+import { publicRequestListener } from "./http/publicListener.ts";
+import type { ConfirmationDependencies } from "./app/confirm.ts";
 
 export interface RunningGateway {
   url: string;
@@ -63,6 +69,8 @@ export interface RunningGateway {
   burden: BurdenService;
   logger: Logger;
   metrics: GatewayMetrics;
+  /** The public listener's URL (PUBLIC_PORT), serving residents' routes only; absent when not configured. */
+  publicUrl?: string;
   /**
    * Graceful stop: /readyz answers 503 for `drainMs` while requests are still served, then the
    * listener closes and requests in flight finish, the anchoring step in progress completes, the
@@ -107,7 +115,7 @@ function checkedKey(key: string, source: string): string {
 export async function startGateway(
   config: GatewayConfig,
   log?: (line: string) => void,
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; confirmation?: Partial<ConfirmationSettings> } = {},
 ): Promise<RunningGateway> {
   const clock = options.clock ?? systemClock;
   // Credentials in an external RPC_URL never reach a log line, whichever error carries the URL.
@@ -326,6 +334,30 @@ export async function startGateway(
     });
     // GET /v1/unit-names serves the operator's DATA_DIR/units.json.
     const unitDirectory = new UnitDirectory(join(config.dataDir, "units.json"), (message) => logger.error(message));
+    // Residents' confirmations; their routes alone may also face the Internet on PUBLIC_PORT.
+    const confirmationSettings = { ...confirmationSettingsFromEnvironment(), ...options.confirmation };
+    const publicServer =
+      confirmationSettings.publicPort === undefined
+        ? undefined
+        : await listenOn(confirmationSettings.publicPort, confirmationSettings.publicHost ?? config.host, stoppers);
+    const confirmations: ConfirmationDependencies = {
+      store,
+      links: new ConfirmationLinks(store),
+      access: {
+        mayRead: async (token, unitId) => tokens.mayRead(token, unitId),
+        mayReadDutyType: async (token, unitId, dutyTypeId) => tokens.mayReadDutyType(token, unitId, dutyTypeId),
+        mayAudit: async (token) => tokens.mayAudit(token),
+        mayOperate: async (token) => tokens.mayOperate(token),
+      },
+      catalog: () => catalog.list(),
+      clock,
+      publicBaseUrl: confirmationSettings.publicBaseUrl ?? publicServer?.url ?? url,
+      linkTtlSeconds: confirmationSettings.linkTtlSeconds,
+      residentWeight: confirmationSettings.residentWeight,
+      deliver: confirmationSettings.hook ? deliveryHook({ ...confirmationSettings.hook, clock }) : undefined,
+      unitTitle: (unitId) => unitDirectory.list().find((u) => u.unitId === unitId)?.title,
+      onAppended: () => anchorer.poke(),
+    };
     listener = createRequestListener({
       store,
       attestations,
@@ -367,6 +399,7 @@ export async function startGateway(
         logId: deployment.logId,
       },
       burden: { service: burden, audit: (action, target, run) => audit(action, target, run) },
+      confirmations,
       verify: (body) => verifyEvidenceOnChain({ store, rpcUrl, trust }, body),
       ready: () =>
         readiness({
@@ -377,6 +410,19 @@ export async function startGateway(
         }),
     });
     if (node) stoppers.push(() => node.stop());
+    // The public listener's list of routes: a resident-facing feature adds its public routes here.
+    publicServer?.serve(
+      publicRequestListener([...confirmationPublicRoutes(confirmations)], {
+        observe,
+        clock,
+        log: (message) => logger.error(message),
+        clientLimiter: new RateLimiter({
+          perSecond: confirmationSettings.publicRatePerMinute / 60,
+          burst: confirmationSettings.publicRatePerMinute,
+          maxKeys: config.rateLimitMaxKeys,
+        }),
+      }),
+    );
 
     let closing: Promise<void> | null = null;
     const close = (options: { drainMs?: number } = {}) =>
@@ -402,6 +448,7 @@ export async function startGateway(
       burden,
       logger,
       metrics,
+      ...(publicServer ? { publicUrl: publicServer.url } : {}),
       close,
     };
   } catch (error) {
@@ -410,4 +457,27 @@ export async function startGateway(
     if (node) await node.stop();
     throw error;
   }
+}
+
+/** A listener bound now and served later (its URL is needed before its routes are built). */
+async function listenOn(port: number, host: string, stoppers: Array<() => Promise<void>>) {
+  let listener: RequestListener | null = null;
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = createServer((req, res) => {
+      if (listener) listener(req, res);
+      else res.writeHead(503, { "retry-after": "1" }).end();
+    }).listen(port, host, () => resolve(s));
+    s.once("error", reject);
+  });
+  stoppers.unshift(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 10_000).unref();
+      }),
+  );
+  const address = server.address();
+  const bound = typeof address === "object" && address ? address.port : port;
+  return { url: `http://${host}:${bound}`, serve: (l: RequestListener) => void (listener = l) };
 }

@@ -14,6 +14,7 @@ import { unitCommand } from "./unit.ts";
 import { verifyCommand } from "./verify.ts";
 import { witnessGroup } from "./witness.ts";
 import { monitorCommandSpec } from "./monitor.ts";
+import { confirmGroup } from "./confirm.ts";
 
 export const commands: Command[] = [
   serveCommand,
@@ -40,4 +41,5 @@ export const commands: Command[] = [
   restoreCommand,
   witnessGroup,
   monitorCommandSpec,
+  confirmGroup,
 ];

@@ -58,14 +58,15 @@ export async function auditFeed(deps: RecordReadDependencies, token: string, que
   return {
     treeSize: store.treeSize,
     records: records.map(({ position, record: r, entry }) =>
-      // Evidence demands are log entries of their own kind (docs/protocol.md §4).
+      // Evidence demands and residents' confirmations are log entries of their own kinds
+      // (docs/protocol.md §4, §8).
       entry
         ? {
             kind: entry.kind,
             leafIndex: position,
             claimedIndex: entry.leafIndex,
             entryId: entry.entryId,
-            ...demandAuditFields(entry.value),
+            ...(entry.kind === "confirmation" ? { entry: entry.value } : demandAuditFields(entry.value)),
             acceptedAt: Math.floor(entry.receivedAt / 1000),
           }
         : {

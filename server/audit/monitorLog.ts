@@ -24,6 +24,7 @@ import { LEAF_MAGIC } from "../core/record.ts";
 import { hashLeaf } from "../core/merkle/hasher.ts";
 import { type AuditRecord, AmendmentTracker, type Finding, checkRecord } from "../core/replay.ts";
 import { type AuditDemandEntry, checkDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
+import { type AuditConfirmationEntry, checkConfirmationEntry } from "../core/confirmation.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
@@ -311,7 +312,7 @@ async function checkContent(
   const mismatches: MonitorReportFinding[] = [];
   const domain = eip712Domain(info.chainId, info.contracts.DutyLedger);
   const end = tree.size + entries.length;
-  const feed: Array<AuditRecord | AuditDemandEntry> = [];
+  const feed: Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry> = [];
   for (let from: number | null = tree.size; from !== null && from < end;) {
     const page = await getJson(
       `${gateway}/v1/audit/records?from=${from}&limit=${Math.min(2000, end - from)}`,
@@ -319,13 +320,15 @@ async function checkContent(
     );
     if (page.status !== 200)
       throw new Error(`the gateway refused the audit feed (${page.status}): ${String(page.body.detail)}`);
-    feed.push(...(page.body.records as Array<AuditRecord | AuditDemandEntry>));
+    feed.push(...(page.body.records as Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry>));
     from = page.body.next as number | null;
   }
   const histories = new Map<string, { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] }>();
   for (const unitId of new Set(feed.flatMap((r) => ("kind" in r ? [] : [r.envelope.unitId]))))
     histories.set(unitId, await fetchUnitHistory(chain.ledger, unitId));
-  const inspectors = feed.some((r) => "kind" in r) ? await fetchInspectorHistory(chain.ledger, 0) : new Map();
+  const inspectors = feed.some((r) => "kind" in r && r.kind === "demand")
+    ? await fetchInspectorHistory(chain.ledger, 0)
+    : new Map();
   const input = {
     domain,
     logId: info.logId,
@@ -343,6 +346,12 @@ async function checkContent(
       continue;
     }
     const anchoredAt = chain.anchored.find((c) => c.size > i)?.anchoredAt;
+    if ("kind" in item && item.kind === "confirmation") {
+      const checked = checkConfirmationEntry(item);
+      for (const p of checked.problems) findings.push({ ...p, leafIndex: i, recordId: item.entryId });
+      if (!bytesEqual(hashLeaf(entry), checked.leafHash)) mismatches.push(contentMismatch(i, item.entryId));
+      continue;
+    }
     if ("kind" in item) {
       const checked = checkDemandEntry(item, domain, recoverSigner, (inspector, t) =>
         inspectorActiveAt(inspectors.get(inspector) ?? [], t),
@@ -387,7 +396,7 @@ function contentMismatch(leafIndex: number, id: string): MonitorReportFinding {
  */
 async function seedAmendmentTargets(
   amendments: AmendmentTracker,
-  feed: Array<AuditRecord | AuditDemandEntry>,
+  feed: Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry>,
   gateway: string,
   token: string,
 ): Promise<void> {

@@ -48,6 +48,10 @@ export const dutyTypeSchemaDocument = z
     title,
     department: documentText().min(1).max(64).describe("code of the owning department"),
     levels: z.array(z.number().int().min(0).max(255)).optional().describe("unit levels it applies to; all if absent"),
+    confirmation: z
+      .boolean()
+      .optional()
+      .describe("true if a record of this type is a service to a resident, who may be asked to confirm and rate it"),
     fields: z.array(fieldDefinitionSchema).min(1).max(64),
   })
   .strict()

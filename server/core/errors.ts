@@ -106,6 +106,16 @@ export const errorCatalogue = {
   },
   "witness.chain_unreachable": { status: 503, title: "The witness cannot read the chain; retry later" },
 
+  // Residents' confirmations (server/app/confirm.ts)
+  "confirmation.not_confirmable": { status: 422, title: "The record's duty type does not ask residents to confirm" },
+  "confirmation.already_requested": { status: 409, title: "A confirmation link was already issued for this record" },
+  "confirmation.no_delivery": { status: 422, title: "No delivery hook is configured to send the link to a contact" },
+  "confirmation.delivery_failed": { status: 502, title: "The delivery hook did not take the link" },
+  "confirmation.link_unknown": { status: 404, title: "No confirmation link with this token or code" },
+  "confirmation.link_expired": { status: 410, title: "The confirmation link has expired" },
+  "confirmation.link_used": { status: 409, title: "The confirmation link was already answered" },
+  "confirmation.not_found": { status: 404, title: "No resident's answer with this id" },
+
   // Infrastructure
   "store.unavailable": { status: 503, title: "The record store cannot be written" },
   "chain.unreachable": { status: 503, title: "The chain node does not answer" },

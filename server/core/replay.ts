@@ -14,6 +14,7 @@ import { z } from "zod";
 import { recordEnvelopeSchema, recordEnvelopeV1Schema, recordEnvelopeV2Schema } from "./recordSchema.ts";
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 import { type AuditDemandEntry, checkDemandEntry } from "./demandAudit.ts";
+import { type AuditConfirmationEntry, checkConfirmationEntry } from "./confirmation.ts";
 import type { CheckpointAfterSeal } from "./succession.ts";
 
 export interface AnchoredCheckpoint {
@@ -64,7 +65,8 @@ export type FindingKind =
   | "demand.altered" // an evidence demand or its outcome does not hash to what was logged
   | "demand.bad_signature" // a demand's signature does not recover to its inspector
   | "demand.inspector_not_valid" // the inspector was not registered and active then
-  | "demand.wrong_log"; // a version 2 demand signed for another log than the one replayed
+  | "demand.wrong_log" // a version 2 demand signed for another log than the one replayed
+  | "confirmation.altered"; // a resident's confirmation or an appeal does not hash to what was logged
 
 /** Kinds that report a fact rather than a problem. */
 export const informationalKinds: ReadonlySet<FindingKind> = new Set([
@@ -86,6 +88,7 @@ export interface ReplayReport {
   checkpoints: number;
   records: number;
   demands: number; // evidence-demand entries among the leaves (docs/protocol.md §4)
+  confirmations?: number; // residents' confirmations and appeals among the leaves (docs/protocol.md §8)
   anchoredSize: number;
   /** Records that correct or withdraw an earlier one, and records whose content was erased. */
   corrections: number;
@@ -109,7 +112,7 @@ export interface ReplayInput {
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
   /** Checkpoints of sealed predecessor logs above their seals (core/succession.ts); reported, not checked. */
   afterSeal?: CheckpointAfterSeal[];
-  records: Iterable<AuditRecord | AuditDemandEntry>; // in leaf order
+  records: Iterable<AuditRecord | AuditDemandEntry | AuditConfirmationEntry>; // in leaf order
   /** The registry's history for a unit, from chain events. */
   unitHistory: (unitId: string) => UnitHistory;
   recover: (digest: Uint8Array, signature: string) => string | null;
@@ -312,6 +315,7 @@ export class LogReplayer {
   private count = 0;
   private erased = 0;
   private demands = 0;
+  private confirmations = 0;
 
   constructor(input: Omit<ReplayInput, "records">) {
     this.input = input;
@@ -343,7 +347,7 @@ export class LogReplayer {
   }
 
   /** Checks the next record of the log. */
-  add(record: AuditRecord | AuditDemandEntry): void {
+  add(record: AuditRecord | AuditDemandEntry | AuditConfirmationEntry): void {
     const { findings, anchoredSize } = this;
     const position = record.leafIndex;
     for (let missing = this.expected; missing < Math.min(position, anchoredSize); missing++) {
@@ -351,7 +355,8 @@ export class LogReplayer {
     }
     this.expected = position + 1;
     if ("kind" in record) {
-      this.addDemand(record, position);
+      if (record.kind === "confirmation") this.addConfirmation(record, position);
+      else this.addDemand(record, position);
       return;
     }
     if (record.claimedIndex !== undefined && record.claimedIndex !== position) {
@@ -422,6 +427,29 @@ export class LogReplayer {
     input.onProgress?.(this.count);
   }
 
+  /** A resident's confirmation or a unit's appeal (docs/protocol.md §8): it hashes to its logged id. */
+  private addConfirmation(entry: AuditConfirmationEntry, position: number): void {
+    const { findings } = this;
+    if (entry.claimedIndex !== undefined && entry.claimedIndex !== position) {
+      findings.push({
+        kind: "record.misplaced",
+        leafIndex: position,
+        recordId: entry.entryId,
+        detail: `confirmation was logged at leaf ${entry.claimedIndex} but sits at ${position}`,
+      });
+    }
+    const checked = checkConfirmationEntry(entry);
+    for (const p of checked.problems) findings.push({ ...p, leafIndex: position, recordId: entry.entryId });
+    this.tree.appendLeafHash(checked.leafHash);
+    if (position >= this.anchoredSize) {
+      findings.push({ kind: "record.unanchored", leafIndex: position, detail: "not in any anchored checkpoint yet" });
+    }
+    this.checkRootsUpTo(this.tree.size);
+    this.count++;
+    this.confirmations++;
+    this.input.onProgress?.(this.count);
+  }
+
   /** The report, once every record was added. */
   finish(): ReplayReport {
     const { findings, anchoredSize } = this;
@@ -448,6 +476,7 @@ export class LogReplayer {
       checkpoints: this.checkpoints.length,
       records: this.count,
       demands: this.demands,
+      confirmations: this.confirmations,
       anchoredSize,
       corrections: this.amendments.corrections,
       withdrawals: this.amendments.withdrawals,

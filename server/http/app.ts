@@ -21,6 +21,8 @@ import { dispatcher } from "./dispatch.ts";
 import { docsPage, openApiDocument } from "./openApiDocument.ts";
 import type { Route } from "./route.ts";
 import { type GatewayRouteDependencies, gatewayRoutes } from "./routes.ts";
+import type { ConfirmationDependencies } from "../app/confirm.ts";
+import { confirmationPublicRoutes, confirmationRoutes } from "./confirmationRoutes.ts";
 
 export interface AppOptions extends Access {
   store: LedgerStore;
@@ -61,6 +63,8 @@ export interface AppOptions extends Access {
   tlog?: GatewayRouteDependencies["tlog"];
   /** GET /v1/unit-names: the operator's unit directory. */
   unitNames?: GatewayRouteDependencies["unitNames"];
+  /** Residents' confirmations (confirmationRoutes.ts); absent: none of those routes. */
+  confirmations?: ConfirmationDependencies;
 }
 
 /** The route table of a gateway with `options`. */
@@ -93,6 +97,11 @@ export function routesOf(options: AppOptions): Route[] {
       docsPage: () => (docs ??= docsPage(routes)),
     },
   });
+  if (options.confirmations)
+    routes.push(
+      ...confirmationRoutes(options.confirmations),
+      ...confirmationPublicRoutes(options.confirmations, options.consoleBuildDir),
+    );
   return routes;
 }
 

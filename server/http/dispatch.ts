@@ -213,7 +213,7 @@ export function dispatcher(routes: readonly Route[], options: DispatchOptions): 
       req,
       res,
       () => (routed && found ? found.template : "unmatched"),
-      () => target?.path ?? url,
+      () => (found?.route.secretPath ? found.template : (target?.path ?? url)),
     );
     const run = async () => {
       const limiter = options.clientLimiter;
@@ -235,7 +235,12 @@ export function dispatcher(routes: readonly Route[], options: DispatchOptions): 
       await answer(req, res, found, match, target.search);
     };
     run().catch((error: unknown) =>
-      writeProblem(res, error, { method: req.method ?? "", url, requestId, log: options.log }),
+      writeProblem(res, error, {
+        method: req.method ?? "",
+        url: found?.route.secretPath ? found.template : url,
+        requestId,
+        log: options.log,
+      }),
     );
   };
 }

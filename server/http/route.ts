@@ -85,6 +85,8 @@ export interface Route<P = any, Q = any, B = any> {
   prefix?: boolean;
   /** Not answered by the per-client rate limit (liveness and readiness probes). */
   unlimited?: boolean;
+  /** The path holds a secret (a resident's link): log lines and problems name the route's template instead. */
+  secretPath?: boolean;
   handle: (context: RequestContext<P, Q, B>) => Promise<Reply | void> | Reply | void;
 }
 

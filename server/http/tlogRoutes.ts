@@ -14,9 +14,10 @@ import type { ServerResponse } from "node:http";
 import { hexToBytes } from "../core/bytes.ts";
 import { leafDataOf } from "../core/record.ts";
 import { demandLeafDataOf } from "../core/demand.ts";
+import { confirmationLeafDataOf } from "../core/confirmation.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { TLOG_TILE_WIDTH, type TileRequest, encodeEntryBundle, leavesNeeded, parseTilePath } from "../core/tlog.ts";
-import type { LedgerStore, StoredDemand, StoredRecord } from "../store/LedgerStore.ts";
+import type { LedgerStore, StoredEntry, StoredRecord } from "../store/LedgerStore.ts";
 import type { SignedCheckpoints } from "../gateway/SignedCheckpoints.ts";
 import { type Route, route } from "./route.ts";
 
@@ -35,13 +36,15 @@ const CACHED_RESOURCES = 256;
 /** The bytes a log entry holds: the data whose RFC 9162 leaf hash is the log's leaf. */
 export function leafDataOfStored(item: {
   record?: StoredRecord | undefined;
-  entry?: StoredDemand | undefined;
+  entry?: StoredEntry | undefined;
 }): Uint8Array {
   if (item.record) {
     // An erased record keeps its id (the digest the unit signed) and signature: its entry stays.
     return leafDataOf(hexToBytes(item.record.recordId), item.record.signature);
   }
   const entry = item.entry!;
+  if (entry.kind === "confirmation")
+    return confirmationLeafDataOf(hexToBytes(entry.value.recordId), hexToBytes(entry.entryId));
   const value = entry.value;
   return demandLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
 }

@@ -31,6 +31,7 @@ import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
 import type { DemandEntry } from "../core/demand.ts";
+import type { ConfirmationEntry } from "../core/confirmation.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../clock.ts";
 import { faultPoint } from "../faultPoint.ts";
@@ -104,6 +105,31 @@ export interface StoredDemand {
 }
 
 /**
+ * A resident's confirmation of a record, or a unit's appeal against one (core/confirmation.ts,
+ * leaf "DPC1"), logged like a demand: `entryId` is the entry's digest.
+ */
+export interface ConfirmationAppendRequest {
+  kind: "confirmation";
+  entryId: string;
+  value: ConfirmationEntry;
+  leafHash: Hash;
+}
+
+/** A confirmation entry as stored, and where it sits in the log. */
+export interface StoredConfirmation {
+  kind: "confirmation";
+  entryId: string;
+  value: ConfirmationEntry;
+  leafHash: string;
+  leafIndex: number;
+  receivedAt: number; // Unix milliseconds, gateway clock
+}
+
+/** A log entry that is not a record, by kind. */
+export type StoredEntry = StoredDemand | StoredConfirmation;
+type EntryAppendRequest = DemandAppendRequest | ConfirmationAppendRequest;
+
+/**
  * One leaf of the log as read back in leaf order: a duty record or a demand, told apart by
  * `kind`. `position` is the leaf's index in the log table; the stored value's own `leafIndex`
  * is what it was acknowledged with (an auditor compares the two). The member without a field
@@ -111,7 +137,8 @@ export interface StoredDemand {
  */
 export type LogEntry =
   | { kind: "record"; position: number; record: StoredRecord; entry?: undefined }
-  | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined };
+  | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined }
+  | { kind: "confirmation"; position: number; entry: StoredConfirmation; record?: undefined };
 
 /** An append queued for the next group commit, with the promise it settles. */
 type PendingAppend =
@@ -122,9 +149,9 @@ type PendingAppend =
       reject: (error: unknown) => void;
     }
   | {
-      kind: "demand";
-      request: DemandAppendRequest;
-      resolve: (result: { entry: StoredDemand; created: boolean }) => void;
+      kind: "entry";
+      request: EntryAppendRequest;
+      resolve: (result: { entry: StoredEntry; created: boolean }) => void;
       reject: (error: unknown) => void;
     };
 
@@ -435,8 +462,17 @@ export class LedgerStore {
 
   /** The demand entry logged under `entryId` (a demand id), if any. */
   async getEntry(entryId: string): Promise<StoredDemand | undefined> {
+    const entry = await this.getAnyEntry(entryId);
+    return entry?.kind === "demand" ? entry : undefined;
+  }
+
+  /** The entry of any kind but a record logged under `entryId`, if any. */
+  async getAnyEntry(entryId: string): Promise<StoredEntry | undefined> {
     const value = await this.entries.get(entryId);
-    return value === undefined ? undefined : (JSON.parse(value) as StoredDemand);
+    if (value === undefined) return undefined;
+    const entry = JSON.parse(value) as StoredEntry;
+    // Demands were stored before entries had other kinds; their kind is always written.
+    return entry;
   }
 
   /** Like recordsFrom, but every leaf: records and demands, in leaf order, told apart by `kind`. */
@@ -452,15 +488,22 @@ export class LedgerStore {
       if (records[i] !== undefined)
         return [{ kind: "record", position, record: JSON.parse(records[i]!) as StoredRecord }];
       const entry = entries.get(id);
-      return entry === undefined ? [] : [{ kind: "demand", position, entry: JSON.parse(entry) as StoredDemand }];
+      if (entry === undefined) return [];
+      const parsed = JSON.parse(entry) as StoredEntry;
+      return parsed.kind === "confirmation"
+        ? [{ kind: "confirmation", position, entry: parsed }]
+        : [{ kind: "demand", position, entry: parsed }];
     });
   }
 
   /** Appends a demand entry durably, in the same group commit as records. */
-  appendEntry(request: DemandAppendRequest): Promise<{ entry: StoredDemand; created: boolean }> {
+  appendEntry(request: DemandAppendRequest): Promise<{ entry: StoredDemand; created: boolean }>;
+  /** Appends a confirmation entry durably, in the same group commit as records. */
+  appendEntry(request: ConfirmationAppendRequest): Promise<{ entry: StoredConfirmation; created: boolean }>;
+  appendEntry(request: EntryAppendRequest): Promise<{ entry: StoredEntry; created: boolean }> {
     if (this.closed) return Promise.reject(new Error("store is closed"));
     return new Promise((resolve, reject) => {
-      this.pending.push({ kind: "demand", request, resolve, reject });
+      this.pending.push({ kind: "entry", request, resolve, reject });
       this.writing ??= this.drain();
     });
   }
@@ -505,37 +548,37 @@ export class LedgerStore {
       this.records,
       group.map((g) => (g.kind === "record" ? g.request.recordId : "~")),
     );
-    const existingEntries = group.some((g) => g.kind === "demand")
-      ? await this.entries.getMany(group.map((g) => (g.kind === "demand" ? g.request.entryId : "~")))
+    const existingEntries = group.some((g) => g.kind === "entry")
+      ? await this.entries.getMany(group.map((g) => (g.kind === "entry" ? g.request.entryId : "~")))
       : [];
     const ops: PutOperation[] = [];
     // Each pending append's outcome, settled once the batch is written.
     const settle: Array<() => void> = [];
     const inGroup = new Map<string, StoredRecord>();
-    const entriesInGroup = new Map<string, StoredDemand>();
+    const entriesInGroup = new Map<string, StoredEntry>();
     const leafHashes: Hash[] = [];
     let size = this.size;
     const receivedAt = this.clock.now();
     for (const [i, pending] of group.entries()) {
       let leafId: string;
-      if (pending.kind === "demand") {
+      if (pending.kind === "entry") {
         const { request } = pending;
         const had =
           existingEntries[i] !== undefined
-            ? (JSON.parse(existingEntries[i]!) as StoredDemand)
+            ? (JSON.parse(existingEntries[i]!) as StoredEntry)
             : entriesInGroup.get(request.entryId);
         if (had) {
           settle.push(() => pending.resolve({ entry: had, created: false }));
           continue;
         }
-        const entry: StoredDemand = {
+        const entry = {
           entryId: request.entryId,
           kind: request.kind,
           value: request.value,
           leafHash: bytesToHex(request.leafHash),
           leafIndex: size,
           receivedAt,
-        };
+        } as StoredEntry;
         entriesInGroup.set(entry.entryId, entry);
         settle.push(() => pending.resolve({ entry, created: true }));
         ops.push({ type: "put", sublevel: this.entries, key: entry.entryId, value: JSON.stringify(entry) });

@@ -27,5 +27,11 @@ describe("county simulation (quick scenario)", function () {
     expect(result.hoursSaved).to.be.greaterThan(0);
     expect(result.replayClean).to.equal(true);
     expect(result.targetsMet).to.equal(true);
+    // Residents (群众评价): colluding units confirm everything, honest residents flag some services.
+    expect(result.confirmationsAnswered).to.be.greaterThan(50);
+    expect(result.residentConfirmationRate).to.be.within(0.5, 1);
+    expect(result.meanSatisfaction).to.be.within(3, 5);
+    expect(result.didNotHappenFlagged).to.be.greaterThan(0);
+    expect(result.colludingUnits).to.be.greaterThan(0);
   });
 });

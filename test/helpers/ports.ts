@@ -27,7 +27,8 @@ const bands = {
   tlog: 18_000,
   witness: 19_000,
   monitor: 9_000,
-  wconsole: 37_000,
+  wconsole: 7_000,
+  confirm: 5_000,
 } as const;
 
 /** A random port in the test file's band of 1,000. */
