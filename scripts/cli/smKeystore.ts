@@ -1,5 +1,5 @@
 /**
- * The SM suite's keystore (docs/protocol.md §3.8): an SM2 private key encrypted with SM4-CBC under
+ * The SM suite's keystore (docs/protocol.md §3, "The 国密 (SM) suite"): an SM2 private key encrypted with SM4-CBC under
  * a key derived from the password by PBKDF2 with HMAC-SM3, authenticated by HMAC-SM3. Node's
  * OpenSSL does the SM3 and SM4 work; the file carries every parameter, so any SM library opens it.
  */

@@ -72,7 +72,9 @@ export const recordEnvelopeV2Schema = z
     suite: z
       .literal("sm2-sm3")
       .optional()
-      .describe("set for the 国密 suite: SM3 record digest, SM2 signature (docs/protocol.md §3.8); absent: EIP-712"),
+      .describe(
+        "set for the 国密 suite: SM3 record digest, SM2 signature (docs/protocol.md §3, The 国密 (SM) suite); absent: EIP-712",
+      ),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 /**
- * The 国密 (SM) suite of duty records (docs/protocol.md §3.8): the record digest is SM3 of the
+ * The 国密 (SM) suite of duty records (docs/protocol.md §3, "The 国密 (SM) suite"): the record digest is SM3 of the
  * envelope's canonical bytes, the unit signs a fixed-layout byte string with SM2 (SM3, the
  * GM/T 0009 default user ID), and the log leaf has its own magic, "DPG1". A record says it is
  * of this suite in its envelope (`suite: "sm2-sm3"`, version 2 only), so its digest, message and

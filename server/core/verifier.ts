@@ -28,7 +28,7 @@ export const receiptSchema = z.object({
   unitId: hash32,
   dutyTypeId: hash32,
   performedAt: z.number().int(),
-  /** The record's suite (docs/protocol.md §3.8); receipts without it are of the EIP-712 suite. */
+  /** The record's suite (docs/protocol.md §3, "The 国密 (SM) suite"); receipts without it are of the EIP-712 suite. */
   suite: z.enum(["eip712-secp256k1", "sm2-sm3"]).optional(),
   /** An address, or for the SM suite the key id of the SM2 key (core/smSuite.ts). */
   signer: address,
@@ -376,7 +376,7 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
     en: "the signature is invalid or not by the stated signer",
   },
   "signature.suite_mismatch": {
-    "zh-CN": "回执、记录与签名所属的密码套件不一致（国密 SM2/SM3 与 EIP-712/secp256k1 混用）",
+    "zh-CN": "回执、记录与签名所属的密码套件不一致（国密与 EIP-712 混用）",
     en: "the receipt, the record and the signature name different suites (SM2/SM3 and EIP-712/secp256k1 mixed)",
   },
   "leaf.mismatch": { "zh-CN": "叶子哈希与记录和签名不符", en: "the leaf hash does not match the record and signature" },
