@@ -231,7 +231,9 @@ export class AttestationService {
   private digestsSaid(envelope: Submission["envelope"], recordId: string): string {
     const digests = this.digests(envelope, recordId);
     const message =
-      "smSignedBytes" in digests ? `SM2 signed bytes ${digests.smSignedBytes}` : `EIP-712 digest ${digests.eip712Digest}`;
+      "smSignedBytes" in digests
+        ? `SM2 signed bytes ${digests.smSignedBytes}`
+        : `EIP-712 digest ${digests.eip712Digest}`;
     return (
       `; the gateway computed record digest ${digests.recordDigest} and ${message}` +
       " (other digests on your side: your canonical form differs; the same: the key is wrong)"
