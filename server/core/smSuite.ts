@@ -112,24 +112,48 @@ function inScalarRange(bytes: Uint8Array): boolean {
   return n > 0n && n < SM2_N;
 }
 
-/** Precomputed multiplication tables of recently seen public keys: a unit signs many records with one key. */
-const tables = new Map<string, ReturnType<typeof sm2.precomputePublicKey>>();
-const MAX_TABLES = 1_000;
+type PublicPoint = ReturnType<typeof sm2.precomputePublicKey>;
 
-function publicPointOf(publicKeyHex: string): ReturnType<typeof sm2.precomputePublicKey> | null {
-  let point = tables.get(publicKeyHex);
-  if (point === undefined) {
-    // A point off the curve makes the library throw, not answer false: never a usable key.
-    try {
-      if (!sm2.verifyPublicKey(publicKeyHex)) return null;
-      point = sm2.precomputePublicKey(publicKeyHex);
-    } catch {
-      return null;
-    }
-    if (tables.size >= MAX_TABLES) tables.delete(tables.keys().next().value!);
-    tables.set(publicKeyHex, point);
+/**
+ * Precomputed multiplication tables of the keys that signed most recently, least recently used
+ * first: a unit signs many records with one key, and with its table a verification costs a
+ * fraction of one without. A table is built only on a key's second valid signature, so keys
+ * seen once (a forger's throwaway keys) cost no table and no memory; the window and the count
+ * bound the memory each verify worker spends on tables.
+ */
+const tables = new Map<string, PublicPoint>();
+const MAX_TABLES = 128;
+const TABLE_WINDOW = 6;
+/** Keys with one valid signature and no table yet (strings only; cleared when full). */
+const verifiedOnce = new Set<string>();
+const MAX_VERIFIED_ONCE = 10_000;
+
+/** The key's table (refreshed as most recently used), or the key itself if it is on the curve, else null. */
+function publicPointOf(publicKeyHex: string): PublicPoint | string | null {
+  const table = tables.get(publicKeyHex);
+  if (table) {
+    tables.delete(publicKeyHex);
+    tables.set(publicKeyHex, table);
+    return table;
   }
-  return point;
+  // A point off the curve makes the library throw, not answer false: never a usable key.
+  try {
+    return sm2.verifyPublicKey(publicKeyHex) ? publicKeyHex : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Counts a valid signature by a key without a table; builds its table on the second. */
+function rememberVerified(publicKeyHex: string): void {
+  if (!verifiedOnce.has(publicKeyHex)) {
+    if (verifiedOnce.size >= MAX_VERIFIED_ONCE) verifiedOnce.clear();
+    verifiedOnce.add(publicKeyHex);
+    return;
+  }
+  verifiedOnce.delete(publicKeyHex);
+  if (tables.size >= MAX_TABLES) tables.delete(tables.keys().next().value!);
+  tables.set(publicKeyHex, sm2.precomputePublicKey(publicKeyHex, TABLE_WINDOW));
 }
 
 /**
@@ -144,14 +168,17 @@ export function smSignerOf(message: Uint8Array, signature: string): string | nul
   const r = bytes.subarray(64, 96);
   const s = bytes.subarray(96, 128);
   if (!inScalarRange(r) || !inScalarRange(s)) return null;
-  const point = publicPointOf(`04${bytesToHex(publicKey).slice(2)}`);
+  const publicKeyHex = `04${bytesToHex(publicKey).slice(2)}`;
+  const point = publicPointOf(publicKeyHex);
   if (!point) return null;
   try {
     const ok = sm2.doVerifySignature(message, bytesToHex(bytes.subarray(64)).slice(2), point, {
       hash: true,
       userId: SM2_DEFAULT_USER_ID,
     });
-    return ok ? smKeyId(publicKey) : null;
+    if (!ok) return null;
+    if (typeof point === "string") rememberVerified(publicKeyHex);
+    return smKeyId(publicKey);
   } catch {
     return null;
   }

@@ -199,6 +199,18 @@ describe("core/smSuite: the 国密 suite", () => {
       expect(leaf.subarray(36)).to.deep.equal(hexToBytes(signature));
     });
 
+    it("verifies a key's records the same before and after its precomputed table is built", () => {
+      const envelopes = [1, 2, 3, 4].map((n) => smEnvelope({ performedAt: 1_780_000_000 + n }));
+      const key = "0x" + "5a".repeat(32);
+      const keyId = smKeyId(hexToBytes(smPublicKeyOf(key)));
+      for (const envelope of envelopes) {
+        const signature = signSm(envelope, key);
+        expect(signerOf(envelope, signature)).to.equal(keyId);
+        // A forged signature is refused whether or not the key has its table yet.
+        expect(signerOf(envelope, signature.slice(0, -2) + (signature.endsWith("00") ? "01" : "00"))).to.equal(null);
+      }
+    });
+
     describe("rejects every corruption", () => {
       const envelope = smEnvelope();
       const signature = signSm(envelope);
