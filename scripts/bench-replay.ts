@@ -23,6 +23,14 @@ import { replayOnWorkers } from "../server/audit/replayOnWorkers.ts";
 import { recoverSigner } from "../server/crypto/recoverSigner.ts";
 import { VerifyPool } from "../server/crypto/VerifyPool.ts";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import {
+  SUITE_EIP712,
+  SUITE_SM2,
+  type SuiteName,
+  smGenerateKey,
+  smSign,
+  smSigningBytes,
+} from "../server/core/smSuite.ts";
 
 interface NativeSecp256k1 {
   ecdsaSign(message: Uint8Array, secretKey: Uint8Array): { signature: Uint8Array; recid: number };
@@ -35,11 +43,13 @@ const CHECKPOINT_EVERY = 10_000;
 /** The log the benchmark's records are signed for. */
 const LOG_ID = "0x" + "33".repeat(32);
 
-/** N signed records of one unit and the checkpoints over them; untimed. */
-function buildLog(records: number) {
+/** N signed records of one unit and the checkpoints over them, in either suite; untimed. */
+function buildLog(records: number, suite: SuiteName) {
   const domain = eip712Domain(31337, "0x5fbdb2315678afecb367f032d93f642f64180aa3");
   const secret = randomBytes(32);
-  const signer = bytesToHex(keccak_256(secp256k1.publicKeyCreate(secret, false).subarray(1)).subarray(12));
+  const smKey = suite === SUITE_SM2 ? smGenerateKey() : undefined;
+  const signer =
+    smKey?.keyId ?? bytesToHex(keccak_256(secp256k1.publicKeyCreate(secret, false).subarray(1)).subarray(12));
   const unitId = "0x" + "11".repeat(32);
   const t0 = 1_790_000_000;
   const tree = new MemoryTree();
@@ -54,10 +64,17 @@ function buildLog(records: number) {
       performedAt: t0 + i,
       fields: { gridCode: `QS-${i}`, durationMinutes: 30, issuesFound: i % 4, gridWorker: "网格员" },
       salt: bytesToHex(randomBytes(32)),
+      ...(smKey ? { suite: SUITE_SM2 } : {}),
     };
     const digest = recordDigest(envelope);
-    const { signature, recid } = secp256k1.ecdsaSign(typedDataDigest(domain, signedMessageOf(envelope)), secret);
-    const sig = bytesToHex(signature) + (27 + recid).toString(16);
+    let sig: string;
+    if (smKey) {
+      const binding = { ...envelope, logId: LOG_ID, chainId: domain.chainId, contract: domain.verifyingContract };
+      sig = smSign(smSigningBytes(binding, digest), smKey.privateKey);
+    } else {
+      const { signature, recid } = secp256k1.ecdsaSign(typedDataDigest(domain, signedMessageOf(envelope)), secret);
+      sig = bytesToHex(signature) + (27 + recid).toString(16);
+    }
     tree.appendLeafHash(leafHashOf(digest, sig));
     log.push({ leafIndex: i, recordId: bytesToHex(digest), envelope, signature: sig, acceptedAt: t0 + 60 + i });
     if (tree.size % CHECKPOINT_EVERY === 0 || tree.size === records) {
@@ -81,9 +98,10 @@ function buildLog(records: number) {
 /** Replays `records` freshly built records with every signature checked; times the replay only. */
 export async function measureReplay(
   records: number,
+  suite: SuiteName = SUITE_EIP712,
 ): Promise<{ records: number; seconds: number; recordsPerSecond: number }> {
   installNativeHashes(); // as `dutyproof replay` does
-  const { domain, log, checkpoints, history } = buildLog(records);
+  const { domain, log, checkpoints, history } = buildLog(records, suite);
   const pool = new VerifyPool(availableParallelism());
   try {
     await pool.ready; // worker start-up is not replay time

@@ -51,6 +51,7 @@ import {
 import { UniformTree, hashLeaf } from "../server/core/merkle/index.ts";
 import { measureReplay } from "./bench-replay.ts";
 import { measureMonitorFigures } from "./bench-monitor.ts";
+import { measureSmFigures } from "./bench-sm.ts";
 import { RawHttpConnection, cpuSecondsOf, httpCall } from "./benchHttp.ts";
 
 /**
@@ -59,6 +60,8 @@ import { RawHttpConnection, cpuSecondsOf, httpCall } from "./benchHttp.ts";
  * scripts/bench-replay.ts fills `replay_1m_s` (records/s at 1M records, signatures checked).
  */
 const externalSteps: Array<() => Promise<Figure[]>> = [
+  // The 国密 suite beside secp256k1: verification cost, ingest and replay (scripts/bench-sm.ts).
+  () => measureSmFigures(quick),
   async () => {
     // Replay with every signature checked: 1M records, or 100,000 under --quick, scaled.
     const records = quick ? 100_000 : 1_000_000;

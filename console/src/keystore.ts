@@ -6,20 +6,46 @@
  */
 import { type Child, h, readFileBytes } from "./dom.ts";
 import { t } from "./i18n.ts";
+import { SM_KEYSTORE_FORMAT, openSmKeystore } from "../../server/core/smKeystore.ts";
+import { SUITE_SM2, smSign } from "../../server/core/smSuite.ts";
 
 export interface UnlockedKey {
+  /** The address, or for an SM2 key its key id (the registry's signer slot). */
   address: string;
-  /** Signs a 32-byte digest; returns r ‖ s ‖ v (65 bytes, low s) as 0x hex. */
+  /** Signs a 32-byte digest; returns r ‖ s ‖ v (65 bytes, low s) as 0x hex. Not for an SM2 key. */
   sign: (digest: Uint8Array) => string;
+  /** Set for an SM2 key (an SM keystore): records are of the 国密 suite. */
+  suite?: typeof SUITE_SM2;
+  /** An SM2 key's signature value X ‖ Y ‖ r ‖ s of the suite's signed bytes, as 0x hex. */
+  signSm?: (signedBytes: Uint8Array) => string;
 }
 
-/** Decrypts `file` with `password` (scrypt, a few seconds); `progress` gets 0..1. */
+/**
+ * Decrypts `file` with `password` (scrypt, or for an SM keystore PBKDF2-HMAC-SM3; a few seconds);
+ * `progress` gets 0..1.
+ */
 export async function unlockKeystore(
   file: File,
   password: string,
   progress: (fraction: number) => void,
 ): Promise<UnlockedKey> {
   const json = new TextDecoder().decode(await readFileBytes(file));
+  const parsed: unknown = JSON.parse(json);
+  if ((parsed as { format?: unknown })?.format === SM_KEYSTORE_FORMAT) {
+    // PBKDF2-HMAC-SM3 and SM4 in JavaScript: yield now and then so the progress bar moves.
+    const { privateKey, keyId } = await openSmKeystore(parsed, password, async (fraction) => {
+      progress(fraction);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    });
+    return {
+      address: keyId,
+      suite: SUITE_SM2,
+      sign: () => {
+        throw new Error("an SM2 key signs duty records only");
+      },
+      signSm: (signedBytes) => smSign(signedBytes, privateKey),
+    };
+  }
   const { Wallet } = await import("ethers");
   const wallet = await Wallet.fromEncryptedJson(json, password, progress);
   return { address: wallet.address, sign: (digest) => wallet.signingKey.sign(digest).serialized };

@@ -2,17 +2,12 @@
 import { randomBytes } from "node:crypto";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import type { AmendmentKind } from "../../server/core/amendment.ts";
-import { recordDigest } from "../../server/core/record.ts";
 import { type Command, command, required } from "./command.ts";
-import { hash32, openKeystore, unitIdOf, writeOut } from "./context.ts";
+import { hash32, unitIdOf, writeOut } from "./context.ts";
+import { type SigningInfo, openUnitKey } from "./unitKey.ts";
 import { UsageError } from "./errors.ts";
 import { gatewayAnswer, gatewayJson, dutyTypeIds } from "./gateway.ts";
 import { parseTime } from "./time.ts";
-
-interface Info {
-  logId: string;
-  eip712: { domain: Record<string, unknown>; types: Record<string, Array<{ name: string; type: string }>> };
-}
 
 /** The record's fields: a JSON object of strings, numbers and booleans. */
 function fieldsOf(text: string): Record<string, string | number | boolean> {
@@ -48,7 +43,7 @@ export const submitCommand: Command = command(
       "--keystore FILE --unit NAME --duty-type CODE --fields JSON [--performed-at TIME] [--demand DEMAND_ID]\n" +
       "                        [--amends RECORD_ID --kind correction|withdrawal --reason TEXT] [--out FILE]",
     flags: {
-      keystore: { value: "FILE", help: "the unit's encrypted keystore (unit keygen)" },
+      keystore: { value: "FILE", help: "the unit's encrypted keystore (unit keygen), of either suite" },
       "password-file": { value: "FILE", help: "keystore password (else DUTYPROOF_PASSWORD)" },
       unit: { value: "NAME", help: "the unit's name or 0x id" },
       "duty-type": { value: "CODE", help: "the duty type's code or id (with --amends: the amended record's)" },
@@ -84,8 +79,8 @@ export const submitCommand: Command = command(
         ? Math.floor(Date.now() / 1000)
         : parseTime("performed-at", values["performed-at"]);
     const unitId = unitIdOf(required(values, "unit"));
-    const wallet = await openKeystore(values, required(values, "keystore"));
-    const info = await gatewayJson<Info>("/v1/info");
+    const key = await openUnitKey(values, required(values, "keystore"));
+    const info = await gatewayJson<SigningInfo>("/v1/info");
     let dutyTypeId: string;
     if (values["duty-type"] !== undefined) [dutyTypeId] = (await dutyTypeIds(values["duty-type"])) as [string];
     else if (amends) {
@@ -108,19 +103,10 @@ export const submitCommand: Command = command(
       salt: bytesToHex(randomBytes(32)),
       ...(demandId ? { demandId } : {}),
       ...(amends ? { amends } : {}),
+      // The keystore picks the suite; an SM-suite record says so, so its digest is SM3.
+      ...(key.suite ? { suite: key.suite } : {}),
     };
-    const message = {
-      logId: envelope.logId,
-      unitId: envelope.unitId,
-      dutyTypeId: envelope.dutyTypeId,
-      performedAt: envelope.performedAt,
-      recordDigest: bytesToHex(recordDigest(envelope)),
-    };
-    const signature = await wallet.signTypedData(
-      info.eip712.domain,
-      { DutyRecord: info.eip712.types.DutyRecord! },
-      message,
-    );
+    const signature = await key.sign(info, envelope);
     const body = await gatewayJson<{ recordId: string; leafIndex: number }>("/v1/attestations", {
       method: "POST",
       body: { envelope, signature },

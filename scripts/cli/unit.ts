@@ -1,6 +1,7 @@
 /** `dutyproof unit …`: a unit's key, and the operator's registry changes for units. */
 import { Wallet, getAddress, isAddress } from "ethers";
 import { type Command, command, group, required } from "./command.ts";
+import { encryptSmKeystore } from "./smKeystore.ts";
 import { admin, keystoreAddress, password, send, unitIdOf, writeOut } from "./context.ts";
 import { UsageError } from "./errors.ts";
 
@@ -30,14 +31,30 @@ const keygen = command(
   {
     name: "unit keygen",
     summary: "make a new key (for a unit or an inspector) as an encrypted JSON keystore",
-    usage: "--out FILE [--password-file FILE]",
-    flags: { out: { value: "FILE", help: "where the keystore goes (never overwritten)" }, ...passwordFlag },
-    example: "dutyproof unit keygen --out village.json --password-file /secure/village.pass",
-    notes: ["Prints the new key's address, for `unit register --signer` or `inspector register`."],
+    usage: "--out FILE [--suite secp256k1|sm2] [--password-file FILE]",
+    flags: {
+      out: { value: "FILE", help: "where the keystore goes (never overwritten)" },
+      suite: {
+        value: "SUITE",
+        help: "secp256k1 (EIP-712, the default) or sm2 (国密: SM2 key, SM4 + PBKDF2-SM3 keystore; units only)",
+      },
+      ...passwordFlag,
+    },
+    example: "dutyproof unit keygen --suite sm2 --out village.json --password-file /secure/village.pass",
+    notes: [
+      "Prints the new key's address (for an SM2 key: its key id), for `unit register --signer` or `inspector register`.",
+    ],
   },
   async ({ values }) => {
     const out = required(values, "out");
+    const suite = values.suite ?? "secp256k1";
+    if (suite !== "secp256k1" && suite !== "sm2") throw new UsageError("--suite must be secp256k1 or sm2");
     const secret = password(values);
+    if (suite === "sm2") {
+      const keystore = encryptSmKeystore(secret);
+      writeOut(out, JSON.stringify(keystore, null, 2), { mode: 0o600, exclusive: true });
+      return console.log(`new SM2 key ${keystore.address} (key id) written to ${out}`);
+    }
     const wallet = Wallet.createRandom();
     writeOut(out, await wallet.encrypt(secret), { mode: 0o600, exclusive: true });
     console.log(`new key ${wallet.address} written to ${out}`);

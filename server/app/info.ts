@@ -2,6 +2,7 @@
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { eip712Definition } from "../core/eip712.ts";
+import { suitesAccepted } from "../core/smSuite.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 
 /** GET /v1/info: where the log is anchored and what units sign. */
@@ -22,6 +23,7 @@ export function gatewayInfo(
     treeSize: store.treeSize,
     eip712: eip712Definition(deployment.chainId, deployment.address),
     leafFormat: "SHA-256(0x00 ‖ 'DPL1' ‖ recordDigest ‖ signature)",
+    suites: suitesAccepted(),
     ...(tlog ? { tlog: { origin: tlog.origin, verifierKey: tlog.verifierKey } } : {}),
   };
 }

@@ -20,7 +20,7 @@ import {
   monitorStateToJson,
 } from "../core/monitor.ts";
 import { type NoteVerifier, formatVerifierKey, openCheckpoint, parseVerifierKey } from "../core/note.ts";
-import { LEAF_MAGIC } from "../core/record.ts";
+import { leafDataOf } from "../core/record.ts";
 import { hashLeaf } from "../core/merkle/hasher.ts";
 import { type AuditRecord, AmendmentTracker, type Finding, checkRecord } from "../core/replay.ts";
 import { type AuditDemandEntry, checkDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
@@ -360,12 +360,8 @@ async function checkContent(
       if (!bytesEqual(hashLeaf(entry), checked.leafHash)) mismatches.push(contentMismatch(i, item.entryId));
       continue;
     }
-    const committed = entry.length === 101 && entry.subarray(0, 4).every((b, k) => b === LEAF_MAGIC[k]);
-    if (
-      !committed ||
-      bytesToHex(entry.subarray(4, 36)) !== item.recordId ||
-      bytesToHex(entry.subarray(36, 101)) !== item.signature
-    ) {
+    // The entry must be the leaf of the fed record and signature, in its suite's format.
+    if (!bytesEqual(entry, committedLeafOf(item))) {
       mismatches.push(contentMismatch(i, item.recordId));
       continue;
     }
@@ -378,6 +374,15 @@ async function checkContent(
   return [...mismatches, ...findings.filter((f) => f.kind !== "record.erased")].sort(
     (a, b) => (a.leafIndex ?? 0) - (b.leafIndex ?? 0),
   );
+}
+
+/** The leaf a fed record and signature make, or an empty array when they make none. */
+function committedLeafOf(item: AuditRecord): Uint8Array {
+  try {
+    return leafDataOf(hexToBytes(item.recordId), item.signature);
+  } catch {
+    return new Uint8Array(0);
+  }
 }
 
 function contentMismatch(leafIndex: number, id: string): MonitorReportFinding {

@@ -35,6 +35,8 @@ export const gatewayInfoSchema = z.object({
   treeSize: z.number().int(),
   eip712: z.unknown(),
   leafFormat: z.string(),
+  /** The record suites accepted, with their parameters (core/smSuite.ts). */
+  suites: z.array(z.looseObject({ name: z.string() })).optional(),
 });
 export type GatewayInfo = z.infer<typeof gatewayInfoSchema>;
 

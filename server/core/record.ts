@@ -7,12 +7,18 @@ import type { RecordEnvelope } from "./recordSchema.ts";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
 import { canonicalBytes } from "./canonical.ts";
 import { type Hash, hashLeaf } from "./merkle/hasher.ts";
+import { SUITE_SM2, SM_SIGNATURE_BYTES, smLeafDataOf } from "./smSuite.ts";
+import { sm3 } from "./sm3.ts";
 
 export type { RecordEnvelope };
 
-/** SHA-256 of the envelope's RFC 8785 canonical bytes. Its hex form is the record id. */
+/**
+ * The digest of the envelope's RFC 8785 canonical bytes: SHA-256, or SM3 for a record of the SM
+ * suite (`suite: "sm2-sm3"`, core/smSuite.ts). Its hex form is the record id.
+ */
 export function recordDigest(envelope: RecordEnvelope): Hash {
-  return sha256(canonicalBytes(envelope));
+  const bytes = canonicalBytes(envelope);
+  return "suite" in envelope && envelope.suite === SUITE_SM2 ? sm3(bytes) : sha256(bytes);
 }
 
 /** The EIP-712 message a unit signs for a record (see eip712.ts for the types). */
@@ -49,10 +55,12 @@ export const LEAF_MAGIC = Uint8Array.of(0x44, 0x50, 0x4c, 0x31);
 /**
  * The log leaf of a signed record: "DPL1" ‖ record digest (32 bytes) ‖ signature (65 bytes,
  * r ‖ s ‖ v), the signature as 0x hex or as its bytes. Committing to the signature binds the
- * leaf to the key that signed it. Precondition: digest is 32 bytes, signature 65 bytes.
+ * leaf to the key that signed it. An SM-suite signature value (128 bytes) makes the suite's
+ * "DPG1" leaf instead (core/smSuite.ts). Precondition: digest is 32 bytes, signature 65 or 128.
  */
 export function leafDataOf(digest: Hash, signature: string | Uint8Array): Uint8Array {
   const sig = typeof signature === "string" ? hexToBytes(signature) : signature;
+  if (sig.length === SM_SIGNATURE_BYTES) return smLeafDataOf(digest, sig);
   if (digest.length !== 32 || sig.length !== 65) throw new RangeError("digest must be 32 bytes and signature 65");
   const data = new Uint8Array(4 + 32 + 65);
   data.set(LEAF_MAGIC, 0);

@@ -69,6 +69,12 @@ export const recordEnvelopeV2Schema = z
     ...recordEnvelopeV1Schema.shape,
     version: z.literal(2).describe("envelope version"),
     logId: bytes32.describe("the id of the log the record is meant for (its gateway's /v1/info logId)"),
+    suite: z
+      .literal("sm2-sm3")
+      .optional()
+      .describe(
+        "set for the 国密 suite: SM3 record digest, SM2 signature (docs/protocol.md §3, The 国密 (SM) suite); absent: EIP-712",
+      ),
   })
   .strict();
 

@@ -6,7 +6,7 @@
  */
 import { type AmendTarget, type ErasedEnvelope, type Erasure, checkAmendment } from "./amendment.ts";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
-import { type Eip712Domain, typedDataDigest } from "./eip712.ts";
+import type { Eip712Domain } from "./eip712.ts";
 import { DutyproofError } from "./errors.ts";
 import { MemoryTree } from "./merkle/MemoryTree.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest, signedMessageOf } from "./record.ts";
@@ -15,6 +15,8 @@ import { recordEnvelopeSchema, recordEnvelopeV1Schema, recordEnvelopeV2Schema } 
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 import { type AuditDemandEntry, checkDemandEntry } from "./demandAudit.ts";
 import { type AuditConfirmationEntry, checkConfirmationEntry } from "./confirmation.ts";
+import { recordSignerOf } from "./recordSigner.ts";
+import { suiteOfEnvelope } from "./smSuite.ts";
 import type { CheckpointAfterSeal } from "./succession.ts";
 
 export interface AnchoredCheckpoint {
@@ -122,7 +124,8 @@ export interface ReplayInput {
 }
 
 const hex32 = /^0x[0-9a-f]{64}$/;
-const signatureHex = /^0x[0-9a-f]{130}$/;
+/** A signature of either suite: EIP-712's 65 bytes or the SM suite's 128 (core/smSuite.ts). */
+const signatureHex = /^0x(?:[0-9a-f]{130}|[0-9a-f]{256})$/;
 const erasedSalt = { salt: recordEnvelopeV1Schema.shape.salt.optional() };
 const auditEnvelopeSchema = z.discriminatedUnion("version", [
   recordEnvelopeV1Schema.extend(erasedSalt),
@@ -205,13 +208,27 @@ export function checkRecord(
       detail: `personal content erased at ${record.erasure!.erasedAt} under order ${JSON.stringify(record.erasure!.order)}`,
     });
     // The signature covers the digest the log keeps; the erased fields cannot be checked.
-    signer = input.recover(typedDataDigest(input.domain, signedMessageOf(record.envelope, logged)), record.signature);
+    signer = recordSignerOf(
+      input.domain,
+      signedMessageOf(record.envelope, logged),
+      logged,
+      record.signature,
+      input.recover,
+      suiteOfEnvelope(record.envelope),
+    );
   } else if (record.derived) {
     digest = record.derived.recordId === record.recordId ? logged : hexToBytes(record.derived.recordId);
     signer = record.derived.signer;
   } else {
     digest = recordDigest(record.envelope as RecordEnvelope);
-    signer = input.recover(typedDataDigest(input.domain, signedMessageOf(record.envelope, digest)), record.signature);
+    signer = recordSignerOf(
+      input.domain,
+      signedMessageOf(record.envelope, digest),
+      digest,
+      record.signature,
+      input.recover,
+      suiteOfEnvelope(record.envelope),
+    );
   }
   if (digest !== logged && bytesToHex(digest) !== record.recordId) {
     // Its signature and key cannot be judged for content the unit never signed.

@@ -7,13 +7,15 @@
  */
 import { z } from "zod";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
-import { eip712Domain, typedDataDigest } from "./eip712.ts";
+import { eip712Domain } from "./eip712.ts";
 import { isValidInclusion } from "./merkle/verify.ts";
 import { type RecordEnvelope, leafHashOf, recordDigest } from "./record.ts";
 import { recordEnvelopeSchema } from "./recordSchema.ts";
 import { type TrustAnchors, trustedDeploymentOf } from "./trust.ts";
 import { type NoteVerifier, openCheckpoint, parseVerifierKey } from "./note.ts";
 import { tlogOrigin } from "./tlog.ts";
+import { recordSignerOf } from "./recordSigner.ts";
+import { SUITE_EIP712, suiteOfEnvelope, suiteOfSignature } from "./smSuite.ts";
 
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/);
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
@@ -26,8 +28,12 @@ export const receiptSchema = z.object({
   unitId: hash32,
   dutyTypeId: hash32,
   performedAt: z.number().int(),
+  /** The record's suite (docs/protocol.md §3, "The 国密 (SM) suite"); receipts without it are of the EIP-712 suite. */
+  suite: z.enum(["eip712-secp256k1", "sm2-sm3"]).optional(),
+  /** An address, or for the SM suite the key id of the SM2 key (core/smSuite.ts). */
   signer: address,
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+  /** EIP-712: r ‖ s ‖ v (65 bytes); SM suite: the public key and signature X ‖ Y ‖ r ‖ s (128 bytes). */
+  signature: z.string().regex(/^0x(?:[0-9a-fA-F]{130}|[0-9a-fA-F]{256})$/),
   leafHash: hash32,
   leafIndex: z.number().int().min(0),
   treeSize: z.number().int().min(1),
@@ -242,18 +248,28 @@ export function verifyEvidence(
   const carriedOver =
     signedFor === receipt.logId ||
     (receipt.version === 2 && facts.signedLogSeal?.successorLogId.toLowerCase() === receipt.logId.toLowerCase());
-  const digest = typedDataDigest(eip712Domain(receipt.chainId, receipt.contract), {
-    ...(receipt.version === 2 ? { logId: signedFor } : {}),
-    unitId: receipt.unitId,
-    dutyTypeId: receipt.dutyTypeId,
-    performedAt: receipt.performedAt,
-    recordDigest: recordId,
-  });
-  const signer = recover(digest, receipt.signature);
+  // One suite throughout: the receipt's word, the record's declaration and the signature's shape.
+  const suite = suiteOfSignature(receipt.signature);
+  const suiteAgrees =
+    (receipt.suite ?? SUITE_EIP712) === suite && (envelope === undefined || suiteOfEnvelope(envelope) === suite);
+  const signer = suiteAgrees
+    ? recordSignerOf(
+        eip712Domain(receipt.chainId, receipt.contract),
+        {
+          ...(receipt.version === 2 ? { logId: signedFor } : {}),
+          unitId: receipt.unitId,
+          dutyTypeId: receipt.dutyTypeId,
+          performedAt: receipt.performedAt,
+        },
+        hexToBytes(recordId),
+        receipt.signature,
+        recover,
+      )
+    : null;
   check(
     "signature",
     signer !== null && signer === receipt.signer.toLowerCase() && carriedOver,
-    carriedOver ? "signature.invalid" : "signature.other_log",
+    !suiteAgrees ? "signature.suite_mismatch" : carriedOver ? "signature.invalid" : "signature.other_log",
   );
 
   const leafHash = bytesToHex(leafHashOf(hexToBytes(recordId), receipt.signature));
@@ -358,6 +374,10 @@ export const reasonText: Record<string, { "zh-CN": string; en: string }> = {
   "signature.invalid": {
     "zh-CN": "签名无效或不是回执所称的签名人",
     en: "the signature is invalid or not by the stated signer",
+  },
+  "signature.suite_mismatch": {
+    "zh-CN": "回执、记录与签名所属的密码套件不一致（国密与 EIP-712 混用）",
+    en: "the receipt, the record and the signature name different suites (SM2/SM3 and EIP-712/secp256k1 mixed)",
   },
   "leaf.mismatch": { "zh-CN": "叶子哈希与记录和签名不符", en: "the leaf hash does not match the record and signature" },
   "proof.invalid": {

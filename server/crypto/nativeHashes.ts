@@ -8,6 +8,13 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { type Keccak256, useKeccak256 } from "../core/keccak256.ts";
 import { useSha256 } from "../core/sha256.ts";
+import { useSm3 } from "../core/sm3.ts";
+
+/** Node's OpenSSL SM3 (GB/T 32905), exported for the test that compares it with the core's. */
+export function nativeSm3(data: Uint8Array): Uint8Array {
+  const digest = hash("sm3", data, "buffer");
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
 
 function nativeSha256(data: Uint8Array): Uint8Array {
   const digest = hash("sha256", data, "buffer");
@@ -60,4 +67,5 @@ export const nativeKeccak256: Keccak256 | null = KeccakSpongeClass ? keccak256Wi
 export function installNativeHashes(): void {
   useSha256(nativeSha256);
   useKeccak256(nativeKeccak256); // null where the addon cannot load: the pure one
+  useSm3(nativeSm3);
 }

@@ -16,14 +16,20 @@ import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import type { RegistryCache } from "./RegistryCache.ts";
 import { type DeriveOutcome, type DerivedRecord, deriveOutcome } from "../crypto/deriveRecord.ts";
 import { faultPoint } from "../faultPoint.ts";
+import { SUITE_SM2, smSigningBytes, suiteOfEnvelope } from "../core/smSuite.ts";
 
 export const submissionSchema = z
   .object({
     envelope: recordEnvelopeSchema,
     signature: z
       .string()
-      .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte signature r ‖ s ‖ v as 0x hex")
-      .describe("EIP-712 signature of the record message by the unit's key"),
+      .regex(
+        /^0x(?:[0-9a-fA-F]{130}|[0-9a-fA-F]{256})$/,
+        "must be a 65-byte signature r ‖ s ‖ v, or for the SM suite the 128 bytes X ‖ Y ‖ r ‖ s, as 0x hex",
+      )
+      .describe(
+        "EIP-712 signature of the record message by the unit's key; for the SM suite (envelope suite sm2-sm3) the SM2 public key and signature X ‖ Y ‖ r ‖ s",
+      ),
   })
   .strict();
 
@@ -213,14 +219,23 @@ export class AttestationService {
    * for an accepted record.
    */
   private digests(envelope: Submission["envelope"], recordId: string) {
+    if (suiteOfEnvelope(envelope) === SUITE_SM2 && envelope.version === 2) {
+      const { chainId, verifyingContract } = this.options.domain;
+      const signed = smSigningBytes({ ...envelope, chainId, contract: verifyingContract }, hexToBytes(recordId));
+      return { recordDigest: recordId, smSignedBytes: bytesToHex(signed) };
+    }
     const eip712Digest = recordMessageDigest(this.options.domain, envelope, hexToBytes(recordId));
     return { recordDigest: recordId, eip712Digest: bytesToHex(eip712Digest) };
   }
 
   private digestsSaid(envelope: Submission["envelope"], recordId: string): string {
-    const { recordDigest, eip712Digest } = this.digests(envelope, recordId);
+    const digests = this.digests(envelope, recordId);
+    const message =
+      "smSignedBytes" in digests
+        ? `SM2 signed bytes ${digests.smSignedBytes}`
+        : `EIP-712 digest ${digests.eip712Digest}`;
     return (
-      `; the gateway computed record digest ${recordDigest} and EIP-712 digest ${eip712Digest}` +
+      `; the gateway computed record digest ${digests.recordDigest} and ${message}` +
       " (other digests on your side: your canonical form differs; the same: the key is wrong)"
     );
   }
@@ -290,7 +305,15 @@ export class AttestationService {
         "record.bad_signature",
         `the signature is malformed, high-s or does not recover${this.digestsSaid(envelope, recordId)}`,
         {
-          errors: [{ path: "signature", message: "not a valid low-s secp256k1 signature of the record" }],
+          errors: [
+            {
+              path: "signature",
+              message:
+                suiteOfEnvelope(envelope) === SUITE_SM2
+                  ? "not a valid SM2 signature of the record's SM-suite message"
+                  : "not a valid low-s secp256k1 signature of the record",
+            },
+          ],
           ...this.digests(envelope, recordId),
         },
       );

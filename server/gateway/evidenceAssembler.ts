@@ -9,6 +9,7 @@
  * under backpressure), so memory stays bounded by one item and a page of index keys, whatever
  * the number of records.
  */
+import { SUITE_SM2, isSmSignature } from "../core/smSuite.ts";
 import { bytesToHex } from "../core/bytes.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { Deployment } from "../chain/deployment.ts";
@@ -79,6 +80,8 @@ function anchoredReceipt(
     unitId: record.envelope.unitId,
     dutyTypeId: record.envelope.dutyTypeId,
     performedAt: record.envelope.performedAt,
+    // Receipts of the SM suite say so; one without `suite` is of the EIP-712 suite.
+    ...(isSmSignature(record.signature) ? { suite: SUITE_SM2 } : {}),
     signer: record.signer,
     signature: record.signature,
     leafHash: record.leafHash,

@@ -29,6 +29,7 @@ const bands = {
   monitor: 9_000,
   wconsole: 7_000,
   confirm: 5_000,
+  gm: 2_000,
 } as const;
 
 /** A random port in the test file's band of 1,000. */

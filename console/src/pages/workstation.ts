@@ -3,9 +3,10 @@
  * schema document), signs it here with its encrypted keystore (the key is decrypted in this
  * browser and never sent), submits it and follows it to its anchored receipt.
  */
-import { bytesToHex } from "../../../server/core/bytes.ts";
+import { bytesToHex, hexToBytes } from "../../../server/core/bytes.ts";
 import { validateFields } from "../../../server/core/dutyType.ts";
 import { eip712Domain, typedDataDigest } from "../../../server/core/eip712.ts";
+import { smSigningBytes } from "../../../server/core/smSuite.ts";
 import { type RecordEnvelope, signedMessageOf } from "../../../server/core/record.ts";
 import {
   ApiError,
@@ -146,9 +147,18 @@ async function submit(state: WorkstationState): Promise<void> {
       fields,
       salt: bytesToHex(salt),
       ...(state.answering && state.answering.unitId === unitId ? { demandId: state.answering.demandId } : {}),
+      // An SM2 key signs records of the 国密 suite, whose digest is SM3.
+      ...(key.suite ? { suite: key.suite } : {}),
     };
     const message = signedMessageOf(envelope);
-    const signature = key.sign(typedDataDigest(eip712Domain(info.chainId, info.contracts.DutyLedger), message));
+    const signature = key.signSm
+      ? key.signSm(
+          smSigningBytes(
+            { ...envelope, logId: info.logId, chainId: info.chainId, contract: info.contracts.DutyLedger },
+            hexToBytes(message.recordDigest),
+          ),
+        )
+      : key.sign(typedDataDigest(eip712Domain(info.chainId, info.contracts.DutyLedger), message));
     const submission: Submission = { envelope, signature, recordId: message.recordDigest };
     state.submission = submission;
     const { status, body } = await request<Record<string, unknown>>("/v1/attestations", {
