@@ -58,8 +58,17 @@ export async function auditFeed(deps: RecordReadDependencies, token: string, que
   return {
     treeSize: store.treeSize,
     records: records.map(({ position, record: r, entry }) =>
-      // Evidence demands are log entries of their own kind (docs/protocol.md §4).
-      entry
+      // Tip-group entries carry no acceptance time: a tip's time could point at its sender.
+      entry?.kind === "tip"
+        ? {
+            kind: entry.kind,
+            leafIndex: position,
+            claimedIndex: entry.leafIndex,
+            entryId: entry.entryId,
+            ...entry.value,
+          }
+        : // Evidence demands are log entries of their own kind (docs/protocol.md §4).
+          entry
         ? {
             kind: entry.kind,
             leafIndex: position,

@@ -24,6 +24,8 @@ import { LEAF_MAGIC } from "../core/record.ts";
 import { hashLeaf } from "../core/merkle/hasher.ts";
 import { type AuditRecord, AmendmentTracker, type Finding, checkRecord } from "../core/replay.ts";
 import { type AuditDemandEntry, checkDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
+import { isAuditTipEntry, tipBodyDigest, tipLeafHashOf } from "../core/tip.ts";
+import { verifyTipProof } from "./tipProofs.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
@@ -343,6 +345,17 @@ async function checkContent(
       continue;
     }
     const anchoredAt = chain.anchored.find((c) => c.size > i)?.anchoredAt;
+    if (isAuditTipEntry(item)) {
+      // The group's earlier roots and nullifiers are a full replay's to check; here the entry
+      // and its proof.
+      const digest = tipBodyDigest(item.body);
+      if (bytesToHex(digest) !== item.entryId || !bytesEqual(hashLeaf(entry), tipLeafHashOf(item.body.type, digest))) {
+        mismatches.push(contentMismatch(i, item.entryId));
+      } else if (item.body.type === "tip" && !(await verifyTipProof(item.body.proof))) {
+        findings.push({ kind: "tip.bad_proof", leafIndex: i, recordId: item.entryId, detail: "the membership proof does not verify" });
+      }
+      continue;
+    }
     if ("kind" in item) {
       const checked = checkDemandEntry(item, domain, recoverSigner, (inspector, t) =>
         inspectorActiveAt(inspectors.get(inspector) ?? [], t),

@@ -12,6 +12,8 @@ import { type TrustAnchors, type TrustedDeployment, trustedDeploymentOf } from "
 import { fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
 import { fetchSucceededCheckpoints } from "../chain/logSuccession.ts";
 import { type AuditDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
+import type { AuditTipEntry } from "../core/tip.ts";
+import { verifyTipProofs } from "./tipProofs.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
 import { VerifyPool } from "../crypto/VerifyPool.ts";
@@ -96,16 +98,17 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
       deployBlock,
     );
 
-    const records: Array<AuditRecord | AuditDemandEntry> = [];
+    const records: Array<AuditRecord | AuditDemandEntry | AuditTipEntry> = [];
     let from: number | null = 0;
     let total = 0;
     while (from !== null) {
       const page = await getJson(`${target.gatewayUrl}/v1/audit/records?from=${from}&limit=2000`, target.token);
       if (page.status !== 200) throw new AuditFeedRefusedError(page.status, String(page.body.detail));
-      records.push(...(page.body.records as Array<AuditRecord | AuditDemandEntry>));
+      records.push(...(page.body.records as Array<AuditRecord | AuditDemandEntry | AuditTipEntry>));
       total = page.body.treeSize as number;
       from = page.body.next as number | null;
     }
+    await verifyTipProofs(records);
     const histories = new Map<string, { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] }>();
     const inspectors = await fetchInspectorHistory(ledger, deployBlock);
     for (const unitId of new Set(records.flatMap((r) => ("kind" in r ? [] : [r.envelope.unitId]))))

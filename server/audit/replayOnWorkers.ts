@@ -5,12 +5,13 @@
  * only a shortcut for work the replay core would otherwise do itself, with the same code.
  */
 import type { AuditDemandEntry } from "../core/demandAudit.ts";
+import type { AuditTipEntry } from "../core/tip.ts";
 import { LogReplayer, type AuditRecord, type ReplayInput, type ReplayReport } from "../core/replay.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { VerifyPool } from "../crypto/VerifyPool.ts";
 
 /** Records a worker can derive: complete envelopes (not erased) with a signature string. */
-const derivable = (r: AuditRecord | AuditDemandEntry): r is AuditRecord =>
+const derivable = (r: AuditRecord | AuditDemandEntry | AuditTipEntry): r is AuditRecord =>
   !("kind" in r) &&
   r.erasure === undefined &&
   typeof r.signature === "string" &&
@@ -19,7 +20,7 @@ const derivable = (r: AuditRecord | AuditDemandEntry): r is AuditRecord =>
   typeof r.envelope.salt === "string";
 
 export async function replayOnWorkers(
-  input: Omit<ReplayInput, "records"> & { records: Array<AuditRecord | AuditDemandEntry> },
+  input: Omit<ReplayInput, "records"> & { records: Array<AuditRecord | AuditDemandEntry | AuditTipEntry> },
   pool: VerifyPool,
   options: { chunk?: number; ahead?: number } = {},
 ): Promise<ReplayReport> {

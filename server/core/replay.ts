@@ -14,6 +14,7 @@ import { z } from "zod";
 import { recordEnvelopeSchema, recordEnvelopeV1Schema, recordEnvelopeV2Schema } from "./recordSchema.ts";
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 import { type AuditDemandEntry, checkDemandEntry } from "./demandAudit.ts";
+import { type AuditTipEntry, type TipProblem, TipLogChecker, isAuditTipEntry } from "./tip.ts";
 import type { CheckpointAfterSeal } from "./succession.ts";
 
 export interface AnchoredCheckpoint {
@@ -64,7 +65,8 @@ export type FindingKind =
   | "demand.altered" // an evidence demand or its outcome does not hash to what was logged
   | "demand.bad_signature" // a demand's signature does not recover to its inspector
   | "demand.inspector_not_valid" // the inspector was not registered and active then
-  | "demand.wrong_log"; // a version 2 demand signed for another log than the one replayed
+  | "demand.wrong_log" // a version 2 demand signed for another log than the one replayed
+  | TipProblem["kind"]; // a tip-group entry (core/tip.ts) altered, or a tip not provably from a member
 
 /** Kinds that report a fact rather than a problem. */
 export const informationalKinds: ReadonlySet<FindingKind> = new Set([
@@ -109,7 +111,7 @@ export interface ReplayInput {
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
   /** Checkpoints of sealed predecessor logs above their seals (core/succession.ts); reported, not checked. */
   afterSeal?: CheckpointAfterSeal[];
-  records: Iterable<AuditRecord | AuditDemandEntry>; // in leaf order
+  records: Iterable<AuditRecord | AuditDemandEntry | AuditTipEntry>; // in leaf order
   /** The registry's history for a unit, from chain events. */
   unitHistory: (unitId: string) => UnitHistory;
   recover: (digest: Uint8Array, signature: string) => string | null;
@@ -312,6 +314,7 @@ export class LogReplayer {
   private count = 0;
   private erased = 0;
   private demands = 0;
+  private tipLog: TipLogChecker | undefined;
 
   constructor(input: Omit<ReplayInput, "records">) {
     this.input = input;
@@ -343,13 +346,17 @@ export class LogReplayer {
   }
 
   /** Checks the next record of the log. */
-  add(record: AuditRecord | AuditDemandEntry): void {
+  add(record: AuditRecord | AuditDemandEntry | AuditTipEntry): void {
     const { findings, anchoredSize } = this;
     const position = record.leafIndex;
     for (let missing = this.expected; missing < Math.min(position, anchoredSize); missing++) {
       findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
     }
     this.expected = position + 1;
+    if (isAuditTipEntry(record)) {
+      this.addTipEntry(record, position);
+      return;
+    }
     if ("kind" in record) {
       this.addDemand(record, position);
       return;
@@ -420,6 +427,29 @@ export class LogReplayer {
     this.count++;
     this.demands++;
     input.onProgress?.(this.count);
+  }
+
+  /** A tip-group entry (docs/protocol.md, "Anonymous tips"): its digest, group root, nullifier, proof. */
+  private addTipEntry(entry: AuditTipEntry, position: number): void {
+    const { findings } = this;
+    if (entry.claimedIndex !== undefined && entry.claimedIndex !== position) {
+      findings.push({
+        kind: "record.misplaced",
+        leafIndex: position,
+        recordId: entry.entryId,
+        detail: `tip-group entry was logged at leaf ${entry.claimedIndex} but sits at ${position}`,
+      });
+    }
+    this.tipLog ??= new TipLogChecker(this.input.logId);
+    const checked = this.tipLog.check(entry.entryId, entry, entry.proofValid);
+    for (const p of checked.problems) findings.push({ ...p, leafIndex: position, recordId: entry.entryId });
+    this.tree.appendLeafHash(checked.leafHash);
+    if (position >= this.anchoredSize) {
+      findings.push({ kind: "record.unanchored", leafIndex: position, detail: "not in any anchored checkpoint yet" });
+    }
+    this.checkRootsUpTo(this.tree.size);
+    this.count++;
+    this.input.onProgress?.(this.count);
   }
 
   /** The report, once every record was added. */

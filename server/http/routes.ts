@@ -42,6 +42,7 @@ import type { Route, TokenScope } from "./route.ts";
 import { route } from "./route.ts";
 import { streamJson } from "./streamJson.ts";
 import { type TlogRouteOptions, tlogRoutes } from "./tlogRoutes.ts";
+import { type TipRouteDependencies, tipRoutes } from "./tipRoutes.ts";
 
 export interface GatewayRouteDependencies {
   store: LedgerStore;
@@ -73,6 +74,8 @@ export interface GatewayRouteDependencies {
   tlog?: TlogRouteOptions | undefined;
   /** The operator's unit directory (server/catalog/UnitDirectory.ts); absent: no unit names. */
   unitNames?: (() => UnitName[]) | undefined;
+  /** Anonymous tips (tipRoutes.ts); absent: none of those routes. */
+  tips?: TipRouteDependencies | undefined;
   /** The OpenAPI document and the docs page, derived from this table by the caller. */
   documents: { openApi: () => string; docsPage: () => string };
 }
@@ -481,6 +484,8 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     ...probes,
     ...ledger,
     ...chain,
+    // Before the console: the tip page's own files are served under their own policy.
+    ...(deps.tips ? tipRoutes(deps.tips) : []),
     ...console,
     ...admin,
     ...(deps.unitNames ? [unitNamesRoute(deps.unitNames)] : []),

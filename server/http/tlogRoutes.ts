@@ -16,7 +16,8 @@ import { leafDataOf } from "../core/record.ts";
 import { demandLeafDataOf } from "../core/demand.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { TLOG_TILE_WIDTH, type TileRequest, encodeEntryBundle, leavesNeeded, parseTilePath } from "../core/tlog.ts";
-import type { LedgerStore, StoredDemand, StoredRecord } from "../store/LedgerStore.ts";
+import type { LedgerStore, StoredDemand, StoredRecord, StoredTipEntry } from "../store/LedgerStore.ts";
+import { tipLeafDataOf } from "../core/tip.ts";
 import type { SignedCheckpoints } from "../gateway/SignedCheckpoints.ts";
 import { type Route, route } from "./route.ts";
 
@@ -35,13 +36,14 @@ const CACHED_RESOURCES = 256;
 /** The bytes a log entry holds: the data whose RFC 9162 leaf hash is the log's leaf. */
 export function leafDataOfStored(item: {
   record?: StoredRecord | undefined;
-  entry?: StoredDemand | undefined;
+  entry?: StoredDemand | StoredTipEntry | undefined;
 }): Uint8Array {
   if (item.record) {
     // An erased record keeps its id (the digest the unit signed) and signature: its entry stays.
     return leafDataOf(hexToBytes(item.record.recordId), item.record.signature);
   }
   const entry = item.entry!;
+  if (entry.kind === "tip") return tipLeafDataOf(entry.value.body.type, hexToBytes(entry.entryId));
   const value = entry.value;
   return demandLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
 }

@@ -31,6 +31,7 @@ import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
 import type { DemandEntry } from "../core/demand.ts";
+import type { TipLogValue } from "../core/tip.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../clock.ts";
 import { faultPoint } from "../faultPoint.ts";
@@ -93,6 +94,27 @@ export interface DemandAppendRequest {
   leafHash: Hash;
 }
 
+/**
+ * A tip-group entry ("DPT1", core/tip.ts): a member joined or left, a tip, a reply. Its
+ * `receivedAt` is kept to the day only (a tip's exact time could point at its sender).
+ */
+export interface TipAppendRequest {
+  kind: "tip";
+  entryId: string;
+  value: TipLogValue;
+  leafHash: Hash;
+}
+
+/** A tip-group entry as stored, and where it sits in the log. */
+export interface StoredTipEntry {
+  kind: "tip";
+  entryId: string;
+  value: TipLogValue;
+  leafHash: string;
+  leafIndex: number;
+  receivedAt: number; // Unix milliseconds, gateway clock, rounded down to the day
+}
+
 /** A demand entry as stored, and where it sits in the log. */
 export interface StoredDemand {
   kind: "demand";
@@ -111,7 +133,8 @@ export interface StoredDemand {
  */
 export type LogEntry =
   | { kind: "record"; position: number; record: StoredRecord; entry?: undefined }
-  | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined };
+  | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined }
+  | { kind: "tip"; position: number; entry: StoredTipEntry; record?: undefined };
 
 /** An append queued for the next group commit, with the promise it settles. */
 type PendingAppend =
@@ -125,6 +148,12 @@ type PendingAppend =
       kind: "demand";
       request: DemandAppendRequest;
       resolve: (result: { entry: StoredDemand; created: boolean }) => void;
+      reject: (error: unknown) => void;
+    }
+  | {
+      kind: "tip";
+      request: TipAppendRequest;
+      resolve: (result: { entry: StoredTipEntry; created: boolean }) => void;
       reject: (error: unknown) => void;
     };
 
@@ -436,7 +465,24 @@ export class LedgerStore {
   /** The demand entry logged under `entryId` (a demand id), if any. */
   async getEntry(entryId: string): Promise<StoredDemand | undefined> {
     const value = await this.entries.get(entryId);
-    return value === undefined ? undefined : (JSON.parse(value) as StoredDemand);
+    const entry = value === undefined ? undefined : (JSON.parse(value) as StoredDemand | StoredTipEntry);
+    return entry?.kind === "demand" ? entry : undefined;
+  }
+
+  /** The tip-group entry logged under `entryId`, if any. */
+  async getTipEntry(entryId: string): Promise<StoredTipEntry | undefined> {
+    const value = await this.entries.get(entryId);
+    const entry = value === undefined ? undefined : (JSON.parse(value) as StoredDemand | StoredTipEntry);
+    return entry?.kind === "tip" ? entry : undefined;
+  }
+
+  /** Appends a tip-group entry durably, in the same group commit as records. */
+  appendTipEntry(request: TipAppendRequest): Promise<{ entry: StoredTipEntry; created: boolean }> {
+    if (this.closed) return Promise.reject(new Error("store is closed"));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ kind: "tip", request, resolve, reject });
+      this.writing ??= this.drain();
+    });
   }
 
   /** Like recordsFrom, but every leaf: records and demands, in leaf order, told apart by `kind`. */
@@ -452,7 +498,11 @@ export class LedgerStore {
       if (records[i] !== undefined)
         return [{ kind: "record", position, record: JSON.parse(records[i]!) as StoredRecord }];
       const entry = entries.get(id);
-      return entry === undefined ? [] : [{ kind: "demand", position, entry: JSON.parse(entry) as StoredDemand }];
+      if (entry === undefined) return [];
+      const parsed = JSON.parse(entry) as StoredDemand | StoredTipEntry;
+      return parsed.kind === "tip"
+        ? [{ kind: "tip", position, entry: parsed }]
+        : [{ kind: "demand", position, entry: parsed }];
     });
   }
 
@@ -505,39 +555,40 @@ export class LedgerStore {
       this.records,
       group.map((g) => (g.kind === "record" ? g.request.recordId : "~")),
     );
-    const existingEntries = group.some((g) => g.kind === "demand")
-      ? await this.entries.getMany(group.map((g) => (g.kind === "demand" ? g.request.entryId : "~")))
+    const existingEntries = group.some((g) => g.kind !== "record")
+      ? await this.entries.getMany(group.map((g) => (g.kind !== "record" ? g.request.entryId : "~")))
       : [];
     const ops: PutOperation[] = [];
     // Each pending append's outcome, settled once the batch is written.
     const settle: Array<() => void> = [];
     const inGroup = new Map<string, StoredRecord>();
-    const entriesInGroup = new Map<string, StoredDemand>();
+    const entriesInGroup = new Map<string, StoredDemand | StoredTipEntry>();
     const leafHashes: Hash[] = [];
     let size = this.size;
     const receivedAt = this.clock.now();
     for (const [i, pending] of group.entries()) {
       let leafId: string;
-      if (pending.kind === "demand") {
+      if (pending.kind !== "record") {
         const { request } = pending;
         const had =
           existingEntries[i] !== undefined
-            ? (JSON.parse(existingEntries[i]!) as StoredDemand)
+            ? (JSON.parse(existingEntries[i]!) as StoredDemand | StoredTipEntry)
             : entriesInGroup.get(request.entryId);
         if (had) {
-          settle.push(() => pending.resolve({ entry: had, created: false }));
+          // An id is a digest of a kind's own domain: the entry found is of the pending kind.
+          settle.push(() => (pending.resolve as (r: { entry: typeof had; created: boolean }) => void)({ entry: had, created: false }));
           continue;
         }
-        const entry: StoredDemand = {
+        const entry = {
           entryId: request.entryId,
           kind: request.kind,
           value: request.value,
           leafHash: bytesToHex(request.leafHash),
           leafIndex: size,
-          receivedAt,
-        };
+          receivedAt: request.kind === "tip" ? receivedAt - (receivedAt % 86_400_000) : receivedAt,
+        } as StoredDemand | StoredTipEntry;
         entriesInGroup.set(entry.entryId, entry);
-        settle.push(() => pending.resolve({ entry, created: true }));
+        settle.push(() => (pending.resolve as (r: { entry: typeof entry; created: boolean }) => void)({ entry, created: true }));
         ops.push({ type: "put", sublevel: this.entries, key: entry.entryId, value: JSON.stringify(entry) });
         leafId = entry.entryId;
       } else {

@@ -1,0 +1,14 @@
+import { Identity, Group, generateProof, verifyProof } from "@semaphore-protocol/core";
+import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+const dir = require.resolve("@zk-kit/semaphore-artifacts/package.json").replace(/package.json$/, "");
+const id = new Identity();
+const g = new Group();
+for (let i = 0; i < 4; i++) g.addMember(new Identity().commitment);
+g.addMember(id.commitment);
+let t = Date.now();
+const proof = await generateProof(id, g, 123n, 456n, 16, { wasm: dir + "semaphore-16.wasm", zkey: dir + "semaphore-16.zkey" });
+console.log("prove ms", Date.now() - t, JSON.stringify(proof).length, proof);
+t = Date.now();
+console.log(await verifyProof(proof), Date.now() - t);
+console.log(id.export().length, g.root, g.depth);
