@@ -36,7 +36,7 @@ import { DutyproofError } from "../core/errors.ts";
 import { type TrustAnchors, trustFileOf } from "../core/trust.ts";
 import type { UnitName } from "../core/unitDirectory.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
-import { consoleFiles } from "./consoleRoutes.ts";
+import { consoleFiles, tipPageContentSecurityPolicy } from "./consoleRoutes.ts";
 import { hash32 } from "./parseQuery.ts";
 import type { Route, TokenScope } from "./route.ts";
 import { route } from "./route.ts";
@@ -178,6 +178,7 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     })
     .strict();
   const consoleHandler = consoleFiles(deps.consoleBuildDir);
+  const tipPageHandler = consoleFiles(deps.consoleBuildDir, tipPageContentSecurityPolicy);
 
   const probes: Route[] = [
     route({
@@ -414,6 +415,17 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
       auth: PUBLIC,
       responses: { 302: { description: "to /console/" } },
       handle: () => ({ status: 302, headers: { location: "/console/" }, text: "Found. Redirecting to /console/" }),
+    }),
+    route({
+      method: "GET",
+      path: "/console/tip.html",
+      summary: "The anonymous tip page: the console's policy and 'wasm-unsafe-eval', for the in-browser prover",
+      auth: PUBLIC,
+      raw: true,
+      anonymous: true,
+      responses: { 200: { description: "the tip page", type: "text/html" } },
+      problems: [404],
+      handle: ({ req, res }) => tipPageHandler(req, res),
     }),
     route({
       method: "GET",
