@@ -69,25 +69,25 @@ export async function auditFeed(deps: RecordReadDependencies, token: string, que
           }
         : // Evidence demands are log entries of their own kind (docs/protocol.md §4).
           entry
-        ? {
-            kind: entry.kind,
-            leafIndex: position,
-            claimedIndex: entry.leafIndex,
-            entryId: entry.entryId,
-            ...demandAuditFields(entry.value),
-            acceptedAt: Math.floor(entry.receivedAt / 1000),
-          }
-        : {
-            leafIndex: position,
-            claimedIndex: r!.leafIndex,
-            recordId: r!.recordId,
-            envelope: r!.envelope,
-            signature: r!.signature,
-            signer: r!.signer,
-            leafHash: r!.leafHash,
-            acceptedAt: Math.floor(r!.receivedAt / 1000),
-            ...(r!.erasure ? { erasure: r!.erasure } : {}),
-          },
+          ? {
+              kind: entry.kind,
+              leafIndex: position,
+              claimedIndex: entry.leafIndex,
+              entryId: entry.entryId,
+              ...demandAuditFields(entry.value),
+              acceptedAt: Math.floor(entry.receivedAt / 1000),
+            }
+          : {
+              leafIndex: position,
+              claimedIndex: r!.leafIndex,
+              recordId: r!.recordId,
+              envelope: r!.envelope,
+              signature: r!.signature,
+              signer: r!.signer,
+              leafHash: r!.leafHash,
+              acceptedAt: Math.floor(r!.receivedAt / 1000),
+              ...(r!.erasure ? { erasure: r!.erasure } : {}),
+            },
     ),
     next: query.from + query.limit < store.treeSize ? query.from + query.limit : null,
   };

@@ -139,7 +139,12 @@ export class TipService {
     }
     this.group = group;
     const roots: Array<{ root: string; active: number }> = [];
-    for await (const value of this.index.values({ gte: "root!", lt: "root!~", reverse: true, limit: this.settings.rootWindow }))
+    for await (const value of this.index.values({
+      gte: "root!",
+      lt: "root!~",
+      reverse: true,
+      limit: this.settings.rootWindow,
+    }))
       roots.unshift(JSON.parse(value) as { root: string; active: number });
     this.roots = roots;
   }
@@ -171,7 +176,11 @@ export class TipService {
         const row: MemberRow = { commitment: body.commitment, unitId: body.unitId, removed: body.action === "remove" };
         return [
           { type: "put" as const, key: `member!${pad(body.memberIndex)}`, value: JSON.stringify(row) },
-          { type: "put" as const, key: `c!${body.commitment}`, value: JSON.stringify({ index: body.memberIndex, ...row }) },
+          {
+            type: "put" as const,
+            key: `c!${body.commitment}`,
+            value: JSON.stringify({ index: body.memberIndex, ...row }),
+          },
           { type: "put" as const, key: `root!${pad(seq)}`, value: JSON.stringify({ root: body.root, active }) },
           { type: "put" as const, key: "meta!changes", value: String(seq) },
           { type: "put" as const, key: "meta!active", value: String(active) },
@@ -257,7 +266,12 @@ export class TipService {
         size: this.group.size,
       });
       await this.loadGroup();
-      return { entryId: entry.entryId, leafIndex: entry.leafIndex, root: this.group.root.toString(), size: this.group.size };
+      return {
+        entryId: entry.entryId,
+        leafIndex: entry.leafIndex,
+        root: this.group.root.toString(),
+        size: this.group.size,
+      };
     } catch (error) {
       await this.loadGroup(); // the group changed in memory only
       throw error;
@@ -288,7 +302,8 @@ export class TipService {
         throw new DutyproofError("tip.wrong_message", "the proof's message is not the digest of this content");
       }
       const root = this.roots.find((r) => r.root === proof.merkleTreeRoot);
-      if (!root) throw new DutyproofError("tip.unknown_root", "the proof is not against a recent root of the tip group");
+      if (!root)
+        throw new DutyproofError("tip.unknown_root", "the proof is not against a recent root of the tip group");
       if (root.active < this.settings.minGroupSize) {
         throw new DutyproofError(
           "tip.group_too_small",
@@ -298,7 +313,8 @@ export class TipService {
       if ((await this.index.get(`n!${proof.nullifier}`)) !== undefined) {
         throw new DutyproofError("tip.already_sent", "a tip in this category was already sent this month");
       }
-      if (!(await verifyTipProof(proof))) throw new DutyproofError("tip.bad_proof", "the membership proof does not verify");
+      if (!(await verifyTipProof(proof)))
+        throw new DutyproofError("tip.bad_proof", "the membership proof does not verify");
       if ((await this.index.get(`t!${content.trackingId}`)) !== undefined) {
         throw new DutyproofError("tip.already_sent", "a tip with this tracking id was already sent");
       }
@@ -329,7 +345,8 @@ export class TipService {
     for await (const replyId of this.index.values({ gte: `r!${tipId}!`, lt: `r!${tipId}!~` })) {
       const reply = await this.store.getTipEntry(replyId);
       const body = reply?.value.body as TipReplyBody | undefined;
-      if (reply && body) replies.push({ replyId, leafIndex: reply.leafIndex, responder: body.responder, text: body.text });
+      if (reply && body)
+        replies.push({ replyId, leafIndex: reply.leafIndex, responder: body.responder, text: body.text });
     }
     const { category, period, target } = tip.value.body;
     return { tipId, leafIndex: tip.leafIndex, category, period, target, text: tip.value.content?.text, replies };
@@ -361,7 +378,8 @@ export class TipService {
   async list(access: Access, token: string, month: string) {
     const audit = await (access.mayAudit?.(token) ?? false);
     const department = audit ? undefined : await access.departmentOf?.(token);
-    if (!audit && department === undefined) throw new DutyproofError("request.forbidden", "a department's or auditor's token");
+    if (!audit && department === undefined)
+      throw new DutyproofError("request.forbidden", "a department's or auditor's token");
     const tips = [];
     for await (const key of this.index.keys({ gte: `tip!${month}!`, lt: `tip!${month}!~` })) {
       const view = await this.tipView(key.slice(key.lastIndexOf("!") + 1));

@@ -352,7 +352,12 @@ async function checkContent(
       if (bytesToHex(digest) !== item.entryId || !bytesEqual(hashLeaf(entry), tipLeafHashOf(item.body.type, digest))) {
         mismatches.push(contentMismatch(i, item.entryId));
       } else if (item.body.type === "tip" && !(await verifyTipProof(item.body.proof))) {
-        findings.push({ kind: "tip.bad_proof", leafIndex: i, recordId: item.entryId, detail: "the membership proof does not verify" });
+        findings.push({
+          kind: "tip.bad_proof",
+          leafIndex: i,
+          recordId: item.entryId,
+          detail: "the membership proof does not verify",
+        });
       }
       continue;
     }

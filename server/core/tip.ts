@@ -40,18 +40,11 @@ export const TIP_LEAF_LENGTH = 37;
 
 const decimal = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, "a decimal integer");
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, "0x and 64 lowercase hex digits");
-const text = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .refine(isWellFormedText, LONE_SURROGATE_MESSAGE);
+const text = (max: number) => z.string().min(1).max(max).refine(isWellFormedText, LONE_SURROGATE_MESSAGE);
 const period = z.string().regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/, "a month, YYYY-MM");
 
 /** Whom a tip is about: a department (by its code) or a unit (by its id). */
-export const tipTargetSchema = z
-  .object({ kind: z.enum(["department", "unit"]), id: text(100) })
-  .strict();
+export const tipTargetSchema = z.object({ kind: z.enum(["department", "unit"]), id: text(100) }).strict();
 export type TipTarget = z.infer<typeof tipTargetSchema>;
 
 /**
@@ -232,7 +225,10 @@ export class TipLogChecker {
         problems.push({ kind: "tip.altered", detail: "the proof's message is not the content digest" });
       }
       if (this.logId !== undefined && proof.scope !== tipScope(this.logId, body.category, body.period)) {
-        problems.push({ kind: "tip.wrong_scope", detail: `the proof's scope is not ${body.category} in ${body.period}` });
+        problems.push({
+          kind: "tip.wrong_scope",
+          detail: `the proof's scope is not ${body.category} in ${body.period}`,
+        });
       }
       if (!this.roots.has(proof.merkleTreeRoot)) {
         problems.push({ kind: "tip.unknown_root", detail: "the proof's group root is no root the log's group had" });
@@ -241,7 +237,8 @@ export class TipLogChecker {
         problems.push({ kind: "tip.nullifier_reused", detail: "a second tip with the same nullifier" });
       }
       this.nullifiers.add(proof.nullifier);
-      if (proofValid === false) problems.push({ kind: "tip.bad_proof", detail: "the membership proof does not verify" });
+      if (proofValid === false)
+        problems.push({ kind: "tip.bad_proof", detail: "the membership proof does not verify" });
     }
     return { leafHash, problems };
   }

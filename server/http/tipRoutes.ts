@@ -42,13 +42,21 @@ async function mayRegister(access: Access, token: string, unitId: string): Promi
 export function tipRoutes(deps: TipRouteDependencies): Route[] {
   const { service, access } = deps;
   const currentMonth = () => service.groupView().period;
-  const member = (action: "add" | "remove") => async (context: { body: z.infer<typeof tipSchemas.member>; token: string | undefined }) => {
-    const { body, token } = context;
-    if (!(await mayRegister(access, token!, body.unitId))) {
-      throw new DutyproofError("request.forbidden", "only the unit's own token (or the operator's) changes its members");
-    }
-    return { status: action === "add" ? 201 : 200, json: await service.changeMember(action, body.unitId, body.commitment) };
-  };
+  const member =
+    (action: "add" | "remove") =>
+    async (context: { body: z.infer<typeof tipSchemas.member>; token: string | undefined }) => {
+      const { body, token } = context;
+      if (!(await mayRegister(access, token!, body.unitId))) {
+        throw new DutyproofError(
+          "request.forbidden",
+          "only the unit's own token (or the operator's) changes its members",
+        );
+      }
+      return {
+        status: action === "add" ? 201 : 200,
+        json: await service.changeMember(action, body.unitId, body.commitment),
+      };
+    };
   return [
     route({
       method: "GET",
@@ -92,7 +100,10 @@ export function tipRoutes(deps: TipRouteDependencies): Route[] {
       body: { limitBytes: 1024, schema: tipSchemas.followUp },
       responses: { 200: ok("the tip and its replies") },
       problems: [404, 413, 415, 422],
-      handle: async ({ body }) => ({ json: await service.followUp(body.code), headers: { "cache-control": "no-store" } }),
+      handle: async ({ body }) => ({
+        json: await service.followUp(body.code),
+        headers: { "cache-control": "no-store" },
+      }),
     }),
     route({
       method: "GET",
@@ -112,7 +123,9 @@ export function tipRoutes(deps: TipRouteDependencies): Route[] {
       query: tipSchemas.period,
       responses: { 200: ok("tips") },
       problems: [401, 403, 422],
-      handle: async ({ query, token }) => ({ json: await service.list(access, token!, query.period ?? currentMonth()) }),
+      handle: async ({ query, token }) => ({
+        json: await service.list(access, token!, query.period ?? currentMonth()),
+      }),
     }),
     route({
       method: "POST",

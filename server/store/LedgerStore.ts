@@ -576,7 +576,9 @@ export class LedgerStore {
             : entriesInGroup.get(request.entryId);
         if (had) {
           // An id is a digest of a kind's own domain: the entry found is of the pending kind.
-          settle.push(() => (pending.resolve as (r: { entry: typeof had; created: boolean }) => void)({ entry: had, created: false }));
+          settle.push(() =>
+            (pending.resolve as (r: { entry: typeof had; created: boolean }) => void)({ entry: had, created: false }),
+          );
           continue;
         }
         const entry = {
@@ -588,7 +590,9 @@ export class LedgerStore {
           receivedAt: request.kind === "tip" ? receivedAt - (receivedAt % 86_400_000) : receivedAt,
         } as StoredDemand | StoredTipEntry;
         entriesInGroup.set(entry.entryId, entry);
-        settle.push(() => (pending.resolve as (r: { entry: typeof entry; created: boolean }) => void)({ entry, created: true }));
+        settle.push(() =>
+          (pending.resolve as (r: { entry: typeof entry; created: boolean }) => void)({ entry, created: true }),
+        );
         ops.push({ type: "put", sublevel: this.entries, key: entry.entryId, value: JSON.stringify(entry) });
         leafId = entry.entryId;
       } else {

@@ -59,7 +59,13 @@ describe("the tip page (real Chromium at 375×667, real gateway, chain and Level
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       viewport: { width: 375, height: 667 },
       locale: "zh-CN",
     });
@@ -85,7 +91,9 @@ describe("the tip page (real Chromium at 375×667, real gateway, chain and Level
   });
 
   afterEach(async () => {
-    const violations = await page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []);
+    const violations = await page.evaluate(
+      () => (window as unknown as { cspViolations?: string[] }).cspViolations ?? [],
+    );
     expect(violations, "CSP violations").to.deep.equal([]);
     expect(pageErrors, "page errors").to.deep.equal([]);
     expect(outsideRequests, "requests leaving the gateway").to.deep.equal([]);

@@ -18,7 +18,7 @@ import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
-import { type GroupView, proveTip, stopProverThreads, tipContent } from "./tipProver.ts";
+import { type GroupView, proveTip, stopProverThreads, tipContent } from "../../scripts/tipProver.ts";
 
 const village = id("unit:tips-village");
 const township = id("unit:tips-township");
@@ -27,7 +27,9 @@ const township = id("unit:tips-township");
 function filesUnder(dir: string): Array<{ path: string; bytes: Buffer }> {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [{ path, bytes: readFileSync(path) }];
+    const stat = statSync(path);
+    if (stat.isDirectory()) return filesUnder(path);
+    return stat.isFile() ? [{ path, bytes: readFileSync(path) }] : []; // not the chain node's socket
   });
 }
 
@@ -49,7 +51,7 @@ describe("anonymous tips (real anvil chain, real LevelDB, real HTTP, real Semaph
 
   const call = async (method: string, path: string, body?: unknown, token?: string) => {
     // The sender's requests carry markers that must be found nowhere the gateway writes.
-    const sender = path === "/v1/tips" || path === "/v1/tips/group" || path === "/v1/tips/follow-up";
+    const sender = !token && ["/v1/tips", "/v1/tips/group", "/v1/tips/follow-up"].includes(path);
     const res = await fetch(gateway.url + path, {
       method,
       headers: {
@@ -160,10 +162,7 @@ describe("anonymous tips (real anvil chain, real LevelDB, real HTTP, real Semaph
     const outsiderView = { ...view, members: [...view.members, outsider.commitment.toString()] };
     const foreign = await send(made.content, await proveTip(outsider, outsiderView, made.content));
     expect([foreign.status, foreign.body.code]).to.deep.equal([422, "tip.unknown_root"]);
-    const otherScope = await send(
-      made.content,
-      await proveTip(members[1]!, view, made.content, { scope: "12345" }),
-    );
+    const otherScope = await send(made.content, await proveTip(members[1]!, view, made.content, { scope: "12345" }));
     expect([otherScope.status, otherScope.body.code]).to.deep.equal([422, "tip.wrong_scope"]);
     const altered = await send({ ...made.content, text: "改过的内容" }, proof);
     expect([altered.status, altered.body.code]).to.deep.equal([422, "tip.wrong_message"]);

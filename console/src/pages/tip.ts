@@ -36,7 +36,10 @@ const messages = {
   identity: ["我的匿名身份", "My anonymous identity"],
   commitment: ["身份承诺（交给本单位登记）", "Identity commitment (give it to your unit to register)"],
   registered: ["已在线索群组中（{n} 名成员）", "In the tip group ({n} members)"],
-  notRegistered: ["尚未登记：请本单位登记上面的承诺", "Not registered yet: ask your unit to register the commitment above"],
+  notRegistered: [
+    "尚未登记：请本单位登记上面的承诺",
+    "Not registered yet: ask your unit to register the commitment above",
+  ],
   exportId: ["导出身份", "Export identity"],
   importId: ["导入身份", "Import identity"],
   importPlaceholder: ["粘贴导出的身份", "Paste an exported identity"],
@@ -159,7 +162,13 @@ function render(root: HTMLElement): void {
     h("option", { value: "unit" }, say("unit")),
   );
   const targetId = h("input", { name: "targetId", required: true, maxlength: 100, "data-testid": "tip-target" });
-  const text = h("textarea", { name: "text", required: true, maxlength: TIP_TEXT_MAX, rows: 5, "data-testid": "tip-text" });
+  const text = h("textarea", {
+    name: "text",
+    required: true,
+    maxlength: TIP_TEXT_MAX,
+    rows: 5,
+    "data-testid": "tip-text",
+  });
   const sendButton = h("button", { type: "submit", "data-testid": "tip-send" }, say("send"));
 
   const send = async (event: Event) => {
@@ -182,15 +191,29 @@ function render(root: HTMLElement): void {
         timeoutMs: 60_000,
       });
       if (answer.status !== 201) {
-        replace(result, h("p", { class: "error", "data-testid": "tip-refused" }, say("refused", { reason: reasonOf(answer.body) })));
+        replace(
+          result,
+          h("p", { class: "error", "data-testid": "tip-refused" }, say("refused", { reason: reasonOf(answer.body) })),
+        );
         return;
       }
       const codes = JSON.parse(localStorage.getItem(codesKey) ?? "[]") as string[];
       localStorage.setItem(codesKey, JSON.stringify([...codes, code]));
       codeInput.value = code;
-      replace(result, h("p", { "data-testid": "tip-sent" }, say("sent")), h("code", { "data-testid": "tip-code" }, code));
+      replace(
+        result,
+        h("p", { "data-testid": "tip-sent" }, say("sent")),
+        h("code", { "data-testid": "tip-code" }, code),
+      );
     } catch (error) {
-      replace(result, h("p", { class: "error", "data-testid": "tip-refused" }, say("refused", { reason: String((error as Error).message) })));
+      replace(
+        result,
+        h(
+          "p",
+          { class: "error", "data-testid": "tip-refused" },
+          say("refused", { reason: String((error as Error).message) }),
+        ),
+      );
     } finally {
       sendButton.disabled = false;
     }
@@ -199,13 +222,22 @@ function render(root: HTMLElement): void {
   const codeInput = h("input", { name: "code", "data-testid": "tip-code-input", autocomplete: "off" });
   const followUp = async (event: Event) => {
     event.preventDefault();
-    const answer = await request<{ replies?: Array<{ responder: string; text: string }>; code?: string; detail?: string }>(
-      "/v1/tips/follow-up",
-      { body: { code: codeInput.value.trim() } },
-    );
+    const answer = await request<{
+      replies?: Array<{ responder: string; text: string }>;
+      code?: string;
+      detail?: string;
+    }>("/v1/tips/follow-up", { body: { code: codeInput.value.trim() } });
     if (answer.status !== 200) replace(replies, h("p", { class: "error" }, reasonOf(answer.body)));
     else if (answer.body.replies!.length === 0) replace(replies, h("p", null, say("noReplies")));
-    else replace(replies, h("ul", null, answer.body.replies!.map((r) => h("li", null, `${r.responder}：${r.text}`))));
+    else
+      replace(
+        replies,
+        h(
+          "ul",
+          null,
+          answer.body.replies!.map((r) => h("li", null, `${r.responder}：${r.text}`)),
+        ),
+      );
   };
 
   const exported = h("code", { class: "tip-export", hidden: true, "data-testid": "tip-export" });

@@ -8,8 +8,15 @@ import { randomBytes } from "node:crypto";
 import { Group } from "@semaphore-protocol/group";
 import type { Identity } from "@semaphore-protocol/identity";
 import { generateProof } from "@semaphore-protocol/proof";
-import { TIP_PROOF_DEPTH, type TipContent, type TipCategory, tipMessage, tipScope, trackingIdOf } from "../../server/core/tip.ts";
-import type { SemaphoreProof } from "../../server/core/tip.ts";
+import {
+  TIP_PROOF_DEPTH,
+  type TipContent,
+  type TipCategory,
+  tipMessage,
+  tipScope,
+  trackingIdOf,
+} from "../server/core/tip.ts";
+import type { SemaphoreProof } from "../server/core/tip.ts";
 
 const artifacts = createRequire(import.meta.url)
   .resolve("@zk-kit/semaphore-artifacts/package.json")
