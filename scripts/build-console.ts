@@ -8,8 +8,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
 import { build } from "esbuild";
+import { TIP_PROOF_DEPTH } from "../server/core/tip.ts";
 
 const root = join(import.meta.dirname, "..");
 export const defaultConsoleOutDir = join(root, "build", "console");
@@ -44,6 +46,7 @@ async function bundleInto(outDir: string): Promise<string[]> {
     absWorkingDir: root,
     entryPoints: {
       app: "console/src/main.ts",
+      tip: "console/src/pages/tip.ts",
       console: "console/static/console.css",
       // The residents' page is a bundle of its own, kept small for phones on slow networks.
       resident: "console/src/resident/resident.ts",
@@ -69,10 +72,31 @@ async function bundleInto(outDir: string): Promise<string[]> {
   copyFileSync(join(root, "console", "static", "index.html"), join(outDir, "index.html"));
   copyFileSync(join(root, "console", "static", "favicon.svg"), join(outDir, "favicon.svg"));
   copyFileSync(join(root, "console", "static", "resident.html"), join(outDir, "resident.html"));
+  copyFileSync(join(root, "console", "static", "tip.html"), join(outDir, "tip.html"));
+  copySemaphoreArtifacts(outDir);
   const inputs = Object.keys(result.metafile.inputs).filter((path) => !path.includes("node_modules/"));
-  inputs.push("console/static/index.html", "console/static/favicon.svg", "console/static/resident.html");
+  inputs.push(
+    "console/static/index.html",
+    "console/static/favicon.svg",
+    "console/static/resident.html",
+    "console/static/tip.html",
+  );
   writeFileSync(join(outDir, consoleInputsFile), JSON.stringify(inputs.sort()) + "\n");
   return Object.keys(result.metafile.outputs).map((path) => relative(outDir, join(root, path)));
+}
+
+/**
+ * The tip page's circuit files (the wasm that computes the witness, the proving key) of the one
+ * depth tips use, from the installed @zk-kit/semaphore-artifacts: the browser proves with what
+ * this gateway serves, never with a download.
+ */
+function copySemaphoreArtifacts(outDir: string): void {
+  const from = dirname(createRequire(import.meta.url).resolve("@zk-kit/semaphore-artifacts/package.json"));
+  mkdirSync(join(outDir, "semaphore"));
+  for (const ext of ["wasm", "zkey"]) {
+    const name = `semaphore-${TIP_PROOF_DEPTH}.${ext}`;
+    copyFileSync(join(from, name), join(outDir, "semaphore", name));
+  }
 }
 
 /**

@@ -24,6 +24,7 @@ import { yearStartOf } from "../server/burden/rules.ts";
 import { departmentIdOf } from "../server/chain/deployment.ts";
 import { configFromEnvironment } from "../server/config.ts";
 import { issueToken } from "../server/gateway/AccessTokens.ts";
+import { simulateTips } from "./simulateTips.ts";
 import { ownTrustAnchor } from "../server/chain/trustAnchors.ts";
 
 import { addGrant } from "../server/gateway/Grants.ts";
@@ -226,6 +227,8 @@ export interface SimulationResult extends ResidentFigures {
   overQuotaWithoutEmergency: number;
   hoursSaved: number;
   replayClean: boolean | null;
+  /** Anonymous tips accepted (scripts/simulateTips.ts). */
+  tips: number;
   seconds: number;
   targetsMet: boolean;
 }
@@ -563,6 +566,15 @@ export async function simulate(options: {
       await fetch(`${url}/v1/burden/report?groupBy=department`, { headers: { authorization: `Bearer ${reader}` } })
     ).json()) as { totals: Record<string, number> };
     const t = report.totals;
+    const tipRun = await simulateTips({
+      url,
+      operatorToken: operator,
+      unitIds: units.map((u) => u.id),
+      members: 6,
+      count: options.quick ? 2 : 6,
+      pick: (n) => r.int(0, n - 1),
+    });
+    log(`tips: ${tipRun.tips} sent anonymously, ${tipRun.repeatsRefused} of ${tipRun.repeatsTried} repeats refused`);
     let replayClean: boolean | null = null;
     if (options.replay) {
       // Wait for the last leaves to be anchored, then replay the whole log from the chain.
@@ -615,6 +627,7 @@ export async function simulate(options: {
       hoursSaved: t.hoursSaved!,
       ...residents,
       replayClean,
+      tips: tipRun.tips,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       targetsMet: false,
     };
@@ -623,7 +636,8 @@ export async function simulate(options: {
       result.duplicatesAbsorbedShare === 1 &&
       result.overQuotaWithoutEmergency === 0 &&
       offListRefusedIntended === offListSubmitted &&
-      replayClean !== false;
+      replayClean !== false &&
+      tipRun.repeatsRefused === tipRun.repeatsTried;
     return result;
   } finally {
     await gateway.close();
@@ -686,6 +700,7 @@ async function main(): Promise<void> {
   tasks created / answered         ${result.tasksCreated} / ${result.tasksAnswered}
   staff hours saved                ${result.hoursSaved}
   residents confirming / mean 1–5  ${pct(result.residentConfirmationRate)} of links / ${result.meanSatisfaction}; did not happen flagged ${result.didNotHappenFlagged}
+  anonymous tips                   ${result.tips}
   audit replay                     ${result.replayClean === null ? "skipped" : result.replayClean ? "clean" : "FINDINGS"}
   targets                          ${result.targetsMet ? "met" : "MISSED"}`);
   }

@@ -45,6 +45,7 @@ import { verifyEvidenceOnChain } from "./app/verify.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
 import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
+import { TipService, tipSettingsFromEnvironment } from "./app/tips.ts";
 import { loadLogSigningKey } from "./logSigningKey.ts";
 import { SignedCheckpoints } from "./gateway/SignedCheckpoints.ts";
 import { tlogOrigin } from "./core/tlog.ts";
@@ -273,6 +274,14 @@ export async function startGateway(
       onAppended: () => anchorer.poke(),
       granted: (grantee, owner) => grants.coversDepartmentId(grantee, owner, unixSeconds(clock)),
     });
+    const tips = new TipService({
+      store,
+      logId: deployment.logId,
+      clock,
+      settings: tipSettingsFromEnvironment(),
+      onAppended: () => anchorer.poke(),
+    });
+    await tips.open();
 
     // Set on shutdown: /readyz answers 503 so a load balancer stops sending, while requests in
     // flight finish.
@@ -400,6 +409,7 @@ export async function startGateway(
       },
       burden: { service: burden, audit: (action, target, run) => audit(action, target, run) },
       confirmations,
+      tips,
       verify: (body) => verifyEvidenceOnChain({ store, rpcUrl, trust }, body),
       ready: () =>
         readiness({

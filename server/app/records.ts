@@ -58,28 +58,37 @@ export async function auditFeed(deps: RecordReadDependencies, token: string, que
   return {
     treeSize: store.treeSize,
     records: records.map(({ position, record: r, entry }) =>
-      // Evidence demands and residents' confirmations are log entries of their own kinds
-      // (docs/protocol.md §4, §8).
-      entry
+      // Tip-group entries carry no acceptance time: a tip's time could point at its sender.
+      entry?.kind === "tip"
         ? {
             kind: entry.kind,
             leafIndex: position,
             claimedIndex: entry.leafIndex,
             entryId: entry.entryId,
-            ...(entry.kind === "confirmation" ? { entry: entry.value } : demandAuditFields(entry.value)),
-            acceptedAt: Math.floor(entry.receivedAt / 1000),
+            ...entry.value,
           }
-        : {
-            leafIndex: position,
-            claimedIndex: r!.leafIndex,
-            recordId: r!.recordId,
-            envelope: r!.envelope,
-            signature: r!.signature,
-            signer: r!.signer,
-            leafHash: r!.leafHash,
-            acceptedAt: Math.floor(r!.receivedAt / 1000),
-            ...(r!.erasure ? { erasure: r!.erasure } : {}),
-          },
+        : // Evidence demands and residents' confirmations are log entries of their own kinds
+          // (docs/protocol.md §4, §8).
+          entry
+          ? {
+              kind: entry.kind,
+              leafIndex: position,
+              claimedIndex: entry.leafIndex,
+              entryId: entry.entryId,
+              ...(entry.kind === "confirmation" ? { entry: entry.value } : demandAuditFields(entry.value)),
+              acceptedAt: Math.floor(entry.receivedAt / 1000),
+            }
+          : {
+              leafIndex: position,
+              claimedIndex: r!.leafIndex,
+              recordId: r!.recordId,
+              envelope: r!.envelope,
+              signature: r!.signature,
+              signer: r!.signer,
+              leafHash: r!.leafHash,
+              acceptedAt: Math.floor(r!.receivedAt / 1000),
+              ...(r!.erasure ? { erasure: r!.erasure } : {}),
+            },
     ),
     next: query.from + query.limit < store.treeSize ? query.from + query.limit : null,
   };

@@ -22,9 +22,11 @@ import {
 import { type NoteVerifier, formatVerifierKey, openCheckpoint, parseVerifierKey } from "../core/note.ts";
 import { leafDataOf } from "../core/record.ts";
 import { hashLeaf } from "../core/merkle/hasher.ts";
-import { type AuditRecord, AmendmentTracker, type Finding, checkRecord } from "../core/replay.ts";
-import { type AuditDemandEntry, checkDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
-import { type AuditConfirmationEntry, checkConfirmationEntry } from "../core/confirmation.ts";
+import { type AuditLogItem, type AuditRecord, AmendmentTracker, type Finding, checkRecord } from "../core/replay.ts";
+import { checkDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
+import { checkConfirmationEntry } from "../core/confirmation.ts";
+import { isAuditTipEntry, tipBodyDigest, tipLeafHashOf } from "../core/tip.ts";
+import { verifyTipProof } from "./tipProofs.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
@@ -312,7 +314,7 @@ async function checkContent(
   const mismatches: MonitorReportFinding[] = [];
   const domain = eip712Domain(info.chainId, info.contracts.DutyLedger);
   const end = tree.size + entries.length;
-  const feed: Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry> = [];
+  const feed: AuditLogItem[] = [];
   for (let from: number | null = tree.size; from !== null && from < end;) {
     const page = await getJson(
       `${gateway}/v1/audit/records?from=${from}&limit=${Math.min(2000, end - from)}`,
@@ -320,7 +322,7 @@ async function checkContent(
     );
     if (page.status !== 200)
       throw new Error(`the gateway refused the audit feed (${page.status}): ${String(page.body.detail)}`);
-    feed.push(...(page.body.records as Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry>));
+    feed.push(...(page.body.records as AuditLogItem[]));
     from = page.body.next as number | null;
   }
   const histories = new Map<string, { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] }>();
@@ -350,6 +352,22 @@ async function checkContent(
       const checked = checkConfirmationEntry(item);
       for (const p of checked.problems) findings.push({ ...p, leafIndex: i, recordId: item.entryId });
       if (!bytesEqual(hashLeaf(entry), checked.leafHash)) mismatches.push(contentMismatch(i, item.entryId));
+      continue;
+    }
+    if (isAuditTipEntry(item)) {
+      // The group's earlier roots and nullifiers are a full replay's to check; here the entry
+      // and its proof.
+      const digest = tipBodyDigest(item.body);
+      if (bytesToHex(digest) !== item.entryId || !bytesEqual(hashLeaf(entry), tipLeafHashOf(item.body.type, digest))) {
+        mismatches.push(contentMismatch(i, item.entryId));
+      } else if (item.body.type === "tip" && !(await verifyTipProof(item.body.proof))) {
+        findings.push({
+          kind: "tip.bad_proof",
+          leafIndex: i,
+          recordId: item.entryId,
+          detail: "the membership proof does not verify",
+        });
+      }
       continue;
     }
     if ("kind" in item) {
@@ -401,7 +419,7 @@ function contentMismatch(leafIndex: number, id: string): MonitorReportFinding {
  */
 async function seedAmendmentTargets(
   amendments: AmendmentTracker,
-  feed: Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry>,
+  feed: AuditLogItem[],
   gateway: string,
   token: string,
 ): Promise<void> {

@@ -6,13 +6,13 @@
  */
 import { JsonRpcProvider } from "ethers";
 import { eip712Domain } from "../core/eip712.ts";
-import { type AuditRecord, type ReplayReport, replay } from "../core/replay.ts";
+import { type AuditLogItem, type ReplayReport, replay } from "../core/replay.ts";
 import type { KeyPeriodFact, StatusPeriodFact } from "../core/verifier.ts";
 import { type TrustAnchors, type TrustedDeployment, trustedDeploymentOf } from "../core/trust.ts";
 import { fetchUnitHistory, ledgerAt } from "../chain/chainHistory.ts";
 import { fetchSucceededCheckpoints } from "../chain/logSuccession.ts";
-import { type AuditDemandEntry, inspectorActiveAt } from "../core/demandAudit.ts";
-import type { AuditConfirmationEntry } from "../core/confirmation.ts";
+import { inspectorActiveAt } from "../core/demandAudit.ts";
+import { verifyTipProofs } from "./tipProofs.ts";
 import { fetchInspectorHistory } from "../burden/inspectorHistory.ts";
 import { recoverSigner } from "../crypto/recoverSigner.ts";
 import { VerifyPool } from "../crypto/VerifyPool.ts";
@@ -97,16 +97,17 @@ export async function replayFromGateway(target: ReplayTarget): Promise<ReplayRes
       deployBlock,
     );
 
-    const records: Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry> = [];
+    const records: AuditLogItem[] = [];
     let from: number | null = 0;
     let total = 0;
     while (from !== null) {
       const page = await getJson(`${target.gatewayUrl}/v1/audit/records?from=${from}&limit=2000`, target.token);
       if (page.status !== 200) throw new AuditFeedRefusedError(page.status, String(page.body.detail));
-      records.push(...(page.body.records as Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry>));
+      records.push(...(page.body.records as AuditLogItem[]));
       total = page.body.treeSize as number;
       from = page.body.next as number | null;
     }
+    await verifyTipProofs(records);
     const histories = new Map<string, { keys: KeyPeriodFact[]; statuses: StatusPeriodFact[] }>();
     const inspectors = await fetchInspectorHistory(ledger, deployBlock);
     for (const unitId of new Set(records.flatMap((r) => ("kind" in r ? [] : [r.envelope.unitId]))))

@@ -4,14 +4,18 @@
  * and checks each chunk as it comes back. The findings are those of `replay`: a derivation is
  * only a shortcut for work the replay core would otherwise do itself, with the same code.
  */
-import type { AuditDemandEntry } from "../core/demandAudit.ts";
-import type { AuditConfirmationEntry } from "../core/confirmation.ts";
-import { LogReplayer, type AuditRecord, type ReplayInput, type ReplayReport } from "../core/replay.ts";
+import {
+  LogReplayer,
+  type AuditLogItem,
+  type AuditRecord,
+  type ReplayInput,
+  type ReplayReport,
+} from "../core/replay.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { VerifyPool } from "../crypto/VerifyPool.ts";
 
 /** Records a worker can derive: complete envelopes (not erased) with a signature string. */
-const derivable = (r: AuditRecord | AuditDemandEntry | AuditConfirmationEntry): r is AuditRecord =>
+const derivable = (r: AuditLogItem): r is AuditRecord =>
   !("kind" in r) &&
   r.erasure === undefined &&
   typeof r.signature === "string" &&
@@ -20,7 +24,7 @@ const derivable = (r: AuditRecord | AuditDemandEntry | AuditConfirmationEntry): 
   typeof r.envelope.salt === "string";
 
 export async function replayOnWorkers(
-  input: Omit<ReplayInput, "records"> & { records: Array<AuditRecord | AuditDemandEntry | AuditConfirmationEntry> },
+  input: Omit<ReplayInput, "records"> & { records: AuditLogItem[] },
   pool: VerifyPool,
   options: { chunk?: number; ahead?: number } = {},
 ): Promise<ReplayReport> {

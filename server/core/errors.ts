@@ -81,6 +81,18 @@ export const errorCatalogue = {
     title: "Only the demanding inspector's signature fetches the evidence package",
   },
 
+  // Anonymous tips (server/app/tips.ts, core/tip.ts)
+  "tip.member_exists": { status: 409, title: "The identity commitment is already in the tip group" },
+  "tip.member_unknown": { status: 404, title: "The unit has no active tip-group member with this commitment" },
+  "tip.wrong_period": { status: 422, title: "A tip is sent for the current month" },
+  "tip.wrong_scope": { status: 422, title: "The proof's scope is not this log's category and month" },
+  "tip.wrong_message": { status: 422, title: "The proof's message is not the digest of the tip's content" },
+  "tip.unknown_root": { status: 422, title: "The proof is not against a recent root of the tip group" },
+  "tip.group_too_small": { status: 422, title: "The tip group had too few members at the proof's root" },
+  "tip.already_sent": { status: 409, title: "A tip in this category was already sent this month" },
+  "tip.bad_proof": { status: 422, title: "The membership proof does not verify" },
+  "tip.not_found": { status: 404, title: "No such tip" },
+
   // Verification (trust anchors: docs/protocol.md, "Trust files")
   "receipt.untrusted_deployment": {
     status: 422,

@@ -16,6 +16,7 @@ import { LEAF_MAGIC } from "./record.ts";
 import { DEMAND_LEAF_MAGIC } from "./demand.ts";
 import { isConfirmationLeaf } from "./confirmation.ts";
 import { SM_LEAF_BYTES, SM_LEAF_MAGIC } from "./smSuite.ts";
+import { isTipLeaf } from "./tip.ts";
 import { type Hash, emptyRoot, hashChildren, hashLeaf } from "./merkle/hasher.ts";
 import { rangeNodes } from "./merkle/layout.ts";
 
@@ -42,7 +43,7 @@ export type MonitorFindingKind =
   | "entry.foreign" // an entry served here that the tree does not hold
   | "entry.altered" // the entry served here does not hash to the tree's leaf
   | "entry.missing" // fewer entries were served than the checkpoint holds
-  | "entry.malformed" // not a DPL1 or DPG1 record leaf, a DPD1 demand leaf nor a DPC1 confirmation leaf
+  | "entry.malformed" // not a DPL1/DPG1 record, DPD1 demand, DPC1 confirmation or DPT1 tip-group leaf
   | "chain.root_mismatch" // the root anchored on chain for a size is not the log's root at that size
   // Reported by the monitor's adapter (server/audit/monitorLog.ts), listed here to keep one list:
   | "log.key_changed" // the log names another verifier key than the one pinned in the state
@@ -99,7 +100,8 @@ export function isLogLeaf(data: Uint8Array): boolean {
     (data.length === 101 && magic(LEAF_MAGIC)) ||
     (data.length === 133 && magic(DEMAND_LEAF_MAGIC)) ||
     (data.length === SM_LEAF_BYTES && magic(SM_LEAF_MAGIC)) ||
-    isConfirmationLeaf(data)
+    isConfirmationLeaf(data) ||
+    isTipLeaf(data)
   );
 }
 
@@ -159,7 +161,7 @@ export function advanceMonitor(state: MonitorState, step: MonitorStep): MonitorA
       findings.push({
         kind: "entry.malformed",
         leafIndex: state.size + i,
-        detail: `a ${data.length}-byte entry that is not a record (DPL1, DPG1), demand (DPD1) or confirmation (DPC1) leaf`,
+        detail: `a ${data.length}-byte entry that is not a record (DPL1, DPG1), demand (DPD1), confirmation (DPC1) or tip-group (DPT1) leaf`,
       });
     }
   }

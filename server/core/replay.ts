@@ -17,6 +17,7 @@ import { type AuditDemandEntry, checkDemandEntry } from "./demandAudit.ts";
 import { type AuditConfirmationEntry, checkConfirmationEntry } from "./confirmation.ts";
 import { recordSignerOf } from "./recordSigner.ts";
 import { suiteOfEnvelope } from "./smSuite.ts";
+import { type AuditTipEntry, type TipProblem, TipLogChecker, isAuditTipEntry } from "./tip.ts";
 import type { CheckpointAfterSeal } from "./succession.ts";
 
 export interface AnchoredCheckpoint {
@@ -44,6 +45,9 @@ export interface AuditRecord {
   derived?: { recordId: string; signer: string | null; leafHash?: string };
 }
 
+/** One leaf of the log as replay reads it: a record, or an entry of another kind. */
+export type AuditLogItem = AuditRecord | AuditDemandEntry | AuditConfirmationEntry | AuditTipEntry;
+
 export type FindingKind =
   | "checkpoint.not_extending" // a checkpoint's previous size is not the checkpoint before it
   | "checkpoint.root_mismatch" // the records do not give the anchored root: altered, missing or reordered
@@ -68,7 +72,8 @@ export type FindingKind =
   | "demand.bad_signature" // a demand's signature does not recover to its inspector
   | "demand.inspector_not_valid" // the inspector was not registered and active then
   | "demand.wrong_log" // a version 2 demand signed for another log than the one replayed
-  | "confirmation.altered"; // a resident's confirmation or an appeal does not hash to what was logged
+  | "confirmation.altered" // a resident's confirmation or an appeal does not hash to what was logged
+  | TipProblem["kind"]; // a tip-group entry (core/tip.ts) altered, or a tip not provably from a member
 
 /** Kinds that report a fact rather than a problem. */
 export const informationalKinds: ReadonlySet<FindingKind> = new Set([
@@ -114,7 +119,7 @@ export interface ReplayInput {
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
   /** Checkpoints of sealed predecessor logs above their seals (core/succession.ts); reported, not checked. */
   afterSeal?: CheckpointAfterSeal[];
-  records: Iterable<AuditRecord | AuditDemandEntry | AuditConfirmationEntry>; // in leaf order
+  records: Iterable<AuditLogItem>; // in leaf order
   /** The registry's history for a unit, from chain events. */
   unitHistory: (unitId: string) => UnitHistory;
   recover: (digest: Uint8Array, signature: string) => string | null;
@@ -333,6 +338,7 @@ export class LogReplayer {
   private erased = 0;
   private demands = 0;
   private confirmations = 0;
+  private tipLog: TipLogChecker | undefined;
 
   constructor(input: Omit<ReplayInput, "records">) {
     this.input = input;
@@ -364,13 +370,17 @@ export class LogReplayer {
   }
 
   /** Checks the next record of the log. */
-  add(record: AuditRecord | AuditDemandEntry | AuditConfirmationEntry): void {
+  add(record: AuditLogItem): void {
     const { findings, anchoredSize } = this;
     const position = record.leafIndex;
     for (let missing = this.expected; missing < Math.min(position, anchoredSize); missing++) {
       findings.push({ kind: "record.missing", leafIndex: missing, detail: `no record at leaf ${missing}` });
     }
     this.expected = position + 1;
+    if (isAuditTipEntry(record)) {
+      this.addTipEntry(record, position);
+      return;
+    }
     if ("kind" in record) {
       if (record.kind === "confirmation") this.addConfirmation(record, position);
       else this.addDemand(record, position);
@@ -464,6 +474,29 @@ export class LogReplayer {
     this.checkRootsUpTo(this.tree.size);
     this.count++;
     this.confirmations++;
+    this.input.onProgress?.(this.count);
+  }
+
+  /** A tip-group entry (docs/protocol.md, "Anonymous tips"): its digest, group root, nullifier, proof. */
+  private addTipEntry(entry: AuditTipEntry, position: number): void {
+    const { findings } = this;
+    if (entry.claimedIndex !== undefined && entry.claimedIndex !== position) {
+      findings.push({
+        kind: "record.misplaced",
+        leafIndex: position,
+        recordId: entry.entryId,
+        detail: `tip-group entry was logged at leaf ${entry.claimedIndex} but sits at ${position}`,
+      });
+    }
+    this.tipLog ??= new TipLogChecker(this.input.logId);
+    const checked = this.tipLog.check(entry.entryId, entry, entry.proofValid);
+    for (const p of checked.problems) findings.push({ ...p, leafIndex: position, recordId: entry.entryId });
+    this.tree.appendLeafHash(checked.leafHash);
+    if (position >= this.anchoredSize) {
+      findings.push({ kind: "record.unanchored", leafIndex: position, detail: "not in any anchored checkpoint yet" });
+    }
+    this.checkRootsUpTo(this.tree.size);
+    this.count++;
     this.input.onProgress?.(this.count);
   }
 

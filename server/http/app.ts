@@ -8,6 +8,7 @@ import type { AdminAudit } from "../app/adminAudit.ts";
 import type { EraseDependencies } from "../app/erase.ts";
 import type { Readiness } from "../app/readiness.ts";
 import type { BurdenService } from "../burden/BurdenService.ts";
+import type { TipService } from "../app/tips.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { ownTrustAnchor } from "../chain/trustAnchors.ts";
@@ -65,6 +66,8 @@ export interface AppOptions extends Access {
   unitNames?: GatewayRouteDependencies["unitNames"];
   /** Residents' confirmations (confirmationRoutes.ts); absent: none of those routes. */
   confirmations?: ConfirmationDependencies;
+  /** Anonymous tips (server/app/tips.ts); absent: no tip routes. */
+  tips?: TipService;
 }
 
 /** The route table of a gateway with `options`. */
@@ -91,6 +94,7 @@ export function routesOf(options: AppOptions): Route[] {
     consoleBuildDir: options.consoleBuildDir,
     unitNames: options.unitNames,
     tlog: options.tlog,
+    tips: options.tips ? { service: options.tips, access: options } : undefined,
     // The same for the life of the process: built on first request, not on every one.
     documents: {
       openApi: () => (openApi ??= JSON.stringify(openApiDocument(routes))),

@@ -28,6 +28,16 @@ export const consoleContentSecurityPolicy = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/**
+ * The tip page's policy (tip.html only): the console's, and WebAssembly, which the Semaphore
+ * prover (the circuit's witness calculator and the curve arithmetic) compiles from bytes served
+ * by this gateway. No other page may compile WebAssembly. Scripts still come only from 'self'.
+ */
+export const tipPageContentSecurityPolicy = consoleContentSecurityPolicy.replace(
+  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+);
+
 /** The security headers of every answer under /console. */
 const consoleHeaders = {
   "content-security-policy": consoleContentSecurityPolicy,
@@ -44,11 +54,13 @@ const consoleHeaders = {
  */
 export function consoleFiles(
   buildDir: string = consoleBuildDir,
+  policy: string = consoleContentSecurityPolicy,
 ): (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => Promise<void> {
   const serve = express.static(buildDir, { index: "index.html", redirect: true, fallthrough: true });
   return (req, res) =>
     new Promise((resolve, reject) => {
       for (const [name, value] of Object.entries(consoleHeaders)) res.setHeader(name, value);
+      res.setHeader("content-security-policy", policy);
       const notFound = () =>
         new DutyproofError("request.not_found", `no route ${req.method} ${(req.url ?? "").split("?")[0]}`);
       if (!existsSync(join(buildDir, "index.html"))) {

@@ -209,7 +209,8 @@ export function dispatcher(routes: readonly Route[], options: DispatchOptions): 
     }
     // A request refused before its route ran (rate limit, undecodable path) counts as "unmatched".
     let routed = false;
-    const requestId = options.observe?.(
+    const anonymous = found?.route.anonymous === true;
+    const requestId = (anonymous ? undefined : options.observe)?.(
       req,
       res,
       () => (routed && found ? found.template : "unmatched"),
@@ -217,7 +218,7 @@ export function dispatcher(routes: readonly Route[], options: DispatchOptions): 
     );
     const run = async () => {
       const limiter = options.clientLimiter;
-      if (limiter?.enabled && !found?.route.unlimited) {
+      if (limiter?.enabled && !found?.route.unlimited && !anonymous) {
         // The socket's address: a forwarded-for header is the client's own claim.
         const decision = limiter.take(req.socket.remoteAddress ?? "unknown", options.clock.now());
         if (!decision.allowed) {

@@ -87,6 +87,12 @@ export interface Route<P = any, Q = any, B = any> {
   unlimited?: boolean;
   /** The path holds a secret (a resident's link): log lines and problems name the route's template instead. */
   secretPath?: boolean;
+  /**
+   * Nothing about the caller is kept: no request log line or metrics (their times could point at
+   * a sender) and no per-client rate limit (it keys on the address); the use case limits itself
+   * without identifiers. Anonymous tips (server/app/tips.ts).
+   */
+  anonymous?: boolean;
   handle: (context: RequestContext<P, Q, B>) => Promise<Reply | void> | Reply | void;
 }
 

@@ -36,12 +36,13 @@ import { DutyproofError } from "../core/errors.ts";
 import { type TrustAnchors, trustFileOf } from "../core/trust.ts";
 import type { UnitName } from "../core/unitDirectory.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
-import { consoleFiles } from "./consoleRoutes.ts";
+import { consoleFiles, tipPageContentSecurityPolicy } from "./consoleRoutes.ts";
 import { hash32 } from "./parseQuery.ts";
 import type { Route, TokenScope } from "./route.ts";
 import { route } from "./route.ts";
 import { streamJson } from "./streamJson.ts";
 import { type TlogRouteOptions, tlogRoutes } from "./tlogRoutes.ts";
+import { type TipRouteDependencies, tipRoutes } from "./tipRoutes.ts";
 
 export interface GatewayRouteDependencies {
   store: LedgerStore;
@@ -73,6 +74,8 @@ export interface GatewayRouteDependencies {
   tlog?: TlogRouteOptions | undefined;
   /** The operator's unit directory (server/catalog/UnitDirectory.ts); absent: no unit names. */
   unitNames?: (() => UnitName[]) | undefined;
+  /** Anonymous tips (tipRoutes.ts); absent: none of those routes. */
+  tips?: TipRouteDependencies | undefined;
   /** The OpenAPI document and the docs page, derived from this table by the caller. */
   documents: { openApi: () => string; docsPage: () => string };
 }
@@ -175,6 +178,7 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     })
     .strict();
   const consoleHandler = consoleFiles(deps.consoleBuildDir);
+  const tipPageHandler = consoleFiles(deps.consoleBuildDir, tipPageContentSecurityPolicy);
 
   const probes: Route[] = [
     route({
@@ -414,6 +418,17 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     }),
     route({
       method: "GET",
+      path: "/console/tip.html",
+      summary: "The anonymous tip page: the console's policy and 'wasm-unsafe-eval', for the in-browser prover",
+      auth: PUBLIC,
+      raw: true,
+      anonymous: true,
+      responses: { 200: { description: "the tip page", type: "text/html" } },
+      problems: [404],
+      handle: ({ req, res }) => tipPageHandler(req, res),
+    }),
+    route({
+      method: "GET",
       path: "/console",
       summary: "The web console (zh-CN, English toggle), served under a strict Content-Security-Policy",
       auth: PUBLIC,
@@ -481,6 +496,8 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     ...probes,
     ...ledger,
     ...chain,
+    // Before the console: the tip page's own files are served under their own policy.
+    ...(deps.tips ? tipRoutes(deps.tips) : []),
     ...console,
     ...admin,
     ...(deps.unitNames ? [unitNamesRoute(deps.unitNames)] : []),

@@ -18,6 +18,7 @@ import { confirmationLeafDataOf } from "../core/confirmation.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { TLOG_TILE_WIDTH, type TileRequest, encodeEntryBundle, leavesNeeded, parseTilePath } from "../core/tlog.ts";
 import type { LedgerStore, StoredEntry, StoredRecord } from "../store/LedgerStore.ts";
+import { tipLeafDataOf } from "../core/tip.ts";
 import type { SignedCheckpoints } from "../gateway/SignedCheckpoints.ts";
 import { type Route, route } from "./route.ts";
 
@@ -45,6 +46,7 @@ export function leafDataOfStored(item: {
   const entry = item.entry!;
   if (entry.kind === "confirmation")
     return confirmationLeafDataOf(hexToBytes(entry.value.recordId), hexToBytes(entry.entryId));
+  if (entry.kind === "tip") return tipLeafDataOf(entry.value.body.type, hexToBytes(entry.entryId));
   const value = entry.value;
   return demandLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
 }

@@ -32,6 +32,7 @@ import type { RecordEnvelope } from "../core/record.ts";
 import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
 import type { DemandEntry } from "../core/demand.ts";
 import type { ConfirmationEntry } from "../core/confirmation.ts";
+import type { TipLogValue } from "../core/tip.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../clock.ts";
 import { faultPoint } from "../faultPoint.ts";
@@ -94,6 +95,27 @@ export interface DemandAppendRequest {
   leafHash: Hash;
 }
 
+/**
+ * A tip-group entry ("DPT1", core/tip.ts): a member joined or left, a tip, a reply. Its
+ * `receivedAt` is kept to the day only (a tip's exact time could point at its sender).
+ */
+export interface TipAppendRequest {
+  kind: "tip";
+  entryId: string;
+  value: TipLogValue;
+  leafHash: Hash;
+}
+
+/** A tip-group entry as stored, and where it sits in the log. */
+export interface StoredTipEntry {
+  kind: "tip";
+  entryId: string;
+  value: TipLogValue;
+  leafHash: string;
+  leafIndex: number;
+  receivedAt: number; // Unix milliseconds, gateway clock, rounded down to the day
+}
+
 /** A demand entry as stored, and where it sits in the log. */
 export interface StoredDemand {
   kind: "demand";
@@ -126,8 +148,8 @@ export interface StoredConfirmation {
 }
 
 /** A log entry that is not a record, by kind. */
-export type StoredEntry = StoredDemand | StoredConfirmation;
-type EntryAppendRequest = DemandAppendRequest | ConfirmationAppendRequest;
+export type StoredEntry = StoredDemand | StoredConfirmation | StoredTipEntry;
+type EntryAppendRequest = DemandAppendRequest | ConfirmationAppendRequest | TipAppendRequest;
 
 /**
  * One leaf of the log as read back in leaf order: a duty record or a demand, told apart by
@@ -138,7 +160,8 @@ type EntryAppendRequest = DemandAppendRequest | ConfirmationAppendRequest;
 export type LogEntry =
   | { kind: "record"; position: number; record: StoredRecord; entry?: undefined }
   | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined }
-  | { kind: "confirmation"; position: number; entry: StoredConfirmation; record?: undefined };
+  | { kind: "confirmation"; position: number; entry: StoredConfirmation; record?: undefined }
+  | { kind: "tip"; position: number; entry: StoredTipEntry; record?: undefined };
 
 /** An append queued for the next group commit, with the promise it settles. */
 type PendingAppend =
@@ -470,9 +493,18 @@ export class LedgerStore {
   async getAnyEntry(entryId: string): Promise<StoredEntry | undefined> {
     const value = await this.entries.get(entryId);
     if (value === undefined) return undefined;
-    const entry = JSON.parse(value) as StoredEntry;
-    // Demands were stored before entries had other kinds; their kind is always written.
-    return entry;
+    return JSON.parse(value) as StoredEntry; // every stored entry names its kind
+  }
+
+  /** The tip-group entry logged under `entryId`, if any. */
+  async getTipEntry(entryId: string): Promise<StoredTipEntry | undefined> {
+    const entry = await this.getAnyEntry(entryId);
+    return entry?.kind === "tip" ? entry : undefined;
+  }
+
+  /** Appends a tip-group entry durably, in the same group commit as records. */
+  appendTipEntry(request: TipAppendRequest): Promise<{ entry: StoredTipEntry; created: boolean }> {
+    return this.appendEntry(request);
   }
 
   /** Like recordsFrom, but every leaf: records and demands, in leaf order, told apart by `kind`. */
@@ -490,9 +522,9 @@ export class LedgerStore {
       const entry = entries.get(id);
       if (entry === undefined) return [];
       const parsed = JSON.parse(entry) as StoredEntry;
-      return parsed.kind === "confirmation"
-        ? [{ kind: "confirmation", position, entry: parsed }]
-        : [{ kind: "demand", position, entry: parsed }];
+      if (parsed.kind === "confirmation") return [{ kind: "confirmation", position, entry: parsed }];
+      if (parsed.kind === "tip") return [{ kind: "tip", position, entry: parsed }];
+      return [{ kind: "demand", position, entry: parsed }];
     });
   }
 
@@ -500,6 +532,7 @@ export class LedgerStore {
   appendEntry(request: DemandAppendRequest): Promise<{ entry: StoredDemand; created: boolean }>;
   /** Appends a confirmation entry durably, in the same group commit as records. */
   appendEntry(request: ConfirmationAppendRequest): Promise<{ entry: StoredConfirmation; created: boolean }>;
+  appendEntry(request: TipAppendRequest): Promise<{ entry: StoredTipEntry; created: boolean }>;
   appendEntry(request: EntryAppendRequest): Promise<{ entry: StoredEntry; created: boolean }> {
     if (this.closed) return Promise.reject(new Error("store is closed"));
     return new Promise((resolve, reject) => {
@@ -568,7 +601,10 @@ export class LedgerStore {
             ? (JSON.parse(existingEntries[i]!) as StoredEntry)
             : entriesInGroup.get(request.entryId);
         if (had) {
-          settle.push(() => pending.resolve({ entry: had, created: false }));
+          // An id is a digest of a kind's own domain: the entry found is of the pending kind.
+          settle.push(() =>
+            (pending.resolve as (r: { entry: typeof had; created: boolean }) => void)({ entry: had, created: false }),
+          );
           continue;
         }
         const entry = {
@@ -577,10 +613,13 @@ export class LedgerStore {
           value: request.value,
           leafHash: bytesToHex(request.leafHash),
           leafIndex: size,
-          receivedAt,
+          // A tip's exact time could point at its sender: it keeps the day only.
+          receivedAt: request.kind === "tip" ? receivedAt - (receivedAt % 86_400_000) : receivedAt,
         } as StoredEntry;
         entriesInGroup.set(entry.entryId, entry);
-        settle.push(() => pending.resolve({ entry, created: true }));
+        settle.push(() =>
+          (pending.resolve as (r: { entry: typeof entry; created: boolean }) => void)({ entry, created: true }),
+        );
         ops.push({ type: "put", sublevel: this.entries, key: entry.entryId, value: JSON.stringify(entry) });
         leafId = entry.entryId;
       } else {

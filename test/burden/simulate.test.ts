@@ -26,6 +26,7 @@ describe("county simulation (quick scenario)", function () {
     expect(result.overQuotaWithoutEmergency).to.equal(0);
     expect(result.hoursSaved).to.be.greaterThan(0);
     expect(result.replayClean).to.equal(true);
+    expect(result.tips).to.equal(2);
     expect(result.targetsMet).to.equal(true);
     // Residents (群众评价): colluding units confirm everything, honest residents flag some services.
     expect(result.confirmationsAnswered).to.be.greaterThan(50);

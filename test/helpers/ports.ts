@@ -30,6 +30,7 @@ const bands = {
   wconsole: 7_000,
   confirm: 5_000,
   gm: 2_000,
+  tips: 6_000,
 } as const;
 
 /** A random port in the test file's band of 1,000. */

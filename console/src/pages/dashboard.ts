@@ -7,6 +7,7 @@
 import type { EChartsType } from "echarts/core";
 import type { BurdenReport } from "../../../server/core/burdenResponses.ts";
 import { errorText, requestOk } from "../api.ts";
+import { tipFeedPanel } from "./tipFeed.ts";
 import { type Child, download, h, replace } from "../dom.ts";
 import { bindValue, dateRangeField, rememberToken, sessionToken } from "../fields.ts";
 import { chinaDateToSeconds, formatNumber, formatTime } from "../format.ts";
@@ -189,7 +190,14 @@ export const dashboardPage: Page<DashboardState> = {
       }
     };
     state.rerender = render;
-    replace(main, h("h1", null, t("dashboard.title")), h("p", { class: "intro" }, t("db.intro")), filters, body);
+    replace(
+      main,
+      h("h1", null, t("dashboard.title")),
+      h("p", { class: "intro" }, t("db.intro")),
+      filters,
+      body,
+      tipFeedPanel(),
+    );
     render();
     void loadUnitNames().then(() => state.rerender());
     return () => {
