@@ -70,7 +70,9 @@ async function main(argv: string[]): Promise<number> {
       const run = await mocha([file, "--grep", title]);
       const ok = run.status === 0 && run.failing === 0 && run.passing >= 1;
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
-      process.stdout.write(`${ok ? "ok  " : "FAIL"} ${file} alone: /${title}/ (${run.passing} passing, ${seconds} s)\n`);
+      process.stdout.write(
+        `${ok ? "ok  " : "FAIL"} ${file} alone: /${title}/ (${run.passing} passing, ${seconds} s)\n`,
+      );
       if (!ok) {
         failed++;
         process.stdout.write(run.output.replace(/^/gm, "    | ") + "\n");
