@@ -12,7 +12,7 @@ import { tempDir } from "../helpers/tempDir.ts";
 import { sleep } from "../helpers/gatewayFixture.ts";
 
 describe("dutyproof CLI", function () {
-  this.timeout(120_000);
+  this.timeout(300_000); // each step is a CLI process; on a loaded machine they take seconds each
   const dir = tempDir("cli");
   const port = testPort("cli");
   const env = {
