@@ -32,6 +32,60 @@ function readmeCommands(): string[] {
   return commands;
 }
 
+const DAY_MS = 86_400_000;
+/** The README's dates a command passes on: a record's time, a period's ends (China time). */
+const README_DATE = /(--performed-at "|--from |--to )(\d{4})-(\d{2})-(\d{2})/g;
+
+/**
+ * The README's commands with every date moved by the same whole number of days when its
+ * records would not be taken on `now`: the gateway takes a record performed at most 400 days
+ * ago and not in the future, and the README's fixed dates age. Moved together, each period
+ * still holds the records it held; the README itself stays as it is.
+ */
+function readmeCommandsOn(commands: string[], now: number): { commands: string[]; days: number } {
+  const performed = commands.flatMap((c) =>
+    [...c.matchAll(/--performed-at "(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})"/g)].map(([, y, m, d, hh, mm]) =>
+      Date.UTC(+y!, +m! - 1, +d!, +hh! - 8, +mm!),
+    ),
+  );
+  const [earliest, latest] = [Math.min(...performed), Math.max(...performed)];
+  // A day's margin at either end: the flow takes minutes, and a demand's period ends before now.
+  const fits = latest <= now - DAY_MS && earliest >= now - 390 * DAY_MS;
+  const days = fits ? 0 : Math.floor((now - latest) / DAY_MS) - 1;
+  const moved = commands.map((c) =>
+    c.replace(README_DATE, (_, flag: string, y: string, m: string, d: string) => {
+      const date = new Date(Date.UTC(+y, +m - 1, +d) + days * DAY_MS);
+      return flag + date.toISOString().slice(0, 10);
+    }),
+  );
+  return { commands: moved, days };
+}
+
+describe("the README's dates, whatever the day the flow runs on", () => {
+  it("moves every date by the same days only when the README's records would be refused", () => {
+    const commands = readmeCommands();
+    const performedAt = (c: string[]) =>
+      c.flatMap((line) => [...line.matchAll(/--performed-at "([^"]+)"/g)].map((m) => m[1]!));
+    for (const now of [Date.UTC(2026, 11, 6), Date.UTC(2027, 8, 30), Date.UTC(2028, 1, 29), Date.UTC(2031, 6, 1)]) {
+      const { commands: moved, days } = readmeCommandsOn(commands, now);
+      const times = performedAt(moved).map((t) => Date.parse(`${t.replace(" ", "T")}:00+08:00`));
+      expect(times.length, "the README's records").to.be.greaterThan(1);
+      for (const t of times) expect(t).to.be.within(now - 390 * DAY_MS, now - DAY_MS);
+      // Only the dates change, all by the same number of days.
+      expect(moved.map((c) => c.replace(README_DATE, "$1…"))).to.deep.equal(
+        commands.map((c) => c.replace(README_DATE, "$1…")),
+      );
+      const dates = (c: string[]) =>
+        c.flatMap((line) => [...line.matchAll(README_DATE)].map((m) => Date.UTC(+m[2]!, +m[3]! - 1, +m[4]!)));
+      expect(dates(moved).map((t, i) => t - dates(commands)[i]!)).to.satisfy((d: number[]) =>
+        d.every((x) => x === days * DAY_MS),
+      );
+    }
+    // Within the window, the README's own dates are kept.
+    expect(readmeCommandsOn(commands, Date.UTC(2026, 11, 6)).days).to.equal(0);
+  });
+});
+
 describe("the README's CLI flow, in order", function () {
   this.timeout(900_000);
   const dir = tempDir("readme");
@@ -72,7 +126,7 @@ describe("the README's CLI flow, in order", function () {
   });
 
   it("gives what the README shows at every step, down to the evidence demand answered from the ledger", async () => {
-    const commands = readmeCommands();
+    const { commands } = readmeCommandsOn(readmeCommands(), Date.now());
     expect(commands.length).to.be.greaterThan(15);
     let address: string | undefined;
     let recordId: string | undefined;

@@ -13,6 +13,7 @@ import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { testPort } from "../helpers/ports.ts";
 import { cliPath } from "../helpers/serve.ts";
+import { step } from "../helpers/steps.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 
@@ -114,30 +115,38 @@ describe("envelope versions: version 2 bound to the log, version 1 still verifie
     ]);
   });
 
-  it("takes version 1 and version 2 records during a transition, and both verify and replay clean", async () => {
-    firstVersion1 = await signed(null, "E-v1-a");
-    for (const submission of [firstVersion1, await signed(info.logId, "E-v2-a"), await signed(null, "E-v1-b")]) {
-      const res = await post(submission);
-      expect(res.status, JSON.stringify(res.body)).to.equal(201);
-      accepted.push({ recordId: res.body.recordId!, version: submission.envelope.version });
-    }
-    // Even during the transition, a version 2 record for another log is refused.
-    const elsewhere = await post(await signed(id("log:elsewhere"), "E-v2-x"));
-    expect([elsewhere.status, elsewhere.body.code]).to.deep.equal([422, "record.wrong_log"]);
-    await verifyAndReplay();
-  });
-
-  it("refuses new version 1 records once the transition ends; those in the log still verify and replay", async () => {
-    await gateway.close();
-    await start(false);
-    const fresh = await post(await signed(null, "E-v1-c"));
-    expect([fresh.status, fresh.body.code]).to.deep.equal([422, "record.version_retired"]);
-    // A version 1 record the log holds, sent again, is answered from the store.
-    const again = await post(firstVersion1);
-    expect([again.status, again.body.recordId]).to.deep.equal([200, accepted[0]!.recordId]);
-    const current = await post(await signed(info.logId, "E-v2-b"));
-    expect(current.status, JSON.stringify(current.body)).to.equal(201);
-    accepted.push({ recordId: current.body.recordId!, version: 2 });
-    await verifyAndReplay();
+  it("goes through a transition: version 1 and 2 records taken, then version 1 retired, and every record in the log still verifies and replays", async function () {
+    this.timeout(600_000);
+    await step(
+      "takes version 1 and version 2 records during a transition, and both verify and replay clean",
+      async () => {
+        firstVersion1 = await signed(null, "E-v1-a");
+        for (const submission of [firstVersion1, await signed(info.logId, "E-v2-a"), await signed(null, "E-v1-b")]) {
+          const res = await post(submission);
+          expect(res.status, JSON.stringify(res.body)).to.equal(201);
+          accepted.push({ recordId: res.body.recordId!, version: submission.envelope.version });
+        }
+        // Even during the transition, a version 2 record for another log is refused.
+        const elsewhere = await post(await signed(id("log:elsewhere"), "E-v2-x"));
+        expect([elsewhere.status, elsewhere.body.code]).to.deep.equal([422, "record.wrong_log"]);
+        await verifyAndReplay();
+      },
+    );
+    await step(
+      "refuses new version 1 records once the transition ends; those in the log still verify and replay",
+      async () => {
+        await gateway.close();
+        await start(false);
+        const fresh = await post(await signed(null, "E-v1-c"));
+        expect([fresh.status, fresh.body.code]).to.deep.equal([422, "record.version_retired"]);
+        // A version 1 record the log holds, sent again, is answered from the store.
+        const again = await post(firstVersion1);
+        expect([again.status, again.body.recordId]).to.deep.equal([200, accepted[0]!.recordId]);
+        const current = await post(await signed(info.logId, "E-v2-b"));
+        expect(current.status, JSON.stringify(current.body)).to.equal(201);
+        accepted.push({ recordId: current.body.recordId!, version: 2 });
+        await verifyAndReplay();
+      },
+    );
   });
 });

@@ -388,7 +388,16 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   });
 
   it("serves inclusion and consistency proofs and the checkpoint history", async () => {
-    const latest = await waitFor("a checkpoint covering the batch", async () => {
+    // Two records anchored one after the other: a history of at least two checkpoints, whatever
+    // ran before this test.
+    for (let i = 0; i < 2; i++) {
+      const envelope = newEnvelope(info.logId, village, household, visitFields);
+      const ack = (await (
+        await post("/v1/attestations", { envelope, signature: await signEnvelope(unitKey, info.eip712, envelope) })
+      ).json()) as { receipt: string };
+      await waitFor("the receipt", async () => ((await get(ack.receipt)).status === 200 ? true : undefined));
+    }
+    const latest = await waitFor("a checkpoint covering every record", async () => {
       const res = await get("/v1/checkpoints/latest");
       if (res.status !== 200) return undefined;
       const c = (await res.json()) as { size: number; root: string };
@@ -543,6 +552,12 @@ describe("gateway (real anvil chain, real LevelDB, real HTTP)", function () {
   });
 
   it("leaves personal fields and the salt out of a unit's timeline (README, Console)", async () => {
+    const envelope = newEnvelope(info.logId, village, household, visitFields);
+    const submitted = await post("/v1/attestations", {
+      envelope,
+      signature: await signEnvelope(unitKey, info.eip712, envelope),
+    });
+    expect(submitted.status).to.equal(201);
     const token = issueToken(`${dir.path}/tokens.json`, `unit:${village}`, "timeline");
     const res = await fetch(`${gateway.url}/v1/units/${village}/records?dutyTypeId=${household}`, {
       headers: { authorization: `Bearer ${token}` },

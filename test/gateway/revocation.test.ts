@@ -25,9 +25,9 @@ describe("gateway: a key revoked on chain is refused at once", function () {
   let eip712: Eip712Info;
   let patrol: string;
 
-  const submit = async (key: BaseWallet, i: number) => {
+  const submit = async (key: BaseWallet, i: number, unitId = village) => {
     const fields = { gridCode: `QS-${i}`, durationMinutes: 30, issuesFound: 0, gridWorker: "网格员" };
-    const envelope = newEnvelope(gateway.deployment.logId, village, patrol, fields);
+    const envelope = newEnvelope(gateway.deployment.logId, unitId, patrol, fields);
     const res = await fetch(gateway.url + "/v1/attestations", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -38,6 +38,12 @@ describe("gateway: a key revoked on chain is refused at once", function () {
   /** A registrar of its own: the gateway's operator key is busy anchoring while the test runs. */
   let registrar: Contract;
   const send = async (name: string, ...args: unknown[]) => (await registrar.getFunction(name)(...args)).wait();
+  /** A village of the test's own with a fresh key: no test depends on another's rotations. */
+  const ownUnit = async (name: string) => {
+    const unit = { unitId: id(`unit:revocation-${name}`), key: Wallet.createRandom() };
+    await send("registerUnit", unit.unitId, township, 3, unit.key.address);
+    return unit;
+  };
 
   before(async () => {
     gateway = await startGateway(
@@ -72,29 +78,33 @@ describe("gateway: a key revoked on chain is refused at once", function () {
   });
 
   it("refuses a unit right after its suspension, and accepts it again right after reinstatement", async () => {
-    expect((await submit(newKey, 4)).status).to.equal(201);
-    await send("setUnitStatus", village, 2);
-    const suspended = await submit(newKey, 5);
+    const { unitId, key } = await ownUnit("suspended");
+    expect((await submit(key, 4, unitId)).status).to.equal(201);
+    await send("setUnitStatus", unitId, 2);
+    const suspended = await submit(key, 5, unitId);
     expect(suspended.status, JSON.stringify(suspended.body)).to.equal(403);
     expect(suspended.body.code).to.equal("record.unit_suspended");
-    await send("setUnitStatus", village, 1);
-    expect((await submit(newKey, 6)).status).to.equal(201);
+    await send("setUnitStatus", unitId, 1);
+    expect((await submit(key, 6, unitId)).status).to.equal(201);
   });
 
   it("refuses a duty type right after it is deactivated", async () => {
+    const { unitId, key } = await ownUnit("duty-type");
     await send("setDutyTypeActive", patrol, false);
-    const inactive = await submit(newKey, 7);
+    const inactive = await submit(key, 7, unitId);
     expect(inactive.status, JSON.stringify(inactive.body)).to.equal(422);
     expect(inactive.body.code).to.equal("record.duty_type_inactive");
     await send("setDutyTypeActive", patrol, true);
-    expect((await submit(newKey, 8)).status).to.equal(201);
+    expect((await submit(key, 8, unitId)).status).to.equal(201);
   });
 
   it("refuses many concurrent submissions under a key rotated away a moment before", async () => {
+    const { unitId, key } = await ownUnit("concurrent");
     const third = Wallet.createRandom();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => submit(newKey, 100 + i)));
-    await send("rotateUnitKey", village, third.address);
-    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => submit(newKey, 200 + i)));
+    const before = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(key, 100 + i, unitId)));
+    expect(before.map((a) => a.status)).to.deep.equal(Array(20).fill(201));
+    await send("rotateUnitKey", unitId, third.address);
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => submit(key, 200 + i, unitId)));
     expect(answers.map((a) => a.status)).to.deep.equal(Array(50).fill(403));
   });
 });

@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { hardhatEnv, projectRoot } from "../helpers/externalChain.ts";
 import { testPort } from "../helpers/ports.ts";
+import { step } from "../helpers/steps.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 
 /** A checkout as `git clone` leaves it, before any build: sources copied, node_modules linked. */
@@ -99,44 +100,46 @@ describe("several gateways start at once from one checkout", function () {
     for (const dir of [project, ...dataDirs]) dir.remove();
   });
 
-  it("all become ready, one of them having built the contracts and the console once", async () => {
-    expect(existsSync(join(project.path, "artifacts")), "the checkout starts unbuilt").to.equal(false);
-    const ports = distinctPorts(6);
-    dataDirs.forEach((dir, i) => {
-      started.push(
-        npmStart(
-          project.path,
-          { DATA_DIR: dir.path, PORT: String(ports[2 * i]), CHAIN_PORT: String(ports[2 * i + 1]) },
-          ports[2 * i]!,
-        ),
-      );
+  it("all become ready, one of them having built the contracts and the console once, and start again without building anything when nothing changed", async function () {
+    this.timeout(900_000);
+    await step("all become ready, one of them having built the contracts and the console once", async () => {
+      expect(existsSync(join(project.path, "artifacts")), "the checkout starts unbuilt").to.equal(false);
+      const ports = distinctPorts(6);
+      dataDirs.forEach((dir, i) => {
+        started.push(
+          npmStart(
+            project.path,
+            { DATA_DIR: dir.path, PORT: String(ports[2 * i]), CHAIN_PORT: String(ports[2 * i + 1]) },
+            ports[2 * i]!,
+          ),
+        );
+      });
+      const states = await Promise.all(started.map((s) => ready(s, 480_000)));
+      expect(states).to.deep.equal(["ready", "ready", "ready"]);
+
+      for (const s of started) {
+        const page = await fetch(`${s.url}/console/`);
+        expect(page.status).to.equal(200);
+        expect(await page.text()).to.contain("app.js");
+        // The list of the console's source files is not served.
+        expect((await fetch(`${s.url}/console/.inputs.json`)).status).to.equal(404);
+      }
+      const builds = (part: string) =>
+        started.filter((s) => s.output().includes(`"part":"${part}"`) && s.output().includes("building")).length;
+      expect(builds("contracts"), "exactly one start builds the contracts").to.equal(1);
+      expect(builds("console"), "exactly one start builds the console").to.equal(1);
     });
-    const states = await Promise.all(started.map((s) => ready(s, 480_000)));
-    expect(states).to.deep.equal(["ready", "ready", "ready"]);
-
-    for (const s of started) {
-      const page = await fetch(`${s.url}/console/`);
-      expect(page.status).to.equal(200);
-      expect(await page.text()).to.contain("app.js");
-      // The list of the console's source files is not served.
-      expect((await fetch(`${s.url}/console/.inputs.json`)).status).to.equal(404);
-    }
-    const builds = (part: string) =>
-      started.filter((s) => s.output().includes(`"part":"${part}"`) && s.output().includes("building")).length;
-    expect(builds("contracts"), "exactly one start builds the contracts").to.equal(1);
-    expect(builds("console"), "exactly one start builds the console").to.equal(1);
-  });
-
-  it("start again without building anything when nothing changed", async () => {
-    await Promise.all(started.map(stop));
-    const [port, chainPort] = distinctPorts(2);
-    const again = npmStart(
-      project.path,
-      { DATA_DIR: dataDirs[0]!.path, PORT: String(port), CHAIN_PORT: String(chainPort) },
-      port!,
-    );
-    started.push(again);
-    expect(await ready(again, 120_000)).to.equal("ready");
-    expect(again.output()).not.to.contain("building");
+    await step("start again without building anything when nothing changed", async () => {
+      await Promise.all(started.map(stop));
+      const [port, chainPort] = distinctPorts(2);
+      const again = npmStart(
+        project.path,
+        { DATA_DIR: dataDirs[0]!.path, PORT: String(port), CHAIN_PORT: String(chainPort) },
+        port!,
+      );
+      started.push(again);
+      expect(await ready(again, 120_000)).to.equal("ready");
+      expect(again.output()).not.to.contain("building");
+    });
   });
 });
