@@ -250,6 +250,7 @@ export async function startGateway(
       log: (message) => (message.startsWith("anchoring:") ? logger.warn(message) : logger.info(message)),
       onForeignCheckpoint: (foreign, message) => logger.error({ foreignCheckpoint: foreign }, message),
       clock: systemClock,
+      onConfirmed: (checkpoint) => signedCheckpoints.signConfirmed(checkpoint),
       onAnchored: () =>
         signedCheckpoints
           .signAnchored()

@@ -33,7 +33,13 @@ export interface AnchorerOptions {
   log?: (message: string) => void;
   /** Called once when a foreign checkpoint is found, with a one-line description. */
   onForeignCheckpoint?: (foreign: ForeignCheckpoint, message: string) => void;
-  /** Called once a checkpoint is stored as anchored (confirmed on chain), e.g. to sign it. */
+  /**
+   * Called when a checkpoint is confirmed on chain, before it is stored as anchored: what every
+   * receipt of it must carry (its signed note) is made here, so no receipt is served anchored
+   * without it. If it throws, the checkpoint stays 'sent' and a later tick calls it again.
+   */
+  onConfirmed?: (checkpoint: StoredCheckpoint) => Promise<void>;
+  /** Called once a checkpoint is stored as anchored, e.g. to send it to witnesses. */
   onAnchored?: (checkpoint: StoredCheckpoint) => Promise<void>;
   /**
    * What "now" is: when an interval is due and when a checkpoint was created (the system clock
@@ -261,6 +267,7 @@ export class Anchorer {
         anchoredAt: onChain.anchoredAt,
         rawTransaction: undefined,
       };
+      await this.options.onConfirmed?.(anchored);
       await store.putCheckpoint(anchored);
       faultPoint("anchor.marked");
       await this.options.onAnchored?.(anchored);

@@ -91,6 +91,25 @@ export class SignedCheckpoints {
     return run;
   }
 
+  /**
+   * Signs `checkpoint`, confirmed on chain and about to be stored as anchored, so that no receipt
+   * is ever served anchored without its note. A checkpoint of a sealed predecessor log, or one at
+   * or below the latest signed size (signed before a restart, perhaps cosigned since), is left as
+   * it is.
+   */
+  signConfirmed(checkpoint: StoredCheckpoint): Promise<void> {
+    const run = this.signing.then(async () => {
+      if (this.latestNote === undefined) this.latestNote = await this.readLatest();
+      if (checkpoint.logId !== undefined || checkpoint.size <= (this.latestNote?.size ?? 0)) return;
+      const note = this.sign(checkpoint);
+      await this.notes.put(pad(checkpoint.size), note, { sync: true } as never);
+      this.latestNote = { size: checkpoint.size, note };
+      this.onSigned?.(this.latestNote);
+    });
+    this.signing = run.catch(() => {});
+    return run;
+  }
+
   private async signPending(): Promise<void> {
     if (this.latestNote === undefined) this.latestNote = await this.readLatest();
     let after = this.latestNote?.size ?? 0;

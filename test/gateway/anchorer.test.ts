@@ -4,6 +4,7 @@
  * end up anchored exactly once, with no nonce stall.
  */
 import { expect } from "chai";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Contract, type JsonRpcProvider, Wallet } from "ethers";
 import { bytesToHex } from "../../server/core/bytes.ts";
@@ -14,6 +15,8 @@ import { LocalChainNode } from "../../server/chain/LocalChainNode.ts";
 import { IpcJsonRpcProvider } from "../../server/chain/IpcJsonRpc.ts";
 import { deployDutyLedger } from "../../server/chain/deployment.ts";
 import { Anchorer } from "../../server/gateway/Anchorer.ts";
+import { SignedCheckpoints, checkpointNoteAt } from "../../server/gateway/SignedCheckpoints.ts";
+import { NOTE_ED25519, noteSigner } from "../../server/core/note.ts";
 import { LedgerStore } from "../../server/store/LedgerStore.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
@@ -196,6 +199,55 @@ describe("gateway/Anchorer against a real chain node", function () {
       expect(latest!.createdAt, "created at the clock's time").to.equal(start + 60_000);
     } finally {
       await timed.stop();
+    }
+  });
+
+  it("has a checkpoint's note signed before it stores the checkpoint anchored; a failed signing leaves it sent", async () => {
+    const checkpoints = new SignedCheckpoints({
+      store,
+      signer: noteSigner("dutyproof.example/anchorer-test", NOTE_ED25519, new Uint8Array(randomBytes(32))),
+    });
+    await checkpoints.signAnchored();
+    let failSigning = true;
+    /** What a reader of the store saw when each checkpoint was marked anchored: was its note there? */
+    const noteWhenMarked = new Map<number, boolean>();
+    const putCheckpoint = store.putCheckpoint.bind(store);
+    store.putCheckpoint = async (c) => {
+      if (c.status === "anchored") noteWhenMarked.set(c.size, (await checkpointNoteAt(store, c.size)) !== undefined);
+      return putCheckpoint(c);
+    };
+    const signing = new Anchorer({
+      store,
+      ledger,
+      wallet,
+      provider,
+      logId,
+      intervalMs: 0,
+      maxLeaves: 1,
+      receiptTimeoutMs: 1000,
+      persistChain: () => node.snapshot(),
+      onConfirmed: async (c) => {
+        if (failSigning) throw new Error("the signing key is unavailable");
+        await checkpoints.signConfirmed(c);
+      },
+    });
+    try {
+      await append(1);
+      const size = appended;
+      await signing.tick();
+      expect((await chainHead()).size, "on chain").to.equal(size);
+      expect(signing.lastError).to.match(/signing key is unavailable/);
+      const [stuck] = await store.listCheckpoints({ reverse: true, limit: 1 });
+      expect([stuck!.size, stuck!.status], "not anchored without its note").to.deep.equal([size, "sent"]);
+      failSigning = false;
+      await signing.tick();
+      const [marked] = await store.listCheckpoints({ reverse: true, limit: 1 });
+      expect([marked!.size, marked!.status]).to.deep.equal([size, "anchored"]);
+      expect(noteWhenMarked.get(size), "the note was stored before the checkpoint was marked").to.equal(true);
+      expect(checkpoints.signedSize).to.equal(size);
+    } finally {
+      store.putCheckpoint = putCheckpoint;
+      await signing.stop();
     }
   });
 });
