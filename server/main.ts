@@ -45,6 +45,8 @@ import { verifyEvidenceOnChain } from "./app/verify.ts";
 import { LedgerStore } from "./store/LedgerStore.ts";
 import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
 import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
+import { type LiveMonitoring, startLiveMonitoring } from "./burden/liveMonitoring.ts";
+import { liveSettingsFromEnvironment } from "./burden/liveSettings.ts";
 import { loadLogSigningKey } from "./logSigningKey.ts";
 import { SignedCheckpoints } from "./gateway/SignedCheckpoints.ts";
 import { tlogOrigin } from "./core/tlog.ts";
@@ -61,6 +63,7 @@ export interface RunningGateway {
   anchorer: Anchorer;
   catalog: Catalog;
   burden: BurdenService;
+  live: LiveMonitoring;
   logger: Logger;
   metrics: GatewayMetrics;
   /**
@@ -262,7 +265,11 @@ export async function startGateway(
       acceptVersion1: config.acceptEnvelopeV1,
       settings: burdenSettingsFromEnvironment(),
       clock,
-      onAppended: () => anchorer.poke(),
+      onAppended: () => {
+        anchorer.poke();
+        // Built with the metrics below; no demand is decided before the listener exists.
+        liveMonitoring.monitor.poke();
+      },
       granted: (grantee, owner) => grants.coversDepartmentId(grantee, owner, unixSeconds(clock)),
     });
 
@@ -278,6 +285,15 @@ export async function startGateway(
       }),
     );
     if (witnesses) registerWitnessMetrics(metrics.registry, witnesses);
+    const liveMonitoring = startLiveMonitoring({
+      burden,
+      store,
+      clock,
+      settings: liveSettingsFromEnvironment(),
+      registry: metrics.registry,
+      logger,
+    });
+    stoppers.unshift(() => liveMonitoring.stop());
     // The listener is bound before the routes are built: in embedded mode the chain endpoint the
     // gateway publishes (and reads through) is its own POST /v1/rpc, whose URL needs the port.
     let listener: RequestListener | null = null;
@@ -366,7 +382,11 @@ export async function startGateway(
         operatorAddress: wallet.address,
         logId: deployment.logId,
       },
-      burden: { service: burden, audit: (action, target, run) => audit(action, target, run) },
+      burden: {
+        service: burden,
+        audit: (action, target, run) => audit(action, target, run),
+        live: liveMonitoring.monitor,
+      },
       verify: (body) => verifyEvidenceOnChain({ store, rpcUrl, trust }, body),
       ready: () =>
         readiness({
@@ -400,6 +420,7 @@ export async function startGateway(
       anchorer,
       catalog,
       burden,
+      live: liveMonitoring,
       logger,
       metrics,
       close,

@@ -4,6 +4,7 @@
  * registered with `dutyproof inspector register ADDRESS --department CODE`.
  */
 import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
+import { burdenDigestCommand } from "./burdenDigest.ts";
 import { type Command, command, group, required } from "./command.ts";
 import { hash32, openKeystore, tokenOf, unitIdOf, writeOut } from "./context.ts";
 import { UsageError } from "./errors.ts";
@@ -200,6 +201,7 @@ export const burdenCommand: Command = group("burden", "burden reports", [
       console.log(`burden report written to ${values.out}`);
     },
   ),
+  burdenDigestCommand,
 ]);
 
 export const summaryCommand: Command = command(
