@@ -411,6 +411,19 @@ const messages = {
   "db.onSite": ["现场检查", "On-site inspections"],
   "db.quotaLine": ["年度上限 {n}", "yearly quota {n}"],
   "db.emergencyList": ["紧急现场检查及其理由（{n}）", "Emergency on-site inspections and their reasons ({n})"],
+  "live.alertTitle": ["实时监测预警（{n}）", "Live monitoring alerts ({n})"],
+  "live.overThreshold": [
+    "{department} 本月向 {unit} 发出 {count} 项请求，超过阈值 {limit}",
+    "{department} sent {unit} {count} requests this month, above the threshold of {limit}",
+  ],
+  "live.aboveUsual": [
+    "{unit} 本月负担 {count} 项，高于其常态水平 {limit}",
+    "{unit} received {count} requests this month, above its usual level of {limit}",
+  ],
+  "live.month": ["实时：{month} 月共 {n} 项请求", "Live: {n} requests in {month}"],
+  "live.stale": ["暂未更新", "not updated"],
+  "live.kind.evidence": ["调阅", "evidence"],
+  "live.kind.inspection": ["现场检查", "on-site"],
   "db.emergencyReason": ["紧急理由", "Stated emergency"],
 } satisfies Record<string, [string, string]>;
 
