@@ -29,7 +29,7 @@ function number(name: string, value: string, min: number, integer: boolean): num
 export function liveSettingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): LiveSettings {
   const thresholds = { ...defaultAlertThresholds };
   const integers = [
-    ["BURDEN_ALERT_REQUESTS_PER_UNIT_MONTH", "requestsPerUnitMonth", 0],
+    ["BURDEN_ALERT_PER_UNIT_MONTH", "requestsPerUnitMonth", 0],
     ["BURDEN_ALERT_USUAL_MONTHS", "usualMonths", 1],
     ["BURDEN_ALERT_USUAL_FLOOR", "usualFloor", 0],
   ] as const;

@@ -80,7 +80,7 @@ describe("live burden monitoring (real anvil chain, real LevelDB, real HTTP)", f
   };
   const chainPort = testPort("live");
   const environment = {
-    BURDEN_ALERT_REQUESTS_PER_UNIT_MONTH: "2",
+    BURDEN_ALERT_PER_UNIT_MONTH: "2",
     BURDEN_ALERT_USUAL_FLOOR: "50",
     BURDEN_ALERT_WEBHOOK_SECRET: SECRET,
     BURDEN_ALERT_WEBHOOK_ATTEMPTS: "3",

@@ -168,7 +168,7 @@ describe("live monitoring rules", () => {
 
   it("reads its settings from the environment and refuses nonsense", () => {
     const s = liveSettingsFromEnvironment({
-      BURDEN_ALERT_REQUESTS_PER_UNIT_MONTH: "7",
+      BURDEN_ALERT_PER_UNIT_MONTH: "7",
       BURDEN_ALERT_USUAL_MONTHS: "4",
       BURDEN_ALERT_USUAL_SIGMAS: "1.5",
       BURDEN_ALERT_USUAL_FLOOR: "2",
@@ -180,7 +180,7 @@ describe("live monitoring rules", () => {
       webhook: { url: "https://alerts.county.example/hook", secret: "0123456789abcdef", maxAttempts: 5 },
     });
     expect(liveSettingsFromEnvironment({}).webhook).to.equal(undefined);
-    expect(() => liveSettingsFromEnvironment({ BURDEN_ALERT_REQUESTS_PER_UNIT_MONTH: "2.5" })).to.throw(/integer/);
+    expect(() => liveSettingsFromEnvironment({ BURDEN_ALERT_PER_UNIT_MONTH: "2.5" })).to.throw(/integer/);
     expect(() => liveSettingsFromEnvironment({ BURDEN_ALERT_USUAL_MONTHS: "0" })).to.throw(/>= 1/);
     expect(() => liveSettingsFromEnvironment({ BURDEN_ALERT_WEBHOOK_URL: "ftp://x/" })).to.throw(/http/);
     expect(() =>

@@ -67,7 +67,7 @@ describe("live alert banner on the burden dashboard (real Chromium, real gateway
   before(async () => {
     if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install chromium`);
     await buildConsole();
-    process.env.BURDEN_ALERT_REQUESTS_PER_UNIT_MONTH = "1";
+    process.env.BURDEN_ALERT_PER_UNIT_MONTH = "1";
     try {
       gateway = await startGateway(
         configFromEnvironment(
@@ -84,7 +84,7 @@ describe("live alert banner on the burden dashboard (real Chromium, real gateway
         () => {},
       );
     } finally {
-      delete process.env.BURDEN_ALERT_REQUESTS_PER_UNIT_MONTH;
+      delete process.env.BURDEN_ALERT_PER_UNIT_MONTH;
     }
     const send = async (name: string, ...args: unknown[]) => (await gateway.ledger.getFunction(name)(...args)).wait();
     await send("registerUnit", township, "0x" + "00".repeat(32), 2, Wallet.createRandom().address);
