@@ -37,6 +37,7 @@ import { type TrustAnchors, trustFileOf } from "../core/trust.ts";
 import type { UnitName } from "../core/unitDirectory.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 import { consoleFiles } from "./consoleRoutes.ts";
+import { requestRoutes } from "./requestRoutes.ts";
 import { hash32 } from "./parseQuery.ts";
 import type { Route, TokenScope } from "./route.ts";
 import { route } from "./route.ts";
@@ -486,6 +487,7 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     ...(deps.unitNames ? [unitNamesRoute(deps.unitNames)] : []),
     ...(deps.tlog ? tlogRoutes(deps.tlog) : []),
     ...(deps.demands ? demandRoutes(deps.demands) : []),
+    ...(deps.demands ? requestRoutes(deps.demands) : []),
   ];
 }
 
