@@ -32,7 +32,8 @@ const catalogItem = z.string().regex(/^[a-z][a-z0-9.-]{0,127}$/, "must be a data
 export const requestRouteSchemas = {
   requestParams: z.object({ requestId: hash32.describe("SHA-256 of the request envelope's JCS bytes") }).strict(),
   unitParams: z.object({ unitId: hash32.describe("the unit's registry id") }).strict(),
-  departmentParams: z.object({ department: code.describe("a department code") }).strict(),
+  // Any short text: a code that names no department lists nothing, and auth is answered first.
+  departmentParams: z.object({ department: z.string().min(1).max(128).describe("a department code") }).strict(),
   leadDepartments: z
     .object({
       leads: z
