@@ -28,6 +28,7 @@ import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import { RecordsByUnit } from "../store/RecordsByUnit.ts";
 import { BurdenIndex, type IndexedDemand } from "./BurdenIndex.ts";
 import { RequestService } from "./RequestService.ts";
+import type { KindReport } from "./requestReport.ts";
 import type { BurdenSettings } from "./burdenSettings.ts";
 import {
   type DemandEntry,
@@ -477,6 +478,7 @@ export class BurdenService {
   }): Promise<
     Report & {
       emergencies: Array<{ demandId: string; unitId: string; department: string; decidedAt: number; reason: string }>;
+      requests: KindReport;
     }
   > {
     await this.catchUp();
@@ -518,7 +520,7 @@ export class BurdenService {
         decidedAt: d.decidedAt,
         reason: d.emergencyReason ?? "",
       }));
-    return { ...report, emergencies };
+    return { ...report, emergencies, requests: await this.requests.report(query, demands) };
   }
 
   /**

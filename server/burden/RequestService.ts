@@ -32,7 +32,10 @@ import {
 } from "../gateway/evidenceAssembler.ts";
 import type { StoredRecord, StoredRequest } from "../store/LedgerStore.ts";
 import type { BurdenService, BurdenServiceOptions } from "./BurdenService.ts";
+import type { IndexedDemand } from "./BurdenIndex.ts";
 import { RequestIndex } from "./RequestIndex.ts";
+import type { ReportGrouping } from "./report.ts";
+import { type KindReport, aggregateKinds, demandFact, requestFact } from "./requestReport.ts";
 import {
   type GateSettings,
   type IndexedRequest,
@@ -413,6 +416,29 @@ export class RequestService {
       records: recordsOf(store, ids(this.burden)),
       selects,
       createdAt: this.burden.now(),
+    });
+  }
+
+  /**
+   * The report of every kind over the requests decided in [from, to) and the evidence demands the
+   * caller selected (`demands`), filtered by unit and department as the demand report is.
+   */
+  async report(
+    query: { groupBy: ReportGrouping; from?: number; to?: number; unitId?: string; department?: string },
+    demands: readonly IndexedDemand[],
+  ): Promise<KindReport> {
+    await this.catchUp();
+    const requests = query.unitId
+      ? await this.index.requestsOfUnit(query.unitId, query.from, query.to)
+      : await this.index.requestsBetween(query.from, query.to);
+    const { settings } = this.options;
+    const facts = [
+      ...demands.filter((d) => !query.department || d.department === query.department).map(demandFact),
+      ...requests.filter((r) => !query.department || r.department === query.department).map(requestFact),
+    ];
+    return aggregateKinds(facts, {
+      groupBy: query.groupBy,
+      hours: { document: settings.hours.document, onSite: settings.hours.onSite, dataItem: this.gate.hoursPerDataItem },
     });
   }
 

@@ -85,6 +85,9 @@ function gateSettingsFromEnvironment(env: NodeJS.ProcessEnv, duplicateWindowSeco
   if (env.BURDEN_EXTENSION_MAX_DAYS) {
     gate.extensionMaxDays = Math.floor(number("BURDEN_EXTENSION_MAX_DAYS", env.BURDEN_EXTENSION_MAX_DAYS, 1));
   }
+  if (env.BURDEN_HOURS_PER_DATA_ITEM) {
+    gate.hoursPerDataItem = number("BURDEN_HOURS_PER_DATA_ITEM", env.BURDEN_HOURS_PER_DATA_ITEM, 0);
+  }
   if (env.BURDEN_DEADLINE_TOLERANCE_DAYS) gate.deadlineToleranceSeconds = days("BURDEN_DEADLINE_TOLERANCE_DAYS");
   return gate;
 }

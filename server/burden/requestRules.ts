@@ -32,6 +32,8 @@ export interface GateSettings {
   extensionMaxDays: number;
   /** Deadlines for one data item further apart than this are flagged as a conflict, seconds. */
   deadlineToleranceSeconds: number;
+  /** Staff hours one data item of a form costs a unit to fill in (burden reports). */
+  hoursPerDataItem: number;
 }
 
 export const defaultGateSettings: GateSettings = {
@@ -41,6 +43,7 @@ export const defaultGateSettings: GateSettings = {
   secondmentMaxDays: 92,
   extensionMaxDays: 92,
   deadlineToleranceSeconds: 7 * 86_400,
+  hoursPerDataItem: 0.5,
 };
 
 /** What the gate (and the index) keeps of a decided request. */

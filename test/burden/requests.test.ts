@@ -19,6 +19,7 @@ import { ownTrustAnchor } from "../../server/chain/trustAnchors.ts";
 import { configFromEnvironment } from "../../server/config.ts";
 import { issueToken } from "../../server/gateway/AccessTokens.ts";
 import { type RunningGateway, startGateway } from "../../server/main.ts";
+import { reportSchema } from "../../server/http/burdenResponses.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
@@ -401,6 +402,38 @@ describe("burden requests of every kind through one gate (real anvil chain, real
     });
     expect(wrongLog.body.code).to.equal("burden_request.wrong_log");
     expect((await call("GET", "/v1/info")).body.treeSize).to.equal(size);
+  });
+
+  it("reports every kind per unit, department and month: received, answered, merged, absorbed, refused by reason, hours", async () => {
+    const res = await call("GET", "/v1/burden/report?groupBy=department", undefined, auditorToken);
+    expect(res.status).to.equal(200);
+    reportSchema.strict().parse(res.body);
+    const { totals, rows } = res.body.requests;
+    expect(totals.byKind).to.include({ evidence: 0, data: 5, meeting: 7, evaluation: 8, inspection: 4, secondment: 6 });
+    expect(totals.answeredFromLedger).to.equal(1);
+    expect(totals.merged).to.equal(2);
+    expect(totals.absorbed).to.equal(1);
+    expect(totals.refusedByReason).to.include({
+      "refused.off_list": 1,
+      "refused.meeting_without_agenda": 1,
+      "refused.meeting_without_decisions": 1,
+      "refused.not_lead_department": 1,
+      "refused.evaluation_cap": 1,
+      "refused.on_site_fair_share": 1,
+      "refused.secondment_over_limit": 1,
+      "refused.extension_over_limit": 2,
+    });
+    expect(totals.formItemsAsked).to.equal(7);
+    expect(totals.formItemsFromLedger).to.equal(3);
+    expect(totals.secondmentDays).to.equal(92 + 92 + 30);
+    expect(totals.meetingHours).to.equal(1.5 * 3);
+    const office = rows.find((r: { key: string }) => r.key === "general-office");
+    expect(office.byKind.meeting).to.equal(5);
+    // A department's token reads its own department's report only.
+    const own = await call("GET", "/v1/burden/report?groupBy=month", undefined, civilToken);
+    expect(own.body.requests.totals.received).to.equal(
+      rows.find((r: { key: string }) => r.key === "civil-affairs").received,
+    );
   });
 
   it("replays a log holding burden requests cleanly, and finds a request's outcome altered in the store", async () => {
