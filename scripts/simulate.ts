@@ -29,6 +29,7 @@ import { ownTrustAnchor } from "../server/chain/trustAnchors.ts";
 import { addGrant } from "../server/gateway/Grants.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { startGateway } from "../server/main.ts";
+import { type GateSimulationResult, gateTargetsMet, simulateRequests } from "./simulateRequests.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -202,7 +203,9 @@ interface PlannedDemand {
   intent: "routine" | "duplicate" | "off-list" | "on-site" | "emergency";
 }
 
-export interface SimulationResult {
+/** The figures of the evidence demands, and of every other kind (scripts/simulateRequests.ts). */
+export interface SimulationResult extends Omit<GateSimulationResult, "requests"> {
+  requestsByKind: Record<string, number>;
   seed: number;
   year: number;
   quick: boolean;
@@ -545,10 +548,28 @@ export async function simulate(options: {
       }
     }
     log(`demands: ${[...decisions.values()].reduce((a, b) => a + b, 0)} decided`);
+    const gate = await simulateRequests({
+      r,
+      year,
+      quick: options.quick,
+      units,
+      departments: DEPARTMENTS,
+      inspectors,
+      attests: (code, unit) =>
+        applies(code, unit as Unit) && !(code === "petition-reception" && withoutPetitions.has(unit.id)),
+      dutyId,
+      domain,
+      logId,
+      operatorToken: operator,
+      setClock: (t) => (clock = t),
+      sign,
+      post,
+    });
+    log(`requests of the other kinds: ${gate.requests} decided`);
 
     const report = (await (
       await fetch(`${url}/v1/burden/report?groupBy=department`, { headers: { authorization: `Bearer ${reader}` } })
-    ).json()) as { totals: Record<string, number> };
+    ).json()) as { totals: Record<string, number>; requests: { totals: { byKind: Record<string, number> } } };
     const t = report.totals;
     let replayClean: boolean | null = null;
     if (options.replay) {
@@ -600,6 +621,8 @@ export async function simulate(options: {
       offListSubmitted,
       overQuotaWithoutEmergency: t.overQuotaWithoutEmergency!,
       hoursSaved: t.hoursSaved!,
+      requestsByKind: report.requests.totals.byKind,
+      ...(({ requests: _, ...figures }) => figures)(gate),
       replayClean,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       targetsMet: false,
@@ -609,6 +632,7 @@ export async function simulate(options: {
       result.duplicatesAbsorbedShare === 1 &&
       result.overQuotaWithoutEmergency === 0 &&
       offListRefusedIntended === offListSubmitted &&
+      gateTargetsMet(gate) &&
       replayClean !== false;
     return result;
   } finally {
@@ -671,6 +695,15 @@ async function main(): Promise<void> {
   over quota without emergency     ${result.overQuotaWithoutEmergency}   (target 0)
   tasks created / answered         ${result.tasksCreated} / ${result.tasksAnswered}
   staff hours saved                ${result.hoursSaved}
+  requests by kind                 ${Object.entries(result.requestsByKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ")}
+  data items from the ledger       ${pct(result.dataItemsAnsweredFromLedgerShare)}   (target >= 70%)
+  meetings merged / per unit-day   ${result.meetingsMerged} / at most ${result.meetingsPerUnitDayMax}   (target <= 1)
+  joint visits / overlapping left  ${result.jointInspections} / ${result.overlappingVisitsNotMerged}   (target 0)
+  conflicts flagged                ${result.conflictsFlagged}
+  non-lead evaluations refused     ${result.nonLeadEvaluationsRefused}; over the cap w/o emergency ${result.evaluationsOverCapWithoutEmergency} (target 0)
+  secondments over limit w/o approval ${result.secondmentsOverLimitWithoutApproval}   (target 0)
   audit replay                     ${result.replayClean === null ? "skipped" : result.replayClean ? "clean" : "FINDINGS"}
   targets                          ${result.targetsMet ? "met" : "MISSED"}`);
   }

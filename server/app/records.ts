@@ -11,6 +11,7 @@ import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import { type Access, readableDutyTypes } from "./access.ts";
 import { unixSeconds } from "./clockTime.ts";
 import { demandAuditFields } from "./demand.ts";
+import { requestAuditFields } from "./request.ts";
 
 export interface RecordReadDependencies {
   store: LedgerStore;
@@ -65,7 +66,7 @@ export async function auditFeed(deps: RecordReadDependencies, token: string, que
             leafIndex: position,
             claimedIndex: entry.leafIndex,
             entryId: entry.entryId,
-            ...demandAuditFields(entry.value),
+            ...(entry.kind === "request" ? requestAuditFields(entry.value) : demandAuditFields(entry.value)),
             acceptedAt: Math.floor(entry.receivedAt / 1000),
           }
         : {

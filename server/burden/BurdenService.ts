@@ -27,6 +27,8 @@ import {
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import { RecordsByUnit } from "../store/RecordsByUnit.ts";
 import { BurdenIndex, type IndexedDemand } from "./BurdenIndex.ts";
+import { RequestService } from "./RequestService.ts";
+import type { KindReport } from "./requestReport.ts";
 import type { BurdenSettings } from "./burdenSettings.ts";
 import {
   type DemandEntry,
@@ -128,12 +130,15 @@ export interface DemandView extends DemandEntry {
 
 export class BurdenService {
   readonly index: BurdenIndex;
+  /** The requests of the other kinds (meetings, data, inspections, evaluations, secondments). */
+  readonly requests: RequestService;
   private readonly options: BurdenServiceOptions;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: BurdenServiceOptions) {
     this.options = options;
     this.index = new BurdenIndex(options.store);
+    this.requests = new RequestService(this, options);
   }
 
   get domain(): Eip712Domain {
@@ -154,8 +159,8 @@ export class BurdenService {
     return Math.floor(this.options.clock.now() / 1000);
   }
 
-  /** Runs `task` after every earlier one (decisions and index catch-up are serialised). */
-  private serial<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` after every earlier one (decisions and index catch-up are serialised; RequestService shares the queue). */
+  serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => {});
     return run;
@@ -473,6 +478,7 @@ export class BurdenService {
   }): Promise<
     Report & {
       emergencies: Array<{ demandId: string; unitId: string; department: string; decidedAt: number; reason: string }>;
+      requests: KindReport;
     }
   > {
     await this.catchUp();
@@ -514,7 +520,7 @@ export class BurdenService {
         decidedAt: d.decidedAt,
         reason: d.emergencyReason ?? "",
       }));
-    return { ...report, emergencies };
+    return { ...report, emergencies, requests: await this.requests.report(query, demands) };
   }
 
   /**

@@ -14,6 +14,7 @@
 import { bytesEqual, bytesToHex, hexToBytes } from "./bytes.ts";
 import { LEAF_MAGIC } from "./record.ts";
 import { DEMAND_LEAF_MAGIC } from "./demand.ts";
+import { REQUEST_LEAF_MAGIC } from "./request.ts";
 import { type Hash, emptyRoot, hashChildren, hashLeaf } from "./merkle/hasher.ts";
 import { rangeNodes } from "./merkle/layout.ts";
 
@@ -40,7 +41,7 @@ export type MonitorFindingKind =
   | "entry.foreign" // an entry served here that the tree does not hold
   | "entry.altered" // the entry served here does not hash to the tree's leaf
   | "entry.missing" // fewer entries were served than the checkpoint holds
-  | "entry.malformed" // not a DPL1 record leaf nor a DPD1 demand leaf
+  | "entry.malformed" // not a DPL1 record, DPD1 demand or DPR1 request leaf
   | "chain.root_mismatch" // the root anchored on chain for a size is not the log's root at that size
   // Reported by the monitor's adapter (server/audit/monitorLog.ts), listed here to keep one list:
   | "log.key_changed" // the log names another verifier key than the one pinned in the state
@@ -90,10 +91,13 @@ export function edgeFits(edge: readonly Hash[], size: number): boolean {
   return edge.length === expected && edge.every((h) => h instanceof Uint8Array && h.length === 32);
 }
 
-/** Whether leaf data has one of the log's two leaf formats (docs/protocol.md). */
+/** Whether leaf data has one of the log's leaf formats (docs/protocol.md). */
 export function isLogLeaf(data: Uint8Array): boolean {
   const magic = (m: Uint8Array) => data[0] === m[0] && data[1] === m[1] && data[2] === m[2] && data[3] === m[3];
-  return (data.length === 101 && magic(LEAF_MAGIC)) || (data.length === 133 && magic(DEMAND_LEAF_MAGIC));
+  return (
+    (data.length === 101 && magic(LEAF_MAGIC)) ||
+    (data.length === 133 && (magic(DEMAND_LEAF_MAGIC) || magic(REQUEST_LEAF_MAGIC)))
+  );
 }
 
 /** What {@link advanceMonitor} is given: a verified checkpoint and the entries it adds. */
@@ -152,7 +156,7 @@ export function advanceMonitor(state: MonitorState, step: MonitorStep): MonitorA
       findings.push({
         kind: "entry.malformed",
         leafIndex: state.size + i,
-        detail: `a ${data.length}-byte entry that is neither a record (DPL1) nor a demand (DPD1) leaf`,
+        detail: `a ${data.length}-byte entry that is neither a record (DPL1), a demand (DPD1) nor a request (DPR1) leaf`,
       });
     }
   }

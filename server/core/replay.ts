@@ -14,6 +14,7 @@ import { z } from "zod";
 import { recordEnvelopeSchema, recordEnvelopeV1Schema, recordEnvelopeV2Schema } from "./recordSchema.ts";
 import { type KeyPeriodFact, type StatusPeriodFact, acceptanceTimePlausible, keyValidAt } from "./verifier.ts";
 import { type AuditDemandEntry, checkDemandEntry } from "./demandAudit.ts";
+import type { AuditRequestEntry } from "./requestAudit.ts";
 import type { CheckpointAfterSeal } from "./succession.ts";
 
 export interface AnchoredCheckpoint {
@@ -109,7 +110,7 @@ export interface ReplayInput {
   checkpoints: AnchoredCheckpoint[]; // in anchoring order
   /** Checkpoints of sealed predecessor logs above their seals (core/succession.ts); reported, not checked. */
   afterSeal?: CheckpointAfterSeal[];
-  records: Iterable<AuditRecord | AuditDemandEntry>; // in leaf order
+  records: Iterable<AuditRecord | AuditDemandEntry | AuditRequestEntry>; // in leaf order
   /** The registry's history for a unit, from chain events. */
   unitHistory: (unitId: string) => UnitHistory;
   recover: (digest: Uint8Array, signature: string) => string | null;
@@ -343,7 +344,7 @@ export class LogReplayer {
   }
 
   /** Checks the next record of the log. */
-  add(record: AuditRecord | AuditDemandEntry): void {
+  add(record: AuditRecord | AuditDemandEntry | AuditRequestEntry): void {
     const { findings, anchoredSize } = this;
     const position = record.leafIndex;
     for (let missing = this.expected; missing < Math.min(position, anchoredSize); missing++) {
@@ -394,7 +395,7 @@ export class LogReplayer {
   }
 
   /** An evidence-demand entry (docs/protocol.md §4): its digests, signature and inspector. */
-  private addDemand(entry: AuditDemandEntry, position: number): void {
+  private addDemand(entry: AuditDemandEntry | AuditRequestEntry, position: number): void {
     const { findings, input } = this;
     if (entry.claimedIndex !== undefined && entry.claimedIndex !== position) {
       findings.push({

@@ -38,6 +38,7 @@ import type { UnitName } from "../core/unitDirectory.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
 import type { LiveMonitor } from "../burden/LiveMonitor.ts";
 import { consoleFiles } from "./consoleRoutes.ts";
+import { requestRoutes } from "./requestRoutes.ts";
 import { liveRoutes } from "./liveRoutes.ts";
 import { hash32 } from "./parseQuery.ts";
 import type { Route, TokenScope } from "./route.ts";
@@ -490,6 +491,7 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     ...(deps.unitNames ? [unitNamesRoute(deps.unitNames)] : []),
     ...(deps.tlog ? tlogRoutes(deps.tlog) : []),
     ...(deps.demands ? demandRoutes(deps.demands) : []),
+    ...(deps.demands ? requestRoutes(deps.demands) : []),
     ...(deps.demands && deps.live ? liveRoutes({ live: deps.live, access: deps.demands.access }) : []),
   ];
 }

@@ -3,7 +3,7 @@
  *
  * - `GET /tlog/checkpoint`: the latest signed checkpoint, with the witnesses' cosignatures;
  * - `GET /tlog/tile/<L>/<N>[.p/<W>]`: hashes of level-L tiles (row 0 of the store's tiles);
- * - `GET /tlog/tile/entries/<N>[.p/<W>]`: entry bundles of the leaf data (`DPL1…`, `DPD1…`).
+ * - `GET /tlog/tile/entries/<N>[.p/<W>]`: entry bundles of the leaf data (`DPL1…`, `DPD1…`, `DPR1…`).
  *
  * Nothing beyond the latest signed checkpoint's size is served, so a client never sees a tree
  * no checkpoint commits to. Paths are read strictly (server/core/tlog.ts); any other path is a
@@ -16,7 +16,8 @@ import { leafDataOf } from "../core/record.ts";
 import { demandLeafDataOf } from "../core/demand.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { TLOG_TILE_WIDTH, type TileRequest, encodeEntryBundle, leavesNeeded, parseTilePath } from "../core/tlog.ts";
-import type { LedgerStore, StoredDemand, StoredRecord } from "../store/LedgerStore.ts";
+import { requestLeafDataOf } from "../core/request.ts";
+import type { LedgerStore, StoredDemand, StoredRecord, StoredRequest } from "../store/LedgerStore.ts";
 import type { SignedCheckpoints } from "../gateway/SignedCheckpoints.ts";
 import { type Route, route } from "./route.ts";
 
@@ -35,7 +36,7 @@ const CACHED_RESOURCES = 256;
 /** The bytes a log entry holds: the data whose RFC 9162 leaf hash is the log's leaf. */
 export function leafDataOfStored(item: {
   record?: StoredRecord | undefined;
-  entry?: StoredDemand | undefined;
+  entry?: StoredDemand | StoredRequest | undefined;
 }): Uint8Array {
   if (item.record) {
     // An erased record keeps its id (the digest the unit signed) and signature: its entry stays.
@@ -43,6 +44,9 @@ export function leafDataOfStored(item: {
   }
   const entry = item.entry!;
   const value = entry.value;
+  if (entry.kind === "request") {
+    return requestLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
+  }
   return demandLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
 }
 

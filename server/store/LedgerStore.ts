@@ -31,6 +31,7 @@ import { emptyRoot } from "../core/merkle/hasher.ts";
 import type { RecordEnvelope } from "../core/record.ts";
 import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
 import type { DemandEntry } from "../core/demand.ts";
+import type { RequestEntry } from "../core/request.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../clock.ts";
 import { faultPoint } from "../faultPoint.ts";
@@ -103,6 +104,24 @@ export interface StoredDemand {
   receivedAt: number; // Unix milliseconds, gateway clock
 }
 
+/** A burden request entry ("DPR1", core/request.ts), appended and stored like a demand's. */
+export interface RequestAppendRequest {
+  kind: "request";
+  entryId: string;
+  value: RequestEntry;
+  leafHash: Hash;
+}
+
+/** A burden request entry as stored, and where it sits in the log. */
+export interface StoredRequest {
+  kind: "request";
+  entryId: string;
+  value: RequestEntry;
+  leafHash: string;
+  leafIndex: number;
+  receivedAt: number; // Unix milliseconds, gateway clock
+}
+
 /**
  * One leaf of the log as read back in leaf order: a duty record or a demand, told apart by
  * `kind`. `position` is the leaf's index in the log table; the stored value's own `leafIndex`
@@ -111,7 +130,8 @@ export interface StoredDemand {
  */
 export type LogEntry =
   | { kind: "record"; position: number; record: StoredRecord; entry?: undefined }
-  | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined };
+  | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined }
+  | { kind: "request"; position: number; entry: StoredRequest; record?: undefined };
 
 /** An append queued for the next group commit, with the promise it settles. */
 type PendingAppend =
@@ -123,8 +143,8 @@ type PendingAppend =
     }
   | {
       kind: "demand";
-      request: DemandAppendRequest;
-      resolve: (result: { entry: StoredDemand; created: boolean }) => void;
+      request: DemandAppendRequest | RequestAppendRequest;
+      resolve: (result: { entry: StoredDemand | StoredRequest; created: boolean }) => void;
       reject: (error: unknown) => void;
     };
 
@@ -436,7 +456,15 @@ export class LedgerStore {
   /** The demand entry logged under `entryId` (a demand id), if any. */
   async getEntry(entryId: string): Promise<StoredDemand | undefined> {
     const value = await this.entries.get(entryId);
-    return value === undefined ? undefined : (JSON.parse(value) as StoredDemand);
+    const entry = value === undefined ? undefined : (JSON.parse(value) as StoredDemand | StoredRequest);
+    return entry?.kind === "demand" ? entry : undefined;
+  }
+
+  /** The burden request entry logged under `entryId` (a request id), if any. */
+  async getRequestEntry(entryId: string): Promise<StoredRequest | undefined> {
+    const value = await this.entries.get(entryId);
+    const entry = value === undefined ? undefined : (JSON.parse(value) as StoredDemand | StoredRequest);
+    return entry?.kind === "request" ? entry : undefined;
   }
 
   /** Like recordsFrom, but every leaf: records and demands, in leaf order, told apart by `kind`. */
@@ -452,12 +480,22 @@ export class LedgerStore {
       if (records[i] !== undefined)
         return [{ kind: "record", position, record: JSON.parse(records[i]!) as StoredRecord }];
       const entry = entries.get(id);
-      return entry === undefined ? [] : [{ kind: "demand", position, entry: JSON.parse(entry) as StoredDemand }];
+      if (entry === undefined) return [];
+      const parsed = JSON.parse(entry) as StoredDemand | StoredRequest;
+      return [
+        parsed.kind === "request"
+          ? { kind: "request", position, entry: parsed }
+          : { kind: "demand", position, entry: parsed },
+      ];
     });
   }
 
   /** Appends a demand entry durably, in the same group commit as records. */
-  appendEntry(request: DemandAppendRequest): Promise<{ entry: StoredDemand; created: boolean }> {
+  appendEntry(request: DemandAppendRequest): Promise<{ entry: StoredDemand; created: boolean }>;
+  appendEntry(request: RequestAppendRequest): Promise<{ entry: StoredRequest; created: boolean }>;
+  appendEntry(
+    request: DemandAppendRequest | RequestAppendRequest,
+  ): Promise<{ entry: StoredDemand | StoredRequest; created: boolean }> {
     if (this.closed) return Promise.reject(new Error("store is closed"));
     return new Promise((resolve, reject) => {
       this.pending.push({ kind: "demand", request, resolve, reject });
@@ -512,7 +550,7 @@ export class LedgerStore {
     // Each pending append's outcome, settled once the batch is written.
     const settle: Array<() => void> = [];
     const inGroup = new Map<string, StoredRecord>();
-    const entriesInGroup = new Map<string, StoredDemand>();
+    const entriesInGroup = new Map<string, StoredDemand | StoredRequest>();
     const leafHashes: Hash[] = [];
     let size = this.size;
     const receivedAt = this.clock.now();
@@ -522,20 +560,20 @@ export class LedgerStore {
         const { request } = pending;
         const had =
           existingEntries[i] !== undefined
-            ? (JSON.parse(existingEntries[i]!) as StoredDemand)
+            ? (JSON.parse(existingEntries[i]!) as StoredDemand | StoredRequest)
             : entriesInGroup.get(request.entryId);
         if (had) {
           settle.push(() => pending.resolve({ entry: had, created: false }));
           continue;
         }
-        const entry: StoredDemand = {
+        const entry = {
           entryId: request.entryId,
           kind: request.kind,
           value: request.value,
           leafHash: bytesToHex(request.leafHash),
           leafIndex: size,
           receivedAt,
-        };
+        } as StoredDemand | StoredRequest;
         entriesInGroup.set(entry.entryId, entry);
         settle.push(() => pending.resolve({ entry, created: true }));
         ops.push({ type: "put", sublevel: this.entries, key: entry.entryId, value: JSON.stringify(entry) });

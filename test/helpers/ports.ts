@@ -27,6 +27,7 @@ const bands = {
   tlog: 18_000,
   witness: 19_000,
   monitor: 9_000,
+  gate: 33_000,
   live: 34_000,
 } as const;
 

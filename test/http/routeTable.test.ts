@@ -48,6 +48,8 @@ const validQuery: Record<string, string> = {
 const validBody: Record<string, unknown> = {
   "POST /v1/admin/erasures": { recordId: someHash, order: "order 1", signedAt: 1_800_000_000 },
   "PATCH /v1/units/{unitId}/duty-list": { add: [], remove: [] },
+  "PATCH /v1/burden/lead-departments": { leads: {} },
+  "PATCH /v1/burden/data-list": { add: [], remove: [] },
 };
 
 describe("route table (real LevelDB, real HTTP, no chain)", function () {
