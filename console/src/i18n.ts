@@ -424,6 +424,10 @@ const messages = {
   "live.stale": ["暂未更新", "not updated"],
   "live.kind.evidence": ["调阅", "evidence"],
   "live.kind.inspection": ["现场检查", "on-site"],
+  "live.kind.meeting": ["会议", "meetings"],
+  "live.kind.data": ["报表数据", "data requests"],
+  "live.kind.evaluation": ["考核", "evaluations"],
+  "live.kind.secondment": ["借调", "secondments"],
   "db.emergencyReason": ["紧急理由", "Stated emergency"],
 } satisfies Record<string, [string, string]>;
 

@@ -39,6 +39,23 @@ export function demandRequests(service: BurdenService): RequestSource {
   };
 }
 
+/**
+ * The gate's requests of the other kinds (meeting, data, inspection, evaluation, secondment) as
+ * requests, each of its own kind.
+ */
+export function gateRequests(service: BurdenService): RequestSource {
+  return async (from, to) => {
+    await service.requests.catchUp();
+    return (await service.requests.index.requestsBetween(from, to)).map((r) => ({
+      requestId: r.requestId,
+      unitId: r.unitId,
+      department: r.department,
+      kind: r.kind,
+      decidedAt: r.decidedAt,
+    }));
+  };
+}
+
 /** What the monitor knows now: the month's requests (its window's) and alerts. */
 export interface LiveSnapshot {
   month: string;

@@ -10,7 +10,7 @@ import type { LedgerStore } from "../store/LedgerStore.ts";
 import { AlertWebhook } from "./AlertWebhook.ts";
 import type { BurdenService } from "./BurdenService.ts";
 import type { BurdenAlert } from "./liveAlerts.ts";
-import { LiveMonitor, type RequestSource, demandRequests } from "./LiveMonitor.ts";
+import { LiveMonitor, type RequestSource, demandRequests, gateRequests } from "./LiveMonitor.ts";
 import type { LiveSettings } from "./liveSettings.ts";
 
 export interface LiveMonitoring {
@@ -54,7 +54,7 @@ export function startLiveMonitoring(options: {
     : undefined;
   const monitor = new LiveMonitor({
     store: options.store,
-    sources: [demandRequests(burden), ...(options.extraSources ?? [])],
+    sources: [demandRequests(burden), gateRequests(burden), ...(options.extraSources ?? [])],
     thresholds: settings.thresholds,
     clock: options.clock,
     report: (query) => burden.report(query),

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BaseWallet, Wallet, id } from "ethers";
 import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
+import { type RequestDraft, requestOf, signRequest } from "../../server/burden/requestClient.ts";
 import { weekOfTime } from "../../server/burden/liveAlerts.ts";
 import { departmentIdOf } from "../../server/chain/deployment.ts";
 import { configFromEnvironment } from "../../server/config.ts";
@@ -268,5 +269,36 @@ describe("live burden monitoring (real anvil chain, real LevelDB, real HTTP)", f
     await gateway.live.webhook!.idle();
     expect(deliveries).to.have.length(1);
     expect(gatewayLog.filter((l) => l.includes("burden alert"))).to.deep.equal([]);
+  });
+  it("counts the gate's other kinds alike: a meeting request is the N + 1st of its department", async () => {
+    const definition = (await call("/v1/requests/eip712")).body as DemandDefinition;
+    const envelope = requestOf(
+      safety.address,
+      {
+        unitId: village,
+        issuedAt: now,
+        kind: "meeting",
+        department: "emergency-management",
+        topic: "汛期安全部署",
+        agenda: ["通报汛情"],
+        decisionsSought: ["确定值班表"],
+        start: now + 2 * DAY,
+        durationMinutes: 60,
+        roles: ["secretary"],
+      } as unknown as RequestDraft,
+      definition.logId,
+    );
+    const res = await fetch(gateway.url + "/v1/requests", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ request: envelope, signature: await signRequest(safety, definition, envelope) }),
+    });
+    expect(res.status, await res.clone().text()).to.equal(201);
+    const live = await call("/v1/burden/live", tokens.safety);
+    expect(live.body.byKind).to.deep.equal({ evidence: 2, meeting: 1 });
+    expect(live.body.alerts).to.have.length(1);
+    expect(live.body.alerts[0]).to.include({ department: "emergency-management", count: 3, limit: 2 });
+    await waitFor("the second webhook delivery", async () => deliveries[1]);
+    expect(JSON.parse(deliveries[1]!.body).alert).to.deep.equal(live.body.alerts[0]);
   });
 });
