@@ -387,7 +387,14 @@ export class RequestService {
     const flagged = all.filter(
       (r) => r.conflicts?.some((c) => ids.has(c.requestId)) || (ids.has(r.requestId) && r.conflicts),
     );
-    return { department, requests: mine.reverse(), conflicts: flagged.map(unitView) };
+    // A merge is proposed to both: the department whose visit or meeting others joined sees them.
+    const joined = all.filter((r) => r.mergedWith !== undefined && ids.has(r.mergedWith) && !ids.has(r.requestId));
+    return {
+      department,
+      requests: mine.reverse(),
+      conflicts: flagged.map(unitView),
+      joinedByOthers: joined.map(unitView),
+    };
   }
 
   /**
