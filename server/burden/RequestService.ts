@@ -188,9 +188,11 @@ export class RequestService {
         }
       }
       const w = windowOf(request);
+      // The evaluation cap counts evaluations by the year they take place, which may have been
+      // decided the year before: read from the start of the previous year.
       const earliest = Math.min(
         now - this.gate.duplicateWindowSeconds,
-        yearStartOf(calendarYearOf(Math.min(now, w.from))),
+        yearStartOf(calendarYearOf(Math.min(now, w.from)) - 1),
       );
       const earlier = await this.index.requestsOfUnit(request.unitId, earliest, now + 1);
       const leads = await this.index.leadDepartments();
