@@ -274,7 +274,16 @@ export class BurdenService {
       }
       const year = calendarYearOf(now);
       const thisYear = await this.index.demandsOfUnit(demand.unitId, yearStartOf(year), yearStartOf(year + 1));
-      const onSiteUsed = thisYear.filter((d) => d.decision === "on_site_admitted").length;
+      // On-site demands and the gate's admitted inspections share the unit's yearly quota.
+      await this.requests.index.catchUp();
+      const inspections = await this.requests.index.requestsOfUnit(
+        demand.unitId,
+        yearStartOf(year),
+        yearStartOf(year + 1),
+      );
+      const onSiteUsed =
+        thisYear.filter((d) => d.decision === "on_site_admitted").length +
+        inspections.filter((r) => r.kind === "inspection" && r.decision === "admitted").length;
       const quotaLimit = quotaOf(settings.quota, unit.level);
       const outcome = decide({
         demand,

@@ -188,9 +188,11 @@ export class RequestService {
         }
       }
       const w = windowOf(request);
+      // The evaluation cap counts evaluations by the year they take place, which may have been
+      // decided the year before: read from the start of the previous year.
       const earliest = Math.min(
         now - this.gate.duplicateWindowSeconds,
-        yearStartOf(calendarYearOf(Math.min(now, w.from))),
+        yearStartOf(calendarYearOf(Math.min(now, w.from)) - 1),
       );
       const earlier = await this.index.requestsOfUnit(request.unitId, earliest, now + 1);
       const leads = await this.index.leadDepartments();
@@ -387,7 +389,14 @@ export class RequestService {
     const flagged = all.filter(
       (r) => r.conflicts?.some((c) => ids.has(c.requestId)) || (ids.has(r.requestId) && r.conflicts),
     );
-    return { department, requests: mine.reverse(), conflicts: flagged.map(unitView) };
+    // A merge is proposed to both: the department whose visit or meeting others joined sees them.
+    const joined = all.filter((r) => r.mergedWith !== undefined && ids.has(r.mergedWith) && !ids.has(r.requestId));
+    return {
+      department,
+      requests: mine.reverse(),
+      conflicts: flagged.map(unitView),
+      joinedByOthers: joined.map(unitView),
+    };
   }
 
   /**

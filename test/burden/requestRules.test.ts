@@ -28,6 +28,10 @@ import {
   weekStartOf,
 } from "../../server/burden/requestRules.ts";
 import { recoverSigner } from "../../server/crypto/recoverSigner.ts";
+import { isLogLeaf } from "../../server/core/monitor.ts";
+import { hashLeaf } from "../../server/core/merkle/hasher.ts";
+import { leafDataOfStored } from "../../server/http/tlogRoutes.ts";
+import { requestLeafHashOf, requestOutcomeDigest } from "../../server/core/request.ts";
 import { burdenSettingsFromEnvironment } from "../../server/burden/burdenSettings.ts";
 
 const DAY = 86_400;
@@ -128,6 +132,38 @@ describe("burden requests: the gate's pure rules", () => {
     const leaf = requestLeafDataOf(requestDigest(request), signature, new Uint8Array(32));
     expect(new TextDecoder().decode(leaf.subarray(0, 4))).to.equal("DPR1");
     expect(leaf.length).to.equal(133);
+  });
+
+  it("serves a request's DPR1 leaf in the tlog entry bundles, and monitors take it as a log leaf", () => {
+    const request = meeting();
+    const signature = "0x" + "12".repeat(64) + "1b";
+    const outcome = {
+      decision: "admitted" as const,
+      reasonCode: "admitted" as const,
+      reason: "admitted",
+      decidedAt: now,
+    };
+    const value = {
+      requestId: bytesToHex(requestDigest(request)),
+      request,
+      signature,
+      outcome,
+      outcomeDigest: bytesToHex(requestOutcomeDigest(outcome)),
+    };
+    const leafHash = requestLeafHashOf(requestDigest(request), signature, requestOutcomeDigest(outcome));
+    const data = leafDataOfStored({
+      entry: {
+        kind: "request",
+        entryId: value.requestId,
+        value,
+        leafHash: bytesToHex(leafHash),
+        leafIndex: 0,
+        receivedAt: 0,
+      },
+    });
+    expect(bytesToHex(hashLeaf(data))).to.equal(bytesToHex(leafHash));
+    expect(isLogLeaf(data)).to.equal(true);
+    expect(isLogLeaf(Uint8Array.of(0x44, 0x50, 0x58, 0x31, ...data.subarray(4)))).to.equal(false);
   });
 
   it("takes each kind's fields strictly and lists every field at fault", () => {

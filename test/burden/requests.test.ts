@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { type BaseWallet, Wallet, id } from "ethers";
 import { replayFromGateway } from "../../server/audit/replayFromGateway.ts";
 import { packageRequestMessage } from "../../server/app/demand.ts";
-import type { DemandDefinition } from "../../server/burden/demandClient.ts";
+import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
 import { type RequestDraft, requestOf, signRequest } from "../../server/burden/requestClient.ts";
 import { weekStartOf } from "../../server/burden/requestRules.ts";
 import { departmentIdOf } from "../../server/chain/deployment.ts";
@@ -339,6 +339,33 @@ describe("burden requests of every kind through one gate (real anvil chain, real
     const unit = await call("GET", `/v1/units/${village}/requests`, undefined, villageToken);
     const joint = unit.body.jointVisits.find((v: { requestId: string }) => v.requestId === first.requestId);
     expect(joint.departments).to.deep.equal(["emergency-management", "civil-affairs"]);
+    // Proposed to both departments: the one joined sees who joined its visit.
+    const safetyView = await call("GET", "/v1/departments/emergency-management/requests", undefined, auditorToken);
+    expect(safetyView.body.joinedByOthers.map((r: { requestId: string }) => r.requestId)).to.deep.equal([
+      second.requestId,
+    ]);
+    // Joined visits count once, and on-site evidence demands share the quota with inspections.
+    const demandDefinition = (await call("GET", "/v1/demands/eip712")).body as DemandDefinition;
+    const onSite = demandOf(
+      safety.address,
+      {
+        unitId: village,
+        dutyTypeIds: [types["safety-hazard-check"]!],
+        from: clock - 2 * DAY,
+        to: clock - DAY,
+        purpose: "实地检查",
+        department: "emergency-management",
+        onSite: true,
+        issuedAt: clock,
+      },
+      demandDefinition.logId,
+    );
+    const demanded = await call("POST", "/v1/demands", {
+      demand: onSite,
+      signature: await signDemand(safety, demandDefinition, onSite),
+    });
+    expect(demanded.body.outcome).to.include({ decision: "on_site_admitted" });
+    expect(demanded.body.outcome.quota).to.include({ used: 3, limit: 5 });
   });
 
   it("admits a secondment of 3 months and one extension of 3 more; beyond either needs an approval", async () => {
@@ -409,7 +436,7 @@ describe("burden requests of every kind through one gate (real anvil chain, real
     expect(res.status).to.equal(200);
     reportSchema.strict().parse(res.body);
     const { totals, rows } = res.body.requests;
-    expect(totals.byKind).to.include({ evidence: 0, data: 5, meeting: 7, evaluation: 8, inspection: 4, secondment: 6 });
+    expect(totals.byKind).to.include({ evidence: 1, data: 5, meeting: 7, evaluation: 8, inspection: 4, secondment: 6 });
     expect(totals.answeredFromLedger).to.equal(1);
     expect(totals.merged).to.equal(2);
     expect(totals.absorbed).to.equal(1);
