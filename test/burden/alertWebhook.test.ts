@@ -143,10 +143,10 @@ describe("burden alert webhook (real HTTP receiver on loopback)", function () {
   it("never makes the sender wait: send returns before the receiver answers", async () => {
     answers = [0];
     const sender = webhook({ timeoutMs: 500, maxAttempts: 1 });
-    const started = performance.now();
     sender.send(alert);
     sender.send({ ...alert, alertId: alert.alertId + ":2" });
-    expect(performance.now() - started).to.be.below(20);
+    // send returned and nothing has reached the receiver yet: the caller never waits for delivery.
+    expect(deliveries).to.have.length(0);
     await sender.idle();
     expect(deliveries.map((d) => d.headers[WEBHOOK_HEADERS.delivery])).to.deep.equal([
       alert.alertId,
@@ -163,7 +163,7 @@ describe("burden alert webhook (real HTTP receiver on loopback)", function () {
     while (deliveries.length === 0) await new Promise((r) => setTimeout(r, 10));
     const started = performance.now();
     await sender.stop();
-    expect(performance.now() - started).to.be.below(1_000);
+    expect(performance.now() - started).to.be.below(10_000); // not the 60 s retry delay
     expect(deliveries).to.have.length(1);
   });
 });
