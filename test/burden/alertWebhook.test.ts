@@ -107,7 +107,7 @@ describe("burden alert webhook (real HTTP receiver on loopback)", function () {
 
   it("retries 5xx, 429 and silence with doubling delays, and stops at the first success", async () => {
     answers = [503, 429, 0, 200];
-    const sender = webhook({ timeoutMs: 300 });
+    const sender = webhook({ timeoutMs: 1_500 });
     sender.send(alert);
     await sender.idle();
     expect(deliveries).to.have.length(4);
@@ -116,7 +116,7 @@ describe("burden alert webhook (real HTTP receiver on loopback)", function () {
     const gaps = deliveries.slice(1).map((d, i) => d.at - deliveries[i]!.at);
     expect(gaps[0]).to.be.at.least(45); // 50 ms
     expect(gaps[1]).to.be.at.least(95); // 100 ms
-    expect(gaps[2]).to.be.at.least(300 + 195); // the timeout, then 200 ms
+    expect(gaps[2]).to.be.at.least(1_500 + 195); // the timeout, then 200 ms
     expect(logs.filter((l) => l.includes("attempt"))).to.have.length(3);
     // The URL's query may hold a key: logs show it redacted.
     expect(logs.join("\n")).not.to.include("not-for-logs");
@@ -142,7 +142,7 @@ describe("burden alert webhook (real HTTP receiver on loopback)", function () {
 
   it("never makes the sender wait: send returns before the receiver answers", async () => {
     answers = [0];
-    const sender = webhook({ timeoutMs: 500, maxAttempts: 1 });
+    const sender = webhook({ timeoutMs: 1_500, maxAttempts: 1 });
     sender.send(alert);
     sender.send({ ...alert, alertId: alert.alertId + ":2" });
     // send returned and nothing has reached the receiver yet: the caller never waits for delivery.
