@@ -90,12 +90,16 @@ export interface WeeklyDigest {
   alerts: BurdenAlert[];
 }
 
+/** How long a poke waits for more requests before counting, ms. */
+const POKE_DELAY_MS = 1_000;
+
 export class LiveMonitor {
   private readonly options: LiveMonitorOptions;
   private readonly raisedStore;
   private snapshot: LiveSnapshot | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  private poked = false;
+  private poked: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
 
   constructor(options: LiveMonitorOptions) {
     this.options = options;
@@ -115,14 +119,24 @@ export class LiveMonitor {
     return (await Promise.all(this.options.sources.map((source) => source(from, to)))).flat();
   }
 
-  /** Counts again soon (after a request was decided); coalesces bursts into one count. */
+  /**
+   * Counts again within a second (after a request was decided): a burst of requests is counted
+   * once, so a busy gateway does not recount its window per request. Reads count at once.
+   */
   poke(): void {
-    if (this.poked) return;
-    this.poked = true;
-    setImmediate(() => {
-      this.poked = false;
+    if (this.poked || this.stopped) return;
+    this.poked = setTimeout(() => {
+      this.poked = undefined;
       this.current().catch(() => {});
-    });
+    }, POKE_DELAY_MS);
+    this.poked.unref();
+  }
+
+  /** Counts no more on pokes (the gateway is closing its store). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.poked);
+    this.poked = undefined;
   }
 
   /** The snapshot of now: counted again when the log grew or the month turned since the last. */

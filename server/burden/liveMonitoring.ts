@@ -89,5 +89,12 @@ export function startLiveMonitoring(options: {
   // Alerts standing since before a restart are known (the store remembers them); new ones are
   // raised at the first count.
   monitor.poke();
-  return { monitor, webhook, stop: async () => webhook?.stop() };
+  return {
+    monitor,
+    webhook,
+    stop: async () => {
+      monitor.stop();
+      await webhook?.stop();
+    },
+  };
 }
