@@ -31,6 +31,7 @@ import { addGrant } from "../server/gateway/Grants.ts";
 import { replayFromGateway } from "../server/audit/replayFromGateway.ts";
 import { startGateway } from "../server/main.ts";
 import { type ResidentFigures, simulateConfirmations } from "./simulateConfirmations.ts";
+import { type GateSimulationResult, gateTargetsMet, simulateRequests } from "./simulateRequests.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -204,7 +205,9 @@ interface PlannedDemand {
   intent: "routine" | "duplicate" | "off-list" | "on-site" | "emergency";
 }
 
-export interface SimulationResult extends ResidentFigures {
+/** The figures of the evidence demands, of every other kind (scripts/simulateRequests.ts) and of residents. */
+export interface SimulationResult extends Omit<GateSimulationResult, "requests">, ResidentFigures {
+  requestsByKind: Record<string, number>;
   seed: number;
   year: number;
   quick: boolean;
@@ -561,10 +564,28 @@ export async function simulate(options: {
       }
     }
     log(`demands: ${[...decisions.values()].reduce((a, b) => a + b, 0)} decided`);
+    const gate = await simulateRequests({
+      r,
+      year,
+      quick: options.quick,
+      units,
+      departments: DEPARTMENTS,
+      inspectors,
+      attests: (code, unit) =>
+        applies(code, unit as Unit) && !(code === "petition-reception" && withoutPetitions.has(unit.id)),
+      dutyId,
+      domain,
+      logId,
+      operatorToken: operator,
+      setClock: (t) => (clock = t),
+      sign,
+      post,
+    });
+    log(`requests of the other kinds: ${gate.requests} decided`);
 
     const report = (await (
       await fetch(`${url}/v1/burden/report?groupBy=department`, { headers: { authorization: `Bearer ${reader}` } })
-    ).json()) as { totals: Record<string, number> };
+    ).json()) as { totals: Record<string, number>; requests: { totals: { byKind: Record<string, number> } } };
     const t = report.totals;
     const tipRun = await simulateTips({
       url,
@@ -625,6 +646,8 @@ export async function simulate(options: {
       offListSubmitted,
       overQuotaWithoutEmergency: t.overQuotaWithoutEmergency!,
       hoursSaved: t.hoursSaved!,
+      requestsByKind: report.requests.totals.byKind,
+      ...(({ requests: _, ...figures }) => figures)(gate),
       ...residents,
       replayClean,
       tips: tipRun.tips,
@@ -636,6 +659,7 @@ export async function simulate(options: {
       result.duplicatesAbsorbedShare === 1 &&
       result.overQuotaWithoutEmergency === 0 &&
       offListRefusedIntended === offListSubmitted &&
+      gateTargetsMet(gate) &&
       replayClean !== false &&
       tipRun.repeatsRefused === tipRun.repeatsTried;
     return result;
@@ -699,6 +723,15 @@ async function main(): Promise<void> {
   over quota without emergency     ${result.overQuotaWithoutEmergency}   (target 0)
   tasks created / answered         ${result.tasksCreated} / ${result.tasksAnswered}
   staff hours saved                ${result.hoursSaved}
+  requests by kind                 ${Object.entries(result.requestsByKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ")}
+  data items from the ledger       ${pct(result.dataItemsAnsweredFromLedgerShare)}   (target >= 70%)
+  meetings merged / per unit-day   ${result.meetingsMerged} / at most ${result.meetingsPerUnitDayMax}   (target <= 1)
+  joint visits / overlapping left  ${result.jointInspections} / ${result.overlappingVisitsNotMerged}   (target 0)
+  conflicts flagged                ${result.conflictsFlagged}
+  non-lead evaluations refused     ${result.nonLeadEvaluationsRefused}; over the cap w/o emergency ${result.evaluationsOverCapWithoutEmergency} (target 0)
+  secondments over limit w/o approval ${result.secondmentsOverLimitWithoutApproval}   (target 0)
   residents confirming / mean 1–5  ${pct(result.residentConfirmationRate)} of links / ${result.meanSatisfaction}; did not happen flagged ${result.didNotHappenFlagged}
   anonymous tips                   ${result.tips}
   audit replay                     ${result.replayClean === null ? "skipped" : result.replayClean ? "clean" : "FINDINGS"}

@@ -46,6 +46,8 @@ import { LedgerStore } from "./store/LedgerStore.ts";
 import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
 import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
 import { TipService, tipSettingsFromEnvironment } from "./app/tips.ts";
+import { type LiveMonitoring, startLiveMonitoring } from "./burden/liveMonitoring.ts";
+import { liveSettingsFromEnvironment } from "./burden/liveSettings.ts";
 import { loadLogSigningKey } from "./logSigningKey.ts";
 import { SignedCheckpoints } from "./gateway/SignedCheckpoints.ts";
 import { tlogOrigin } from "./core/tlog.ts";
@@ -68,6 +70,7 @@ export interface RunningGateway {
   anchorer: Anchorer;
   catalog: Catalog;
   burden: BurdenService;
+  live: LiveMonitoring;
   logger: Logger;
   metrics: GatewayMetrics;
   /** The public listener's URL (PUBLIC_PORT), serving residents' routes only; absent when not configured. */
@@ -272,7 +275,11 @@ export async function startGateway(
       acceptVersion1: config.acceptEnvelopeV1,
       settings: burdenSettingsFromEnvironment(),
       clock,
-      onAppended: () => anchorer.poke(),
+      onAppended: () => {
+        anchorer.poke();
+        // Built with the metrics below; no demand is decided before the listener exists.
+        liveMonitoring.monitor.poke();
+      },
       granted: (grantee, owner) => grants.coversDepartmentId(grantee, owner, unixSeconds(clock)),
     });
     const tips = new TipService({
@@ -296,6 +303,15 @@ export async function startGateway(
       }),
     );
     if (witnesses) registerWitnessMetrics(metrics.registry, witnesses);
+    const liveMonitoring = startLiveMonitoring({
+      burden,
+      store,
+      clock,
+      settings: liveSettingsFromEnvironment(),
+      registry: metrics.registry,
+      logger,
+    });
+    stoppers.unshift(() => liveMonitoring.stop());
     // The listener is bound before the routes are built: in embedded mode the chain endpoint the
     // gateway publishes (and reads through) is its own POST /v1/rpc, whose URL needs the port.
     let listener: RequestListener | null = null;
@@ -408,7 +424,11 @@ export async function startGateway(
         operatorAddress: wallet.address,
         logId: deployment.logId,
       },
-      burden: { service: burden, audit: (action, target, run) => audit(action, target, run) },
+      burden: {
+        service: burden,
+        audit: (action, target, run) => audit(action, target, run),
+        live: liveMonitoring.monitor,
+      },
       confirmations,
       tips,
       verify: (body) => verifyEvidenceOnChain({ store, rpcUrl, trust }, body),
@@ -457,6 +477,7 @@ export async function startGateway(
       anchorer,
       catalog,
       burden,
+      live: liveMonitoring,
       logger,
       metrics,
       ...(publicServer ? { publicUrl: publicServer.url } : {}),

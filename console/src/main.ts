@@ -11,6 +11,7 @@ import { type Page, mountPage } from "./page.ts";
 import { chainPage } from "./pages/chain.ts";
 import { dashboardPage } from "./pages/dashboard.ts";
 import { demandsPage } from "./pages/demands.ts";
+import { requestsPage } from "./pages/requests.ts";
 import { timelinePage } from "./pages/timeline.ts";
 import { verifyPage } from "./pages/verify.ts";
 import { workstationPage } from "./pages/workstation.ts";
@@ -33,6 +34,7 @@ const routes: Route[] = [
   routeOf(workstationPage),
   routeOf(timelinePage),
   routeOf(demandsPage),
+  routeOf(requestsPage),
   routeOf(dashboardPage),
   routeOf(chainPage),
 ];

@@ -4,10 +4,12 @@
  * registered with `dutyproof inspector register ADDRESS --department CODE`.
  */
 import { type DemandDefinition, demandOf, signDemand } from "../../server/burden/demandClient.ts";
+import { burdenDigestCommand } from "./burdenDigest.ts";
 import { type Command, command, group, required } from "./command.ts";
 import { hash32, openKeystore, tokenOf, unitIdOf, writeOut } from "./context.ts";
 import { UsageError } from "./errors.ts";
 import { dutyTypeIds, gatewayJson, gatewayText } from "./gateway.ts";
+import { requestCommands } from "./request.ts";
 import { chinaDate, parseTime } from "./time.ts";
 
 const demandCreate = command(
@@ -163,11 +165,13 @@ export const dutyListCommand: Command = group("duty-list", "a unit's duty list (
   dutyListChange("remove"),
 ]);
 
-export const burdenCommand: Command = group("burden", "burden reports", [
+export const burdenCommand: Command = group("burden", "burden reports, and requests of every kind through the gate", [
+  ...requestCommands,
   command(
     {
       name: "burden report",
-      summary: "demands received, answered from the ledger, absorbed, refused; tasks; on-site use; hours saved",
+      summary:
+        "every kind received, answered from the ledger, merged, absorbed, refused; tasks; on-site use; hours saved",
       usage:
         "--token TOKEN [--group-by unit|department|month] [--from DATE] [--to DATE] [--unit NAME]\n" +
         "                              [--department CODE] [--csv] [--out FILE]",
@@ -200,6 +204,7 @@ export const burdenCommand: Command = group("burden", "burden reports", [
       console.log(`burden report written to ${values.out}`);
     },
   ),
+  burdenDigestCommand,
 ]);
 
 export const summaryCommand: Command = command(

@@ -42,7 +42,7 @@ export interface DemandDependencies {
 export function requireDemandingInspector(
   deps: DemandDependencies,
   authorization: string | undefined,
-  view: DemandView,
+  view: Pick<DemandView, "demandId"> & { demand: { inspector: string } },
 ) {
   const proof = authorization?.match(/^DutyproofInspector\s+(\d{1,12})\.(0x[0-9a-fA-F]{130})$/);
   if (!proof)

@@ -11,6 +11,7 @@ import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import { type Access, readableDutyTypes } from "./access.ts";
 import { unixSeconds } from "./clockTime.ts";
 import { demandAuditFields } from "./demand.ts";
+import { requestAuditFields } from "./request.ts";
 
 export interface RecordReadDependencies {
   store: LedgerStore;
@@ -75,7 +76,11 @@ export async function auditFeed(deps: RecordReadDependencies, token: string, que
               leafIndex: position,
               claimedIndex: entry.leafIndex,
               entryId: entry.entryId,
-              ...(entry.kind === "confirmation" ? { entry: entry.value } : demandAuditFields(entry.value)),
+              ...(entry.kind === "confirmation"
+                ? { entry: entry.value }
+                : entry.kind === "request"
+                  ? requestAuditFields(entry.value)
+                  : demandAuditFields(entry.value)),
               acceptedAt: Math.floor(entry.receivedAt / 1000),
             }
           : {

@@ -27,6 +27,8 @@ import {
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
 import { RecordsByUnit } from "../store/RecordsByUnit.ts";
 import { BurdenIndex, type IndexedDemand } from "./BurdenIndex.ts";
+import { RequestService } from "./RequestService.ts";
+import type { KindReport } from "./requestReport.ts";
 import type { BurdenSettings } from "./burdenSettings.ts";
 import {
   type DemandEntry,
@@ -137,12 +139,15 @@ export interface DemandView extends DemandEntry {
 
 export class BurdenService {
   readonly index: BurdenIndex;
+  /** The requests of the other kinds (meetings, data, inspections, evaluations, secondments). */
+  readonly requests: RequestService;
   private readonly options: BurdenServiceOptions;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: BurdenServiceOptions) {
     this.options = options;
     this.index = new BurdenIndex(options.store);
+    this.requests = new RequestService(this, options);
   }
 
   get domain(): Eip712Domain {
@@ -163,8 +168,8 @@ export class BurdenService {
     return Math.floor(this.options.clock.now() / 1000);
   }
 
-  /** Runs `task` after every earlier one (decisions and index catch-up are serialised). */
-  private serial<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` after every earlier one (decisions and index catch-up are serialised; RequestService shares the queue). */
+  serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => {});
     return run;
@@ -278,7 +283,16 @@ export class BurdenService {
       }
       const year = calendarYearOf(now);
       const thisYear = await this.index.demandsOfUnit(demand.unitId, yearStartOf(year), yearStartOf(year + 1));
-      const onSiteUsed = thisYear.filter((d) => d.decision === "on_site_admitted").length;
+      // On-site demands and the gate's admitted inspections share the unit's yearly quota.
+      await this.requests.index.catchUp();
+      const inspections = await this.requests.index.requestsOfUnit(
+        demand.unitId,
+        yearStartOf(year),
+        yearStartOf(year + 1),
+      );
+      const onSiteUsed =
+        thisYear.filter((d) => d.decision === "on_site_admitted").length +
+        inspections.filter((r) => r.kind === "inspection" && r.decision === "admitted").length;
       const quotaLimit = quotaOf(settings.quota, unit.level);
       const outcome = decide({
         demand,
@@ -482,6 +496,7 @@ export class BurdenService {
   }): Promise<
     Report & {
       emergencies: Array<{ demandId: string; unitId: string; department: string; decidedAt: number; reason: string }>;
+      requests: KindReport;
     }
   > {
     await this.catchUp();
@@ -523,7 +538,7 @@ export class BurdenService {
         decidedAt: d.decidedAt,
         reason: d.emergencyReason ?? "",
       }));
-    return { ...report, emergencies };
+    return { ...report, emergencies, requests: await this.requests.report(query, demands) };
   }
 
   /**

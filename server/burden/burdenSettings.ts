@@ -1,5 +1,6 @@
 /** Burden-reduction settings from the environment (README, "Configuration"). */
 import type { HoursPerDemand } from "./report.ts";
+import { type GateSettings, defaultGateSettings } from "./requestRules.ts";
 import type { QuotaPolicy } from "./rules.ts";
 
 export interface BurdenSettings {
@@ -9,6 +10,8 @@ export interface BurdenSettings {
   hours: HoursPerDemand;
   /** How far a demand's issuedAt may be from the gateway's clock, seconds. */
   maxClockSkewSeconds: number;
+  /** The gate's rules for the other request kinds; their defaults when absent. */
+  gate?: GateSettings;
 }
 
 export const defaultBurdenSettings: BurdenSettings = {
@@ -16,6 +19,7 @@ export const defaultBurdenSettings: BurdenSettings = {
   quota: { perYear: 5, byLevel: {} },
   hours: { document: 4, onSite: 8 },
   maxClockSkewSeconds: 600,
+  gate: defaultGateSettings,
 };
 
 function number(name: string, value: string, min: number): number {
@@ -60,5 +64,30 @@ export function burdenSettingsFromEnvironment(env: NodeJS.ProcessEnv = process.e
       settings.hours[kind] = hours;
     }
   }
+  settings.gate = gateSettingsFromEnvironment(env, settings.duplicateWindowSeconds);
   return settings;
+}
+
+/** The gate's settings from BURDEN_GATE_* (docs/operations.md, "Burden gate settings"). */
+function gateSettingsFromEnvironment(env: NodeJS.ProcessEnv, duplicateWindowSeconds: number): GateSettings {
+  const gate = { ...defaultGateSettings, duplicateWindowSeconds };
+  const days = (name: string) => Math.round(number(name, env[name]!, 0) * 86_400);
+  if (env.BURDEN_EVALUATIONS_PER_YEAR) {
+    gate.evaluationsPerYear = Math.floor(number("BURDEN_EVALUATIONS_PER_YEAR", env.BURDEN_EVALUATIONS_PER_YEAR, 0));
+  }
+  if (env.BURDEN_ONSITE_SHARE) {
+    gate.onSiteShare = number("BURDEN_ONSITE_SHARE", env.BURDEN_ONSITE_SHARE, 0);
+    if (gate.onSiteShare > 1) throw new Error("BURDEN_ONSITE_SHARE must be a fraction between 0 and 1");
+  }
+  if (env.BURDEN_SECONDMENT_MAX_DAYS) {
+    gate.secondmentMaxDays = Math.floor(number("BURDEN_SECONDMENT_MAX_DAYS", env.BURDEN_SECONDMENT_MAX_DAYS, 1));
+  }
+  if (env.BURDEN_EXTENSION_MAX_DAYS) {
+    gate.extensionMaxDays = Math.floor(number("BURDEN_EXTENSION_MAX_DAYS", env.BURDEN_EXTENSION_MAX_DAYS, 1));
+  }
+  if (env.BURDEN_HOURS_PER_DATA_ITEM) {
+    gate.hoursPerDataItem = number("BURDEN_HOURS_PER_DATA_ITEM", env.BURDEN_HOURS_PER_DATA_ITEM, 0);
+  }
+  if (env.BURDEN_DEADLINE_TOLERANCE_DAYS) gate.deadlineToleranceSeconds = days("BURDEN_DEADLINE_TOLERANCE_DAYS");
+  return gate;
 }

@@ -92,12 +92,37 @@ const reportRowSchema = z.object({
   hoursSaved: z.number(),
 });
 
+const kindReportRowSchema = z.object({
+  key: z.string().describe("unit id, department code or YYYY-MM"),
+  received: z.number().int().describe("requests of every kind, evidence demands included"),
+  byKind: z.record(z.string(), z.number().int()).describe("received, per kind"),
+  answeredFromLedger: z.number().int(),
+  merged: z.number().int().describe("meetings combined and visits joined"),
+  absorbed: z.number().int().describe("duplicates absorbed"),
+  refused: z.number().int(),
+  refusedByReason: z.record(z.string(), z.number().int()).describe("refusals per reason code"),
+  tasks: z.number().int().describe("tasks and admissions the unit acts on"),
+  meetingHours: z.number().describe("attendee-hours of the meetings the unit attends"),
+  formItemsAsked: z.number().int(),
+  formItemsFromLedger: z.number().int(),
+  secondmentDays: z.number().int().describe("days of admitted secondments"),
+  hoursSaved: z.number(),
+});
+
 export const reportSchema = z.object({
   groupBy: z.enum(["unit", "department", "month"]),
   from: z.number().int().optional(),
   to: z.number().int().optional(),
   rows: z.array(reportRowSchema),
   totals: reportRowSchema,
+  requests: z
+    .object({
+      groupBy: z.enum(["unit", "department", "month"]),
+      rows: z.array(kindReportRowSchema),
+      totals: kindReportRowSchema,
+    })
+    .optional()
+    .describe("every kind of burden (demands and the gate's requests), grouped as the report"),
   emergencies: z
     .array(
       z.object({

@@ -14,6 +14,7 @@ import {
   demandTypedDataDigest,
   outcomeDigest,
 } from "./demand.ts";
+import { type AuditRequestEntry, checkRequestEntry } from "./requestAudit.ts";
 
 /** A demand entry as the audit feed serves it. */
 export interface AuditDemandEntry {
@@ -40,13 +41,15 @@ const isHash = (value: string) => /^0x[0-9a-f]{64}$/.test(value);
  * reported once, as altered, rather than also breaking every checkpoint root after it.
  */
 export function checkDemandEntry(
-  entry: AuditDemandEntry,
+  entry: AuditDemandEntry | AuditRequestEntry,
   domain: Eip712Domain,
   recover: (digest: Uint8Array, signature: string) => string | null,
   inspectorActiveAt?: (inspector: string, t: number) => boolean,
   /** The logs a version 2 demand may name: the one replayed and the sealed logs it succeeds. */
   logIds?: readonly string[],
 ): { leafHash: Uint8Array; problems: DemandProblem[] } {
+  // Burden requests ("DPR1") are checked by the same rules, in their own format.
+  if (entry.kind === "request") return checkRequestEntry(entry, domain, recover, inspectorActiveAt, logIds);
   const problems: DemandProblem[] = [];
   if (entry.demand.version === 2 && logIds !== undefined && !logIds.includes(entry.demand.logId)) {
     problems.push({ kind: "demand.wrong_log", detail: `signed for log ${entry.demand.logId}, not ${logIds[0]}` });

@@ -138,6 +138,14 @@ export const errorCatalogue = {
     title: "The chain endpoint relays only transactions to the DutyLedger signed by a role holder",
   },
   internal: { status: 500, title: "Internal error" },
+
+  // Burden requests of the other kinds (server/burden/RequestService.ts)
+  "burden_request.bad_signature": {
+    status: 422,
+    title: "Request signature is malformed or not by the stated inspector",
+  },
+  "burden_request.wrong_log": { status: 422, title: "The request was signed for another log" },
+  "burden_request.not_found": { status: 404, title: "No burden request with this id" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

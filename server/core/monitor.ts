@@ -15,6 +15,7 @@ import { bytesEqual, bytesToHex, hexToBytes } from "./bytes.ts";
 import { LEAF_MAGIC } from "./record.ts";
 import { DEMAND_LEAF_MAGIC } from "./demand.ts";
 import { isConfirmationLeaf } from "./confirmation.ts";
+import { REQUEST_LEAF_MAGIC } from "./request.ts";
 import { SM_LEAF_BYTES, SM_LEAF_MAGIC } from "./smSuite.ts";
 import { isTipLeaf } from "./tip.ts";
 import { type Hash, emptyRoot, hashChildren, hashLeaf } from "./merkle/hasher.ts";
@@ -43,7 +44,7 @@ export type MonitorFindingKind =
   | "entry.foreign" // an entry served here that the tree does not hold
   | "entry.altered" // the entry served here does not hash to the tree's leaf
   | "entry.missing" // fewer entries were served than the checkpoint holds
-  | "entry.malformed" // not a DPL1/DPG1 record, DPD1 demand, DPC1 confirmation or DPT1 tip-group leaf
+  | "entry.malformed" // not a DPL1/DPG1 record, DPD1 demand, DPR1 request, DPC1 confirmation or DPT1 tip-group leaf
   | "chain.root_mismatch" // the root anchored on chain for a size is not the log's root at that size
   // Reported by the monitor's adapter (server/audit/monitorLog.ts), listed here to keep one list:
   | "log.key_changed" // the log names another verifier key than the one pinned in the state
@@ -98,7 +99,7 @@ export function isLogLeaf(data: Uint8Array): boolean {
   const magic = (m: Uint8Array) => data[0] === m[0] && data[1] === m[1] && data[2] === m[2] && data[3] === m[3];
   return (
     (data.length === 101 && magic(LEAF_MAGIC)) ||
-    (data.length === 133 && magic(DEMAND_LEAF_MAGIC)) ||
+    (data.length === 133 && (magic(DEMAND_LEAF_MAGIC) || magic(REQUEST_LEAF_MAGIC))) ||
     (data.length === SM_LEAF_BYTES && magic(SM_LEAF_MAGIC)) ||
     isConfirmationLeaf(data) ||
     isTipLeaf(data)
@@ -161,7 +162,7 @@ export function advanceMonitor(state: MonitorState, step: MonitorStep): MonitorA
       findings.push({
         kind: "entry.malformed",
         leafIndex: state.size + i,
-        detail: `a ${data.length}-byte entry that is not a record (DPL1, DPG1), demand (DPD1), confirmation (DPC1) or tip-group (DPT1) leaf`,
+        detail: `a ${data.length}-byte entry that is not a record (DPL1, DPG1), demand (DPD1), request (DPR1), confirmation (DPC1) or tip-group (DPT1) leaf`,
       });
     }
   }

@@ -18,6 +18,7 @@ import { type AuditConfirmationEntry, checkConfirmationEntry } from "./confirmat
 import { recordSignerOf } from "./recordSigner.ts";
 import { suiteOfEnvelope } from "./smSuite.ts";
 import { type AuditTipEntry, type TipProblem, TipLogChecker, isAuditTipEntry } from "./tip.ts";
+import type { AuditRequestEntry } from "./requestAudit.ts";
 import type { CheckpointAfterSeal } from "./succession.ts";
 
 export interface AnchoredCheckpoint {
@@ -46,7 +47,7 @@ export interface AuditRecord {
 }
 
 /** One leaf of the log as replay reads it: a record, or an entry of another kind. */
-export type AuditLogItem = AuditRecord | AuditDemandEntry | AuditConfirmationEntry | AuditTipEntry;
+export type AuditLogItem = AuditRecord | AuditDemandEntry | AuditRequestEntry | AuditConfirmationEntry | AuditTipEntry;
 
 export type FindingKind =
   | "checkpoint.not_extending" // a checkpoint's previous size is not the checkpoint before it
@@ -426,7 +427,7 @@ export class LogReplayer {
   }
 
   /** An evidence-demand entry (docs/protocol.md §4): its digests, signature and inspector. */
-  private addDemand(entry: AuditDemandEntry, position: number): void {
+  private addDemand(entry: AuditDemandEntry | AuditRequestEntry, position: number): void {
     const { findings, input } = this;
     if (entry.claimedIndex !== undefined && entry.claimedIndex !== position) {
       findings.push({

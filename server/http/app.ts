@@ -9,6 +9,7 @@ import type { EraseDependencies } from "../app/erase.ts";
 import type { Readiness } from "../app/readiness.ts";
 import type { BurdenService } from "../burden/BurdenService.ts";
 import type { TipService } from "../app/tips.ts";
+import type { LiveMonitor } from "../burden/LiveMonitor.ts";
 import type { CatalogEntry } from "../catalog/loadCatalog.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { ownTrustAnchor } from "../chain/trustAnchors.ts";
@@ -57,7 +58,7 @@ export interface AppOptions extends Access {
   /** Erasure by the operator key; absent: no admin routes. */
   erase?: EraseDependencies;
   /** Evidence demands, duty lists and burden reports; absent: none of those routes. */
-  burden?: { service: BurdenService; audit?: AdminAudit };
+  burden?: { service: BurdenService; audit?: AdminAudit; live?: LiveMonitor };
   /** Where the built console lives (tests may build elsewhere). */
   consoleBuildDir?: string;
   /** The log in the C2SP layout: signed checkpoints, tiles and entry bundles (tlogRoutes.ts). */
@@ -91,6 +92,7 @@ export function routesOf(options: AppOptions): Route[] {
     chainRpc: options.chainRpc,
     erase: options.erase,
     demands: options.burden ? { ...options.burden, access: options, clock } : undefined,
+    live: options.burden?.live,
     consoleBuildDir: options.consoleBuildDir,
     unitNames: options.unitNames,
     tlog: options.tlog,

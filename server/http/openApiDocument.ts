@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { demandSubmissionSchema } from "../burden/demand.ts";
+import { requestSubmissionSchema } from "../core/request.ts";
 import { evidenceSchema } from "../core/verifier.ts";
 import { submissionSchema } from "../gateway/AttestationService.ts";
 import {
@@ -161,6 +162,7 @@ export function openApiDocument(routes: readonly Route[]) {
         Submission: inputSchema(submissionSchema),
         Evidence: inputSchema(evidenceSchema),
         DemandSubmission: inputSchema(demandSubmissionSchema),
+        RequestSubmission: inputSchema(requestSubmissionSchema),
         DemandView: outputSchema(demandViewSchema),
         DemandPublicView: outputSchema(demandPublicViewSchema),
         DemandReceipt: outputSchema(demandReceiptSchema),

@@ -36,7 +36,10 @@ import { DutyproofError } from "../core/errors.ts";
 import { type TrustAnchors, trustFileOf } from "../core/trust.ts";
 import type { UnitName } from "../core/unitDirectory.ts";
 import type { LedgerStore } from "../store/LedgerStore.ts";
+import type { LiveMonitor } from "../burden/LiveMonitor.ts";
 import { consoleFiles, tipPageContentSecurityPolicy } from "./consoleRoutes.ts";
+import { requestRoutes } from "./requestRoutes.ts";
+import { liveRoutes } from "./liveRoutes.ts";
 import { hash32 } from "./parseQuery.ts";
 import type { Route, TokenScope } from "./route.ts";
 import { route } from "./route.ts";
@@ -68,6 +71,8 @@ export interface GatewayRouteDependencies {
   erase?: EraseDependencies | undefined;
   /** Evidence demands, duty lists and burden reports; absent: none of those routes. */
   demands?: DemandDependencies | undefined;
+  /** Live monitoring of the burden (burden/LiveMonitor.ts); absent: no live or digest routes. */
+  live?: LiveMonitor | undefined;
   /** Where the built console lives (tests may build elsewhere). */
   consoleBuildDir?: string | undefined;
   /** The log in the C2SP layout: signed checkpoints, tiles and entry bundles (tlogRoutes.ts). */
@@ -503,6 +508,8 @@ export function gatewayRoutes(deps: GatewayRouteDependencies): Route[] {
     ...(deps.unitNames ? [unitNamesRoute(deps.unitNames)] : []),
     ...(deps.tlog ? tlogRoutes(deps.tlog) : []),
     ...(deps.demands ? demandRoutes(deps.demands) : []),
+    ...(deps.demands ? requestRoutes(deps.demands) : []),
+    ...(deps.demands && deps.live ? liveRoutes({ live: deps.live, access: deps.demands.access }) : []),
   ];
 }
 

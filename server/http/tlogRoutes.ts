@@ -3,7 +3,7 @@
  *
  * - `GET /tlog/checkpoint`: the latest signed checkpoint, with the witnesses' cosignatures;
  * - `GET /tlog/tile/<L>/<N>[.p/<W>]`: hashes of level-L tiles (row 0 of the store's tiles);
- * - `GET /tlog/tile/entries/<N>[.p/<W>]`: entry bundles of the leaf data (`DPL1…`, `DPD1…`).
+ * - `GET /tlog/tile/entries/<N>[.p/<W>]`: entry bundles of the leaf data (`DPL1…`, `DPD1…`, `DPR1…`).
  *
  * Nothing beyond the latest signed checkpoint's size is served, so a client never sees a tree
  * no checkpoint commits to. Paths are read strictly (server/core/tlog.ts); any other path is a
@@ -18,6 +18,7 @@ import { confirmationLeafDataOf } from "../core/confirmation.ts";
 import { DutyproofError } from "../core/errors.ts";
 import { TLOG_TILE_WIDTH, type TileRequest, encodeEntryBundle, leavesNeeded, parseTilePath } from "../core/tlog.ts";
 import type { LedgerStore, StoredEntry, StoredRecord } from "../store/LedgerStore.ts";
+import { requestLeafDataOf } from "../core/request.ts";
 import { tipLeafDataOf } from "../core/tip.ts";
 import type { SignedCheckpoints } from "../gateway/SignedCheckpoints.ts";
 import { type Route, route } from "./route.ts";
@@ -48,6 +49,9 @@ export function leafDataOfStored(item: {
     return confirmationLeafDataOf(hexToBytes(entry.value.recordId), hexToBytes(entry.entryId));
   if (entry.kind === "tip") return tipLeafDataOf(entry.value.body.type, hexToBytes(entry.entryId));
   const value = entry.value;
+  if (entry.kind === "request") {
+    return requestLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
+  }
   return demandLeafDataOf(hexToBytes(entry.entryId), value.signature, hexToBytes(value.outcomeDigest));
 }
 

@@ -32,6 +32,7 @@ import type { RecordEnvelope } from "../core/record.ts";
 import type { AmendmentNotice, ErasedEnvelope, Erasure } from "../core/amendment.ts";
 import type { DemandEntry } from "../core/demand.ts";
 import type { ConfirmationEntry } from "../core/confirmation.ts";
+import type { RequestEntry } from "../core/request.ts";
 import type { TipLogValue } from "../core/tip.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../clock.ts";
@@ -126,6 +127,24 @@ export interface StoredDemand {
   receivedAt: number; // Unix milliseconds, gateway clock
 }
 
+/** A burden request entry ("DPR1", core/request.ts), appended and stored like a demand's. */
+export interface RequestAppendRequest {
+  kind: "request";
+  entryId: string;
+  value: RequestEntry;
+  leafHash: Hash;
+}
+
+/** A burden request entry as stored, and where it sits in the log. */
+export interface StoredRequest {
+  kind: "request";
+  entryId: string;
+  value: RequestEntry;
+  leafHash: string;
+  leafIndex: number;
+  receivedAt: number; // Unix milliseconds, gateway clock
+}
+
 /**
  * A resident's confirmation of a record, or a unit's appeal against one (core/confirmation.ts,
  * leaf "DPC1"), logged like a demand: `entryId` is the entry's digest.
@@ -148,8 +167,8 @@ export interface StoredConfirmation {
 }
 
 /** A log entry that is not a record, by kind. */
-export type StoredEntry = StoredDemand | StoredConfirmation | StoredTipEntry;
-type EntryAppendRequest = DemandAppendRequest | ConfirmationAppendRequest | TipAppendRequest;
+export type StoredEntry = StoredDemand | StoredRequest | StoredConfirmation | StoredTipEntry;
+type EntryAppendRequest = DemandAppendRequest | RequestAppendRequest | ConfirmationAppendRequest | TipAppendRequest;
 
 /**
  * One leaf of the log as read back in leaf order: a duty record or a demand, told apart by
@@ -160,6 +179,7 @@ type EntryAppendRequest = DemandAppendRequest | ConfirmationAppendRequest | TipA
 export type LogEntry =
   | { kind: "record"; position: number; record: StoredRecord; entry?: undefined }
   | { kind: "demand"; position: number; entry: StoredDemand; record?: undefined }
+  | { kind: "request"; position: number; entry: StoredRequest; record?: undefined }
   | { kind: "confirmation"; position: number; entry: StoredConfirmation; record?: undefined }
   | { kind: "tip"; position: number; entry: StoredTipEntry; record?: undefined };
 
@@ -496,6 +516,12 @@ export class LedgerStore {
     return JSON.parse(value) as StoredEntry; // every stored entry names its kind
   }
 
+  /** The burden request entry logged under `entryId` (a request id), if any. */
+  async getRequestEntry(entryId: string): Promise<StoredRequest | undefined> {
+    const entry = await this.getAnyEntry(entryId);
+    return entry?.kind === "request" ? entry : undefined;
+  }
+
   /** The tip-group entry logged under `entryId`, if any. */
   async getTipEntry(entryId: string): Promise<StoredTipEntry | undefined> {
     const entry = await this.getAnyEntry(entryId);
@@ -522,6 +548,7 @@ export class LedgerStore {
       const entry = entries.get(id);
       if (entry === undefined) return [];
       const parsed = JSON.parse(entry) as StoredEntry;
+      if (parsed.kind === "request") return [{ kind: "request", position, entry: parsed }];
       if (parsed.kind === "confirmation") return [{ kind: "confirmation", position, entry: parsed }];
       if (parsed.kind === "tip") return [{ kind: "tip", position, entry: parsed }];
       return [{ kind: "demand", position, entry: parsed }];
@@ -530,6 +557,7 @@ export class LedgerStore {
 
   /** Appends a demand entry durably, in the same group commit as records. */
   appendEntry(request: DemandAppendRequest): Promise<{ entry: StoredDemand; created: boolean }>;
+  appendEntry(request: RequestAppendRequest): Promise<{ entry: StoredRequest; created: boolean }>;
   /** Appends a confirmation entry durably, in the same group commit as records. */
   appendEntry(request: ConfirmationAppendRequest): Promise<{ entry: StoredConfirmation; created: boolean }>;
   appendEntry(request: TipAppendRequest): Promise<{ entry: StoredTipEntry; created: boolean }>;

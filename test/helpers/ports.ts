@@ -31,6 +31,8 @@ const bands = {
   confirm: 5_000,
   gm: 2_000,
   tips: 6_000,
+  gate: 3_000,
+  live: 4_000,
 } as const;
 
 /** A random port in the test file's band of 1,000. */

@@ -12,6 +12,8 @@ import { expect } from "chai";
 import { Contract, JsonRpcProvider, Network, id } from "ethers";
 import { BurdenService, chainBurdenRegistry } from "../../server/burden/BurdenService.ts";
 import { defaultBurdenSettings } from "../../server/burden/burdenSettings.ts";
+import { LiveMonitor } from "../../server/burden/LiveMonitor.ts";
+import { defaultAlertThresholds } from "../../server/burden/liveSettings.ts";
 import { Catalog } from "../../server/catalog/loadCatalog.ts";
 import type { Deployment } from "../../server/chain/deployment.ts";
 import { loadDutyLedgerArtifact } from "../../server/chain/dutyLedgerArtifact.ts";
@@ -40,11 +42,14 @@ const someHash = "0x" + "11".repeat(32);
 const validQuery: Record<string, string> = {
   "/v1/export": `?unitId=${someHash}`,
   "/v1/units/{unitId}/summary": "?month=2026-01",
+  "/v1/burden/digest": "?week=2026-W49",
 };
 /** Bodies that satisfy each route's body schema. */
 const validBody: Record<string, unknown> = {
   "POST /v1/admin/erasures": { recordId: someHash, order: "order 1", signedAt: 1_800_000_000 },
   "PATCH /v1/units/{unitId}/duty-list": { add: [], remove: [] },
+  "PATCH /v1/burden/lead-departments": { leads: {} },
+  "PATCH /v1/burden/data-list": { add: [], remove: [] },
 };
 
 describe("route table (real LevelDB, real HTTP, no chain)", function () {
@@ -66,6 +71,23 @@ describe("route table (real LevelDB, real HTTP, no chain)", function () {
     const ledger = new Contract(deployment.address, loadDutyLedgerArtifact().abi as never, provider);
     const catalog = new Catalog(join(dir.path, "duty-types"));
     const domain = eip712Domain(deployment.chainId, deployment.address);
+    const service = new BurdenService({
+      store,
+      registry: chainBurdenRegistry(ledger),
+      catalog,
+      deployment,
+      domain,
+      settings: defaultBurdenSettings,
+      clock,
+    });
+    const live = new LiveMonitor({
+      store,
+      sources: [],
+      thresholds: defaultAlertThresholds,
+      clock,
+      onRaised: [],
+      report: (query) => service.report(query),
+    });
     const options: AppOptions = {
       store,
       attestations: new AttestationService({
@@ -97,17 +119,7 @@ describe("route table (real LevelDB, real HTTP, no chain)", function () {
         operatorAddress: "0x" + "ee".repeat(20),
         logId: deployment.logId,
       },
-      burden: {
-        service: new BurdenService({
-          store,
-          registry: chainBurdenRegistry(ledger),
-          catalog,
-          deployment,
-          domain,
-          settings: defaultBurdenSettings,
-          clock,
-        }),
-      },
+      burden: { service, live },
       chainRpc: chainRpcEndpoint({
         forward: async () => {
           throw new Error("no chain node in this test");

@@ -13,6 +13,7 @@ import { bindValue, dateRangeField, rememberToken, sessionToken } from "../field
 import { chinaDateToSeconds, formatNumber, formatTime } from "../format.ts";
 import { type MessageKey, language, t } from "../i18n.ts";
 import { type Page, type Redraw, notMounted } from "../page.ts";
+import { liveBurdenPanel } from "./liveBurden.ts";
 import { loadUnitNames, rememberUnitName, unitIdOf, unitLabel, unitSuggestions, unitText } from "../units.ts";
 
 type Report = BurdenReport;
@@ -93,6 +94,8 @@ export const dashboardPage: Page<DashboardState> = {
   mount: (main, state) => {
     const filters = h("section", { class: "panel" });
     const body = h("div", { class: "dashboard", "aria-live": "polite" });
+    const live = liveBurdenPanel();
+    const watchLive = (token: string) => live.watch(token, state.unit.trim() ? unitIdOf(state.unit) : undefined);
     let charts: EChartsType[] = [];
     let drawn = 0;
     const disposeCharts = () => {
@@ -121,6 +124,7 @@ export const dashboardPage: Page<DashboardState> = {
             onsubmit: (event: Event) => {
               event.preventDefault();
               void load(state, token.value.trim());
+              watchLive(token.value.trim());
             },
           },
           h("div", { class: "field" }, h("label", { for: "db-token" }, t("tl.token")), token),
@@ -181,7 +185,8 @@ export const dashboardPage: Page<DashboardState> = {
       disposeCharts();
       replace(body, renderBody(state));
       const { reports } = state;
-      if (reports && reports.months.totals.demands > 0) {
+      // While a new search loads, the body holds a spinner: no chart elements to draw into.
+      if (reports && !state.loading && reports.months.totals.demands > 0) {
         const generation = ++drawn;
         void import("../charts.ts").then(({ drawChart }) => {
           if (generation !== drawn || state.reports !== reports) return;
@@ -194,14 +199,17 @@ export const dashboardPage: Page<DashboardState> = {
       main,
       h("h1", null, t("dashboard.title")),
       h("p", { class: "intro" }, t("db.intro")),
+      live.element,
       filters,
       body,
       tipFeedPanel(),
     );
     render();
+    watchLive(sessionToken());
     void loadUnitNames().then(() => state.rerender());
     return () => {
       state.rerender = notMounted;
+      live.stop();
       window.removeEventListener("resize", onResize);
       disposeCharts();
     };
