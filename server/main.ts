@@ -46,6 +46,7 @@ import { LedgerStore } from "./store/LedgerStore.ts";
 import { BurdenService, chainBurdenRegistry } from "./burden/BurdenService.ts";
 import { burdenSettingsFromEnvironment } from "./burden/burdenSettings.ts";
 import { TipService, tipSettingsFromEnvironment } from "./app/tips.ts";
+import { releaseTipVerifier } from "./audit/tipProofs.ts";
 import { type LiveMonitoring, startLiveMonitoring } from "./burden/liveMonitoring.ts";
 import { liveSettingsFromEnvironment } from "./burden/liveSettings.ts";
 import { loadLogSigningKey } from "./logSigningKey.ts";
@@ -290,6 +291,7 @@ export async function startGateway(
       onAppended: () => anchorer.poke(),
     });
     await tips.open();
+    stoppers.push(() => releaseTipVerifier());
 
     // Set on shutdown: /readyz answers 503 so a load balancer stops sending, while requests in
     // flight finish.

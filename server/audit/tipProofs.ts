@@ -3,7 +3,47 @@
  * which is pure and synchronous, gets each proof's verdict with its entry.
  */
 import { verifyProof } from "@semaphore-protocol/proof";
+import * as snarkjs from "snarkjs";
 import { type AuditTipEntry, isAuditTipEntry } from "../core/tip.ts";
+
+let building: Promise<void> | null = null;
+/** The curve this module registered, if it still is the registered one. */
+let ours: { terminate(): Promise<void> } | undefined;
+
+/**
+ * snarkjs keeps its curve in `globalThis.curve_bn128` and, left alone, builds it with worker
+ * threads that keep the process alive once it is done: a gateway that had verified one tip did
+ * not exit after closing. Verifying needs no threads, so a single-threaded curve is registered
+ * whenever none is there (a prover's own, threaded one is left alone), and snarkjs reuses it.
+ */
+async function useSingleThreadedCurve(): Promise<void> {
+  const global = globalThis as { curve_bn128?: unknown };
+  if (global.curve_bn128 !== undefined) return;
+  const { curves } = snarkjs as unknown as {
+    curves: { getCurveFromName(name: string, options: { singleThread: boolean }): Promise<unknown> };
+  };
+  building ??= curves.getCurveFromName("bn128", { singleThread: true }).then((curve) => {
+    if (global.curve_bn128 === undefined) {
+      global.curve_bn128 = curve;
+      ours = curve as { terminate(): Promise<void> };
+    }
+    building = null;
+  });
+  await building;
+}
+
+/**
+ * Ends the curve this module registered: even single-threaded, it holds message ports that keep
+ * the process alive. Called when the gateway closes; a later verification builds it again.
+ */
+export async function releaseTipVerifier(): Promise<void> {
+  const global = globalThis as { curve_bn128?: unknown };
+  const curve = ours;
+  ours = undefined;
+  if (curve === undefined || global.curve_bn128 !== curve) return;
+  delete global.curve_bn128;
+  await curve.terminate();
+}
 
 /** Sets `proofValid` on every tip entry of `items`; a malformed proof is not valid. */
 export async function verifyTipProofs(items: readonly object[]): Promise<void> {
@@ -16,6 +56,7 @@ export async function verifyTipProofs(items: readonly object[]): Promise<void> {
 /** Whether a Semaphore proof verifies; false for one the library cannot even read. */
 export async function verifyTipProof(proof: unknown): Promise<boolean> {
   try {
+    await useSingleThreadedCurve();
     return await verifyProof(proof as Parameters<typeof verifyProof>[0]);
   } catch {
     return false;
