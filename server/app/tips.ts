@@ -31,6 +31,7 @@ import {
   trackingIdOf,
 } from "../core/tip.ts";
 import type { LedgerStore, StoredTipEntry } from "../store/LedgerStore.ts";
+import { type IndexPut, LogIndexCursor } from "../store/LogIndexCursor.ts";
 import type { Access } from "./access.ts";
 
 /** The SNARK scalar field: a commitment is an element of it. */
@@ -82,9 +83,6 @@ interface MemberRow {
 const pad = (n: number) => n.toString().padStart(12, "0");
 const decimalText = /^(0|[1-9][0-9]{0,77})$/;
 
-/** Leaves without a tip entry scanned before the index's cursor is saved anyway. */
-const CURSOR_STRETCH = 10_000;
-
 export class TipService {
   private readonly store: LedgerStore;
   private readonly index: ReturnType<LedgerStore["sublevel"]>;
@@ -96,14 +94,13 @@ export class TipService {
   private group = new Group();
   /** The group's recent roots, oldest first, each with its count of active members. */
   private roots: Array<{ root: string; active: number }> = [];
-  private next = -1;
-  /** The cursor as last written (meta!next). */
-  private saved = 0;
+  private readonly cursor: LogIndexCursor;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: TipServiceOptions) {
     this.store = options.store;
     this.index = options.store.sublevel("tips");
+    this.cursor = new LogIndexCursor(options.store, this.index);
     this.logId = options.logId;
     this.clock = options.clock;
     this.settings = options.settings ?? defaultTipSettings;
@@ -156,25 +153,11 @@ export class TipService {
 
   /** Indexes every tip-group entry appended since the last call. */
   private async catchUp(): Promise<void> {
-    if (this.next < 0) {
-      this.next = Number((await this.index.get("meta!next")) ?? 0);
-      this.saved = this.next;
-    }
-    while (this.next < this.store.treeSize) {
-      const page = await this.store.entriesFrom(this.next, 2000);
-      if (page.length === 0) break;
-      const ops: Array<{ type: "put"; key: string; value: string }> = [];
+    await this.cursor.catchUp(async (page) => {
+      const ops: IndexPut[] = [];
       for (const leaf of page) if (leaf.kind === "tip") ops.push(...(await this.indexOps(leaf.entry, ops)));
-      const next = page.at(-1)!.position + 1;
-      // The cursor is saved with the rows it covers, or after a long stretch without tips: a log
-      // without tips is not written to (a restart rescans at most CURSOR_STRETCH leaves).
-      if (ops.length > 0 || next - this.saved >= CURSOR_STRETCH) {
-        ops.push({ type: "put", key: "meta!next", value: String(next) });
-        await this.index.batch(ops);
-        this.saved = next;
-      }
-      this.next = next;
-    }
+      return ops;
+    });
   }
 
   /** The index rows of one entry; `pending` holds the rows of this page not yet written. */

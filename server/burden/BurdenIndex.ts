@@ -5,6 +5,7 @@
  * so the indexes survive a crash by being rebuilt from the log (they are never the source).
  */
 import type { LedgerStore, StoredRecord } from "../store/LedgerStore.ts";
+import { type IndexPut, LogIndexCursor } from "../store/LogIndexCursor.ts";
 import type { DemandEntry } from "./demand.ts";
 import { isRefusal } from "./rules.ts";
 import type { DutyListOverrides } from "./rules.ts";
@@ -32,24 +33,20 @@ export interface IndexedDemand {
 const pad = (n: number, width = 16) => n.toString().padStart(width, "0");
 
 export class BurdenIndex {
-  private readonly store: LedgerStore;
   private readonly index: ReturnType<LedgerStore["sublevel"]>;
   private readonly lists: ReturnType<LedgerStore["sublevel"]>;
-  private next = -1;
+  private readonly cursor: LogIndexCursor;
 
   constructor(store: LedgerStore) {
-    this.store = store;
     this.index = store.sublevel("burden");
     this.lists = store.sublevel("duty-lists");
+    this.cursor = new LogIndexCursor(store, this.index);
   }
 
   /** Indexes every leaf appended since the last call. Callers serialise calls. */
   async catchUp(): Promise<void> {
-    if (this.next < 0) this.next = Number((await this.index.get("meta!next")) ?? 0);
-    while (this.next < this.store.treeSize) {
-      const page = await this.store.entriesFrom(this.next, 2000);
-      if (page.length === 0) break;
-      const ops: Array<{ type: "put"; key: string; value: string }> = [];
+    await this.cursor.catchUp((page) => {
+      const ops: IndexPut[] = [];
       for (const leaf of page) {
         switch (leaf.kind) {
           case "record":
@@ -60,11 +57,8 @@ export class BurdenIndex {
             break;
         }
       }
-      const next = page.at(-1)!.position + 1;
-      ops.push({ type: "put", key: "meta!next", value: String(next) });
-      await this.index.batch(ops);
-      this.next = next;
-    }
+      return ops;
+    });
   }
 
   /** Record ids of a unit's records of one duty type with performedAt in [from, to). */

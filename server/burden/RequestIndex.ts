@@ -6,30 +6,27 @@
  * catalogue items on the data list (数据清单).
  */
 import type { LedgerStore } from "../store/LedgerStore.ts";
+import { type IndexPut, LogIndexCursor } from "../store/LogIndexCursor.ts";
 import { type IndexedRequest, indexedRequestOf } from "./requestRules.ts";
 
 const pad = (n: number) => n.toString().padStart(12, "0");
 const SYNCED = { sync: true } as Record<string, unknown>;
 
 export class RequestIndex {
-  private readonly store: LedgerStore;
   private readonly index: ReturnType<LedgerStore["sublevel"]>;
   private readonly lists: ReturnType<LedgerStore["sublevel"]>;
-  private next = -1;
+  private readonly cursor: LogIndexCursor;
 
   constructor(store: LedgerStore) {
-    this.store = store;
     this.index = store.sublevel("requests");
     this.lists = store.sublevel("gate-lists");
+    this.cursor = new LogIndexCursor(store, this.index);
   }
 
   /** Indexes every leaf appended since the last call. Callers serialise calls. */
   async catchUp(): Promise<void> {
-    if (this.next < 0) this.next = Number((await this.index.get("meta!next")) ?? 0);
-    while (this.next < this.store.treeSize) {
-      const page = await this.store.entriesFrom(this.next, 2000);
-      if (page.length === 0) break;
-      const ops: Array<{ type: "put"; key: string; value: string }> = [];
+    await this.cursor.catchUp((page) => {
+      const ops: IndexPut[] = [];
       for (const leaf of page) {
         if (leaf.kind !== "request") continue;
         const r = indexedRequestOf(leaf.entry.value, leaf.entry.leafIndex);
@@ -39,11 +36,8 @@ export class RequestIndex {
           { type: "put", key: `t!${pad(r.decidedAt)}!${r.requestId}`, value: "" },
         );
       }
-      const next = page.at(-1)!.position + 1;
-      ops.push({ type: "put", key: "meta!next", value: String(next) });
-      await this.index.batch(ops);
-      this.next = next;
-    }
+      return ops;
+    });
   }
 
   async request(requestId: string): Promise<IndexedRequest | undefined> {

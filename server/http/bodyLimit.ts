@@ -55,11 +55,9 @@ export function readBodyText(req: IncomingMessage, limit: number): Promise<strin
       reject(new DutyproofError("request.too_large", "the body exceeds the size limit"));
       return;
     }
-    // Each chunk is decoded as it arrives and its buffer let go: joining the chunks into one
-    // body-sized buffer first made a native allocation of up to the limit per request, and glibc,
-    // which raises its mmap threshold after such a block is freed, then served the next ones from
-    // its heap arenas and kept them (the hostile campaign's resident memory grew with every large
-    // body). Decoded text lives in V8's heap, which gives it back.
+    // Each chunk is decoded as it arrives and its buffer let go, rather than joined into one
+    // native buffer of up to the limit first (StringDecoder keeps a character split between
+    // chunks whole).
     const decoder = new StringDecoder("utf8");
     const parts: string[] = [];
     let length = 0;
