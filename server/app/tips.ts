@@ -197,7 +197,7 @@ export class TipService {
 
   private async append(body: TipLogBody, content?: TipContent): Promise<StoredTipEntry> {
     const digest = tipBodyDigest(body);
-    const { entry } = await this.store.appendTipEntry({
+    const { entry } = await this.store.appendEntry({
       kind: "tip",
       entryId: bytesToHex(digest),
       value: content ? { body, content } : { body },

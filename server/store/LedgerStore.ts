@@ -528,11 +528,6 @@ export class LedgerStore {
     return entry?.kind === "tip" ? entry : undefined;
   }
 
-  /** Appends a tip-group entry durably, in the same group commit as records. */
-  appendTipEntry(request: TipAppendRequest): Promise<{ entry: StoredTipEntry; created: boolean }> {
-    return this.appendEntry(request);
-  }
-
   /** Like recordsFrom, but every leaf: records and demands, in leaf order, told apart by `kind`. */
   async entriesFrom(from: number, limit: number): Promise<LogEntry[]> {
     const ids: Array<[number, string]> = [];
@@ -560,6 +555,7 @@ export class LedgerStore {
   appendEntry(request: RequestAppendRequest): Promise<{ entry: StoredRequest; created: boolean }>;
   /** Appends a confirmation entry durably, in the same group commit as records. */
   appendEntry(request: ConfirmationAppendRequest): Promise<{ entry: StoredConfirmation; created: boolean }>;
+  /** Appends a tip-group entry durably, in the same group commit as records. */
   appendEntry(request: TipAppendRequest): Promise<{ entry: StoredTipEntry; created: boolean }>;
   appendEntry(request: EntryAppendRequest): Promise<{ entry: StoredEntry; created: boolean }> {
     if (this.closed) return Promise.reject(new Error("store is closed"));
