@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { bytesToHex as nobleToHex, hexToBytes as nobleFromHex } from "@noble/hashes/utils.js";
 import { bytesEqual, bytesToHex, decodeHex, hexToBytes } from "../../server/core/bytes.ts";
 import { SECP256K1_HALF_N, SECP256K1_N, parseSignature } from "../../server/core/eip712.ts";
@@ -33,6 +35,31 @@ describe("core/bytes: the hex codec", () => {
     for (const value of [42, null, undefined]) {
       expect(() => hexToBytes(value as unknown as string), String(value)).to.throw(TypeError, /not 0x-prefixed hex/);
     }
+  });
+  it("gives flat strings: 10,000 keys of 65 bytes hold about 150 bytes each, not a rope of one node per byte", () => {
+    // The verify workers keep the last 10,000 recovered keys (crypto/recoverSigner.ts). Built by
+    // appending, each key was a rope of 65 nodes, about 2 KB: 20 MB per worker under forged
+    // signatures, and the hostile campaign's worker heaps grew by that much.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const inputs = Array.from({ length: 10_000 }, () => new Uint8Array(randomBytes(65)));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = inputs.map((bytes) => bytesToHex(bytes));
+    gc();
+    const perKey = (process.memoryUsage().heapUsed - before) / kept.length;
+    expect(kept.every((hex) => hex.length === 132)).to.equal(true);
+    expect(perKey, "heap bytes per kept 65-byte key").to.be.below(400);
+  });
+
+  it("encodes inputs longer than its scratch buffer, and leaves earlier results alone", () => {
+    const first = new Uint8Array(randomBytes(32));
+    const firstHex = bytesToHex(first);
+    for (const length of [1023, 1024, 1025, 5000]) {
+      const bytes = new Uint8Array(randomBytes(length));
+      expect(bytesToHex(bytes)).to.equal("0x" + nobleToHex(bytes));
+    }
+    expect(firstHex).to.equal("0x" + nobleToHex(first));
   });
 });
 

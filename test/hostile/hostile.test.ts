@@ -3,7 +3,7 @@
  * disk, HTTP on loopback). HOSTILE_REQUESTS requests (default 1,000 in `npm test`; `npm run
  * test:hostile` sends 100,000) over every kind in campaign.ts, seeded by HOSTILE_SEED. Result:
  * nothing accepted, no 5xx, no crash, the store byte-for-byte unchanged, and (full campaign) the
- * gateway's memory flat.
+ * memory the gateway holds after a full garbage collection flat (helpers/inspectMemory.ts).
  */
 import { expect } from "chai";
 import type { ChildProcess } from "node:child_process";
@@ -23,6 +23,7 @@ import { testPort } from "../helpers/ports.ts";
 import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import { startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
+import { type HeldMemory, heldMemory, rssMb } from "../helpers/inspectMemory.ts";
 import { type CampaignContext, Rng, addressOf, kinds, runCampaign, signRecord, testKey } from "./campaign.ts";
 
 const count = Number(process.env.HOSTILE_REQUESTS ?? 1_000);
@@ -47,17 +48,12 @@ async function storeDigest(location: string): Promise<{ digest: string; entries:
   return { digest: hash.digest("hex"), entries, treeSize };
 }
 
-/** Resident set size of a process, MB, from /proc. */
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
-  return line ? Number(line[1]) / 1024 : NaN;
-}
-
 describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${seed})`, function () {
   this.timeout(120_000 + count * 20);
   const dir = tempDir("hostile");
   const port = testPort("hostile");
   const chainPort = port < 12_500 ? port + 400 : port - 400;
+  const inspectPort = port < 12_500 ? port + 200 : port - 200;
   const url = `http://127.0.0.1:${port}`;
   const operatorKey = bytesToHex(testKey(seed, "operator"));
   let child: ChildProcess | null = null;
@@ -80,13 +76,19 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
         RATE_LIMIT_UNIT_BURST: "1000000",
       }),
       // Its own process group, so that a failed test can stop the gateway and its chain node at once.
-      { stdio: ["ignore", "pipe", "pipe"], nodeFlags: ["--trace-gc"], timeoutMs: 60_000, detached: true },
+      // The inspector, on loopback, only for this test: it reads what the gateway holds.
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        nodeFlags: [`--inspect=127.0.0.1:${inspectPort}`],
+        timeoutMs: 60_000,
+        detached: true,
+      },
     );
-    // The output is trimmed as the campaign goes (--trace-gc writes a lot); internal errors are
-    // counted as they arrive, with an overlap so a line split between chunks is still seen.
+    // Internal errors are counted as they arrive, with an overlap so that a line split between
+    // chunks is still seen; only the tail of the output is kept.
     const watch = (chunk: Buffer) => {
       const tail = output.slice(-64);
-      output += chunk.toString();
+      output = tail + chunk.toString();
       internalErrors += (tail + chunk.toString()).match(/internal error/g)?.length ?? 0;
       internalErrors -= tail.match(/internal error/g)?.length ?? 0;
     };
@@ -186,15 +188,12 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
     exitedDuringCampaign = null;
 
     const pid = child!.pid!;
-    const memory: Array<{ done: number; rssMb: number; heapMb: number }> = [];
-    const heapAfterGc = () => {
-      const all = [...output.matchAll(/Mark-Compact[^\n]*?-> ([\d.]+) \(/g)];
-      const last = all.at(-1) ?? [...output.matchAll(/-> ([\d.]+) \(/g)].at(-1);
-      output = output.slice(-4096); // keep the tail only: the test must not grow either
-      return last ? Number(last[1]) : NaN;
-    };
-    let lastHeap = NaN;
-    memory.push({ done: 0, rssMb: rssMb(pid), heapMb: NaN });
+    // Resident memory as it is, every 1,000 requests (it rises and falls with V8's collections),
+    // and what the gateway holds after full collections at a tenth, at half and at the end.
+    const resident: Array<{ done: number; rssMb: number }> = [{ done: 0, rssMb: rssMb(pid) }];
+    const held: Array<{ done: number } & HeldMemory> = [];
+    const thousands = (n: number) => Math.max(1_000, Math.round(n / 1_000) * 1_000);
+    const heldAt = new Set([thousands(count / 10), thousands(count / 2)]);
     const started = Date.now();
     const { perKind, failures, networkErrors } = await runCampaign({
       url,
@@ -202,10 +201,10 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
       count,
       concurrency: 16,
       ctx,
-      onProgress: (done) => {
-        const heap = heapAfterGc();
-        if (!Number.isNaN(heap)) lastHeap = heap;
-        if (exitedDuringCampaign === null) memory.push({ done, rssMb: rssMb(pid), heapMb: lastHeap });
+      onProgress: async (done) => {
+        if (exitedDuringCampaign !== null) return;
+        resident.push({ done, rssMb: rssMb(pid) });
+        if (heldAt.has(done)) held.push({ done, ...(await heldMemory(pid, inspectPort)) });
       },
     });
     const seconds = (Date.now() - started) / 1000;
@@ -229,30 +228,38 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
     for (const f of failures.slice(0, 20)) console.log(`    FAIL ${f.kind} #${f.index} (seed ${seed}): ${f.failure}`);
     for (const f of networkErrors.slice(0, 5)) console.log(`    NETWORK ${f.kind} #${f.index}: ${f.failure}`);
 
-    if (memory.length > 2) {
-      const mark = memory[Math.max(1, Math.floor(memory.length / 10))]!;
-      const last = memory.at(-1)!;
-      console.log(
-        `    gateway memory: RSS ${memory[0]!.rssMb.toFixed(0)} MB at start, ${mark.rssMb.toFixed(0)} MB after ` +
-          `${mark.done}, ${last.rssMb.toFixed(0)} MB after ${last.done} requests (peak ` +
-          `${Math.max(...memory.map((m) => m.rssMb)).toFixed(0)} MB); V8 heap after GC ${mark.heapMb.toFixed(1)} → ` +
-          `${last.heapMb.toFixed(1)} MB`,
-      );
-      const step = Math.max(1, Math.floor(memory.length / 10));
-      const trend = memory.filter((_, i) => i % step === 0 || i === memory.length - 1);
-      console.log(`    RSS MB by requests: ${trend.map((m) => `${m.done}: ${m.rssMb.toFixed(0)}`).join(", ")}`);
-      if (full) {
-        // Flat: after the first tenth, at most 64 MB more resident memory and 32 MB more heap,
-        // and at most 32 MB more resident memory over the second half.
-        expect(last.rssMb - mark.rssMb, "RSS growth after warm-up, MB").to.be.below(64);
-        const half = memory[Math.floor(memory.length / 2)]!;
-        expect(last.rssMb - half.rssMb, "RSS growth over the second half, MB").to.be.below(32);
-        if (!Number.isNaN(last.heapMb) && !Number.isNaN(mark.heapMb))
-          expect(last.heapMb - mark.heapMb, "heap growth after warm-up, MB").to.be.below(32);
-      }
+    expect(exitedDuringCampaign, "the gateway process exited during the campaign").to.equal(null);
+    held.push({ done: count, ...(await heldMemory(pid, inspectPort)) });
+    const mb = (n: number) => n.toFixed(1);
+    const describeHeld = (h: HeldMemory & { done: number }) =>
+      `${h.done}: RSS ${mb(h.rssMb)}, heap ${mb(h.heapMb)}, workers ${h.workerHeapMb.map(mb).join(" ")}`;
+    console.log(
+      `    gateway memory, MB: resident ${resident[0]!.rssMb.toFixed(0)} at start, peak ` +
+        `${Math.max(...resident.map((r) => r.rssMb)).toFixed(0)}; held after full collections (requests: ` +
+        `RSS, main heap, worker heaps) ${held.map(describeHeld).join("; ")}`,
+    );
+    const step = Math.max(1, Math.floor(resident.length / 10));
+    const trend = resident.filter((_, i) => i % step === 0 || i === resident.length - 1);
+    console.log(`    resident MB by requests: ${trend.map((r) => `${r.done}: ${r.rssMb.toFixed(0)}`).join(", ")}`);
+    // The reading itself: every worker of the pool answered, with a heap of a sensible size.
+    const last = held.at(-1)!;
+    expect(last.workerHeapMb.length, "verify workers read").to.be.greaterThan(0);
+    for (const heap of [last.heapMb, ...last.workerHeapMb]) expect(heap).to.be.within(1, 1024);
+    if (full) {
+      // Flat: from a tenth of the campaign to its end the gateway holds at most 24 MB more
+      // resident memory, 8 MB more main heap and 4 MB more per worker in the workers' heaps; over
+      // the second half at most 12 MB more resident memory.
+      const [tenth, half] = held;
+      expect(last.rssMb - tenth!.rssMb, "resident memory held, growth after a tenth, MB").to.be.below(24);
+      expect(last.rssMb - half!.rssMb, "resident memory held, growth over the second half, MB").to.be.below(12);
+      expect(last.heapMb - tenth!.heapMb, "main heap held, growth after a tenth, MB").to.be.below(8);
+      const sum = (heaps: number[]) => heaps.reduce((a, b) => a + b, 0);
+      expect(
+        sum(last.workerHeapMb) - sum(tenth!.workerHeapMb),
+        `the ${last.workerHeapMb.length} workers' heaps held, growth after a tenth, MB`,
+      ).to.be.below(4 * last.workerHeapMb.length);
     }
 
-    expect(exitedDuringCampaign, "the gateway process exited during the campaign").to.equal(null);
     expect((await fetch(`${url}/livez`)).status).to.equal(200);
     expect(failures, "failures (see FAIL lines)").to.deep.equal([]);
     expect(networkErrors, "requests the gateway did not answer").to.deep.equal([]);
