@@ -75,7 +75,11 @@ export async function heldMemory(pid: number, inspectPort: number): Promise<Held
       const wrapper = nextId++;
       waiting.set(`:${wrapper}`, { resolve: () => {}, reject: () => {} });
       socket.send(
-        JSON.stringify({ id: wrapper, method: "NodeWorker.sendMessageToWorker", params: { sessionId, message: command } }),
+        JSON.stringify({
+          id: wrapper,
+          method: "NodeWorker.sendMessageToWorker",
+          params: { sessionId, message: command },
+        }),
       );
     }
     return reply;
