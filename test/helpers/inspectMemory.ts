@@ -72,8 +72,9 @@ export async function heldMemory(pid: number, inspectPort: number): Promise<Held
     const command = JSON.stringify({ id, method, params });
     if (sessionId === "") socket.send(command);
     else {
+      // The wrapper's own reply says only that the message was passed on; its error fails the call.
       const wrapper = nextId++;
-      waiting.set(`:${wrapper}`, { resolve: () => {}, reject: () => {} });
+      waiting.set(`:${wrapper}`, { resolve: () => {}, reject: (error) => settle(`${sessionId}:${id}`, { error }) });
       socket.send(
         JSON.stringify({
           id: wrapper,

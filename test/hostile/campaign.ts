@@ -17,6 +17,10 @@ import { bytesToHex } from "../../server/core/bytes.ts";
 import { type Eip712Domain, SECP256K1_N, typedDataDigest } from "../../server/core/eip712.ts";
 import { type RecordEnvelope, signedMessageOf } from "../../server/core/record.ts";
 import { type DemandEnvelope, demandMessageOf, demandTypedDataDigest } from "../../server/core/demand.ts";
+import { type RequestEnvelope, requestMessageOf, requestTypedDataDigest } from "../../server/core/request.ts";
+import { recordDigest } from "../../server/core/record.ts";
+import { SUITE_SM2, smSign, smSigningBytes } from "../../server/core/smSuite.ts";
+import { TIP_CATEGORIES, monthOf, tipMessage, tipScope } from "../../server/core/tip.ts";
 
 const native = createRequire(import.meta.url)("secp256k1") as {
   ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
@@ -45,6 +49,12 @@ export function signRecord(privateKey: Uint8Array, domain: Eip712Domain, envelop
 /** An inspector's EIP-712 signature of an evidence demand, as demandClient.signDemand makes it. */
 export function signDemandWith(privateKey: Uint8Array, domain: Eip712Domain, demand: DemandEnvelope): string {
   const { signature, recid } = native.ecdsaSign(demandTypedDataDigest(domain, demandMessageOf(demand)), privateKey);
+  return bytesToHex(signature) + (27 + recid).toString(16);
+}
+
+/** An inspector's EIP-712 signature of a burden request, as the CLI's `burden request` makes it. */
+export function signRequestWith(privateKey: Uint8Array, domain: Eip712Domain, request: RequestEnvelope): string {
+  const { signature, recid } = native.ecdsaSign(requestTypedDataDigest(domain, requestMessageOf(request)), privateKey);
   return bytesToHex(signature) + (27 + recid).toString(16);
 }
 
@@ -673,6 +683,176 @@ export const kinds: Kind[] = [
       const receipt = ctx.accepted.receipt as { leafHash: string };
       const hash = rng.int(2) ? receipt.leafHash : receipt.leafHash.toUpperCase().replace("0X", "0x");
       return { method: "GET", path: `/v1/receipts/${hash}`, allow: "leaf-receipt" };
+    },
+  },
+  // Burden requests (the gate): only a registered inspector's valid signature for this log, in
+  // time, of its own department, over what it owns, reaches the gate and is logged. Each variant
+  // below fails one of those, so none may be logged.
+  {
+    name: "burden request by an unlisted key, mis-signed, for another log, out of time or department",
+    make: (rng, ctx) => {
+      const issuedAt = now();
+      const variant = rng.int(9);
+      const inspection = (over: Partial<Record<string, unknown>> = {}) =>
+        ({
+          version: 1,
+          logId: ctx.logId,
+          unitId: ctx.village.unitId,
+          department: ctx.inspector.department,
+          inspector: addressOf(ctx.inspector.key),
+          issuedAt,
+          salt: rng.hex32(),
+          kind: "inspection",
+          domain: "safety",
+          dutyTypeIds: [ctx.dutyTypes["grid-patrol"]!],
+          from: issuedAt - 30 * 86_400,
+          to: issuedAt,
+          ...over,
+        }) as RequestEnvelope;
+      let key = ctx.inspector.key;
+      let domain = ctx.domain;
+      let request = inspection();
+      if (variant === 0) {
+        key = ctx.stranger;
+        request = inspection({ inspector: addressOf(ctx.stranger) });
+      }
+      if (variant === 1) request = inspection({ inspector: addressOf(ctx.stranger) }); // signed by another key
+      if (variant === 2) request = inspection({ logId: rng.hex32() });
+      if (variant === 3) request = inspection({ issuedAt: issuedAt - 86_400 - rng.int(86_400) });
+      if (variant === 4) request = inspection({ department: "civil-affairs" });
+      if (variant === 5) request = inspection({ unitId: rng.hex32() });
+      if (variant === 6) request = inspection({ unitId: ctx.suspended.unitId });
+      if (variant === 7) domain = { ...ctx.domain, chainId: ctx.domain.chainId + 1 };
+      if (variant === 8) {
+        const foreign = rng.pick(["subsistence-allowance-check", "household-visit", "dispute-mediation"]);
+        request = inspection({ dutyTypeIds: [ctx.dutyTypes[foreign]!] });
+      }
+      return json("/v1/requests", { request, signature: signRequestWith(key, domain, request) });
+    },
+  },
+  // Residents' confirmations: a link is guessed, or asked for by someone who is not the unit.
+  {
+    name: "confirmation by a guessed link, or asked without the unit's token",
+    make: (rng, ctx) => {
+      const secret = bytesToHex(rng.bytes(24)).slice(2, 2 + 6 + rng.int(40));
+      const answer = rng.int(2)
+        ? { happened: true, satisfaction: 1 + rng.int(5) }
+        : { happened: false, comment: "没有来过" };
+      switch (rng.int(5)) {
+        case 0:
+          return json(`/v1/public/confirmations/${secret}`, answer);
+        case 1:
+          return { method: "GET", path: `/v1/public/confirmations/${secret}` };
+        case 2: {
+          const token = rng.pick(["", ctx.inspectorToken, "dp_" + bytesToHex(rng.bytes(24)).slice(2)]);
+          return json(
+            "/v1/confirmations",
+            { recordId: ctx.accepted.recordId, contact: "13800000000" },
+            token ? { headers: { "content-type": "application/json", authorization: `Bearer ${token}` } } : {},
+          );
+        }
+        case 3:
+          // Another unit's token, for a record id no unit holds.
+          return json(
+            "/v1/confirmations",
+            { recordId: rng.hex32() },
+            { headers: { "content-type": "application/json", authorization: `Bearer ${ctx.otherUnitToken}` } },
+          );
+        default:
+          return json(
+            `/v1/confirmations/${rng.hex32()}/appeals`,
+            { reason: "恶意差评" },
+            { headers: { "content-type": "application/json", authorization: `Bearer ${ctx.inspectorToken}` } },
+          );
+      }
+    },
+  },
+  // Anonymous tips: a proof against no root of the group (the group is empty), for another
+  // month or scope, a guessed tracking code, and changes to the group or replies without the
+  // token that may make them.
+  {
+    name: "tip with a forged proof, a guessed tracking code, or a group change without the unit's token",
+    make: (rng, ctx) => {
+      const period = monthOf(Date.now());
+      const category = rng.pick([...TIP_CATEGORIES]);
+      const content = {
+        category,
+        period: rng.int(4) === 0 ? "2020-01" : period,
+        target: { kind: "department" as const, id: "civil-affairs" },
+        text: "填表太多",
+        trackingId: rng.hex32(),
+      };
+      const decimal = () => BigInt(rng.hex32()).toString();
+      const proof = {
+        merkleTreeDepth: 16,
+        merkleTreeRoot: rng.int(3) === 0 ? "0" : decimal(),
+        nullifier: decimal(),
+        message: rng.int(4) === 0 ? decimal() : tipMessage(content),
+        scope: rng.int(4) === 0 ? decimal() : tipScope(ctx.logId, category, period),
+        points: Array.from({ length: 8 }, decimal),
+      };
+      const bearer = (token: string) => ({
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      });
+      switch (rng.int(5)) {
+        case 0:
+        case 1:
+          return json("/v1/tips", { content, proof });
+        case 2:
+          return json("/v1/tips/follow-up", { code: rng.hex32() });
+        case 3:
+          return json(`/v1/tips/${rng.hex32()}/replies`, { text: "已核实" }, bearer(ctx.inspectorToken));
+        default: {
+          const path = rng.int(2) ? "/v1/tips/members" : "/v1/tips/members/remove";
+          const body = { unitId: ctx.village.unitId, commitment: decimal() };
+          return rng.int(2) ? json(path, body) : json(path, body, bearer(ctx.inspectorToken));
+        }
+      }
+    },
+  },
+  // The SM suite (SM2 signatures, SM3 digests): a forger's valid SM2 signature for the village,
+  // keys off the curve, scalars out of range, and each suite's signature under the other's envelope.
+  {
+    name: "SM-suite record by a foreign key, malformed, or under the other suite",
+    make: (rng, ctx) => {
+      const smKey = bytesToHex(testKey(rng.int(4), "sm-forger")); // four forger keys in all
+      const envelope = { ...envelopeFor(rng, ctx, ctx.village.unitId), suite: SUITE_SM2 as typeof SUITE_SM2 };
+      const smBytes = (e: typeof envelope) =>
+        smSigningBytes({ ...e, chainId: ctx.domain.chainId, contract: ctx.domain.verifyingContract }, recordDigest(e));
+      const variant = rng.int(6);
+      let signature: string;
+      if (variant === 0) signature = smSign(smBytes(envelope), smKey);
+      else if (variant === 1)
+        signature = bytesToHex(rng.bytes(128)); // X ‖ Y almost surely off the curve
+      else if (variant === 2) {
+        const good = smSign(smBytes(envelope), smKey);
+        const zero = "00".repeat(32);
+        const n = "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123";
+        const [r, s] = rng.pick([
+          [zero, good.slice(194)],
+          [good.slice(130, 194), zero],
+          [n, good.slice(194)],
+          ["ff".repeat(32), good.slice(194)],
+        ]);
+        signature = good.slice(0, 130) + r + s;
+      } else if (variant === 3)
+        signature = signRecord(ctx.village.key, ctx.domain, envelope); // EIP-712 under SM
+      else if (variant === 4) {
+        const plain = envelopeFor(rng, ctx, ctx.village.unitId);
+        return toEndpoint(rng, {
+          envelope: plain,
+          signature: smSign(smBytes({ ...plain, suite: SUITE_SM2 as typeof SUITE_SM2 }), smKey),
+        });
+      } else {
+        // Version 1 names no log: an SM-suite record must (recordSigner.ts).
+        const unbound: Record<string, unknown> = { ...envelope, version: 1 };
+        delete unbound.logId;
+        return toEndpoint(rng, {
+          envelope: unbound,
+          signature: smSign(smBytes(envelope), smKey),
+        });
+      }
+      return toEndpoint(rng, { envelope, signature });
     },
   },
 ];
