@@ -15,15 +15,17 @@ let ours: { terminate(): Promise<void> } | undefined;
  * threads that keep the process alive once it is done: a gateway that had verified one tip did
  * not exit after closing. Verifying needs no threads, so a single-threaded curve is registered
  * whenever none is there (a prover's own, threaded one is left alone), and snarkjs reuses it.
+ * "None" is null as well as absent: ffjavascript sets the global to null when it loads, and a
+ * check for undefined alone let snarkjs build its threaded curve after all.
  */
 async function useSingleThreadedCurve(): Promise<void> {
   const global = globalThis as { curve_bn128?: unknown };
-  if (global.curve_bn128 !== undefined) return;
+  if (global.curve_bn128 != null) return;
   const { curves } = snarkjs as unknown as {
     curves: { getCurveFromName(name: string, options: { singleThread: boolean }): Promise<unknown> };
   };
   building ??= curves.getCurveFromName("bn128", { singleThread: true }).then((curve) => {
-    if (global.curve_bn128 === undefined) {
+    if (global.curve_bn128 == null) {
       global.curve_bn128 = curve;
       ours = curve as { terminate(): Promise<void> };
     }
@@ -41,7 +43,7 @@ export async function releaseTipVerifier(): Promise<void> {
   const curve = ours;
   ours = undefined;
   if (curve === undefined || global.curve_bn128 !== curve) return;
-  delete global.curve_bn128;
+  global.curve_bn128 = null;
   await curve.terminate();
 }
 

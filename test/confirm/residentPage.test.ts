@@ -16,8 +16,8 @@ import { buildConsole } from "../../scripts/build-console.ts";
 import { sleep, submitRecord } from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
+import { chromiumFlags, chromiumPath, cspViolationsOf, recordCspViolations } from "../helpers/browser.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const village = id("unit:resident-page-village");
 
 describe("residents' page (real Chromium at 375×667, real gateway)", function () {
@@ -79,7 +79,7 @@ describe("residents' page (real Chromium at 375×667, real gateway)", function (
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+      args: chromiumFlags,
       viewport: { width: 375, height: 667 },
       isMobile: true,
       hasTouch: true,
@@ -88,11 +88,7 @@ describe("residents' page (real Chromium at 375×667, real gateway)", function (
     context.on("request", (request) => {
       if (!request.url().startsWith(gateway.url)) outsideRequests.push(request.url());
     });
-    await context.addInitScript(() => {
-      const list: string[] = [];
-      (window as unknown as { cspViolations: string[] }).cspViolations = list;
-      document.addEventListener("securitypolicyviolation", (e) => list.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
+    await recordCspViolations(context);
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (error) => pageErrors.push(error.message));
   });
@@ -105,9 +101,7 @@ describe("residents' page (real Chromium at 375×667, real gateway)", function (
   });
 
   afterEach(async () => {
-    const violations = await page.evaluate(
-      () => (window as unknown as { cspViolations?: string[] }).cspViolations ?? [],
-    );
+    const violations = await cspViolationsOf(page);
     expect(violations, "CSP violations").to.deep.equal([]);
     expect(outsideRequests, "requests to other origins").to.deep.equal([]);
     expect(pageErrors, "page errors").to.deep.equal([]);

@@ -22,17 +22,8 @@ import { step } from "../helpers/steps.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 import { sleep } from "../helpers/gatewayFixture.ts";
+import { chromiumFlags, chromiumPath, cspViolationsOf, recordCspViolations } from "../helpers/browser.ts";
 
-const chromiumPath = "/usr/bin/chromium";
-const chromiumFlags = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const screenshotDir = process.env.CONSOLE_SCREENSHOTS;
 const password = "村委会 keystore 密码";
 const villageName = "qingshui-1";
@@ -108,11 +99,7 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
         outsideRequests.push(url);
     });
     // Any Content-Security-Policy violation is recorded where the test can read it.
-    await context.addInitScript(() => {
-      const list: string[] = [];
-      (window as unknown as { cspViolations: string[] }).cspViolations = list;
-      document.addEventListener("securitypolicyviolation", (e) => list.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
+    await recordCspViolations(context);
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (error) => pageErrors.push(error.message));
   });
@@ -127,9 +114,7 @@ describe("web console (real Chromium, real gateway, chain and LevelDB)", functio
   /** No CSP violation on the page, no page error, no request leaving the gateway: after every test and step. */
   const pageIsClean = async () => {
     if (!page || page.isClosed()) return;
-    const violations = await page.evaluate(
-      () => (window as unknown as { cspViolations?: string[] }).cspViolations ?? [],
-    );
+    const violations = await cspViolationsOf(page);
     expect(violations, "CSP violations").to.deep.equal([]);
     expect(pageErrors, "page errors").to.deep.equal([]);
     expect(outsideRequests, "requests leaving the gateway").to.deep.equal([]);

@@ -19,17 +19,8 @@ import { buildConsole } from "../../scripts/build-console.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
+import { chromiumFlags, chromiumPath } from "../helpers/browser.ts";
 
-const chromiumPath = "/usr/bin/chromium";
-const chromiumFlags = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const password = "keystore password";
 const villageName = "qingshui-1";
 const village = id(`unit:${villageName}`);

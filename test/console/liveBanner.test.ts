@@ -20,8 +20,8 @@ import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { sleep } from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
+import { chromiumFlags, chromiumPath } from "../helpers/browser.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const DAY = 86_400;
 const township = id("unit:live-console-township");
 const village = id("unit:live-console-village");
@@ -103,13 +103,7 @@ describe("live alert banner on the burden dashboard (real Chromium, real gateway
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: chromiumFlags,
       viewport: { width: 1366, height: 768 },
       locale: "zh-CN",
       timezoneId: "Asia/Shanghai",

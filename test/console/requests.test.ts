@@ -20,8 +20,8 @@ import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { sleep, submitRecord } from "../helpers/gatewayFixture.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
+import { chromiumFlags, chromiumPath } from "../helpers/browser.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const DAY = 86_400;
 const password = "部门 keystore 密码";
 const townshipName = "rq-township";
@@ -126,13 +126,7 @@ describe("burden requests page (real Chromium, real gateway)", function () {
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: chromiumFlags,
       viewport: { width: 1366, height: 900 },
       locale: "zh-CN",
       timezoneId: "Asia/Shanghai",

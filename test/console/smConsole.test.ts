@@ -17,8 +17,8 @@ import { reasonText } from "../../server/core/verifier.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { sleep } from "../helpers/gatewayFixture.ts";
+import { chromiumFlags, chromiumPath } from "../helpers/browser.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const password = "国密 口令";
 const villageName = "shuikou-1";
 const village = id(`unit:${villageName}`);
@@ -58,13 +58,7 @@ describe("web console: the 国密 (SM) suite (real Chromium, real gateway)", fun
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: chromiumFlags,
       viewport: { width: 1366, height: 768 },
       locale: "zh-CN",
       timezoneId: "Asia/Shanghai",

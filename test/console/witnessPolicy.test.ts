@@ -38,17 +38,7 @@ import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 import { addCheckpoint } from "../tlog/witnessSupport.ts";
-
-const chromiumPath = "/usr/bin/chromium";
-const chromiumFlags = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { chromiumFlags, chromiumPath } from "../helpers/browser.ts";
 
 interface Receipt {
   status: string;

@@ -33,6 +33,7 @@ import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
 import { sleep } from "../helpers/gatewayFixture.ts";
+import { chromiumFlags, chromiumPath } from "../helpers/browser.ts";
 
 const CHAIN_ID = 4243;
 // anvil's first two funded development accounts: the county's operator and the attacker.
@@ -262,13 +263,12 @@ describe("trust anchors: a look-alike ledger on the same chain is refused by eve
   });
 
   it("the web console (real Chromium) refuses the look-alike's receipt with its reason", async () => {
-    const chromiumPath = "/usr/bin/chromium";
     if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install chromium`);
     await buildConsole();
     const browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+      args: chromiumFlags,
     });
     try {
       const page = await browser.newPage({ locale: "zh-CN" });

@@ -19,8 +19,7 @@ import { testPort } from "../helpers/ports.ts";
 import { cliPath, startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
 import { type Eip712Info, newEnvelope, signEnvelope } from "../helpers/unitClient.ts";
-
-const chromiumPath = "/usr/bin/chromium";
+import { chromiumFlags, chromiumPath } from "../helpers/browser.ts";
 
 /** The methods a local attacker used on the open node, each with arguments that would work there. */
 const attackerCalls = (ledger: string, admin: string, attacker: string): Array<[string, unknown[]]> => [
@@ -328,13 +327,7 @@ describe("hostile: the embedded chain node is closed to every process but the ga
     });
     const browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: chromiumFlags,
     });
     try {
       const tab = await browser.newPage();

@@ -19,8 +19,8 @@ import { type RunningGateway, startGateway } from "../../server/main.ts";
 import { buildConsole } from "../../scripts/build-console.ts";
 import { testPort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tempDir.ts";
+import { chromiumFlags, chromiumPath, cspViolationsOf, recordCspViolations } from "../helpers/browser.ts";
 
-const chromiumPath = "/usr/bin/chromium";
 const village = id("unit:tip-page-village");
 
 describe("the tip page (real Chromium at 375×667, real gateway, chain and LevelDB)", function () {
@@ -58,13 +58,7 @@ describe("the tip page (real Chromium at 375×667, real gateway, chain and Level
     context = await chromium.launchPersistentContext(profile.path, {
       executablePath: chromiumPath,
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: chromiumFlags,
       viewport: { width: 375, height: 667 },
       locale: "zh-CN",
     });
@@ -73,11 +67,7 @@ describe("the tip page (real Chromium at 375×667, real gateway, chain and Level
       if (!url.startsWith(gateway.url) && !url.startsWith("blob:") && !url.startsWith("data:"))
         outsideRequests.push(url);
     });
-    await context.addInitScript(() => {
-      const list: string[] = [];
-      (window as unknown as { cspViolations: string[] }).cspViolations = list;
-      document.addEventListener("securitypolicyviolation", (e) => list.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
+    await recordCspViolations(context);
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (error) => pageErrors.push(error.message));
   });
@@ -90,9 +80,7 @@ describe("the tip page (real Chromium at 375×667, real gateway, chain and Level
   });
 
   afterEach(async () => {
-    const violations = await page.evaluate(
-      () => (window as unknown as { cspViolations?: string[] }).cspViolations ?? [],
-    );
+    const violations = await cspViolationsOf(page);
     expect(violations, "CSP violations").to.deep.equal([]);
     expect(pageErrors, "page errors").to.deep.equal([]);
     expect(outsideRequests, "requests leaving the gateway").to.deep.equal([]);
