@@ -35,8 +35,9 @@ async function useSingleThreadedCurve(): Promise<void> {
 }
 
 /**
- * Ends the curve this module registered: even single-threaded, it holds message ports that keep
- * the process alive. Called when the gateway closes; a later verification builds it again.
+ * Unregisters and ends the curve this module registered, so that nothing of the verifier
+ * outlives the gateway (test/tips/tipVerifier.test.ts: the process then exits by itself).
+ * Called when the gateway closes; a later verification builds it again.
  */
 export async function releaseTipVerifier(): Promise<void> {
   const global = globalThis as { curve_bn128?: unknown };
