@@ -35,7 +35,7 @@ export const SM_SIGNATURE_BYTES = 128;
 export const SM_LEAF_BYTES = 4 + 32 + SM_SIGNATURE_BYTES;
 
 /** SM2's group order n (GM/T 0003.5). */
-const SM2_N = 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n;
+export const SM2_N = 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n;
 
 const TAG_BYTES = new TextEncoder().encode(SM_RECORD_TAG);
 

@@ -10,7 +10,7 @@
  * falls with V8's schedule and says nothing about whether anything is kept. After a forced full
  * collection in each isolate, what is left is what the process holds.
  */
-import { readFileSync } from "node:fs";
+import { rssMiB } from "../../scripts/benchPhases.ts";
 
 export type HeldMemory = {
   /** Resident set size after the collections, MB. */
@@ -20,12 +20,6 @@ export type HeldMemory = {
   /** Each worker thread's V8 heap in use after its collection, MB. */
   workerHeapMb: number[];
 };
-
-/** Resident set size of a process, MB, from /proc. */
-export function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
-  return line ? Number(line[1]) / 1024 : NaN;
-}
 
 type Reply = { id?: number; result?: { result?: { value?: unknown } }; error?: { message: string } };
 type Event = { method?: string; params?: { sessionId: string; message?: string } };
@@ -101,7 +95,7 @@ export async function heldMemory(pid: number, inspectPort: number): Promise<Held
     await call("HeapProfiler.collectGarbage");
     await call("HeapProfiler.collectGarbage");
     const heapMb = Number((await call("Runtime.evaluate", heapUsedMb)).result?.result?.value);
-    return { rssMb: rssMb(pid), heapMb, workerHeapMb };
+    return { rssMb: rssMiB(pid), heapMb, workerHeapMb };
   } finally {
     socket.close();
   }

@@ -15,11 +15,10 @@ import { gzipSync } from "node:zlib";
 import { keccak_256 as keccak } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "../../server/core/bytes.ts";
 import { type Eip712Domain, SECP256K1_N, typedDataDigest } from "../../server/core/eip712.ts";
-import { type RecordEnvelope, signedMessageOf } from "../../server/core/record.ts";
+import { type RecordEnvelope, recordDigest, signedMessageOf } from "../../server/core/record.ts";
 import { type DemandEnvelope, demandMessageOf, demandTypedDataDigest } from "../../server/core/demand.ts";
 import { type RequestEnvelope, requestMessageOf, requestTypedDataDigest } from "../../server/core/request.ts";
-import { recordDigest } from "../../server/core/record.ts";
-import { SUITE_SM2, smSign, smSigningBytes } from "../../server/core/smSuite.ts";
+import { SM2_N, SUITE_SM2, smSign, smSigningBytes } from "../../server/core/smSuite.ts";
 import { TIP_CATEGORIES, monthOf, tipMessage, tipScope } from "../../server/core/tip.ts";
 
 const native = createRequire(import.meta.url)("secp256k1") as {
@@ -40,22 +39,25 @@ export function addressOf(privateKey: Uint8Array): string {
   const pub = native.publicKeyCreate(privateKey, false).subarray(1);
   return "0x" + bytesToHex(keccak(pub)).slice(-40);
 }
-/** Signs a record for `domain`, r ‖ s ‖ v as 0x hex (low-s, as libsecp256k1 produces). */
-export function signRecord(privateKey: Uint8Array, domain: Eip712Domain, envelope: RecordEnvelope): string {
-  const { signature, recid } = native.ecdsaSign(typedDataDigest(domain, signedMessageOf(envelope)), privateKey);
+/** Signs a 32-byte digest: r ‖ s ‖ v as 0x hex (low-s, as libsecp256k1 produces). */
+function signDigest(privateKey: Uint8Array, digest: Uint8Array): string {
+  const { signature, recid } = native.ecdsaSign(digest, privateKey);
   return bytesToHex(signature) + (27 + recid).toString(16);
+}
+
+/** Signs a record for `domain`. */
+export function signRecord(privateKey: Uint8Array, domain: Eip712Domain, envelope: RecordEnvelope): string {
+  return signDigest(privateKey, typedDataDigest(domain, signedMessageOf(envelope)));
 }
 
 /** An inspector's EIP-712 signature of an evidence demand, as demandClient.signDemand makes it. */
 export function signDemandWith(privateKey: Uint8Array, domain: Eip712Domain, demand: DemandEnvelope): string {
-  const { signature, recid } = native.ecdsaSign(demandTypedDataDigest(domain, demandMessageOf(demand)), privateKey);
-  return bytesToHex(signature) + (27 + recid).toString(16);
+  return signDigest(privateKey, demandTypedDataDigest(domain, demandMessageOf(demand)));
 }
 
 /** An inspector's EIP-712 signature of a burden request, as the CLI's `burden request` makes it. */
 export function signRequestWith(privateKey: Uint8Array, domain: Eip712Domain, request: RequestEnvelope): string {
-  const { signature, recid } = native.ecdsaSign(requestTypedDataDigest(domain, requestMessageOf(request)), privateKey);
-  return bytesToHex(signature) + (27 + recid).toString(16);
+  return signDigest(privateKey, requestTypedDataDigest(domain, requestMessageOf(request)));
 }
 
 /** What the campaign knows of the gateway under attack (set up by the test). */
@@ -827,7 +829,7 @@ export const kinds: Kind[] = [
       else if (variant === 2) {
         const good = smSign(smBytes(envelope), smKey);
         const zero = "00".repeat(32);
-        const n = "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123";
+        const n = SM2_N.toString(16);
         const [r, s] = rng.pick([
           [zero, good.slice(194)],
           [good.slice(130, 194), zero],

@@ -23,7 +23,8 @@ import { testPort } from "../helpers/ports.ts";
 import { chainOwnerProvider } from "../helpers/chainOwner.ts";
 import { startServe } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tempDir.ts";
-import { type HeldMemory, heldMemory, rssMb } from "../helpers/inspectMemory.ts";
+import { type HeldMemory, heldMemory } from "../helpers/inspectMemory.ts";
+import { rssMiB } from "../../scripts/benchPhases.ts";
 import { type CampaignContext, Rng, addressOf, kinds, runCampaign, signRecord, testKey } from "./campaign.ts";
 
 const count = Number(process.env.HOSTILE_REQUESTS ?? 1_000);
@@ -190,7 +191,7 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
     const pid = child!.pid!;
     // Resident memory as it is, every 1,000 requests (it rises and falls with V8's collections),
     // and what the gateway holds after full collections at a tenth, at half and at the end.
-    const resident: Array<{ done: number; rssMb: number }> = [{ done: 0, rssMb: rssMb(pid) }];
+    const resident: Array<{ done: number; rssMb: number }> = [{ done: 0, rssMb: rssMiB(pid) }];
     const held: Array<{ done: number } & HeldMemory> = [];
     const thousands = (n: number) => Math.max(1_000, Math.round(n / 1_000) * 1_000);
     const heldAt = new Set([thousands(count / 10), thousands(count / 2)].filter((n) => n < count));
@@ -203,7 +204,7 @@ describe(`hostile input: ${count} requests over ${kinds.length} kinds (seed ${se
       ctx,
       onProgress: async (done) => {
         if (exitedDuringCampaign !== null) return;
-        resident.push({ done, rssMb: rssMb(pid) });
+        resident.push({ done, rssMb: rssMiB(pid) });
         if (heldAt.has(done)) held.push({ done, ...(await heldMemory(pid, inspectPort)) });
       },
     });
